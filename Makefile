@@ -1,0 +1,43 @@
+# Tokenomics build. `make demo` runs the whole system on loopback; `make test` is what CI runs.
+GO        ?= go
+BIN       := bin/tokenomics
+PKG       := github.com/tokenomics-dev/tokenomics
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS   := -s -w -X $(PKG)/cmd/cli.version=$(VERSION) -X $(PKG)/cmd/cli.commit=$(COMMIT) -X $(PKG)/cmd/cli.date=$(DATE)
+TESTFLAGS ?= -race -count=1 -timeout 15m
+
+.PHONY: all build test lint plugins bench fuzz clean
+
+all: build
+
+-include plugins/plugins.mk
+ifeq ($(wildcard plugins/plugins.mk),)
+plugins: ;
+endif
+
+build: plugins
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tokenomics
+
+test: plugins build
+	TOKENOMICS_BIN=$(CURDIR)/$(BIN) $(GO) test $(TESTFLAGS) ./...
+
+lint: plugins
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -count=1 -run TestLayering ./test/
+
+bench: plugins
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Short fuzzing of every parser; FUZZTIME=1m make fuzz for longer runs.
+FUZZTIME ?= 10s
+fuzz:
+	@$(GO) list -f '{{.ImportPath}}' ./... | while read p; do \
+	  for f in $$($(GO) test -list '^Fuzz' $$p 2>/dev/null | grep '^Fuzz'); do \
+	    echo "fuzz $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
+	  done; done
+
+clean:
+	rm -rf bin

@@ -1,0 +1,194 @@
+package config
+
+// Config is the whole configuration of one tokenomics process. Build it with
+// [Load] or [Default]; a Config built by hand should get SetDefaults and
+// Validate before use.
+type Config struct {
+	Server   ServerConfig      `yaml:"server"`
+	Storage  StorageConfig     `yaml:"storage"`
+	Session  SessionConfig     `yaml:"session"`
+	Security SecurityConfig    `yaml:"security"`
+	Logging  LoggingConfig     `yaml:"logging"`
+	Remote   RemoteConfig      `yaml:"remote"`
+	Events   EventsConfig      `yaml:"events"`
+	CLIMaps  map[string]string `yaml:"cli_maps"` // CLI tool name -> provider name, used by init
+	Memory   MemoryConfig      `yaml:"memory"`
+	Plugins  PluginsConfig     `yaml:"plugins"`
+
+	// Providers come from providers.yaml merged over the built-ins: the
+	// file's providers in written order, then the unnamed built-ins.
+	Providers []Provider `yaml:"-"`
+
+	// Path is the config file that was read; "" when defaults only.
+	Path string `yaml:"-"`
+	// ProvidersPath is the providers file that was read; "" when none.
+	ProvidersPath string `yaml:"-"`
+
+	// env is the environment given to Load; nil means the process's.
+	env map[string]string
+	// set holds the YAML paths written by the file or an override, for the
+	// few fields whose zero value is meaningful (server.http_port).
+	set map[string]bool
+}
+
+// ServerConfig is the proxy's listeners and request limits.
+type ServerConfig struct {
+	// Host is the bind address of the HTTP and HTTPS listeners; "" is all
+	// interfaces.
+	Host string `yaml:"host"`
+	// HTTPPort is the plain HTTP port. Default 8080. An explicit 0 turns
+	// plain HTTP off, which is allowed only with https_port set.
+	HTTPPort int `yaml:"http_port"`
+	// HTTPSPort is the TLS port; 0 (the default) is off.
+	HTTPSPort int `yaml:"https_port"`
+	// UpstreamURL is where the "generic" provider points. Default
+	// https://api.openai.com.
+	UpstreamURL string    `yaml:"upstream_url"`
+	TLS         TLSConfig `yaml:"tls"`
+	// MaxBodyBytes bounds a request body. Default 10 MiB.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// ShutdownTimeout bounds the graceful drain. Default 30s.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// AdminAddr is the admin listener (metrics, health); its host must be
+	// loopback. Default "127.0.0.1:0".
+	AdminAddr string `yaml:"admin_addr"`
+	// DefaultMaxOutputTokens is reserved against a budget when a request
+	// does not say how many tokens it may produce. Default 4096.
+	DefaultMaxOutputTokens int64 `yaml:"default_max_output_tokens"`
+}
+
+// TLSConfig is the HTTPS listener's certificate.
+type TLSConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// AutoGen generates a self-signed certificate in CertDir when none
+	// exists.
+	AutoGen bool `yaml:"auto_gen"`
+	// CertDir holds generated certificates. Default "./certs".
+	CertDir  string `yaml:"cert_dir"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// StorageConfig is the local bbolt database.
+type StorageConfig struct {
+	// DBPath is the database file. Default "./tokenomics.db". Its directory
+	// is the data directory (see Config.DataDir).
+	DBPath string `yaml:"db_path"`
+}
+
+// Session backends and fail modes.
+const (
+	BackendMemory = "memory"
+	BackendRedis  = "redis"
+
+	FailClosed = "closed"
+	FailOpen   = "open"
+)
+
+// SessionConfig is where usage counters (budgets, rate limits) live.
+type SessionConfig struct {
+	// Backend is "memory" (default, per proxy) or "redis" (shared).
+	Backend string      `yaml:"backend"`
+	Redis   RedisConfig `yaml:"redis"`
+	// FailMode says what happens when Redis is unreachable: "closed"
+	// (default) refuses requests, "open" falls back to local counters.
+	FailMode string `yaml:"fail_mode"`
+	// PersistInterval is how often memory counters are saved. Default 10s.
+	PersistInterval Duration `yaml:"persist_interval"`
+}
+
+// RedisConfig is the Redis session backend.
+type RedisConfig struct {
+	// Addr is host:port. Default "127.0.0.1:6379".
+	Addr string `yaml:"addr"`
+	// Password is used as written; PasswordEnv names a variable holding it
+	// instead (see Config.RedisPassword).
+	Password    string `yaml:"password"`
+	PasswordEnv string `yaml:"password_env"`
+	DB          int    `yaml:"db"`
+	// Timeout bounds each Redis call. Default 200ms.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// SecurityConfig names the environment variables holding the keys.
+type SecurityConfig struct {
+	// HashKeyEnv names the HMAC key for token hashes. Default
+	// "TOKENOMICS_HASH_KEY".
+	HashKeyEnv string `yaml:"hash_key_env"`
+	// EncryptionKeyEnv names the policy encryption key; "" (the default)
+	// stores policies unencrypted.
+	EncryptionKeyEnv string `yaml:"encryption_key_env"`
+}
+
+// LoggingConfig is the root logger.
+type LoggingConfig struct {
+	// Level is trace, debug, info (default), warn or error.
+	Level string `yaml:"level"`
+	// Format is "text" (default) or "json".
+	Format string `yaml:"format"`
+	// HideTokenHash leaves the token hash prefix out of request logs.
+	HideTokenHash bool `yaml:"hide_token_hash"`
+}
+
+// RemoteConfig points a proxy or an admin command at the central server.
+type RemoteConfig struct {
+	// URL of the central server; "" means standalone.
+	URL string `yaml:"url"`
+	// APIKey is used as written; APIKeyEnv names a variable holding it
+	// instead (see Config.RemoteAPIKey).
+	APIKey    string `yaml:"api_key"`
+	APIKeyEnv string `yaml:"api_key_env"`
+	// Sync is the poll interval in seconds. Default 300.
+	Sync int `yaml:"sync"`
+	// Insecure skips TLS certificate verification towards URL.
+	Insecure bool            `yaml:"insecure"`
+	Webhook  WebhookReceiver `yaml:"webhook"`
+}
+
+// WebhookReceiver accepts push events from the central server.
+type WebhookReceiver struct {
+	Enabled bool `yaml:"enabled"`
+	// Path is served on the proxy's listeners. Default "/v1/webhook".
+	Path       string `yaml:"path"`
+	Secret     string `yaml:"secret"`
+	SigningKey string `yaml:"signing_key"`
+	// MaxSkew is the oldest signature timestamp accepted. Default 5m.
+	MaxSkew Duration `yaml:"max_skew"`
+}
+
+// EventsConfig is outbound event delivery.
+type EventsConfig struct {
+	Webhooks []WebhookTarget `yaml:"webhooks"`
+	// QueueSize bounds undelivered events in memory. Default 1024.
+	QueueSize int `yaml:"queue_size"`
+}
+
+// WebhookTarget is one outbound webhook.
+type WebhookTarget struct {
+	URL        string `yaml:"url"`
+	Secret     string `yaml:"secret"`
+	SigningKey string `yaml:"signing_key"`
+	// Events are the event names (or patterns like "token.*") sent; empty
+	// means all.
+	Events []string `yaml:"events"`
+	// Timeout per delivery attempt, in seconds. Default 10.
+	Timeout int `yaml:"timeout"`
+}
+
+// MemoryConfig bounds where policy "memory" files may be written.
+type MemoryConfig struct {
+	// AllowedDirs default to ["/var/log/tokenomics", "./memory"] when the
+	// key is absent; an explicit empty list allows none.
+	AllowedDirs []string `yaml:"allowed_dirs"`
+}
+
+// PluginsConfig is the WASM rule plugin store.
+type PluginsConfig struct {
+	// Dir holds plugin binaries and manifests. Default "./plugins".
+	Dir string `yaml:"dir"`
+	// CacheDir holds the compilation cache. Default "./cache/wasm".
+	CacheDir string `yaml:"cache_dir"`
+	// TrustedKeys are the ed25519 public keys (hex or base64) a plugin
+	// manifest must be signed by; see PluginsConfig.PublicKeys.
+	TrustedKeys []string `yaml:"trusted_keys"`
+}

@@ -1,0 +1,104 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var when = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+func entry(hash, fp, fn, user string) Entry {
+	return Entry{FilePath: fp, FileName: fn, TokenHash: hash, Time: when, Model: "gpt-4o", Provider: "openai",
+		Request: []Message{{"system", "be brief"}, {"user", user}}, Response: "hi\n## not a heading", Prompt: 5, Output: 2}
+}
+
+func TestWritesPerTokenAndSingleFile(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	w := New(Options{AllowedDirs: []string{"logs"}, BaseDir: base})
+	h1, h2 := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	require.True(t, w.Append(entry(h1, "logs/sessions", "{token_hash}.md", "first")))
+	require.True(t, w.Append(entry(h2, "logs/sessions", "{token_hash}-{date}.md", "second")))
+	require.True(t, w.Append(entry(h1, "logs/all.md", "", "third")))
+	require.True(t, w.Append(entry(h2, "logs/all.md", "", "fourth")))
+	require.NoError(t, w.Close(context.Background()))
+
+	read := func(p string) string {
+		b, err := os.ReadFile(filepath.Join(base, p))
+		require.NoError(t, err)
+		return string(b)
+	}
+	one := read("logs/sessions/" + h1[:16] + ".md")
+	assert.Contains(t, one, "> first")
+	assert.Contains(t, one, "gpt-4o via openai")
+	assert.Contains(t, one, "> ## not a heading", "response text must be quoted")
+	assert.Contains(t, read("logs/sessions/"+h2[:16]+"-2026-11-27.md"), "> second")
+	all := read("logs/all.md")
+	assert.Less(t, strings.Index(all, "> third"), strings.Index(all, "> fourth"), "order kept")
+	st, err := os.Stat(filepath.Join(base, "logs/all.md"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	assert.EqualValues(t, 4, w.Written())
+}
+
+func TestRefusesPathsOutsideAllowedDirs(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	w := New(Options{AllowedDirs: []string{"logs"}, BaseDir: base})
+	defer w.Close(context.Background())
+	cases := []struct {
+		name   string
+		fp, fn string
+	}{
+		{"other dir", "elsewhere/x.md", ""},
+		{"the dir itself", "logs", ""},
+		{"dot dot in path", "logs/../x.md", ""},
+		{"separator in name", "logs", "a/{token_hash}.md"},
+		{"absolute", "/etc/passwd", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := w.Resolve(entry("abc", tc.fp, tc.fn, "x"))
+			require.Error(t, err)
+		})
+	}
+	_, err := w.Resolve(entry("abc", "elsewhere/x.md", "", "x"))
+	assert.True(t, errors.Is(err, ErrOutsideAllowed))
+}
+
+func TestAppendNeverBlocks(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	w := New(Options{AllowedDirs: []string{base}, BaseDir: base, QueueSize: 1})
+	accepted := 0
+	for i := 0; i < 1000; i++ {
+		if w.Append(entry("h", filepath.Join(base, "m.md"), "", "x")) {
+			accepted++
+		}
+	}
+	require.NoError(t, w.Close(context.Background()))
+	assert.EqualValues(t, 1000, int64(accepted)+w.Dropped())
+	assert.False(t, w.Append(entry("h", filepath.Join(base, "m.md"), "", "late")), "closed writer drops")
+}
+
+func TestManyFilesBoundedHandles(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	w := New(Options{AllowedDirs: []string{base}, BaseDir: base, MaxOpen: 2})
+	for i := 0; i < 10; i++ {
+		hash := strings.Repeat(string(rune('a'+i)), 20)
+		require.True(t, w.Append(entry(hash, base, "{token_hash}.md", "x")))
+	}
+	require.NoError(t, w.Close(context.Background()))
+	files, err := os.ReadDir(base)
+	require.NoError(t, err)
+	assert.Len(t, files, 10)
+}

@@ -1,0 +1,109 @@
+package policy
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Resolve returns the effective settings for a requested model.
+//
+// With providers, groups and entries are walked in written order and the
+// first entry that admits the model wins: an entry admits it by exact model,
+// by model_regex (unanchored), or by naming neither. A top-level model or
+// model_regex must admit the model as well. Without providers only the
+// top-level model/model_regex is checked, and naming neither admits any
+// model. A refused model yields an error wrapping ErrModelNotAllowed, an
+// empty one ErrNoModel.
+//
+// Resolve does not allocate on success; it needs the state Validate
+// computes, and an uncompiled model_regex admits nothing.
+func (p *Policy) Resolve(model string) (Resolved, error) {
+	if model == "" {
+		return Resolved{}, ErrNoModel
+	}
+	r, ok := p.resolve(model)
+	if !ok {
+		return Resolved{}, fmt.Errorf("%w: %q", ErrModelNotAllowed, model)
+	}
+	return r, nil
+}
+
+// AllowsModel reports whether Resolve would succeed for model.
+func (p *Policy) AllowsModel(model string) bool {
+	_, ok := p.resolve(model)
+	return ok
+}
+
+func (p *Policy) resolve(model string) (Resolved, bool) {
+	if model == "" || !admits(p.Model, p.ModelRegex, p.modelRE, model) {
+		return Resolved{}, false
+	}
+	r := Resolved{
+		Model:       model,
+		EntryIndex:  -1,
+		KeyEnv:      p.BaseKeyEnv,
+		UpstreamURL: p.UpstreamURL,
+		Timeout:     seconds(p.Timeout),
+	}
+	if len(p.Providers) == 0 {
+		return r, true
+	}
+	for gi := range p.Providers {
+		g := &p.Providers[gi]
+		for i := range g.Entries {
+			e := &g.Entries[i]
+			if !admits(e.Model, e.ModelRegex, e.modelRE, model) {
+				continue
+			}
+			r.Provider = g.Name
+			r.EntryIndex = i
+			if e.BaseKeyEnv != "" {
+				r.KeyEnv = e.BaseKeyEnv
+			}
+			if e.UpstreamURL != "" {
+				r.UpstreamURL = e.UpstreamURL
+			}
+			if e.Timeout != 0 {
+				r.Timeout = seconds(e.Timeout)
+			}
+			r.MaxTokens = e.MaxTokens
+			if e.MaxTokens > 0 {
+				r.BudgetKey = e.budgetKey
+				if r.BudgetKey == "" { // not validated since built or changed
+					r.BudgetKey = g.Name + "/" + strconv.Itoa(i)
+				}
+			}
+			return r, true
+		}
+	}
+	return Resolved{}, false
+}
+
+// admits reports whether a model/model_regex pair admits model; a pair
+// naming neither admits every model.
+func admits(exact, pattern string, re *regexp.Regexp, model string) bool {
+	if exact == "" && pattern == "" {
+		return true
+	}
+	return (exact != "" && exact == model) ||
+		(pattern != "" && re != nil && re.MatchString(model))
+}
+
+func seconds(n int) time.Duration { return time.Duration(n) * time.Second }
+
+// HasRules reports whether any rule applies to scope, which is ScopeInput or
+// ScopeOutput; rules with scope both apply to each. Other values report false.
+func (p *Policy) HasRules(scope string) bool {
+	if scope != ScopeInput && scope != ScopeOutput {
+		return false
+	}
+	for i := range p.Rules {
+		s := p.Rules[i].Scope
+		if s == ScopeBoth || s == scope || (s == "" && scope == ScopeInput) {
+			return true
+		}
+	}
+	return false
+}

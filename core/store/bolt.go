@@ -1,0 +1,457 @@
+package store
+
+// Bucket schema. Keys and values are bytes; "BE" is big-endian.
+//
+//	meta
+//	├── "schema"       → 0x01
+//	├── "revision"     → uint64 BE: revision of the latest change
+//	├── "pruned"       → uint64 BE: highest revision of a pruned tombstone
+//	├── "hash_check"   → HMAC-SHA256(hash key, hashCheckLabel)
+//	└── "enc_check"    → nonce ‖ AES-GCM(encCheckLabel); present once an
+//	                     encryption key has been used with the file
+//	records
+//	└── hex HMAC(hash key, token) → format ‖ revision ‖ body (see value.go)
+//	tombstones
+//	└── hash → uint64 BE revision ‖ int64 BE deleted_at (unix ns)
+//	changes
+//	└── uint64 BE revision → hash
+//
+// Invariant: changes holds exactly one entry per live record and per
+// tombstone, under its latest revision, so Changes(since) seeks to since+1
+// and reads only what changed after it.
+
+import (
+	"crypto/hmac"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+var (
+	bucketMeta       = []byte("meta")
+	bucketRecords    = []byte("records")
+	bucketTombstones = []byte("tombstones")
+	bucketChanges    = []byte("changes")
+
+	keySchema    = []byte("schema")
+	keyRevision  = []byte("revision")
+	keyPruned    = []byte("pruned")
+	keyHashCheck = []byte("hash_check")
+	keyEncCheck  = []byte("enc_check")
+
+	hashCheckLabel = []byte("tokenomics/store/hash-key-check/v1")
+	encCheckLabel  = []byte("tokenomics/store/encryption-key-check/v1")
+)
+
+const schemaVersion byte = 1
+
+const (
+	// DefaultLockTimeout bounds the wait for another process's file lock.
+	DefaultLockTimeout = 500 * time.Millisecond
+	// DefaultTombstoneRetention is how long Compact keeps tombstones.
+	DefaultTombstoneRetention = 30 * 24 * time.Hour
+)
+
+// Options configures Open.
+type Options struct {
+	// HashKey keys the HMAC of tokens; at least MinHashKeyLen bytes. It must
+	// stay the same for the life of the file (checked on open).
+	HashKey []byte
+	// EncryptionKey, when set, is a 32-byte AES-256 key sealing policies.
+	// nil stores policies in plain JSON.
+	EncryptionKey []byte
+	// LockTimeout bounds the wait for the file lock; default DefaultLockTimeout.
+	LockTimeout time.Duration
+	// TombstoneRetention is how long Compact keeps tombstones; default
+	// DefaultTombstoneRetention.
+	TombstoneRetention time.Duration
+	// ReadOnly opens with a shared lock; writes fail.
+	ReadOnly bool
+	// Logger receives debug lines; nil discards them.
+	Logger hclog.Logger
+	// Now replaces time.Now in tests.
+	Now func() time.Time
+}
+
+func (o *Options) setDefaults() {
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = DefaultLockTimeout
+	}
+	if o.TombstoneRetention <= 0 {
+		o.TombstoneRetention = DefaultTombstoneRetention
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// DB is an open token database. It is safe for concurrent use.
+type DB struct {
+	bolt      *bbolt.DB
+	path      string
+	hasher    *Hasher
+	codec     codec
+	logger    hclog.Logger
+	now       func() time.Time
+	retention time.Duration
+
+	revision atomic.Uint64 // cache of meta/revision, for Revision()
+
+	// writeMu spans a write transaction and its notifications, so
+	// subscribers see changes in revision order.
+	writeMu sync.Mutex
+	subsMu  sync.Mutex
+	subs    map[uint64]func(Change)
+	nextSub uint64
+}
+
+// Open opens or creates the database at path. A file held by another
+// process gives a *LockedError after opts.LockTimeout; a hash key or
+// encryption key that does not match the file's gives ErrHashKeyMismatch or
+// ErrDecrypt.
+func Open(path string, opts Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("store: empty database path")
+	}
+	hasher, err := NewHasher(opts.HashKey)
+	if err != nil {
+		return nil, fmt.Errorf("opening database %q: %w", path, err)
+	}
+	c, err := newCodec(opts.EncryptionKey)
+	if err != nil {
+		return nil, fmt.Errorf("opening database %q: %w", path, err)
+	}
+	opts.setDefaults()
+
+	if !opts.ReadOnly {
+		if err := ensureDir(filepath.Dir(path)); err != nil {
+			return nil, fmt.Errorf("opening database %q: %w", path, err)
+		}
+	}
+	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, &LockedError{Path: path}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening database %q: %w", path, err)
+	}
+	db := &DB{
+		bolt:      bdb,
+		path:      path,
+		hasher:    hasher,
+		codec:     c,
+		logger:    opts.Logger.Named("store"),
+		now:       opts.Now,
+		retention: opts.TombstoneRetention,
+		subs:      make(map[uint64]func(Change)),
+	}
+	if err := db.init(opts.ReadOnly); err != nil {
+		_ = bdb.Close()
+		return nil, err
+	}
+	db.logger.Debug("opened database", "path", path, "encrypted", c.encrypted(),
+		"read_only", opts.ReadOnly, "revision", db.revision.Load())
+	return db, nil
+}
+
+// ensureDir creates a missing parent directory, private to the user.
+func ensureDir(dir string) error {
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		return nil // exists, or an error bbolt.Open will report better
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating directory %q: %w", dir, err)
+	}
+	return nil
+}
+
+// init creates the buckets and checks the keys against the file's.
+func (db *DB) init(readOnly bool) error {
+	check := func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			if readOnly {
+				return nil // a file no writer initialised yet: empty
+			}
+			var err error
+			if meta, err = createBuckets(tx); err != nil {
+				return err
+			}
+		}
+		if s := meta.Get(keySchema); len(s) == 1 && s[0] > schemaVersion {
+			return fmt.Errorf("%w: database %q has schema %d, this build reads up to %d", ErrCorrupt, db.path, s[0], schemaVersion)
+		}
+		if err := db.checkHashKey(meta, readOnly); err != nil {
+			return err
+		}
+		if err := db.checkEncryptionKey(meta, readOnly); err != nil {
+			return err
+		}
+		db.revision.Store(getUint64(meta, keyRevision))
+		return nil
+	}
+	if readOnly {
+		return db.bolt.View(check)
+	}
+	return db.bolt.Update(check)
+}
+
+func createBuckets(tx *bbolt.Tx) (*bbolt.Bucket, error) {
+	for _, name := range [][]byte{bucketRecords, bucketTombstones, bucketChanges} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return nil, fmt.Errorf("creating bucket %s: %w", name, err)
+		}
+	}
+	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+	if err != nil {
+		return nil, fmt.Errorf("creating bucket %s: %w", bucketMeta, err)
+	}
+	if err := meta.Put(keySchema, []byte{schemaVersion}); err != nil {
+		return nil, fmt.Errorf("writing schema version: %w", err)
+	}
+	return meta, nil
+}
+
+func (db *DB) checkHashKey(meta *bbolt.Bucket, readOnly bool) error {
+	want := db.hasher.sumRaw(hashCheckLabel)
+	got := meta.Get(keyHashCheck)
+	if got == nil {
+		if readOnly {
+			return nil
+		}
+		return meta.Put(keyHashCheck, want)
+	}
+	if !hmac.Equal(got, want) {
+		return fmt.Errorf("opening database %q: %w; use the hash key it was created with", db.path, ErrHashKeyMismatch)
+	}
+	return nil
+}
+
+func (db *DB) checkEncryptionKey(meta *bbolt.Bucket, readOnly bool) error {
+	sealed := meta.Get(keyEncCheck)
+	switch {
+	case sealed == nil && !db.codec.encrypted():
+		return nil
+	case sealed == nil:
+		// First use of a key with this file: remember it, so opening without
+		// it later fails up front rather than on the first sealed record.
+		if readOnly {
+			return nil
+		}
+		v, err := db.codec.seal(encCheckLabel, keyEncCheck)
+		if err != nil {
+			return fmt.Errorf("opening database %q: %w", db.path, err)
+		}
+		return meta.Put(keyEncCheck, v)
+	case !db.codec.encrypted():
+		return fmt.Errorf("opening database %q: %w: the database is encrypted and no encryption key was given", db.path, ErrDecrypt)
+	}
+	if plain, err := db.codec.open(sealed, keyEncCheck); err != nil || !hmac.Equal(plain, encCheckLabel) {
+		return fmt.Errorf("opening database %q: %w: the encryption key is not the one the database was encrypted with", db.path, ErrDecrypt)
+	}
+	return nil
+}
+
+// Close releases the file and its lock.
+func (db *DB) Close() error {
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("closing database %q: %w", db.path, err)
+	}
+	return nil
+}
+
+// Path returns the file path the database was opened with.
+func (db *DB) Path() string { return db.path }
+
+// Hasher returns the hasher keyed with the database's hash key.
+func (db *DB) Hasher() *Hasher { return db.hasher }
+
+// Encrypted reports whether policies are sealed on write.
+func (db *DB) Encrypted() bool { return db.codec.encrypted() }
+
+// Revision returns the revision of the latest committed change.
+func (db *DB) Revision() uint64 { return db.revision.Load() }
+
+// Subscribe calls fn after each committed change, in revision order, outside
+// the transaction. fn runs while the database holds its write lock: it must
+// be quick and must not write to the database. cancel stops the calls.
+func (db *DB) Subscribe(fn func(Change)) (cancel func()) {
+	db.subsMu.Lock()
+	id := db.nextSub
+	db.nextSub++
+	db.subs[id] = fn
+	db.subsMu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			db.subsMu.Lock()
+			delete(db.subs, id)
+			db.subsMu.Unlock()
+		})
+	}
+}
+
+func (db *DB) notify(changes []Change) {
+	if len(changes) == 0 {
+		return
+	}
+	db.subsMu.Lock()
+	fns := make([]func(Change), 0, len(db.subs))
+	for _, fn := range db.subs {
+		fns = append(fns, fn)
+	}
+	db.subsMu.Unlock()
+	for _, c := range changes {
+		for _, fn := range fns {
+			fn(c)
+		}
+	}
+}
+
+// txn is one write transaction's view of the buckets and the revision.
+type txn struct {
+	db                              *DB
+	meta, records, tombs, changeIdx *bbolt.Bucket
+	rev                             uint64
+	changes                         []Change // to notify after commit
+}
+
+// write runs fn in a write transaction, then caches the revision and
+// notifies subscribers.
+func (db *DB) write(fn func(t *txn) error) error {
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	var t *txn
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		t = &txn{
+			db:        db,
+			meta:      tx.Bucket(bucketMeta),
+			records:   tx.Bucket(bucketRecords),
+			tombs:     tx.Bucket(bucketTombstones),
+			changeIdx: tx.Bucket(bucketChanges),
+		}
+		if t.meta == nil || t.records == nil || t.tombs == nil || t.changeIdx == nil {
+			return fmt.Errorf("%w: database %q lacks its buckets", ErrCorrupt, db.path)
+		}
+		t.rev = getUint64(t.meta, keyRevision)
+		if err := fn(t); err != nil {
+			return err
+		}
+		return putUint64(t.meta, keyRevision, t.rev)
+	})
+	if err != nil {
+		return err
+	}
+	db.revision.Store(t.rev)
+	db.notify(t.changes)
+	return nil
+}
+
+// read runs fn in a read transaction. Buckets are nil only in a read-only
+// database no writer has initialised.
+func (db *DB) read(fn func(records, tombs, changeIdx, meta *bbolt.Bucket) error) error {
+	return db.bolt.View(func(tx *bbolt.Tx) error {
+		return fn(tx.Bucket(bucketRecords), tx.Bucket(bucketTombstones), tx.Bucket(bucketChanges), tx.Bucket(bucketMeta))
+	})
+}
+
+// unindex removes the changes entry of hash's live record or tombstone.
+func (t *txn) unindex(hash []byte) error {
+	var rev uint64
+	if v := t.records.Get(hash); v != nil {
+		rev = valueRevision(v)
+	} else if v := t.tombs.Get(hash); len(v) >= 8 {
+		rev = binary.BigEndian.Uint64(v)
+	} else {
+		return nil
+	}
+	k := revKey(rev)
+	if string(t.changeIdx.Get(k[:])) != string(hash) {
+		return nil
+	}
+	return t.changeIdx.Delete(k[:])
+}
+
+// putRecord writes rec (at rec.Revision) and indexes it, replacing any
+// record or tombstone of the same hash.
+func (t *txn) putRecord(rec Record) error {
+	key := []byte(rec.Hash)
+	if err := t.unindex(key); err != nil {
+		return err
+	}
+	v, err := t.db.codec.encode(rec)
+	if err != nil {
+		return err
+	}
+	if err := t.records.Put(key, v); err != nil {
+		return fmt.Errorf("writing record %s: %w", short(rec.Hash), err)
+	}
+	if err := t.tombs.Delete(key); err != nil {
+		return err
+	}
+	k := revKey(rec.Revision)
+	if err := t.changeIdx.Put(k[:], key); err != nil {
+		return fmt.Errorf("indexing record %s: %w", short(rec.Hash), err)
+	}
+	rc := rec.clone()
+	t.changes = append(t.changes, Change{Revision: rec.Revision, Hash: rec.Hash, Record: &rc})
+	return nil
+}
+
+// putTombstone deletes hash's record (if any) and leaves a tombstone at rev.
+func (t *txn) putTombstone(hash string, rev uint64, deletedAt time.Time) error {
+	key := []byte(hash)
+	if err := t.unindex(key); err != nil {
+		return err
+	}
+	if err := t.records.Delete(key); err != nil {
+		return err
+	}
+	var v [16]byte
+	binary.BigEndian.PutUint64(v[:8], rev)
+	binary.BigEndian.PutUint64(v[8:], uint64(deletedAt.UnixNano()))
+	if err := t.tombs.Put(key, v[:]); err != nil {
+		return fmt.Errorf("writing tombstone %s: %w", short(hash), err)
+	}
+	k := revKey(rev)
+	if err := t.changeIdx.Put(k[:], key); err != nil {
+		return fmt.Errorf("indexing tombstone %s: %w", short(hash), err)
+	}
+	t.changes = append(t.changes, Change{Revision: rev, Hash: hash, Deleted: true})
+	return nil
+}
+
+func revKey(rev uint64) [8]byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], rev)
+	return k
+}
+
+func getUint64(b *bbolt.Bucket, key []byte) uint64 {
+	if b == nil {
+		return 0
+	}
+	v := b.Get(key)
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func putUint64(b *bbolt.Bucket, key []byte, n uint64) error {
+	k := revKey(n)
+	return b.Put(key, k[:])
+}

@@ -1,0 +1,17 @@
+// Package store keeps tokens and their policies in a bbolt file.
+//
+// A token is never stored: records are keyed by the hex HMAC-SHA256 of the
+// token under the operator's hash key (see Hasher), so a copy of the database
+// file yields no usable token. With an encryption key, each policy is sealed
+// with AES-256-GCM bound to its record, so a ciphertext moved to another
+// record does not decrypt.
+//
+// Every change bumps one revision counter in the same transaction; deletes
+// leave tombstones, and a changes index keyed by revision makes
+// Changes(since) a cursor seek. The central server serves Changes to
+// proxies, which persist what they fetched with Apply (or Replace after a
+// full resync) into their own file.
+//
+// bbolt holds an exclusive file lock while a database is open, so a second
+// process gets a *LockedError instead of waiting forever.
+package store

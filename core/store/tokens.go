@@ -1,0 +1,214 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Create stores a new record for policy (a JSON object) and returns the
+// token, which exists nowhere else afterwards.
+func (db *DB) Create(policy json.RawMessage, expiresAt *time.Time) (string, Record, error) {
+	if !validPolicy(policy) {
+		return "", Record{}, fmt.Errorf("creating token: %w", ErrInvalidPolicy)
+	}
+	token, err := NewToken()
+	if err != nil {
+		return "", Record{}, err
+	}
+	now := db.now().UTC()
+	rec := Record{
+		Hash:      db.hasher.Hash(token),
+		Policy:    append(json.RawMessage(nil), policy...),
+		CreatedAt: now,
+		UpdatedAt: now,
+		ExpiresAt: copyTime(expiresAt),
+	}
+	err = db.write(func(t *txn) error {
+		if t.records.Get([]byte(rec.Hash)) != nil {
+			// 256 random bits make this unreachable short of a broken RNG.
+			return errors.New("store: token hash collision")
+		}
+		t.rev++
+		rec.Revision = t.rev
+		return t.putRecord(rec)
+	})
+	if err != nil {
+		return "", Record{}, fmt.Errorf("creating token: %w", err)
+	}
+	return token, rec, nil
+}
+
+// Get returns the live record stored under hash.
+func (db *DB) Get(hash string) (Record, error) {
+	var rec Record
+	err := db.read(func(records, _, _, _ *bbolt.Bucket) error {
+		var err error
+		rec, err = db.get(records, hash)
+		return err
+	})
+	return rec, err
+}
+
+func (db *DB) get(records *bbolt.Bucket, hash string) (Record, error) {
+	if records == nil {
+		return Record{}, ErrNotFound
+	}
+	v := records.Get([]byte(hash))
+	if v == nil {
+		return Record{}, ErrNotFound
+	}
+	return db.codec.decode(hash, v)
+}
+
+// Lookup returns the record of token. An expired record is returned as
+// is: callers check Record.Expired, so they can say "expired" rather than
+// "unknown".
+func (db *DB) Lookup(token string) (Record, error) {
+	if !ValidTokenFormat(token) {
+		return Record{}, ErrNotFound
+	}
+	var buf [HashLen]byte
+	hash := db.hasher.AppendHash(buf[:0], []byte(token))
+	var rec Record
+	err := db.read(func(records, _, _, _ *bbolt.Bucket) error {
+		if records == nil {
+			return ErrNotFound
+		}
+		v := records.Get(hash)
+		if v == nil {
+			return ErrNotFound
+		}
+		var err error
+		rec, err = db.codec.decode(string(hash), v)
+		return err
+	})
+	return rec, err
+}
+
+// Resolve returns the one live record whose hash starts with prefix (4 to
+// 64 hex characters, any case). Several matches give *AmbiguousError, none
+// gives ErrNotFound. Tokens are refused: they belong in Lookup, not in
+// URLs and command lines.
+func (db *DB) Resolve(prefix string) (Record, error) {
+	p := strings.ToLower(prefix)
+	if len(p) < 4 || len(p) > HashLen || !isLowerHex(p) {
+		return Record{}, ErrInvalidPrefix
+	}
+	var rec Record
+	err := db.read(func(records, _, _, _ *bbolt.Bucket) error {
+		if records == nil {
+			return ErrNotFound
+		}
+		var matches []string
+		c := records.Cursor()
+		for k, _ := c.Seek([]byte(p)); k != nil && bytes.HasPrefix(k, []byte(p)); k, _ = c.Next() {
+			matches = append(matches, string(k))
+		}
+		switch len(matches) {
+		case 0:
+			return ErrNotFound
+		case 1:
+			var err error
+			rec, err = db.get(records, matches[0])
+			return err
+		}
+		return &AmbiguousError{Prefix: p, Matches: matches}
+	})
+	return rec, err
+}
+
+// List returns every live record, oldest first.
+func (db *DB) List() ([]Record, error) {
+	var out []Record
+	err := db.read(func(records, _, _, _ *bbolt.Bucket) error {
+		if records == nil {
+			return nil
+		}
+		return records.ForEach(func(k, v []byte) error {
+			rec, err := db.codec.decode(string(k), v)
+			if err != nil {
+				return err
+			}
+			out = append(out, rec)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing tokens: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].Hash < out[j].Hash
+	})
+	return out, nil
+}
+
+// Update applies fn to a copy of hash's record and stores the result at a
+// new revision. fn may change Policy and ExpiresAt; Hash, CreatedAt,
+// UpdatedAt and Revision are kept by the store. An error from fn aborts the
+// update and is returned as is.
+func (db *DB) Update(hash string, fn func(*Record) error) (Record, error) {
+	var out Record
+	err := db.write(func(t *txn) error {
+		old, err := db.get(t.records, hash)
+		if err != nil {
+			return err
+		}
+		rec := old.clone()
+		if err := fn(&rec); err != nil {
+			return err
+		}
+		if !validPolicy(rec.Policy) {
+			return ErrInvalidPolicy
+		}
+		t.rev++
+		out = Record{
+			Hash:      old.Hash,
+			Policy:    append(json.RawMessage(nil), rec.Policy...),
+			CreatedAt: old.CreatedAt,
+			UpdatedAt: db.now().UTC(),
+			ExpiresAt: copyTime(rec.ExpiresAt),
+			Revision:  t.rev,
+		}
+		return t.putRecord(out)
+	})
+	if err != nil {
+		return Record{}, err
+	}
+	return out, nil
+}
+
+// Delete removes hash's record, leaving a tombstone so proxies learn of
+// it, and returns the record as it was.
+func (db *DB) Delete(hash string) (Record, error) {
+	var old Record
+	err := db.write(func(t *txn) error {
+		var err error
+		if old, err = db.get(t.records, hash); err != nil {
+			return err
+		}
+		t.rev++
+		return t.putTombstone(hash, t.rev, db.now())
+	})
+	if err != nil {
+		return Record{}, err
+	}
+	return old, nil
+}
+
+func copyTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := t.UTC()
+	return &c
+}
