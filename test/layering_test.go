@@ -15,9 +15,11 @@ const mod = "github.com/tokenomics-dev/tokenomics"
 // imports central, cmd or plugins; providers import no core package; plugins
 // and sdk import only sdk and the standard library.
 func TestLayering(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "-json=ImportPath,Deps,Standard", "./...").Output()
+	// go list -json prints one object per package; -deps adds their deps.
+	cmd := exec.Command("go", "list", "-deps", "-json=ImportPath,Deps,Standard", "./...")
+	cmd.Dir = ".." // the module root: tests run in their package directory
+	out, err := cmd.Output()
 	if err != nil {
-		// go list -json prints one object per package; -deps adds their deps.
 		t.Fatalf("go list: %v", err)
 	}
 	dec := json.NewDecoder(strings.NewReader(string(out)))

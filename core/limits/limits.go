@@ -1,0 +1,262 @@
+package limits
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultLeaseTTL is how long a lease holds its max_parallel slot and its
+// reservation without Settle or KeepAlive.
+const DefaultLeaseTTL = 2 * time.Minute
+
+// Limiter checks and charges budgets, rate windows and max_parallel for one
+// subject (a token) atomically. Implementations: *Memory, *Redis, *Failover.
+type Limiter interface {
+	// Acquire reserves req.Reserve tokens against every budget and token
+	// window, one request against every request window, and a max_parallel
+	// slot, all or nothing. A refusal is a *LimitError and consumes nothing.
+	Acquire(ctx context.Context, req *Request) (*Lease, error)
+	// Settle replaces the lease's reservation by usedTokens in budgets and
+	// token windows and frees its parallel slot. Usage above the reservation is
+	// charged in full, even past a limit. Idempotent; a nil lease is a no-op.
+	Settle(ctx context.Context, l *Lease, usedTokens int64) error
+	// Spent reports a budget's settled usage and outstanding reservations.
+	Spent(ctx context.Context, subject, budgetKey string) (used, reserved int64, err error)
+	// Reset forgets every counter of subject (a token deleted or recreated).
+	Reset(ctx context.Context, subject string) error
+	Close() error
+}
+
+// Request is one admission check. Acquire keeps references to Budgets and
+// Windows until Settle: do not modify them in between.
+type Request struct {
+	// Subject is the token hash; every counter is namespaced by it. Never the
+	// token itself: Redis keys and persisted files contain it.
+	Subject     string
+	Budgets     []Budget
+	Windows     []Window
+	MaxParallel int   // 0 = unlimited
+	Reserve     int64 // tokens reserved against budgets and token windows
+	// LeaseTTL bounds how long the parallel slot and the reservation outlive a
+	// proxy that died mid-request; default DefaultLeaseTTL. Long streams call
+	// Lease.KeepAlive.
+	LeaseTTL time.Duration
+	// Now replaces the clock (tests only). With Redis it replaces the server's
+	// TIME too, so do not mix set and unset Now for one subject.
+	Now time.Time
+}
+
+// Budget is a lifetime token budget: input plus output tokens.
+type Budget struct {
+	// Key is "" for the token's own max_tokens, or names a provider entry
+	// ("openai/0"); each key is a separate counter. No newlines.
+	Key string
+	// Limit is the budget in tokens; 0 counts usage without limiting it.
+	Limit int64
+}
+
+// Rule names the budget in errors: "max_tokens" or "max_tokens:<key>".
+func (b Budget) Rule() string {
+	if b.Key == "" {
+		return "max_tokens"
+	}
+	return "max_tokens:" + b.Key
+}
+
+// Window is one rate rule: Limit requests (or tokens) per Window.
+type Window struct {
+	Name     string // for errors and logs; default like "requests/1m"
+	Requests bool   // count requests; false counts tokens
+	Limit    int64
+	Window   time.Duration // at least 1ms; counted in whole milliseconds
+	Fixed    bool          // fixed windows instead of the default sliding ones
+}
+
+// Rule returns Name, or a name derived from the rule: "requests/1m",
+// "tokens/24h".
+func (w Window) Rule() string {
+	if w.Name != "" {
+		return w.Name
+	}
+	kind := "tokens/"
+	if w.Requests {
+		kind = "requests/"
+	}
+	return kind + shortDuration(w.Window)
+}
+
+// flags encodes the window's kind as the Lua scripts expect it.
+func (w Window) flags() int64 {
+	var f int64
+	if !w.Requests {
+		f |= flagTokens
+	}
+	if w.Fixed {
+		f |= flagFixed
+	}
+	return f
+}
+
+const (
+	flagTokens = 1
+	flagFixed  = 2
+)
+
+// shortDuration prints 1m rather than 1m0s, 24h rather than 24h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+// validate rejects what no backend can count correctly.
+func (r *Request) validate() error {
+	if r.Subject == "" {
+		return fmt.Errorf("%w: empty subject", ErrInvalidRequest)
+	}
+	if r.Reserve < 0 || r.MaxParallel < 0 || r.LeaseTTL < 0 {
+		return fmt.Errorf("%w: negative reserve, max_parallel or lease TTL", ErrInvalidRequest)
+	}
+	for i, b := range r.Budgets {
+		if b.Limit < 0 {
+			return fmt.Errorf("%w: budget %q has a negative limit", ErrInvalidRequest, b.Key)
+		}
+		if strings.IndexByte(b.Key, '\n') >= 0 {
+			return fmt.Errorf("%w: budget key %q contains a newline", ErrInvalidRequest, b.Key)
+		}
+		for _, o := range r.Budgets[:i] {
+			if o.Key == b.Key {
+				return fmt.Errorf("%w: budget %q listed twice", ErrInvalidRequest, b.Key)
+			}
+		}
+	}
+	for i, w := range r.Windows {
+		if w.Limit <= 0 || w.Window < time.Millisecond {
+			return fmt.Errorf("%w: rule %q needs a positive limit and a window of at least 1ms", ErrInvalidRequest, w.Rule())
+		}
+		for _, o := range r.Windows[:i] {
+			if o.Requests == w.Requests && o.Fixed == w.Fixed && o.Window.Milliseconds() == w.Window.Milliseconds() {
+				return fmt.Errorf("%w: rule %q listed twice", ErrInvalidRequest, w.Rule())
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Request) leaseTTL() time.Duration {
+	if r.LeaseTTL > 0 {
+		return r.LeaseTTL
+	}
+	return DefaultLeaseTTL
+}
+
+// RateStatus is one rule's state after a granted request, for the
+// x-ratelimit-limit/remaining/reset-* headers.
+type RateStatus struct {
+	Window    Window // the rule; zero when the request had no such rule
+	Remaining int64
+	Reset     time.Time // when the window has fully drained
+}
+
+// Limit returns the rule's limit, 0 when there is no rule.
+func (s RateStatus) Limit() int64 { return s.Window.Limit }
+
+// RateInfo holds the tightest (least remaining) request rule and token rule.
+type RateInfo struct {
+	Requests RateStatus
+	Tokens   RateStatus
+}
+
+// note keeps the status if it is the tightest of its kind so far.
+func (ri *RateInfo) note(w Window, remaining, resetMs int64) {
+	s := &ri.Tokens
+	if w.Requests {
+		s = &ri.Requests
+	}
+	if s.Window.Limit != 0 && s.Remaining <= remaining {
+		return
+	}
+	*s = RateStatus{Window: w, Remaining: remaining, Reset: time.UnixMilli(resetMs)}
+}
+
+// Lease is a granted request: its reservation and parallel slot, held until
+// Settle or expiry. A lease returns to the backend that granted it.
+type Lease struct {
+	owner    leaseOwner
+	subject  string
+	id       string // Redis lease id
+	reserved int64
+	windows  []Window // the request's windows, for token-window settlement
+	marks    []windowMark
+	markBuf  [3]windowMark
+	rate     RateInfo
+	state    atomic.Uint32
+
+	// Memory backend; guarded by the subject's shard lock.
+	st      *subjectState
+	slots   []int32 // budget slots in st.budgets
+	slotBuf [4]int32
+	heapIdx int
+	expiry  int64 // unix ms
+	expired bool  // reclaimed: its reservation was charged as usage
+}
+
+// windowMark records which bucket a token window's reservation went into.
+type windowMark struct {
+	win  int32 // index into Lease.windows
+	slot int32 // memory: index into subjectState.windows
+	idx  int64 // bucket number (now / window)
+}
+
+const (
+	leaseOpen uint32 = iota
+	leaseSettling
+	leaseSettled
+)
+
+type leaseOwner interface {
+	settle(ctx context.Context, l *Lease, used int64) error
+	keepAlive(ctx context.Context, l *Lease, ttl time.Duration) error
+}
+
+// Reserved returns the tokens reserved at Acquire.
+func (l *Lease) Reserved() int64 { return l.reserved }
+
+// Rate returns the tightest request and token rule after this request was
+// granted. After a Redis call retried by the client library, it may be empty.
+func (l *Lease) Rate() RateInfo { return l.rate }
+
+// ID identifies the lease in logs (Redis leases only; "" otherwise).
+func (l *Lease) ID() string { return l.id }
+
+// KeepAlive pushes the lease's expiry to ttl from now (DefaultLeaseTTL when
+// ttl is 0); long streams call it periodically. ErrLeaseExpired after Settle
+// or expiry.
+func (l *Lease) KeepAlive(ctx context.Context, ttl time.Duration) error {
+	if ttl <= 0 {
+		ttl = DefaultLeaseTTL
+	}
+	if l.state.Load() != leaseOpen {
+		return ErrLeaseExpired
+	}
+	return l.owner.keepAlive(ctx, l, ttl)
+}
+
+// settleLease is every backend's Settle: the lease goes back to its owner.
+func settleLease(ctx context.Context, l *Lease, used int64) error {
+	if l == nil {
+		return nil
+	}
+	if used < 0 {
+		return fmt.Errorf("%w: negative usage %d", ErrInvalidRequest, used)
+	}
+	return l.owner.settle(ctx, l, used)
+}

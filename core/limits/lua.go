@@ -1,0 +1,278 @@
+package limits
+
+import "github.com/redis/go-redis/v9"
+
+// The scripts keep one subject's state in five keys sharing the hash tag
+// {subject}, so a Redis Cluster stores them in one slot:
+//
+//	KEYS[1] <p>:{s}:b  hash   u:<budget key> = settled usage, r:<budget key> = reserved
+//	KEYS[2] <p>:{s}:l  zset   lease id -> expiry (unix ms); in-flight leases
+//	KEYS[3] <p>:{s}:r  hash   lease id -> "R\nkey1\nkey2…" (reservation and its budgets);
+//	                          "x…" once expired and charged; "sync:<id>" reconcile markers
+//	KEYS[4] <p>:{s}:t  zset   tombstone ids (expired records, sync markers) -> forget time
+//	KEYS[5] <p>:{s}:w  hash   <flags>:<window ms>:{i,c,p} = window bucket, its count, previous count
+//
+// Budget and lease keys have no TTL (budgets are lifetime; leases clean
+// themselves up); the windows hash expires after twice its longest window of
+// inactivity. Window arithmetic mirrors window.go operation for operation.
+
+// luaSplit holds the helpers every script shares: split parses a lease
+// record; clock reads the ARGV now override (tests) or else the server's
+// TIME, so proxies with skewed clocks count windows on one clock.
+const luaSplit = `
+local function split(s)
+  local out, pos = {}, 1
+  while true do
+    local i = string.find(s, '\n', pos, true)
+    if not i then
+      out[#out + 1] = string.sub(s, pos)
+      return out
+    end
+    out[#out + 1] = string.sub(s, pos, i - 1)
+    pos = i + 1
+  end
+end
+local function clock(override)
+  local now = tonumber(override)
+  if now == 0 then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return now
+end
+`
+
+// acquireScript. ARGV: 1 lease id, 2 reserve, 3 lease ttl ms, 4 max parallel,
+// 5 now ms (0 = TIME), 6 tombstone ttl ms, 7 budget count, then per budget
+// key, limit; then window count, then per window flags, window ms, limit.
+//
+// Returns {0, now, nb, total per budget…, nw, (bucket, remaining, drain ms) per window}
+// on success, {status, now, index, limit, remaining, retry ms, reset ms} on a
+// refusal, {4, now} when this lease id was already granted (a retried call).
+var acquireScript = redis.NewScript(luaSplit + `
+local bk, lk, rk, tk, wk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local id = ARGV[1]
+local res = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local maxp = tonumber(ARGV[4])
+local now = clock(ARGV[5])
+local tombttl = tonumber(ARGV[6])
+
+if redis.call('HEXISTS', rk, id) == 1 then
+  return {4, now}
+end
+
+-- Expired leases: free the slot, charge the reservation (bounded work per call).
+local gone = redis.call('ZRANGEBYSCORE', lk, '-inf', now, 'LIMIT', 0, 16)
+for _, eid in ipairs(gone) do
+  local rec = redis.call('HGET', rk, eid)
+  if rec and string.sub(rec, 1, 1) ~= 'x' then
+    local parts = split(rec)
+    local r = tonumber(parts[1])
+    for j = 2, #parts do
+      redis.call('HINCRBY', bk, 'r:' .. parts[j], -r)
+      redis.call('HINCRBY', bk, 'u:' .. parts[j], r)
+    end
+    redis.call('HSET', rk, eid, 'x' .. rec)
+    redis.call('ZADD', tk, now + tombttl, eid)
+  end
+  redis.call('ZREM', lk, eid)
+end
+local old = redis.call('ZRANGEBYSCORE', tk, '-inf', now, 'LIMIT', 0, 16)
+for _, eid in ipairs(old) do
+  redis.call('HDEL', rk, eid)
+  redis.call('ZREM', tk, eid)
+end
+
+local need = res
+if need < 1 then need = 1 end
+
+local nb = tonumber(ARGV[7])
+local a = 8
+local bkeys, btot = {}, {}
+for j = 1, nb do
+  local k, lim = ARGV[a], tonumber(ARGV[a + 1])
+  a = a + 2
+  local v = redis.call('HMGET', bk, 'u:' .. k, 'r:' .. k)
+  local tot = (tonumber(v[1]) or 0) + (tonumber(v[2]) or 0)
+  if lim > 0 and tot + need > lim then
+    local rem = lim - tot
+    if rem < 0 then rem = 0 end
+    return {1, now, j, lim, rem, 0, 0}
+  end
+  bkeys[j], btot[j] = k, tot
+end
+
+local nw = tonumber(ARGV[a])
+a = a + 1
+local wf, wi, wc, wp, wrem, wdrain = {}, {}, {}, {}, {}, {}
+local maxw = 0
+for j = 1, nw do
+  local flags, w, lim = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local f = ARGV[a] .. ':' .. ARGV[a + 1]
+  a = a + 3
+  local tokens = flags % 2 == 1
+  local fixed = flags >= 2
+  local v = redis.call('HMGET', wk, f .. ':i', f .. ':c', f .. ':p')
+  local i, c, p = tonumber(v[1]) or -1, tonumber(v[2]) or 0, tonumber(v[3]) or 0
+  local idx = math.floor(now / w)
+  if i ~= idx then
+    if (not fixed) and i == idx - 1 then p = c else p = 0 end
+    c = 0
+    i = idx
+  end
+  local start = i * w
+  local el = now - start
+  local est = c
+  if not fixed then est = p * (w - el) / w + c end
+  local cost = 1
+  if tokens then cost = res end
+  local nd = cost
+  if nd < 1 then nd = 1 end
+  if est + nd > lim then
+    local retry = 0
+    if nd <= lim then
+      if fixed then
+        retry = start + w - now
+      else
+        if c + nd <= lim then
+          retry = math.ceil(w - (lim - c - nd) * w / p) - el
+        else
+          retry = start + w - now + math.ceil(w - (lim - nd) * w / c)
+        end
+        if retry < 1 then retry = 1 end
+      end
+    end
+    local drain = now
+    if fixed then drain = start + w elseif c > 0 then drain = start + 2 * w elseif p > 0 then drain = start + w end
+    local rem = math.floor(lim - est)
+    if rem < 0 then rem = 0 end
+    return {2, now, j, lim, rem, retry, drain}
+  end
+  c = c + cost
+  if fixed then est = c else est = p * (w - el) / w + c end
+  local rem = math.floor(lim - est)
+  if rem < 0 then rem = 0 end
+  local drain = now
+  if fixed then drain = start + w elseif c > 0 then drain = start + 2 * w elseif p > 0 then drain = start + w end
+  wf[j], wi[j], wc[j], wp[j], wrem[j], wdrain[j] = f, i, c, p, rem, drain
+  if w > maxw then maxw = w end
+end
+
+if maxp > 0 then
+  local n = redis.call('ZCOUNT', lk, '(' .. now, '+inf')
+  if n >= maxp then
+    local first = redis.call('ZRANGEBYSCORE', lk, '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+    return {3, now, 0, maxp, 0, 1000, tonumber(first[2]) or 0}
+  end
+end
+
+-- Every check passed: apply everything.
+local rec = ARGV[2]
+for j = 1, nb do
+  if res ~= 0 then redis.call('HINCRBY', bk, 'r:' .. bkeys[j], res) end
+  rec = rec .. '\n' .. bkeys[j]
+end
+for j = 1, nw do
+  local f = wf[j]
+  redis.call('HSET', wk, f .. ':i', wi[j], f .. ':c', wc[j], f .. ':p', wp[j])
+end
+if maxw > 0 and redis.call('PTTL', wk) < 2 * maxw then
+  redis.call('PEXPIRE', wk, 2 * maxw)
+end
+redis.call('ZADD', lk, now + ttl, id)
+redis.call('HSET', rk, id, rec)
+
+local out = {0, now, nb}
+for j = 1, nb do out[#out + 1] = btot[j] + res end
+out[#out + 1] = nw
+for j = 1, nw do
+  out[#out + 1] = wi[j]
+  out[#out + 1] = wrem[j]
+  out[#out + 1] = wdrain[j]
+end
+return out
+`)
+
+// settleScript. ARGV: 1 lease id, 2 used tokens, 3 token window count, then
+// per token window flags, window ms, bucket. The reservation and its budgets
+// come from the lease record, so a settle can only undo what was reserved.
+// Returns 1 settled, 2 settled after expiry (charge corrected), 0 already settled.
+var settleScript = redis.NewScript(luaSplit + `
+local bk, lk, rk, tk, wk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local id = ARGV[1]
+local used = tonumber(ARGV[2])
+local rec = redis.call('HGET', rk, id)
+if not rec then return 0 end
+local expired = string.sub(rec, 1, 1) == 'x'
+if expired then rec = string.sub(rec, 2) end
+local parts = split(rec)
+local res = tonumber(parts[1])
+local delta = used - res
+for j = 2, #parts do
+  local k = parts[j]
+  if expired then
+    if redis.call('HINCRBY', bk, 'u:' .. k, delta) < 0 then
+      redis.call('HSET', bk, 'u:' .. k, 0)
+    end
+  else
+    if res ~= 0 then redis.call('HINCRBY', bk, 'r:' .. k, -res) end
+    if used ~= 0 then redis.call('HINCRBY', bk, 'u:' .. k, used) end
+  end
+end
+if delta ~= 0 then
+  local nw = tonumber(ARGV[3])
+  local a = 4
+  for j = 1, nw do
+    local f = ARGV[a] .. ':' .. ARGV[a + 1]
+    local fixed = tonumber(ARGV[a]) >= 2
+    local idx = tonumber(ARGV[a + 2])
+    a = a + 3
+    local v = redis.call('HMGET', wk, f .. ':i', f .. ':c', f .. ':p')
+    local i = tonumber(v[1])
+    if i == idx then
+      local c = (tonumber(v[2]) or 0) + delta
+      if c < 0 then c = 0 end
+      redis.call('HSET', wk, f .. ':c', c)
+    elseif (not fixed) and i ~= nil and i == idx + 1 then
+      local p = (tonumber(v[3]) or 0) + delta
+      if p < 0 then p = 0 end
+      redis.call('HSET', wk, f .. ':p', p)
+    end
+  end
+end
+redis.call('HDEL', rk, id)
+redis.call('ZREM', lk, id)
+if expired then
+  redis.call('ZREM', tk, id)
+  return 2
+end
+return 1
+`)
+
+// keepAliveScript. KEYS: lease zset, lease records. ARGV: 1 lease id,
+// 2 ttl ms, 3 now ms (0 = TIME). Returns 1, or 0 for a settled or expired lease.
+var keepAliveScript = redis.NewScript(luaSplit + `
+local rec = redis.call('HGET', KEYS[2], ARGV[1])
+if (not rec) or string.sub(rec, 1, 1) == 'x' then return 0 end
+redis.call('ZADD', KEYS[1], 'XX', clock(ARGV[3]) + tonumber(ARGV[2]), ARGV[1])
+return 1
+`)
+
+// syncScript adds usage settled locally during an outage. KEYS: budgets,
+// lease records, tombstones. ARGV: 1 batch id, 2 now ms (0 = TIME),
+// 3 marker ttl ms, then per budget key, delta. The batch id makes a retried
+// call a no-op. Returns 1 applied, 0 already applied.
+var syncScript = redis.NewScript(luaSplit + `
+local bk, rk, tk = KEYS[1], KEYS[2], KEYS[3]
+local mark = 'sync:' .. ARGV[1]
+if redis.call('HSETNX', rk, mark, 'x') == 0 then return 0 end
+redis.call('ZADD', tk, clock(ARGV[2]) + tonumber(ARGV[3]), mark)
+for a = 4, #ARGV, 2 do
+  local f = 'u:' .. ARGV[a]
+  if redis.call('HINCRBY', bk, f, ARGV[a + 1]) < 0 then
+    redis.call('HSET', bk, f, 0)
+  end
+end
+return 1
+`)
