@@ -31,7 +31,7 @@ func backends(t *testing.T) []backend {
 	}}}
 	if testRedisAddr != "" {
 		bs = append(bs, backend{name: "redis", new: func(t *testing.T) Limiter {
-			return newTestRedis(t, testRedisAddr, time.Second)
+			return newTestRedis(t, testRedisAddr, 5*time.Second)
 		}})
 	}
 	return bs
@@ -294,7 +294,7 @@ func TestBackendsAgree(t *testing.T) {
 	mem, err := NewMemory(MemoryOptions{})
 	require.NoError(t, err)
 	defer mem.Close()
-	red := newTestRedis(t, addr, time.Second)
+	red := newTestRedis(t, addr, 5*time.Second)
 	ctx := context.Background()
 	subject := uniqueSubject(t)
 	rng := rand.New(rand.NewPCG(1, 2))

@@ -71,12 +71,15 @@ func newTestClient(tb testing.TB, addr string) *redis.Client {
 	tb.Helper()
 	c := redis.NewClient(&redis.Options{
 		Addr:                  addr,
+		// Generous client timeouts: a loaded 2-core CI box running -race
+		// must not turn slowness into refusals. Tests of the outage paths
+		// bound each call with RedisOptions.Timeout (a context deadline).
 		ContextTimeoutEnabled: true,
-		DialTimeout:           200 * time.Millisecond,
-		ReadTimeout:           200 * time.Millisecond,
-		WriteTimeout:          200 * time.Millisecond,
-		PoolTimeout:           200 * time.Millisecond,
-		PoolSize:              32,
+		DialTimeout:           2 * time.Second,
+		ReadTimeout:           2 * time.Second,
+		WriteTimeout:          2 * time.Second,
+		PoolTimeout:           2 * time.Second,
+		PoolSize:              64,
 	})
 	tb.Cleanup(func() { _ = c.Close() })
 	return c

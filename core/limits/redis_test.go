@@ -24,9 +24,9 @@ func TestRedisFleet(t *testing.T) {
 	t.Parallel()
 	addr := needRedis(t)
 	proxies := []Limiter{
-		newTestRedis(t, addr, time.Second),
-		newTestRedis(t, addr, time.Second),
-		newTestRedis(t, addr, time.Second),
+		newTestRedis(t, addr, 5*time.Second),
+		newTestRedis(t, addr, 5*time.Second),
+		newTestRedis(t, addr, 5*time.Second),
 	}
 	subject := uniqueSubject(t)
 	const (
@@ -100,7 +100,7 @@ func TestRedisFleet(t *testing.T) {
 func TestRedisConcurrentBudget(t *testing.T) {
 	t.Parallel()
 	addr := needRedis(t)
-	r := newTestRedis(t, addr, time.Second)
+	r := newTestRedis(t, addr, 5*time.Second)
 	subject := uniqueSubject(t)
 	const limit = 10_000
 	total := budgetRace(t, []Limiter{r}, subject, 200, limit, nil)
@@ -117,7 +117,7 @@ func TestRedisConcurrentBudget(t *testing.T) {
 func TestRedisLeaseExpiry(t *testing.T) {
 	t.Parallel()
 	addr := needRedis(t)
-	dead, alive := newTestRedis(t, addr, time.Second), newTestRedis(t, addr, time.Second)
+	dead, alive := newTestRedis(t, addr, 5*time.Second), newTestRedis(t, addr, 5*time.Second)
 	subject := uniqueSubject(t)
 	ctx := context.Background()
 	req := func() *Request {
@@ -147,7 +147,7 @@ func TestRedisLeaseExpiry(t *testing.T) {
 func TestRedisKeepAlive(t *testing.T) {
 	t.Parallel()
 	addr := needRedis(t)
-	r := newTestRedis(t, addr, time.Second)
+	r := newTestRedis(t, addr, 5*time.Second)
 	subject := uniqueSubject(t)
 	ctx := context.Background()
 	req := &Request{Subject: subject, MaxParallel: 1, LeaseTTL: 300 * time.Millisecond}
@@ -169,7 +169,7 @@ func TestRedisKeepAlive(t *testing.T) {
 // EVALSHA fails with NOSCRIPT and the call falls back to EVAL.
 func TestRedisScriptCacheFlushed(t *testing.T) {
 	addr := needRedis(t)
-	r := newTestRedis(t, addr, time.Second)
+	r := newTestRedis(t, addr, 5*time.Second)
 	ctx := context.Background()
 	require.NoError(t, newTestClient(t, addr).ScriptFlush(ctx).Err())
 	l, err := r.Acquire(ctx, &Request{Subject: uniqueSubject(t), Reserve: 1})
@@ -192,7 +192,7 @@ func TestRedisKeysShareOneSlot(t *testing.T) {
 func TestRedisReset(t *testing.T) {
 	t.Parallel()
 	addr := needRedis(t)
-	r := newTestRedis(t, addr, time.Second)
+	r := newTestRedis(t, addr, 5*time.Second)
 	subject := uniqueSubject(t)
 	ctx := context.Background()
 	req := &Request{Subject: subject, Budgets: []Budget{{"", 10}}, Windows: []Window{{Requests: true, Limit: 1, Window: time.Hour}}, Reserve: 10}
