@@ -64,6 +64,11 @@ func (a *app) manager(cmd *cobra.Command, rf *remoteFlags) (m tokenapi.Manager, 
 
 func (a *app) localManager(cfg *config.Config) (tokenapi.Manager, func(), error) {
 	dbPath := cfg.Storage.DBPath
+	// A running server announces itself: go through it straight away
+	// rather than waiting for the database lock to time out.
+	if d, err := tokenapi.ReadDiscovery(dbPath); err == nil {
+		return tokenapi.NewClient("http://"+d.Addr, d.Secret, nil).WithName("local server"), func() {}, nil
+	}
 	db, err := a.openStore(cfg, a.cliLogger())
 	if errors.Is(err, store.ErrLocked) {
 		d, derr := tokenapi.ReadDiscovery(dbPath)
@@ -71,7 +76,7 @@ func (a *app) localManager(cfg *config.Config) (tokenapi.Manager, func(), error)
 			return nil, nil, fmt.Errorf("%w; no running tokenomics server announced a local admin endpoint in %s (%v): stop the process holding it, or manage tokens online with --remote URL",
 				err, tokenapi.DiscoveryPath(dbPath), derr)
 		}
-		return tokenapi.NewClient("http://"+d.Addr, d.Secret, nil), func() {}, nil
+		return tokenapi.NewClient("http://"+d.Addr, d.Secret, nil).WithName("local server"), func() {}, nil
 	}
 	if err != nil {
 		return nil, nil, err

@@ -455,3 +455,8 @@ func putUint64(b *bbolt.Bucket, key []byte, n uint64) error {
 	k := revKey(n)
 	return b.Put(key, k[:])
 }
+
+// Bolt returns the underlying bbolt handle, so other packages can keep
+// their own buckets (usage counters, an event outbox) in the same file. They
+// must not touch the store's buckets.
+func (db *DB) Bolt() *bbolt.DB { return db.bolt }

@@ -1,0 +1,293 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/tokenomics-dev/tokenomics/core/config"
+	"github.com/tokenomics-dev/tokenomics/core/events"
+	"github.com/tokenomics-dev/tokenomics/core/limits"
+	"github.com/tokenomics-dev/tokenomics/core/memory"
+	"github.com/tokenomics-dev/tokenomics/core/metrics"
+	"github.com/tokenomics-dev/tokenomics/core/policy"
+	"github.com/tokenomics-dev/tokenomics/core/proxy"
+	"github.com/tokenomics-dev/tokenomics/core/rules"
+	"github.com/tokenomics-dev/tokenomics/core/store"
+	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
+	"github.com/tokenomics-dev/tokenomics/plugins"
+)
+
+func init() { register(serveCmd) }
+
+func serveCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the proxy (data plane)",
+		Long: `Runs the gateway on server.http_port (and server.https_port with TLS). Tokens
+come from storage.db_path; token commands run on the same machine reach this
+process through its loopback admin endpoint and apply at once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			return runServe(cmd.Context(), cfg, a.logger(cfg))
+		},
+	}
+}
+
+// components is everything serve starts, closed in reverse order.
+type components struct {
+	closers []func(context.Context) error
+}
+
+func (c *components) add(f func(context.Context) error) { c.closers = append(c.closers, f) }
+
+func (c *components) close(ctx context.Context, log hclog.Logger) {
+	for i := len(c.closers) - 1; i >= 0; i-- {
+		if err := c.closers[i](ctx); err != nil {
+			log.Warn("shutdown step failed", "error", err)
+		}
+	}
+}
+
+func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
+	var c components
+	defer c.close(context.Background(), log)
+
+	db, err := openServerStore(cfg, log)
+	if err != nil {
+		return err
+	}
+	c.add(func(context.Context) error { return db.Close() })
+
+	limiter, err := newLimiter(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	c.add(func(context.Context) error { return limiter.Close() })
+
+	host := rules.New(rules.Config{Builtins: plugins.FS, CacheDir: cfg.Abs(cfg.Plugins.CacheDir)}, log)
+	if err := host.Provision(ctx); err != nil {
+		return fmt.Errorf("starting the rule host: %w", err)
+	}
+	c.add(host.Close)
+
+	mem := memory.New(memory.Options{AllowedDirs: cfg.Memory.AllowedDirs, BaseDir: mustWD(), Logger: log})
+	c.add(mem.Close)
+
+	disp, err := newDispatcher(cfg, nil, log)
+	if err != nil {
+		return err
+	}
+	if disp != nil {
+		c.add(disp.Close)
+	}
+
+	reg := metrics.NewRegistry()
+	srv, err := proxy.New(proxy.Options{Config: cfg, Logger: log, Tokens: db, Hasher: db.Hasher(), Limiter: limiter,
+		Rules: host, Plugins: localPlugins(cfg), Memory: mem, Events: emitterOrNil(disp), Metrics: reg,
+		Source: events.ProxySource(hostname())})
+	if err != nil {
+		return err
+	}
+
+	admin := tokenapi.NewLocalAdmin(tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log), log)
+	if err := admin.Start(cfg.Storage.DBPath, cfg.Server.AdminAddr); err != nil {
+		return fmt.Errorf("starting the local admin endpoint: %w", err)
+	}
+	c.add(func(context.Context) error { return admin.Close() })
+
+	listeners, err := listen(cfg, srv)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func() { errc <- srv.Serve(l.ln) }()
+		log.Info("listening", "addr", l.ln.Addr().String(), "scheme", l.scheme)
+	}
+	log.Info("proxy started", "tokens", srv.Tokens(), "providers", len(cfg.Providers), "session_backend", cfg.Session.Backend)
+	if disp != nil {
+		emitStart(disp, "proxy", log)
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: finishing in-flight requests", "timeout", cfg.Server.ShutdownTimeout.D().String())
+	case err := <-errc:
+		if err != nil {
+			return fmt.Errorf("serving: %w", err)
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.D())
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown did not finish cleanly", "error", err)
+	}
+	c.close(sctx, log)
+	c.closers = nil
+	return nil
+}
+
+// openServerStore opens the token database for a server, or says clearly
+// that another server already holds it.
+func openServerStore(cfg *config.Config, log hclog.Logger) (*store.DB, error) {
+	db, err := (&app{}).openStore(cfg, log)
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("%w: another tokenomics server (serve or remote) is already using it; give this one its own storage.db_path", err)
+	}
+	return db, err
+}
+
+type listener struct {
+	ln     net.Listener
+	scheme string
+}
+
+func listen(cfg *config.Config, srv *proxy.Server) ([]listener, error) {
+	var out []listener
+	if p := cfg.Server.HTTPPort; p > 0 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Server.Host, strconv.Itoa(p)))
+		if err != nil {
+			return nil, fmt.Errorf("listening on server.http_port %d: %w", p, err)
+		}
+		out = append(out, listener{ln, "http"})
+	}
+	if p := cfg.Server.HTTPSPort; p > 0 && cfg.Server.TLS.Enabled {
+		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Server.Host, strconv.Itoa(p)))
+		if err != nil {
+			closeAll(out)
+			return nil, fmt.Errorf("listening on server.https_port %d: %w", p, err)
+		}
+		tln, err := srv.ListenTLS(ln)
+		if err != nil {
+			_ = ln.Close()
+			closeAll(out)
+			return nil, err
+		}
+		out = append(out, listener{tln, "https+http"})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no listener: set server.http_port or server.https_port with tls.enabled")
+	}
+	return out, nil
+}
+
+func closeAll(ls []listener) {
+	for _, l := range ls {
+		_ = l.ln.Close()
+	}
+}
+
+// newLimiter builds the session backend: memory (usage persisted to the
+// token database) or Redis, wrapped in the configured fail mode.
+func newLimiter(cfg *config.Config, db *store.DB, log hclog.Logger) (limits.Limiter, error) {
+	persister, err := limits.NewBoltPersister(db.Bolt(), "usage")
+	if err != nil {
+		return nil, fmt.Errorf("opening usage counters: %w", err)
+	}
+	mem, err := limits.NewMemory(limits.MemoryOptions{Logger: log, Persister: persister})
+	if err != nil {
+		return nil, fmt.Errorf("loading usage counters: %w", err)
+	}
+	mem.StartPersist(cfg.Session.PersistInterval.D())
+	if cfg.Session.Backend != config.BackendRedis {
+		return mem, nil
+	}
+	rc := cfg.Session.Redis
+	opts := limits.RedisClientOptions([]string{rc.Addr}, cfg.RedisPassword(), rc.DB, rc.Timeout.D())
+	client := redis.NewUniversalClient(opts)
+	red, err := limits.NewRedis(client, limits.RedisOptions{Timeout: rc.Timeout.D()})
+	if err != nil {
+		return nil, fmt.Errorf("session.redis: %w", err)
+	}
+	mode, err := limits.ParseFailMode(cfg.Session.FailMode)
+	if err != nil {
+		return nil, fmt.Errorf("session.fail_mode: %w", err)
+	}
+	return limits.NewFailover(red, mem, mode, log), nil
+}
+
+// newDispatcher sends events to events.webhooks; nil when none are set.
+// Proxies keep alert deliveries in memory; central passes its database
+// for a durable outbox.
+func newDispatcher(cfg *config.Config, db *store.DB, log hclog.Logger) (*events.Dispatcher, error) {
+	if len(cfg.Events.Webhooks) == 0 {
+		return nil, nil
+	}
+	dc := events.DispatcherConfig{QueueSize: cfg.Events.QueueSize}
+	if db != nil {
+		dc.DB = db.Bolt()
+	}
+	for _, w := range cfg.Events.Webhooks {
+		dc.Targets = append(dc.Targets, events.Target{URL: w.URL, Secret: w.Secret, SigningKey: w.SigningKey,
+			Events: w.Events, Timeout: time.Duration(w.Timeout) * time.Second})
+	}
+	d, err := events.NewDispatcher(log, dc)
+	if err != nil {
+		return nil, fmt.Errorf("events.webhooks: %w", err)
+	}
+	if err := d.Start(); err != nil {
+		return nil, fmt.Errorf("starting event delivery: %w", err)
+	}
+	return d, nil
+}
+
+func emitterOrNil(d *events.Dispatcher) proxy.Emitter {
+	if d == nil {
+		return nil
+	}
+	return d
+}
+
+func emitStart(d *events.Dispatcher, role string, log hclog.Logger) {
+	ev, err := events.New(events.ServerStart, events.ProxySource(hostname()), 0, events.ServerData{Role: role, Version: currentBuild().Version})
+	if err != nil {
+		log.Warn("building server.start event", "error", err)
+		return
+	}
+	d.Emit(ev)
+}
+
+// localPlugins resolves custom wasm plugins from plugins.dir by name; the
+// sha256 in the policy must match the file.
+func localPlugins(cfg *config.Config) func(name, sha string) ([]byte, error) {
+	dir := cfg.Abs(cfg.Plugins.Dir)
+	return func(name, sha string) ([]byte, error) {
+		b, err := os.ReadFile(dir + string(os.PathSeparator) + name + ".wasm")
+		if err != nil {
+			return nil, fmt.Errorf("reading plugin %q from %s: %w", name, dir, err)
+		}
+		if got := rules.Sum(b); got != sha {
+			return nil, fmt.Errorf("plugin %q: sha256 %s does not match the policy's %s", name, got, sha)
+		}
+		return b, nil
+	}
+}
+
+func mustWD() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	return wd
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown"
+	}
+	return h
+}

@@ -1,0 +1,158 @@
+package proxy
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/tokenomics-dev/tokenomics/core"
+	"github.com/tokenomics-dev/tokenomics/core/limits"
+	"github.com/tokenomics-dev/tokenomics/core/policy"
+	"github.com/tokenomics-dev/tokenomics/core/store"
+	"github.com/tokenomics-dev/tokenomics/providers"
+)
+
+// buildEntry turns a stored record into what requests use: the parsed
+// policy, compiled rules, prebuilt limit counters and prompts. A policy that
+// cannot load leaves an entry that refuses with 500 rather than one that
+// skips its rules: guardrails fail closed.
+func (s *Server) buildEntry(r store.Record) *tokenEntry {
+	e := &tokenEntry{hash: r.Hash, short: shortHash(r.Hash)}
+	if r.ExpiresAt != nil {
+		e.expiresAt, e.hasExpiry = *r.ExpiresAt, true
+	}
+	p, err := policy.Parse(r.Policy)
+	if err != nil {
+		e.err = fmt.Errorf("parsing policy: %w", err)
+		s.log.Error("token policy does not load; the token is refused", "token", e.short, "error", err)
+		return e
+	}
+	e.policy = p
+	e.lim = buildLimits(p)
+	for _, m := range p.Prompts {
+		e.prompts = append(e.prompts, providers.Message{Role: m.Role, Content: m.Content})
+	}
+	if p.Memory != nil && p.Memory.Enabled && s.memory != nil {
+		e.memory = p.Memory
+	}
+	if len(p.Rules) > 0 {
+		if s.rulesHost == nil {
+			e.err = fmt.Errorf("the policy has content rules and this proxy runs no rule host")
+			return e
+		}
+		set, err := s.rulesHost.Compile(p.Rules, s.plugins)
+		if err != nil {
+			e.err = fmt.Errorf("compiling rules: %w", err)
+			s.log.Error("token rules do not compile; the token is refused", "token", e.short, "error", err)
+			return e
+		}
+		in, out := set.Scopes()
+		e.rules = &tokenRules{set: set, input: in, output: out}
+	}
+	return e
+}
+
+// tokenLimits are a token's counters, built once: the budgets for each
+// provider entry ("" is the token's own), its windows and max_parallel.
+type tokenLimits struct {
+	budgets     map[string][]limits.Budget
+	windows     []limits.Window
+	maxParallel int
+}
+
+func buildLimits(p *policy.Policy) tokenLimits {
+	own := limits.Budget{Key: "", Limit: p.MaxTokens}
+	tl := tokenLimits{budgets: map[string][]limits.Budget{"": {own}}}
+	for _, g := range p.Providers {
+		for i, en := range g.Entries {
+			if en.MaxTokens > 0 {
+				key := g.Name + "/" + strconv.Itoa(i)
+				tl.budgets[key] = []limits.Budget{own, {Key: key, Limit: en.MaxTokens}}
+			}
+		}
+	}
+	if rl := p.RateLimit; rl != nil {
+		tl.maxParallel = rl.MaxParallel
+		for _, r := range rl.Rules {
+			w := limits.Window{Requests: r.Requests > 0, Window: r.WindowDuration(), Fixed: r.Strategy == "fixed"}
+			w.Limit = r.Tokens
+			if w.Requests {
+				w.Limit = r.Requests
+			}
+			tl.windows = append(tl.windows, w)
+		}
+	}
+	return tl
+}
+
+func (e *tokenEntry) limitRequest(budgetKey string) limits.Request {
+	b, ok := e.lim.budgets[budgetKey]
+	if !ok {
+		b = e.lim.budgets[""]
+	}
+	return limits.Request{Subject: e.hash, Budgets: b, Windows: e.lim.windows, MaxParallel: e.lim.maxParallel,
+		LeaseTTL: 2 * time.Minute}
+}
+
+// resolve routes a model for a token: the policy entry (or the providers.yaml
+// model lists when the policy names no providers), the provider, and its key.
+func (s *Server) resolve(e *tokenEntry, model string) (policy.Resolved, *provider, string, error) {
+	res, err := e.policy.Resolve(model)
+	if err != nil {
+		return res, nil, "", &core.Error{Status: 403, Type: core.TypePermission, Code: "model_not_allowed", Param: "model",
+			Message: "The model " + strconv.Quote(model) + " is not allowed for this token.", Err: err}
+	}
+	var p *provider
+	if res.Provider != "" {
+		p = s.providers[res.Provider]
+		if p == nil {
+			return res, nil, "", &core.Error{Status: 502, Type: core.TypeUpstream, Code: "provider_not_configured",
+				Message: "The token routes this model to provider " + strconv.Quote(res.Provider) + ", which this proxy does not configure."}
+		}
+	} else {
+		p = s.providerForModel(model)
+	}
+	if res.UpstreamURL != "" {
+		override := p.cfg
+		override.UpstreamURL = res.UpstreamURL
+		op, err := newProvider(override)
+		if err != nil {
+			return res, nil, "", &core.Error{Status: 502, Type: core.TypeUpstream, Code: "bad_upstream", Message: "The token's upstream_url is not usable.", Err: err}
+		}
+		p = op
+	}
+	keyEnv := res.KeyEnv
+	if keyEnv == "" {
+		keyEnv = p.cfg.APIKeyEnv
+	}
+	if keyEnv != p.cfg.APIKeyEnv && !s.allowedKeys[keyEnv] {
+		// A policy may only pick among keys the operator configured for
+		// providers, never an arbitrary environment variable.
+		return res, nil, "", &core.Error{Status: 502, Type: core.TypeUpstream, Code: "key_not_allowed",
+			Message: "The token names provider key variable " + strconv.Quote(keyEnv) + ", which no provider in providers.yaml uses."}
+	}
+	key := ""
+	if p.cfg.AuthScheme != "none" {
+		if key = s.getenv(keyEnv); key == "" {
+			return res, nil, "", &core.Error{Status: 503, Type: core.TypeServer, Code: "provider_key_missing",
+				Message: "The proxy has no key for provider " + strconv.Quote(p.name) + " (" + keyEnv + " is not set)."}
+		}
+	}
+	return res, p, key, nil
+}
+
+// providerForModel finds the first provider listing the model, else the
+// generic OpenAI-compatible one at server.upstream_url.
+func (s *Server) providerForModel(model string) *provider {
+	for _, p := range s.order {
+		for _, m := range p.cfg.Models {
+			if m == model {
+				return p
+			}
+		}
+	}
+	if p := s.providers["generic"]; p != nil {
+		return p
+	}
+	return s.order[0]
+}

@@ -1,0 +1,299 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/tokenomics-dev/tokenomics/core"
+	"github.com/tokenomics-dev/tokenomics/core/policy"
+	"github.com/tokenomics-dev/tokenomics/providers"
+	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
+	"github.com/tokenomics-dev/tokenomics/providers/openai"
+)
+
+// attempt is one upstream try: a model routed through the policy.
+type attempt struct {
+	model string
+	res   policy.Resolved
+	prov  *provider
+	key   string
+}
+
+// Retry timing. Backoff is exponential with full jitter; an upstream
+// Retry-After is honoured up to maxRetryAfter, beyond which retrying the
+// same model is pointless and the fallbacks are tried instead.
+const (
+	backoffBase   = 200 * time.Millisecond
+	backoffCap    = 5 * time.Second
+	maxRetryAfter = 30 * time.Second
+)
+
+// plan lists the attempts: the requested model up to 1+max_retries times,
+// then each fallback once. A fallback the token may not use, or that no
+// provider serves, is skipped: it is routed and authorized like a request.
+func (x *exchange) plan() []attempt {
+	first := attempt{model: x.model, res: x.res, prov: x.prov, key: x.key}
+	r := x.tok.policy.Retry
+	if r == nil {
+		return []attempt{first}
+	}
+	out := make([]attempt, 0, 1+r.MaxRetries+len(r.Fallbacks))
+	for i := 0; i <= r.MaxRetries; i++ {
+		out = append(out, first)
+	}
+	for _, fb := range r.Fallbacks {
+		res, prov, key, err := x.s.resolve(x.tok, fb)
+		if err != nil || checkCompat(x.ep, prov) != nil {
+			if x.s.log.IsDebug() {
+				x.s.log.Debug("fallback skipped", "request_id", x.reqID, "model", fb, "error", err)
+			}
+			continue
+		}
+		out = append(out, attempt{model: fb, res: res, prov: prov, key: key})
+	}
+	return out
+}
+
+func (x *exchange) retryable(status int) bool {
+	r := x.tok.policy.Retry
+	if r == nil {
+		return false
+	}
+	for _, c := range r.RetryOn {
+		if c == status {
+			return true
+		}
+	}
+	return false
+}
+
+// forward sends the request upstream, retrying and falling back as the
+// policy says, and answers the client. Nothing is retried once a byte of a
+// response has gone to the client: streams are handed to the relay only
+// after a 200.
+func (x *exchange) forward(ctx *fasthttp.RequestCtx) error {
+	plan := x.plan()
+	var wait time.Duration
+	var lastErr error
+	for i, a := range plan {
+		if i > 0 {
+			if a.model != plan[i-1].model {
+				wait = 0 // a different model owes nothing to the last one's Retry-After
+			}
+			time.Sleep(max(wait, backoff(i)))
+			if err := x.rebudget(a); err != nil {
+				lastErr = err
+				continue
+			}
+		}
+		resp := fasthttp.AcquireResponse()
+		status, err := x.send(a, resp)
+		last := i == len(plan)-1
+		x.s.met.attempt(a.prov.name, status, err)
+		if err != nil {
+			fasthttp.ReleaseResponse(resp)
+			lastErr = upstreamError(a.prov.name, err)
+			code := 502
+			if errors.Is(err, fasthttp.ErrTimeout) {
+				code = 504
+			}
+			x.logAttempt(a, i, code, err)
+			if !last && x.retryable(code) {
+				wait = 0
+				continue
+			}
+			return lastErr
+		}
+		if status >= 400 && !last && x.retryable(status) {
+			wait = retryAfter(&resp.Header)
+			x.logAttempt(a, i, status, nil)
+			closeResponse(resp)
+			if wait > maxRetryAfter {
+				plan = skipModel(plan, i, a.model)
+				wait = 0
+			}
+			continue
+		}
+		x.logAttempt(a, i, status, nil)
+		return x.respond(ctx, a, resp)
+	}
+	if lastErr == nil {
+		lastErr = errInternal
+	}
+	return lastErr
+}
+
+// skipModel drops the remaining attempts of model after position i.
+func skipModel(plan []attempt, i int, model string) []attempt {
+	out := plan[:i+1:i+1]
+	for _, a := range plan[i+1:] {
+		if a.model != model {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// rebudget moves the reservation when a fallback is charged to another
+// provider entry's budget.
+func (x *exchange) rebudget(a attempt) error {
+	if a.res.BudgetKey == x.res.BudgetKey {
+		return nil
+	}
+	x.settle(0, false)
+	x.res, x.prov, x.key = a.res, a.prov, a.key
+	x.limReq = x.tok.limitRequest(a.res.BudgetKey)
+	x.limReq.Reserve = x.estimate + x.outCap
+	lease, err := x.s.limiter.Acquire(context.Background(), &x.limReq)
+	if err != nil {
+		x.lease = nil
+		return x.s.limitError(x, err)
+	}
+	x.lease, x.settled = lease, false
+	return nil
+}
+
+func backoff(try int) time.Duration {
+	d := backoffBase << min(try-1, 10)
+	d = min(d, backoffCap)
+	return time.Duration(rand.Int64N(int64(d) + 1))
+}
+
+// retryAfter reads Retry-After (seconds) or, like OpenAI, retry-after-ms.
+func retryAfter(h *fasthttp.ResponseHeader) time.Duration {
+	if ms := h.Peek("Retry-After-Ms"); len(ms) > 0 {
+		if n, err := strconv.ParseFloat(string(ms), 64); err == nil && n >= 0 {
+			return time.Duration(n * float64(time.Millisecond))
+		}
+	}
+	if s := h.Peek("Retry-After"); len(s) > 0 {
+		if n, err := strconv.ParseFloat(string(s), 64); err == nil && n >= 0 {
+			return time.Duration(n * float64(time.Second))
+		}
+		if t, err := fasthttp.ParseHTTPDate(s); err == nil {
+			return time.Until(t)
+		}
+	}
+	return 0
+}
+
+func upstreamError(provider string, err error) *core.Error {
+	if errors.Is(err, fasthttp.ErrTimeout) {
+		return &core.Error{Status: 504, Type: core.TypeUpstream, Code: "upstream_timeout",
+			Message: "Provider " + strconv.Quote(provider) + " did not answer in time.", Err: err}
+	}
+	return &core.Error{Status: 502, Type: core.TypeUpstream, Code: "upstream_unreachable",
+		Message: "Provider " + strconv.Quote(provider) + " could not be reached.", Err: err}
+}
+
+// send builds the upstream request for attempt a and sends it. For streams
+// the response body is left unread for the relay.
+func (x *exchange) send(a attempt, resp *fasthttp.Response) (int, error) {
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	body, err := x.upstreamBody(a)
+	if err != nil {
+		return 0, err
+	}
+	x.out = body
+	req.Header.SetMethod(fasthttp.MethodPost)
+	uri := req.URI()
+	uri.SetScheme(a.prov.scheme)
+	uri.SetHost(a.prov.host)
+	uri.SetPath(a.prov.path(x.ep))
+	if a.prov.query != "" {
+		uri.SetQueryString(a.prov.query)
+	}
+	req.Header.SetContentType("application/json")
+	if x.stream {
+		req.Header.Set("Accept", "text/event-stream")
+	} else {
+		req.Header.Set("Accept", "application/json")
+	}
+	copyClientHeaders(x.hdr, req)
+	for k, v := range a.prov.cfg.Headers {
+		req.Header.Set(k, v)
+	}
+	a.prov.setAuth(req, a.key)
+	req.SetBodyRaw(body)
+	resp.StreamBody = x.stream
+	timeout := a.res.Timeout
+	if timeout <= 0 {
+		timeout = a.prov.cfg.TimeoutDuration()
+	}
+	hc := x.s.clients.get(a.prov, timeout)
+	if x.stream || timeout <= 0 {
+		err = hc.Do(req, resp)
+	} else {
+		err = hc.DoTimeout(req, resp, timeout)
+	}
+	return resp.StatusCode(), err
+}
+
+// upstreamBody rewrites (or translates) the client body for attempt a:
+// policy prompts prepended, the fallback model, an output cap when the
+// client set none (so the reservation bounds the output), and usage
+// requested on OpenAI-format streams.
+func (x *exchange) upstreamBody(a attempt) ([]byte, error) {
+	prompts := x.tok.prompts
+	model := ""
+	if a.model != x.model {
+		model = a.model
+	}
+	dst := x.out[:0]
+	switch {
+	case x.ep == epMessages:
+		return anthropic.RewriteRequest(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: x.outCap})
+	case a.prov.format == providers.Anthropic:
+		return anthropic.FromOpenAIChat(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: x.outCap})
+	default:
+		rw := openai.Rewrite{Model: model, Prepend: prompts, IncludeUsage: x.stream, DefaultMaxTokens: x.outCap}
+		if a.prov.cfg.Name != "openai" {
+			rw.MaxTokensField = "max_tokens" // compatible hosts know the older field
+		}
+		return openai.RewriteRequest(dst, x.body, x.ep.openai(), rw)
+	}
+}
+
+// forwardedHeaders are the client headers a provider may need; everything
+// else, the client's credentials and hop-by-hop headers above all, stays
+// behind.
+var forwardedHeaders = []string{"Anthropic-Version", "Anthropic-Beta", "Openai-Beta", "User-Agent"}
+
+func copyClientHeaders(from *fasthttp.RequestHeader, to *fasthttp.Request) {
+	if from == nil {
+		return
+	}
+	for _, h := range forwardedHeaders {
+		if v := from.Peek(h); len(v) > 0 {
+			to.Header.SetBytesV(h, v)
+		}
+	}
+}
+
+func (x *exchange) logAttempt(a attempt, i, status int, err error) {
+	if err == nil && status < 400 && i == 0 {
+		return
+	}
+	x.s.log.Info("upstream attempt", "request_id", x.reqID, "token", x.tok.short, "provider", a.prov.name,
+		"model", a.model, "attempt", i+1, "status", status, "error", errString(err))
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func closeResponse(resp *fasthttp.Response) {
+	if resp.StreamBody {
+		_ = resp.CloseBodyStream()
+	}
+	fasthttp.ReleaseResponse(resp)
+}

@@ -1,0 +1,303 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/tokenomics-dev/tokenomics/core"
+	"github.com/tokenomics-dev/tokenomics/core/events"
+	"github.com/tokenomics-dev/tokenomics/core/limits"
+	"github.com/tokenomics-dev/tokenomics/core/policy"
+	"github.com/tokenomics-dev/tokenomics/core/rules"
+	"github.com/tokenomics-dev/tokenomics/providers"
+	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
+	"github.com/tokenomics-dev/tokenomics/providers/openai"
+)
+
+// exchange is one request's state on its way through the stages. It lives
+// only while the handler runs: pooled, reset on release, never handed to a
+// stream writer (which gets its own relay, see stream.go).
+type exchange struct {
+	s     *Server
+	ep    endpoint
+	tok   *tokenEntry
+	start time.Time
+	reqID string
+	hdr   *fasthttp.RequestHeader // the client's, valid while the handler runs
+
+	model       string // as requested
+	stream      bool
+	clientUsage bool  // the client asked for stream usage itself
+	estimate    int64 // prompt estimate, in the provider's tokenizer
+	outCap      int64 // output cap: the request's, or the default the proxy sets
+	body        []byte
+
+	res      policy.Resolved
+	prov     *provider
+	key      string
+	lease    *limits.Lease
+	limReq   limits.Request
+	settled  bool
+	inMasked bool // input rules masked something (memory records the masked text)
+
+	hashBuf [64]byte
+	verdict rules.Verdict
+	texts   []rules.Text
+	refs    []providers.TextRef
+	edits   []providers.Edit
+	scratch []byte
+	masked  []byte
+	out     []byte
+}
+
+var exchangePool = sync.Pool{New: func() any { return &exchange{} }}
+
+func acquireExchange(s *Server, ep endpoint) *exchange {
+	x := exchangePool.Get().(*exchange)
+	x.s, x.ep, x.start = s, ep, time.Now()
+	return x
+}
+
+func releaseExchange(x *exchange) {
+	*x = exchange{
+		verdict: x.verdict, texts: x.texts[:0], refs: x.refs[:0], edits: x.edits[:0],
+		scratch: x.scratch[:0], masked: x.masked[:0], out: x.out[:0],
+	}
+	x.verdict.Reset()
+	exchangePool.Put(x)
+}
+
+// serveLLM runs the fixed stage chain for an endpoint that reaches a provider.
+func (s *Server) serveLLM(ctx *fasthttp.RequestCtx, ep endpoint) {
+	x := acquireExchange(s, ep)
+	defer releaseExchange(x)
+	x.reqID = s.requestID(ctx)
+	err := x.run(ctx)
+	if x.lease != nil && !x.settled {
+		x.settle(0, false)
+	}
+	if err != nil {
+		ce := writeError(ctx, err)
+		s.observeRefusal(x, ce)
+	}
+}
+
+func (x *exchange) run(ctx *fasthttp.RequestCtx) error {
+	if !ctx.IsPost() {
+		return errMethod
+	}
+	x.hdr = &ctx.Request.Header
+	if err := x.authenticate(ctx); err != nil {
+		return err
+	}
+	if err := x.parse(ctx.PostBody()); err != nil {
+		return err
+	}
+	if err := x.route(); err != nil {
+		return err
+	}
+	if err := x.acquire(ctx); err != nil {
+		return err
+	}
+	if err := x.inputRules(ctx); err != nil {
+		return err
+	}
+	return x.forward(ctx)
+}
+
+// authenticate finds the token's entry; unknown, revoked and expired tokens
+// get the same 401 shape with a distinct code.
+func (x *exchange) authenticate(ctx *fasthttp.RequestCtx) error {
+	tok := clientToken(&ctx.Request.Header)
+	if len(tok) == 0 {
+		return errUnauthorized
+	}
+	hash := x.s.hasher.AppendHash(x.hashBuf[:0], tok)
+	e := x.s.tokens.get(hash)
+	if e == nil {
+		return errUnauthorized
+	}
+	x.tok = e
+	if e.err != nil {
+		return &core.Error{Status: 500, Type: core.TypeServer, Code: "policy_unloadable",
+			Message: "This token's policy could not be loaded by the proxy; ask your administrator.", Err: e.err}
+	}
+	if e.expiredAt(x.start) {
+		if e.expired.CompareAndSwap(false, true) {
+			x.s.emit(events.TokenExpired, events.TokenData{TokenHashPrefix: events.HashPrefix(e.hash)})
+		}
+		return errExpired
+	}
+	return nil
+}
+
+// parse reads what the gateway acts on from the client body.
+func (x *exchange) parse(body []byte) error {
+	x.body = body
+	var err error
+	switch x.ep {
+	case epMessages:
+		var r anthropic.Request
+		r, err = anthropic.ParseRequest(body)
+		x.model, x.stream, x.outCap, x.estimate = r.Model, r.Stream, r.OutputCap(), r.PromptEstimate
+	default:
+		var r openai.Request
+		r, err = openai.ParseRequest(body, x.ep.openai())
+		x.model, x.stream, x.outCap, x.estimate = r.Model, r.Stream, r.OutputCap(), r.PromptEstimate
+		x.clientUsage = r.IncludeUsage
+	}
+	if err != nil {
+		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "invalid_json",
+			Message: "The request body could not be read: " + err.Error(), Err: err}
+	}
+	if x.model == "" {
+		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "missing_model", Param: "model",
+			Message: "The request names no model."}
+	}
+	return nil
+}
+
+// route resolves the policy for the model and picks the provider and key.
+func (x *exchange) route() error {
+	res, prov, key, err := x.s.resolve(x.tok, x.model)
+	if err != nil {
+		return err
+	}
+	x.res, x.prov, x.key = res, prov, key
+	if err := checkCompat(x.ep, prov); err != nil {
+		return err
+	}
+	if x.prov.format == providers.Anthropic && x.ep != epMessages {
+		x.estimate = providers.AdjustEstimate(x.estimate, providers.Anthropic)
+	}
+	if x.outCap == 0 && x.ep != epEmbeddings {
+		x.outCap = x.s.cfg.Server.DefaultMaxOutputTokens
+	}
+	return nil
+}
+
+func checkCompat(ep endpoint, p *provider) error {
+	switch {
+	case p.format == providers.OpenAI && ep == epMessages:
+		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "unsupported_endpoint",
+			Message: fmt.Sprintf("Provider %q speaks the OpenAI format; send this model to /v1/chat/completions.", p.name)}
+	case p.format == providers.Anthropic && ep != epChat && ep != epMessages:
+		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "unsupported_endpoint",
+			Message: fmt.Sprintf("Provider %q speaks the Anthropic format; use /v1/chat/completions or /v1/messages.", p.name)}
+	}
+	return nil
+}
+
+// acquire checks rate limits and max_parallel and reserves the budget, all
+// at once: a refused request consumes nothing.
+func (x *exchange) acquire(ctx *fasthttp.RequestCtx) error {
+	x.limReq = x.tok.limitRequest(x.res.BudgetKey)
+	x.limReq.Reserve = x.estimate + x.outCap
+	lease, err := x.s.limiter.Acquire(context.Background(), &x.limReq)
+	if err != nil {
+		return x.s.limitError(x, err)
+	}
+	x.lease = lease
+	setRateHeaders(&ctx.Response.Header, lease.Rate())
+	return nil
+}
+
+// settle charges what the request used against every counter it reserved.
+func (x *exchange) settle(used int64, _ bool) {
+	if x.lease == nil || x.settled {
+		return
+	}
+	x.settled = true
+	if err := x.s.limiter.Settle(context.Background(), x.lease, used); err != nil {
+		x.s.log.Warn("settling usage failed", "request_id", x.reqID, "token", x.tok.short, "tokens", used, "error", err)
+	}
+}
+
+// inputRules runs the token's input rules on every text of the request;
+// masks are applied to the body sent upstream.
+func (x *exchange) inputRules(ctx *fasthttp.RequestCtx) error {
+	rs := x.tok.rules
+	if rs == nil || !rs.input {
+		return nil
+	}
+	var err error
+	if x.ep == epMessages {
+		x.refs, err = anthropic.RequestTexts(x.refs[:0], x.body)
+	} else {
+		x.refs, err = openai.RequestTexts(x.refs[:0], x.body, x.ep.openai())
+	}
+	if err != nil {
+		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "invalid_json", Message: "The request body could not be read: " + err.Error()}
+	}
+	if err := x.decodeTexts(x.body); err != nil {
+		return err
+	}
+	if err := x.s.checkRules(x, rules.Input, "request"); err != nil {
+		return err
+	}
+	switch x.verdict.Action {
+	case rules.Block:
+		return &core.Error{Status: 403, Type: core.TypePermission, Code: "content_policy_violation",
+			Message: "Request blocked by content rule " + strconv.Quote(x.verdict.Rule) + ": " + x.verdict.Reason}
+	case rules.Mask:
+		masked, err := x.applyMasks(x.masked[:0], x.body)
+		if err != nil {
+			return &core.Error{Status: 500, Type: core.TypeServer, Code: "mask_failed", Message: "Masking the request failed.", Err: err}
+		}
+		x.masked, x.body, x.inMasked = masked, masked, true
+	}
+	return nil
+}
+
+// decodeTexts turns x.refs into rule texts, decoded into x.scratch.
+func (x *exchange) decodeTexts(body []byte) error {
+	x.scratch = x.scratch[:0]
+	x.texts = x.texts[:0]
+	bounds := make([]int, 0, 16)
+	for _, r := range x.refs {
+		var err error
+		start := len(x.scratch)
+		x.scratch, err = providers.DecodeText(x.scratch, body, r)
+		if err != nil {
+			return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "invalid_json", Message: "A text in the request could not be decoded."}
+		}
+		bounds = append(bounds, start, len(x.scratch))
+	}
+	// Slices of x.scratch are taken after it stops growing.
+	for i, r := range x.refs {
+		x.texts = append(x.texts, rules.Text{Data: x.scratch[bounds[2*i]:bounds[2*i+1]], Role: r.Role, Kind: r.Kind})
+	}
+	return nil
+}
+
+// applyMasks splices the verdict's edits back into the JSON body.
+func (x *exchange) applyMasks(dst, body []byte) ([]byte, error) {
+	x.edits = x.edits[:0]
+	arena := make([]byte, 0, 256)
+	for i := range x.texts {
+		if !hasEdits(&x.verdict, i) {
+			continue
+		}
+		start := len(arena)
+		arena = x.verdict.Apply(i, x.texts[i].Data, arena)
+		x.edits = append(x.edits, providers.Edit{Ref: x.refs[i], Text: arena[start:len(arena):len(arena)]})
+	}
+	return providers.Splice(dst, body, x.edits)
+}
+
+func hasEdits(v *rules.Verdict, text int) bool {
+	for _, e := range v.Edits {
+		if e.Text == text {
+			return true
+		}
+	}
+	return false
+}
+
+var errNoFit = errors.New("proxy: fallback does not fit the limits")

@@ -1,0 +1,43 @@
+package proxy
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/tokenomics-dev/tokenomics/core"
+)
+
+var (
+	errUnauthorized = &core.Error{Status: fasthttp.StatusUnauthorized, Type: core.TypeAuthentication, Code: "invalid_api_key",
+		Message: "Missing or invalid token. Send your tkn_ token as 'Authorization: Bearer tkn_...' or 'x-api-key'."}
+	errExpired = &core.Error{Status: fasthttp.StatusUnauthorized, Type: core.TypeAuthentication, Code: "token_expired",
+		Message: "This token has expired. Ask your administrator for a new one."}
+	errBodyTooLarge = &core.Error{Status: fasthttp.StatusRequestEntityTooLarge, Type: core.TypeInvalidRequest, Code: "request_too_large",
+		Message: "Request body exceeds the proxy's size limit."}
+	errNotFound = &core.Error{Status: fasthttp.StatusNotFound, Type: core.TypeNotFound, Code: "unknown_url",
+		Message: "Unknown endpoint."}
+	errMethod = &core.Error{Status: fasthttp.StatusMethodNotAllowed, Type: core.TypeInvalidRequest, Code: "method_not_allowed",
+		Message: "Method not allowed for this endpoint."}
+	errInternal = &core.Error{Status: fasthttp.StatusInternalServerError, Type: core.TypeServer, Code: "internal_error",
+		Message: "The proxy failed to handle this request."}
+)
+
+// writeError answers with the OpenAI error shape. Any error that is not a
+// *core.Error becomes a 500 whose message does not leak the cause.
+func writeError(ctx *fasthttp.RequestCtx, err error) *core.Error {
+	var ce *core.Error
+	if !errors.As(err, &ce) {
+		ce = errInternal
+	}
+	ctx.Response.Reset()
+	ctx.SetStatusCode(ce.Status)
+	ctx.SetContentType("application/json")
+	if ce.RetryAfter > 0 {
+		secs := int64((ce.RetryAfter + 999_999_999) / 1_000_000_000)
+		ctx.Response.Header.Set("Retry-After", strconv.FormatInt(secs, 10))
+	}
+	ctx.Response.SetBodyRaw(ce.AppendJSON(nil)) // error path: one allocation is fine
+	return ce
+}

@@ -1,0 +1,174 @@
+package proxy
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/tokenomics-dev/tokenomics/core"
+	"github.com/tokenomics-dev/tokenomics/core/rules"
+	"github.com/tokenomics-dev/tokenomics/providers"
+	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
+	"github.com/tokenomics-dev/tokenomics/providers/openai"
+)
+
+// respond answers the client from the final upstream response: errors are
+// passed on in the client's format, successful bodies go through the output
+// rules and usage is settled; streams are handed to a relay.
+func (x *exchange) respond(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.Response) error {
+	status := resp.StatusCode()
+	if x.stream && status == fasthttp.StatusOK {
+		return x.startStream(ctx, a, resp)
+	}
+	defer closeResponse(resp)
+	body, err := responseBody(resp)
+	if err != nil {
+		return &core.Error{Status: 502, Type: core.TypeUpstream, Code: "upstream_bad_body",
+			Message: "Provider " + strconv.Quote(a.prov.name) + " sent a body that could not be read.", Err: err}
+	}
+	if status != fasthttp.StatusOK {
+		x.passError(ctx, a, status, &resp.Header, body)
+		return nil
+	}
+	usage, err := x.usageOf(a, body)
+	if err != nil {
+		return &core.Error{Status: 502, Type: core.TypeUpstream, Code: "upstream_bad_body",
+			Message: "Provider " + strconv.Quote(a.prov.name) + " sent a malformed response.", Err: err}
+	}
+	x.settle(usage.Total(), true)
+	out, err := x.outputRules(a, body)
+	if err != nil {
+		x.s.finish(x, a, 403, usage, "")
+		return err
+	}
+	if a.prov.format == providers.Anthropic && x.ep == epChat {
+		if out, err = anthropic.ToOpenAIChat(x.scratch[:0], out, a.model, time.Now().Unix()); err != nil {
+			return &core.Error{Status: 502, Type: core.TypeUpstream, Code: "translation_failed",
+				Message: "The provider's answer could not be translated to the OpenAI format.", Err: err}
+		}
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType("application/json")
+	ctx.Response.SetBody(out)
+	x.s.finish(x, a, 200, usage, x.memoryText(a, out))
+	return nil
+}
+
+// responseBody returns the body, decompressed if the provider compressed it
+// (usage has to be read either way).
+func responseBody(resp *fasthttp.Response) ([]byte, error) {
+	if resp.StreamBody { // an error answer to a stream request
+		b, err := io.ReadAll(io.LimitReader(resp.BodyStream(), 1<<20))
+		_ = resp.CloseBodyStream()
+		resp.StreamBody = false
+		if err != nil {
+			return nil, err
+		}
+		resp.SetBody(b)
+	}
+	if len(resp.Header.ContentEncoding()) == 0 {
+		return resp.Body(), nil
+	}
+	return resp.BodyUncompressed()
+}
+
+// usageOf reads the provider's usage report; if it has none, the prompt
+// estimate and a count of the generated text stand in.
+func (x *exchange) usageOf(a attempt, body []byte) (providers.Usage, error) {
+	var u providers.Usage
+	var err error
+	if a.prov.format == providers.Anthropic {
+		u, err = anthropic.ParseResponseUsage(body)
+	} else {
+		u, err = openai.ParseResponseUsage(body)
+	}
+	if err != nil || u.Reported {
+		return u, err
+	}
+	u.PromptTokens = x.estimate
+	if a.prov.format == providers.Anthropic {
+		x.refs, _ = anthropic.ResponseTexts(x.refs[:0], body)
+	} else {
+		x.refs, _ = openai.ResponseTexts(x.refs[:0], body, x.ep.openai())
+	}
+	for _, r := range x.refs {
+		u.CompletionTokens += providers.EstimateLiteral(body[r.Start:r.End])
+	}
+	return u, nil
+}
+
+// outputRules checks and masks a non-streamed answer.
+func (x *exchange) outputRules(a attempt, body []byte) ([]byte, error) {
+	rs := x.tok.rules
+	if rs == nil || !rs.output {
+		return body, nil
+	}
+	var err error
+	if a.prov.format == providers.Anthropic {
+		x.refs, err = anthropic.ResponseTexts(x.refs[:0], body)
+	} else {
+		x.refs, err = openai.ResponseTexts(x.refs[:0], body, x.ep.openai())
+	}
+	if err != nil {
+		return nil, &core.Error{Status: 502, Type: core.TypeUpstream, Code: "upstream_bad_body", Message: "The provider's answer could not be read."}
+	}
+	if err := x.decodeTexts(body); err != nil {
+		return nil, err
+	}
+	if err := x.s.checkRules(x, rules.Output, "response"); err != nil {
+		return nil, err
+	}
+	switch x.verdict.Action {
+	case rules.Block:
+		return nil, &core.Error{Status: 403, Type: core.TypePermission, Code: "content_policy_violation",
+			Message: "Response blocked by content rule " + strconv.Quote(x.verdict.Rule) + ": " + x.verdict.Reason}
+	case rules.Mask:
+		masked, err := x.applyMasks(x.masked[:0], body)
+		if err != nil {
+			return nil, &core.Error{Status: 500, Type: core.TypeServer, Code: "mask_failed", Message: "Masking the response failed.", Err: err}
+		}
+		x.masked = masked
+		return masked, nil
+	}
+	return body, nil
+}
+
+// passError gives the client the provider's refusal in the client's format.
+func (x *exchange) passError(ctx *fasthttp.RequestCtx, a attempt, status int, h *fasthttp.ResponseHeader, body []byte) {
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	if ra := h.Peek("Retry-After"); len(ra) > 0 {
+		ctx.Response.Header.SetBytesV("Retry-After", ra)
+	}
+	switch {
+	case a.prov.format == providers.Anthropic && x.ep == epChat:
+		ctx.Response.SetBody(anthropic.ErrorToOpenAI(status, body))
+	case len(body) == 0 || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")):
+		e := core.Errorf(status, core.TypeUpstream, "upstream_error", "Provider %q answered with status %d.", a.prov.name, status)
+		ctx.Response.SetBody(e.AppendJSON(nil))
+	default:
+		ctx.Response.SetBody(body)
+	}
+	x.s.finish(x, a, status, providers.Usage{}, "")
+}
+
+// memoryText is the answer as the client gets it, for conversation memory.
+func (x *exchange) memoryText(a attempt, clientBody []byte) string {
+	if x.tok.memory == nil {
+		return ""
+	}
+	var refs []providers.TextRef
+	if x.ep == epMessages {
+		refs, _ = anthropic.ResponseTexts(nil, clientBody)
+	} else {
+		refs, _ = openai.ResponseTexts(nil, clientBody, x.ep.openai())
+	}
+	var b []byte
+	for _, r := range refs {
+		b, _ = providers.DecodeText(b, clientBody, r)
+	}
+	return string(b)
+}

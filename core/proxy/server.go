@@ -1,0 +1,284 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/valyala/fasthttp"
+
+	"github.com/tokenomics-dev/tokenomics/core"
+	"github.com/tokenomics-dev/tokenomics/core/certs"
+	"github.com/tokenomics-dev/tokenomics/core/config"
+	"github.com/tokenomics-dev/tokenomics/core/events"
+	"github.com/tokenomics-dev/tokenomics/core/limits"
+	"github.com/tokenomics-dev/tokenomics/core/memory"
+	"github.com/tokenomics-dev/tokenomics/core/metrics"
+	"github.com/tokenomics-dev/tokenomics/core/rules"
+	"github.com/tokenomics-dev/tokenomics/core/store"
+)
+
+// Emitter takes events; Wants lets the proxy skip building events nobody
+// subscribed to.
+type Emitter interface {
+	Emit(events.Event)
+	Wants(typ string) bool
+}
+
+// Options are the parts a Server is built from; cmd/cli wires them.
+type Options struct {
+	Config  *config.Config
+	Logger  hclog.Logger
+	Tokens  TokenSource
+	Hasher  *store.Hasher
+	Limiter limits.Limiter
+	Rules   *rules.Host // nil: tokens with rules are refused (fail closed)
+	// Plugins resolves custom wasm plugins by name and sha256.
+	Plugins func(name, sha256 string) ([]byte, error)
+	Memory  *memory.Writer // nil: memory blocks are ignored
+	Events  Emitter        // nil: no events
+	Metrics *metrics.Registry
+	Getenv  func(string) string // nil: os.Getenv
+	// Routes are extra handlers by exact path (the webhook receiver).
+	Routes map[string]fasthttp.RequestHandler
+	// Ready reports readiness beyond the proxy's own (e.g. first sync done).
+	Ready  func() bool
+	Source string // event source, e.g. "proxy:host"
+}
+
+// Server is the proxy. New builds it, Serve runs it, Shutdown drains it.
+type Server struct {
+	cfg         *config.Config
+	log         hclog.Logger
+	hasher      *store.Hasher
+	limiter     limits.Limiter
+	rulesHost   *rules.Host
+	plugins     func(name, sha256 string) ([]byte, error)
+	memory      *memory.Writer
+	events      Emitter
+	source      string
+	getenv      func(string) string
+	routes      map[string]fasthttp.RequestHandler
+	ready       func() bool
+	tokens      *tokenCache
+	unsubscribe func()
+	providers   map[string]*provider
+	order       []*provider // providers.yaml order, for model lookups
+	allowedKeys map[string]bool
+	clients     *clients
+	met         *proxyMetrics
+	reg         *metrics.Registry
+	ruleTimeout time.Duration
+
+	srv      *fasthttp.Server
+	draining atomic.Bool
+	ids      atomic.Uint64
+	idPrefix string
+}
+
+// New builds a Server: providers are checked and every token loaded, so a
+// configuration problem shows before the first request.
+func New(o Options) (*Server, error) {
+	if o.Config == nil || o.Tokens == nil || o.Hasher == nil || o.Limiter == nil {
+		return nil, errors.New("proxy: config, tokens, hasher and limiter are required")
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.NewRegistry()
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	s := &Server{cfg: o.Config, log: o.Logger.Named("proxy"), hasher: o.Hasher, limiter: o.Limiter,
+		rulesHost: o.Rules, plugins: o.Plugins, memory: o.Memory, events: o.Events, source: o.Source,
+		getenv: o.Getenv, routes: o.Routes, ready: o.Ready, clients: newClients(), reg: o.Metrics,
+		providers: map[string]*provider{}, allowedKeys: map[string]bool{}, ruleTimeout: 2 * time.Second,
+		idPrefix: strconv.FormatInt(time.Now().UnixNano()%1e9, 36)}
+	for _, pc := range o.Config.Providers {
+		p, err := newProvider(pc)
+		if err != nil {
+			return nil, err
+		}
+		s.providers[p.name] = p
+		s.order = append(s.order, p)
+		if pc.APIKeyEnv != "" {
+			s.allowedKeys[pc.APIKeyEnv] = true
+		}
+	}
+	s.met = newProxyMetrics(o.Metrics)
+	s.tokens = newTokenCache(s.buildEntry, s.log)
+	s.unsubscribe = o.Tokens.Subscribe(s.tokens.apply)
+	recs, err := o.Tokens.List()
+	if err != nil {
+		s.unsubscribe()
+		return nil, fmt.Errorf("loading tokens: %w", err)
+	}
+	s.tokens.load(recs)
+	s.met.tokens.With().Set(float64(s.tokens.len()))
+	s.srv = &fasthttp.Server{
+		Handler:                       s.handle,
+		Name:                          "tokenomics",
+		MaxRequestBodySize:            int(o.Config.Server.MaxBodyBytes),
+		ReadTimeout:                   60 * time.Second,
+		IdleTimeout:                   120 * time.Second,
+		NoDefaultServerHeader:         true,
+		NoDefaultDate:                 false,
+		DisableHeaderNamesNormalizing: false,
+		ErrorHandler:                  s.transportError,
+		CloseOnShutdown:               true,
+		Logger:                        hclogAdapter{s.log},
+	}
+	return s, nil
+}
+
+// Tokens is the number of tokens the proxy serves.
+func (s *Server) Tokens() int { return s.tokens.len() }
+
+// Serve accepts on ln until Shutdown. With tlsConfig set the listener also
+// answers plain HTTP (see certs.SniffListener).
+func (s *Server) Serve(ln net.Listener) error {
+	return s.srv.Serve(ln)
+}
+
+// ListenTLS wraps ln so it serves TLS with the configured or generated
+// certificate, and plain HTTP on the same port.
+func (s *Server) ListenTLS(ln net.Listener) (net.Listener, error) {
+	t := s.cfg.Server.TLS
+	tc, err := certs.Load(certs.Options{CertFile: t.CertFile, KeyFile: t.KeyFile, Dir: t.CertDir})
+	if err != nil {
+		return nil, err
+	}
+	return &certs.SniffListener{Listener: ln, TLS: tc}, nil
+}
+
+// Shutdown stops accepting, lets in-flight requests and streams finish
+// until ctx ends, then closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	err := s.srv.ShutdownWithContext(ctx)
+	s.unsubscribe()
+	return err
+}
+
+// handle dispatches by path; every panic becomes a 500 in the OpenAI shape.
+func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic in handler", "path", string(ctx.Path()), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			writeError(ctx, errInternal)
+		}
+	}()
+	start := time.Now()
+	path := ctx.Path()
+	if ep := endpointFor(path); ep != 0 {
+		s.serveLLM(ctx, ep)
+		s.met.request(ep.String(), ctx.Response.StatusCode(), time.Since(start))
+		return
+	}
+	switch string(path) {
+	case "/health", "/healthz":
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"status":"ok"}`)
+	case "/ping":
+		ctx.SetContentType("text/plain")
+		ctx.SetBodyString("pong")
+	case "/ready", "/readyz":
+		s.serveReady(ctx)
+	case "/metrics":
+		s.serveMetrics(ctx)
+	case "/v1/models":
+		s.serveModels(ctx)
+	case "/v1/usage":
+		s.serveUsage(ctx)
+	default:
+		if h := s.routes[string(path)]; h != nil {
+			h(ctx)
+			return
+		}
+		writeError(ctx, errNotFound)
+	}
+}
+
+func (s *Server) serveReady(ctx *fasthttp.RequestCtx) {
+	ctx.SetContentType("application/json")
+	if s.draining.Load() || (s.ready != nil && !s.ready()) {
+		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		ctx.SetBodyString(`{"status":"not ready"}`)
+		return
+	}
+	ctx.SetBodyString(`{"status":"ready","tokens":` + strconv.Itoa(s.tokens.len()) + `}`)
+}
+
+func (s *Server) serveMetrics(ctx *fasthttp.RequestCtx) {
+	s.met.tokens.With().Set(float64(s.tokens.len()))
+	ctx.SetContentType("text/plain; version=0.0.4")
+	if err := s.reg.WriteText(ctx); err != nil {
+		s.log.Warn("writing metrics", "error", err)
+	}
+}
+
+// transportError answers what fasthttp refuses before the handler runs:
+// oversized bodies above all, in the OpenAI shape.
+func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
+	var e *core.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		e = errBodyTooLarge
+	default:
+		e = &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "bad_request", Message: "The request could not be read."}
+	}
+	writeError(ctx, e)
+	ctx.SetConnectionClose()
+}
+
+// requestID takes the client's X-Request-Id if sane, else makes one; it is
+// echoed back and logged.
+func (s *Server) requestID(ctx *fasthttp.RequestCtx) string {
+	if id := ctx.Request.Header.Peek("X-Request-Id"); len(id) > 0 && len(id) <= 64 && printable(id) {
+		ctx.Response.Header.SetBytesV("X-Request-Id", id)
+		return string(id)
+	}
+	var buf [40]byte
+	b := append(buf[:0], "req_"...)
+	b = append(b, s.idPrefix...)
+	b = append(b, '_')
+	b = strconv.AppendUint(b, s.ids.Add(1), 36)
+	ctx.Response.Header.SetBytesV("X-Request-Id", b)
+	return string(b)
+}
+
+func printable(b []byte) bool {
+	for _, c := range b {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// emit builds and sends an event when someone wants it.
+func (s *Server) emit(typ string, data any) {
+	if s.events == nil || !s.events.Wants(typ) {
+		return
+	}
+	ev, err := events.New(typ, s.source, 0, data)
+	if err != nil {
+		s.log.Warn("building event", "type", typ, "error", err)
+		return
+	}
+	s.events.Emit(ev)
+}
+
+// hclogAdapter lets fasthttp's own messages reach hclog.
+type hclogAdapter struct{ l hclog.Logger }
+
+func (a hclogAdapter) Printf(format string, args ...any) { a.l.Debug(fmt.Sprintf(format, args...)) }

@@ -1,0 +1,463 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/tokenomics-dev/tokenomics/core"
+	"github.com/tokenomics-dev/tokenomics/core/limits"
+	"github.com/tokenomics-dev/tokenomics/core/rules"
+	"github.com/tokenomics-dev/tokenomics/providers"
+	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
+	"github.com/tokenomics-dev/tokenomics/providers/openai"
+	"github.com/tokenomics-dev/tokenomics/providers/sse"
+)
+
+// streamMode says how upstream events become client events.
+type streamMode uint8
+
+const (
+	modeOpenAI    streamMode = iota // OpenAI provider, OpenAI client: relayed
+	modeAnthropic                   // Anthropic provider, Anthropic client: relayed
+	modeTranslate                   // Anthropic provider, OpenAI chat client: translated
+)
+
+const (
+	keepAliveEvery = 30 * time.Second
+	memoryCap      = 64 << 10 // bytes of answer kept for conversation memory
+)
+
+// relay streams one upstream SSE response to the client. fasthttp runs it
+// after the handler has returned, so it owns everything it touches: the
+// upstream response, the lease and its own copies of the request facts. It
+// never touches the exchange or the RequestCtx.
+type relay struct {
+	s      *Server
+	tok    *tokenEntry
+	a      attempt
+	ep     endpoint
+	mode   streamMode
+	reqID  string
+	model  string
+	start  time.Time
+	resp   *fasthttp.Response
+	lease  *limits.Lease
+	memReq []memText
+
+	parser    sse.Parser
+	oa        openai.StreamState
+	an        anthropic.StreamState
+	tr        *anthropic.StreamTranslator
+	dropUsage bool // the proxy asked for the usage chunk, the client did not
+
+	rules    *tokenRules
+	rctx     context.Context
+	cancel   context.CancelFunc
+	filters  []*textFilter
+	verdict  rules.Verdict
+	findings findingSet
+
+	refs    []providers.TextRef
+	edits   []providers.Edit
+	text    []byte
+	spliced []byte
+	answer  []byte
+
+	blocked     bool
+	clientGone  bool
+	upstreamErr error
+	lastAlive   time.Time
+}
+
+// textFilter is the output-rule stream of one generated text (a choice's
+// content, a tool call's arguments); template is the last event that
+// carried it, reused to deliver the held-back tail at the end.
+type textFilter struct {
+	kind        string
+	index, part int
+	stream      *rules.Stream
+	template    []byte
+	ref         providers.TextRef
+	pending     bool
+}
+
+var relayBufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+
+// startStream hands a 200 stream to a relay and returns: the handler is done.
+func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.Response) error {
+	r := &relay{s: x.s, tok: x.tok, a: a, ep: x.ep, reqID: x.reqID, model: a.model, start: x.start,
+		resp: resp, lease: x.lease, rules: x.tok.rules, lastAlive: time.Now()}
+	x.settled = true // the relay settles
+	switch {
+	case a.prov.format == providers.Anthropic && x.ep == epChat:
+		r.mode = modeTranslate
+		r.tr = anthropic.NewStreamTranslator(a.model, time.Now().Unix(), x.clientUsage, x.estimate)
+	case a.prov.format == providers.Anthropic:
+		r.mode = modeAnthropic
+		r.an.Reset(x.estimate)
+	default:
+		r.mode = modeOpenAI
+		r.oa.Reset(x.ep.openai(), x.estimate)
+		r.dropUsage = !x.clientUsage && x.ep != epResponses
+	}
+	if x.tok.memory != nil {
+		r.memReq = x.memoryRequest()
+	}
+	if r.rules != nil && r.rules.output {
+		r.rctx, r.cancel = context.WithCancel(context.Background())
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.Response.Header.SetContentType("text/event-stream")
+	ctx.Response.Header.Set("Cache-Control", "no-cache")
+	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	ctx.SetBodyStreamWriter(r.run)
+	return nil
+}
+
+func (r *relay) run(w *bufio.Writer) {
+	defer r.close()
+	src, err := r.source()
+	if err != nil {
+		r.upstreamErr = err
+		r.writeTail(w)
+		return
+	}
+	bp := relayBufPool.Get().(*[]byte)
+	defer relayBufPool.Put(bp)
+	buf := *bp
+	var out []byte
+	for !r.blocked {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			r.parser.Feed(buf[:n])
+			out = r.drain(out[:0])
+			if len(out) > 0 && !r.write(w, out) {
+				return
+			}
+		}
+		if rerr != nil {
+			if rerr != io.EOF {
+				r.upstreamErr = rerr
+			}
+			break
+		}
+		r.keepAlive()
+	}
+	r.writeTail(w)
+}
+
+// source returns the upstream body, decompressing it when the provider
+// compressed the stream.
+func (r *relay) source() (io.Reader, error) {
+	body := r.resp.BodyStream()
+	if bytes.EqualFold(r.resp.Header.ContentEncoding(), []byte("gzip")) {
+		return gzip.NewReader(body)
+	}
+	return body, nil
+}
+
+// writeTail finishes the client's stream: the held-back text, a clean end
+// for translated streams, and an error event if the upstream broke.
+func (r *relay) writeTail(w *bufio.Writer) {
+	if r.clientGone {
+		return
+	}
+	out := make([]byte, 0, 512)
+	if !r.blocked {
+		if ev, ok, err := r.parser.Flush(); err == nil && ok {
+			out = r.event(out, ev)
+		}
+		out = r.flushFilters(out)
+	}
+	if r.upstreamErr != nil || !r.done() {
+		if r.upstreamErr == nil && !r.blocked {
+			r.upstreamErr = io.ErrUnexpectedEOF
+		}
+		if !r.blocked {
+			out = r.errorEvent(out, &core.Error{Status: 502, Type: core.TypeUpstream, Code: "upstream_stream_broken",
+				Message: "The provider's stream ended before it was complete."})
+		}
+	}
+	if r.mode == modeTranslate {
+		out = r.tr.Close(out)
+	}
+	r.write(w, out)
+}
+
+func (r *relay) done() bool {
+	switch r.mode {
+	case modeTranslate:
+		return r.tr.Done()
+	case modeAnthropic:
+		return r.an.Done()
+	}
+	return r.oa.Done()
+}
+
+// write sends out and flushes; false means the client went away.
+func (r *relay) write(w *bufio.Writer, out []byte) bool {
+	if len(out) == 0 {
+		return true
+	}
+	if _, err := w.Write(out); err != nil {
+		r.clientGone = true
+		return false
+	}
+	if err := w.Flush(); err != nil {
+		r.clientGone = true
+		return false
+	}
+	return true
+}
+
+// drain handles every complete event the parser holds.
+func (r *relay) drain(out []byte) []byte {
+	for !r.blocked {
+		ev, ok, err := r.parser.Next()
+		if err != nil {
+			r.upstreamErr = err
+			r.blocked = true // stop reading: the stream is unusable
+			return out
+		}
+		if !ok {
+			return out
+		}
+		out = r.event(out, ev)
+	}
+	return out
+}
+
+// event accounts for one upstream event, runs the output rules on its text
+// and appends what the client gets.
+func (r *relay) event(out []byte, ev sse.Event) []byte {
+	data := ev.Data
+	var err error
+	switch r.mode {
+	case modeOpenAI:
+		r.refs, err = r.oa.Feed(r.refs[:0], data)
+	case modeAnthropic:
+		r.refs, err = r.an.Feed(r.refs[:0], data)
+	case modeTranslate:
+		r.refs, err = anthropic.DeltaTexts(r.refs[:0], data)
+	}
+	if err != nil {
+		r.refs = r.refs[:0] // relay what cannot be read; accounting skips it
+	}
+	if r.rctx != nil {
+		if len(r.refs) == 0 {
+			out = r.flushFilters(out)
+		}
+		if data = r.filter(data); r.blocked {
+			return r.errorEvent(out, r.blockError())
+		}
+	}
+	r.remember(data)
+	return r.emit(out, ev.Name, data)
+}
+
+// emit appends one event in the client's format.
+func (r *relay) emit(out []byte, name, data []byte) []byte {
+	switch r.mode {
+	case modeTranslate:
+		o, err := r.tr.Translate(out, data)
+		if err != nil {
+			return out
+		}
+		return o
+	case modeOpenAI:
+		if r.dropUsage && isUsageOnly(data) {
+			return out
+		}
+	}
+	return sse.AppendEvent(out, name, data)
+}
+
+// isUsageOnly spots the final usage chunk the proxy asked for on the
+// client's behalf: it carries usage and no choices.
+func isUsageOnly(data []byte) bool {
+	return bytes.Contains(data, []byte(`"choices":[]`)) && bytes.Contains(data, []byte(`"usage":{`))
+}
+
+// filter runs each text of the event through its output stream and splices
+// what may be emitted now back into the event.
+func (r *relay) filter(data []byte) []byte {
+	if len(r.refs) == 0 {
+		return data
+	}
+	r.edits = r.edits[:0]
+	r.text = r.text[:0]
+	spans := make([][2]int, 0, len(r.refs))
+	for _, ref := range r.refs {
+		f := r.filterFor(ref)
+		var err error
+		start := len(r.text)
+		if r.text, err = providers.DecodeText(r.text, data, ref); err != nil {
+			spans = append(spans, [2]int{-1, -1})
+			continue
+		}
+		emit, err := f.stream.Write(r.text[start:], &r.verdict)
+		r.findings.add(&r.verdict)
+		if err != nil || r.verdict.Action == rules.Block {
+			r.blocked = true
+			return nil
+		}
+		r.text = append(r.text[:start], emit...)
+		spans = append(spans, [2]int{start, len(r.text)})
+		f.template = append(f.template[:0], data...)
+		f.ref, f.pending = ref, true
+	}
+	for i, ref := range r.refs {
+		if spans[i][0] < 0 {
+			continue
+		}
+		r.edits = append(r.edits, providers.Edit{Ref: ref, Text: r.text[spans[i][0]:spans[i][1]]})
+	}
+	out, err := providers.Splice(r.spliced[:0], data, r.edits)
+	if err != nil {
+		return data
+	}
+	r.spliced = out
+	return out
+}
+
+func (r *relay) filterFor(ref providers.TextRef) *textFilter {
+	for _, f := range r.filters {
+		if f.kind == ref.Kind && f.index == ref.Index && f.part == ref.Part {
+			return f
+		}
+	}
+	f := &textFilter{kind: ref.Kind, index: ref.Index, part: ref.Part, stream: r.rules.set.NewStream(r.rctx)}
+	r.filters = append(r.filters, f)
+	return f
+}
+
+// flushFilters delivers every held-back tail, each in a copy of the last
+// event that carried its text, before an event that carries none (a
+// finish chunk, usage, [DONE]).
+func (r *relay) flushFilters(out []byte) []byte {
+	for _, f := range r.filters {
+		if !f.pending || r.blocked {
+			continue
+		}
+		f.pending = false
+		tail, err := f.stream.Flush(&r.verdict)
+		r.findings.add(&r.verdict)
+		if err != nil || r.verdict.Action == rules.Block {
+			r.blocked = true
+			return r.errorEvent(out, r.blockError())
+		}
+		if len(tail) == 0 {
+			continue
+		}
+		ev, err := providers.Splice(nil, f.template, []providers.Edit{{Ref: f.ref, Text: tail}})
+		if err != nil {
+			continue
+		}
+		r.rememberText(tail)
+		out = r.emit(out, r.eventName(), ev)
+	}
+	return out
+}
+
+func (r *relay) eventName() []byte {
+	if r.mode == modeAnthropic {
+		return []byte("content_block_delta")
+	}
+	return nil
+}
+
+func (r *relay) blockError() *core.Error {
+	return &core.Error{Status: 403, Type: core.TypePermission, Code: "content_policy_violation",
+		Message: "Response blocked by content rule " + strconv.Quote(r.verdict.Rule) + ": " + r.verdict.Reason}
+}
+
+// errorEvent appends an error in the client's stream format.
+func (r *relay) errorEvent(out []byte, e *core.Error) []byte {
+	if r.ep == epMessages {
+		body := []byte(`{"type":"error","error":{"type":`)
+		body = core.AppendJSONString(body, e.Type)
+		body = append(body, `,"message":`...)
+		body = core.AppendJSONString(body, e.Message)
+		body = append(body, "}}"...)
+		return sse.AppendEvent(out, []byte("error"), body)
+	}
+	return sse.AppendData(out, e.AppendJSON(nil))
+}
+
+// remember keeps the client-visible text for conversation memory.
+func (r *relay) remember(data []byte) {
+	if r.memReq == nil || len(r.answer) >= memoryCap {
+		return
+	}
+	var refs []providers.TextRef
+	switch r.mode {
+	case modeOpenAI:
+		refs, _ = openai.DeltaTexts(nil, data, r.ep.openai())
+	default:
+		refs, _ = anthropic.DeltaTexts(nil, data)
+	}
+	for _, ref := range refs {
+		if ref.Kind == providers.TextDelta {
+			r.answer, _ = providers.DecodeText(r.answer, data, ref)
+		}
+	}
+}
+
+func (r *relay) rememberText(t []byte) {
+	if r.memReq != nil && len(r.answer) < memoryCap {
+		r.answer = append(r.answer, t...)
+	}
+}
+
+func (r *relay) keepAlive() {
+	if r.lease == nil || time.Since(r.lastAlive) < keepAliveEvery {
+		return
+	}
+	r.lastAlive = time.Now()
+	if err := r.lease.KeepAlive(context.Background(), 0); err != nil && r.s.log.IsDebug() {
+		r.s.log.Debug("lease keepalive failed", "request_id", r.reqID, "error", err)
+	}
+}
+
+func (r *relay) usage() providers.Usage {
+	switch r.mode {
+	case modeTranslate:
+		return r.tr.Usage()
+	case modeAnthropic:
+		return r.an.Usage()
+	}
+	return r.oa.Usage()
+}
+
+// close settles what the stream produced, even when the client left early,
+// and releases the upstream connection.
+func (r *relay) close() {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	u := r.usage()
+	if err := r.s.limiter.Settle(context.Background(), r.lease, u.Total()); err != nil {
+		r.s.log.Warn("settling stream usage failed", "request_id", r.reqID, "token", r.tok.short, "tokens", u.Total(), "error", err)
+	}
+	_ = r.resp.CloseBodyStream()
+	fasthttp.ReleaseResponse(r.resp)
+	status := 200
+	switch {
+	case r.blocked && r.upstreamErr == nil:
+		status = 403
+	case r.clientGone:
+		status = 499
+	case r.upstreamErr != nil:
+		status = 502
+	}
+	r.s.reportFindingSet(r.tok, r.reqID, "stream", &r.findings)
+	r.s.finishStream(r, status, u)
+}

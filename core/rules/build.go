@@ -1,0 +1,29 @@
+package rules
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// BuildPlugin compiles the Go plugin in dir (a main package using sdk) to
+// the module out with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared. It needs
+// the go command on PATH; its output is in the error on failure.
+func BuildPlugin(ctx context.Context, dir, out string) error {
+	absOut, err := filepath.Abs(out)
+	if err != nil {
+		return fmt.Errorf("resolving output %q: %w", out, err)
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-trimpath", "-o", absOut, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("building plugin in %q: %w\n%s", dir, err, bytes.TrimSpace(buf.Bytes()))
+	}
+	return nil
+}

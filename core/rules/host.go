@@ -1,0 +1,181 @@
+package rules
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+// Host owns the wazero runtimes, the compiled modules and their pools, and
+// the host-side matchers plugins compile. It is safe for concurrent use.
+type Host struct {
+	cfg Config
+	log hclog.Logger
+
+	cache     wazero.CompilationCache
+	trusted   wazero.Runtime // built-ins: no termination checks
+	sandboxed wazero.Runtime // custom plugins: termination checks + watchdog
+	matchers  matcherTable
+
+	mu      sync.Mutex
+	modules map[string]*module // by hex sha256
+	closed  atomic.Bool
+
+	watch     watchdog
+	provision bool
+}
+
+// New returns an unprovisioned Host; call Provision before use.
+func New(cfg Config, logger hclog.Logger) *Host {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	return &Host{cfg: cfg, log: logger.Named("rules"), modules: map[string]*module{}}
+}
+
+// Provision applies defaults, validates the config and creates the runtimes.
+func (h *Host) Provision(ctx context.Context) error {
+	h.cfg.SetDefaults()
+	if err := h.cfg.Validate(); err != nil {
+		return err
+	}
+	if h.cfg.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(h.cfg.CacheDir)
+		if err != nil {
+			return fmt.Errorf("opening compilation cache %q: %w", h.cfg.CacheDir, err)
+		}
+		h.cache = c
+	} else {
+		h.cache = wazero.NewCompilationCache()
+	}
+	var err error
+	if h.trusted, err = h.newRuntime(ctx, false); err != nil {
+		return err
+	}
+	if h.sandboxed, err = h.newRuntime(ctx, true); err != nil {
+		return err
+	}
+	h.watch.start(h.cfg.CallTimeout)
+	h.provision = true
+	return nil
+}
+
+func (h *Host) newRuntime(ctx context.Context, terminate bool) (wazero.Runtime, error) {
+	rc := wazero.NewRuntimeConfigCompiler().
+		WithCompilationCache(h.cache).
+		WithMemoryLimitPages(h.cfg.MemoryLimitPages).
+		WithCloseOnContextDone(terminate)
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		_ = rt.Close(ctx)
+		return nil, fmt.Errorf("instantiating WASI: %w", err)
+	}
+	if err := h.instantiateHostModule(ctx, rt); err != nil {
+		_ = rt.Close(ctx)
+		return nil, fmt.Errorf("instantiating host functions: %w", err)
+	}
+	return rt, nil
+}
+
+// Close stops the pools and closes every instance and runtime. It tolerates
+// a partial Provision and repeated calls.
+func (h *Host) Close(ctx context.Context) error {
+	if h.closed.Swap(true) {
+		return nil
+	}
+	h.watch.stop()
+	h.mu.Lock()
+	mods := h.modules
+	h.modules = map[string]*module{}
+	h.mu.Unlock()
+	for _, m := range mods {
+		m.pool.close(ctx)
+	}
+	var errs []error
+	for _, rt := range []wazero.Runtime{h.trusted, h.sandboxed} {
+		if rt != nil {
+			errs = append(errs, rt.Close(ctx))
+		}
+	}
+	if h.cache != nil {
+		errs = append(errs, h.cache.Close(ctx))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("closing rules host: %w", err)
+	}
+	return nil
+}
+
+// Sum returns the hex sha256 of a module, the form policies name it by.
+func Sum(wasm []byte) string {
+	s := sha256.Sum256(wasm)
+	return hex.EncodeToString(s[:])
+}
+
+// builtin loads the built-in plugin for a rule type.
+func (h *Host) builtin(ctx context.Context, typ string) (*module, error) {
+	if h.cfg.Builtins == nil {
+		return nil, fmt.Errorf("loading built-in %q: %w: no Builtins FS configured", typ, ErrBuiltin)
+	}
+	wasm, err := fs.ReadFile(h.cfg.Builtins, typ+".wasm")
+	if err != nil {
+		return nil, fmt.Errorf("loading built-in %q: %w (run `make plugins`): %v", typ, ErrBuiltin, err)
+	}
+	return h.load(ctx, typ, wasm, !h.cfg.SandboxBuiltins)
+}
+
+// load compiles wasm once per sha256 and starts its pool; later calls with
+// the same bytes return the same module.
+func (h *Host) load(ctx context.Context, name string, wasm []byte, trusted bool) (*module, error) {
+	if !h.provision {
+		return nil, fmt.Errorf("loading plugin %q: host not provisioned", name)
+	}
+	if h.closed.Load() {
+		return nil, ErrClosed
+	}
+	sum := Sum(wasm)
+	key := sum
+	if !trusted {
+		key = "sandbox:" + sum
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if m, ok := h.modules[key]; ok {
+		return m, nil
+	}
+	rt := h.trusted
+	if !trusted {
+		rt = h.sandboxed
+	}
+	start := time.Now()
+	compiled, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("compiling plugin %q: %w: %v", name, ErrBadModule, err)
+	}
+	if err := checkModule(compiled); err != nil {
+		_ = compiled.Close(ctx)
+		return nil, fmt.Errorf("checking plugin %q: %w", name, err)
+	}
+	m := &module{h: h, name: name, sha: sum, rt: rt, compiled: compiled, trusted: trusted}
+	m.log = h.log.With("plugin", name, "sha256", sum[:12])
+	m.configs.Store(&[]*modConfig{})
+	m.byBlob = map[string]uint32{}
+	m.pool = newPool(m, h.cfg.PoolSize)
+	if err := m.pool.start(ctx); err != nil {
+		_ = compiled.Close(ctx)
+		return nil, fmt.Errorf("instantiating plugin %q: %w", name, err)
+	}
+	h.modules[key] = m
+	m.log.Debug("plugin loaded", "compile", time.Since(start), "pool", h.cfg.PoolSize)
+	return m, nil
+}

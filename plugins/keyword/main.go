@@ -1,0 +1,57 @@
+// Command keyword is the built-in plugin behind rules of type "keyword":
+// whole-word keyword matching by the host's multi-keyword matcher, ASCII
+// case-insensitive unless case_sensitive is set.
+//
+// Config: {"keywords": ["..."], "case_sensitive": false}.
+package main
+
+import (
+	"errors"
+
+	"github.com/tokenomics-dev/tokenomics/sdk"
+)
+
+func init() { sdk.Register(sdk.Plugin{Configure: configure}) }
+
+func main() {}
+
+type config struct {
+	Keywords      []string `json:"keywords"`
+	CaseSensitive bool     `json:"case_sensitive"`
+}
+
+func configure(c *sdk.Config) (sdk.Checker, error) {
+	var cfg config
+	if err := c.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	if len(cfg.Keywords) == 0 {
+		return nil, errors.New("keywords is empty")
+	}
+	for _, k := range cfg.Keywords {
+		if k == "" {
+			return nil, errors.New("keywords holds an empty keyword")
+		}
+	}
+	kw, err := sdk.CompileKeywords(cfg.Keywords, sdk.KeywordOptions{
+		CaseSensitive: cfg.CaseSensitive,
+		WholeWord:     true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	det := c.Detector("keyword")
+	var found []sdk.Match
+	return sdk.CheckFunc(func(req *sdk.Request, res *sdk.Result) error {
+		for i, t := range req.Texts {
+			found = kw.Find(t.Data, req.First, found[:0])
+			for _, m := range found {
+				res.Match(i, m.Start, m.End, det)
+			}
+			if req.First && res.Len() > 0 {
+				return nil
+			}
+		}
+		return nil
+	}), nil
+}

@@ -1,0 +1,135 @@
+// Command pii is the built-in plugin behind rules of type "pii". It finds
+// candidates with the host's regex primitive (patterns from sdk/detect) and
+// validates them here: Luhn for card numbers, SSN area rules, IP octets.
+//
+// Config: {"detect": ["ssn", "email", ...]} (required, names from sdk/detect).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tokenomics-dev/tokenomics/sdk"
+	"github.com/tokenomics-dev/tokenomics/sdk/detect"
+)
+
+func init() { sdk.Register(sdk.Plugin{Configure: configure}) }
+
+func main() {}
+
+type config struct {
+	Detect []string `json:"detect"`
+}
+
+type candidate struct {
+	start, end int
+	det        int // index into dets, also the priority (lower wins ties)
+}
+
+type checker struct {
+	re     *sdk.Regex
+	dets   []detect.Detector
+	detIdx []int // sdk detector index per dets entry
+	patDet []int // dets index per compiled pattern
+	found  []sdk.Match
+	cands  []candidate
+}
+
+func configure(c *sdk.Config) (sdk.Checker, error) {
+	var cfg config
+	if err := c.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	if len(cfg.Detect) == 0 {
+		return nil, errors.New("detect names no detector")
+	}
+	ch := &checker{}
+	// Keep the priority order of sdk/detect, whatever order the policy uses.
+	for _, d := range detect.Detectors {
+		if slices.Contains(cfg.Detect, d.Name) {
+			ch.dets = append(ch.dets, d)
+		}
+	}
+	for _, name := range cfg.Detect {
+		if _, ok := detect.Lookup(name); !ok {
+			return nil, fmt.Errorf("unknown detector %q (known: %s)", name, strings.Join(detect.Names(), ", "))
+		}
+	}
+	var patterns []string
+	maxLen := 0
+	for i, d := range ch.dets {
+		ch.detIdx = append(ch.detIdx, c.Detector(d.Name))
+		for _, p := range d.Patterns {
+			patterns = append(patterns, p)
+			ch.patDet = append(ch.patDet, i)
+		}
+		maxLen = max(maxLen, d.MaxLen)
+	}
+	c.SetMaxMatch(maxLen)
+	re, err := sdk.CompileRegex(patterns...)
+	if err != nil {
+		return nil, err
+	}
+	ch.re = re
+	return ch, nil
+}
+
+func (ch *checker) Check(req *sdk.Request, res *sdk.Result) error {
+	for ti, t := range req.Texts {
+		ch.found = ch.re.Find(t.Data, false, ch.found[:0])
+		if len(ch.found) == 0 {
+			continue
+		}
+		ch.cands = ch.cands[:0]
+		for _, m := range ch.found {
+			di := ch.patDet[m.Index]
+			end := m.End
+			if v := ch.dets[di].Validate; v != nil {
+				n := v(t.Data[m.Start:m.End])
+				if n == 0 {
+					continue
+				}
+				end = m.Start + n
+			}
+			ch.cands = append(ch.cands, candidate{m.Start, end, di})
+		}
+		for _, c := range resolve(ch.cands) {
+			res.Match(ti, c.start, c.end, ch.detIdx[c.det])
+			if req.First {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// resolve drops candidates that overlap a longer one (or an equally long one
+// of a higher-priority detector) and returns the rest ordered by start.
+func resolve(cs []candidate) []candidate {
+	slices.SortFunc(cs, func(a, b candidate) int {
+		if la, lb := a.end-a.start, b.end-b.start; la != lb {
+			return lb - la
+		}
+		if a.det != b.det {
+			return a.det - b.det
+		}
+		return a.start - b.start
+	})
+	kept := cs[:0]
+	for _, c := range cs {
+		overlaps := false
+		for _, k := range kept {
+			if c.start < k.end && k.start < c.end {
+				overlaps = true
+				break
+			}
+		}
+		if !overlaps {
+			kept = append(kept, c)
+		}
+	}
+	slices.SortFunc(kept, func(a, b candidate) int { return a.start - b.start })
+	return kept
+}

@@ -1,0 +1,49 @@
+// Command regex is the built-in plugin behind rules of type "regex": one RE2
+// pattern run by the host's regex primitive.
+//
+// Config: {"pattern": "..."} (required).
+package main
+
+import (
+	"errors"
+
+	"github.com/tokenomics-dev/tokenomics/sdk"
+)
+
+func init() { sdk.Register(sdk.Plugin{Configure: configure}) }
+
+func main() {}
+
+type config struct {
+	Pattern string `json:"pattern"`
+}
+
+func configure(c *sdk.Config) (sdk.Checker, error) {
+	var cfg config
+	if err := c.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Pattern == "" {
+		return nil, errors.New("pattern is empty")
+	}
+	re, err := sdk.CompileRegex(cfg.Pattern)
+	if err != nil {
+		return nil, err
+	}
+	det := c.Detector("regex")
+	var found []sdk.Match
+	return sdk.CheckFunc(func(req *sdk.Request, res *sdk.Result) error {
+		for i, t := range req.Texts {
+			found = re.Find(t.Data, req.First, found[:0])
+			for _, m := range found {
+				if m.End > m.Start { // an empty match masks nothing
+					res.Match(i, m.Start, m.End, det)
+				}
+			}
+			if req.First && res.Len() > 0 {
+				return nil
+			}
+		}
+		return nil
+	}), nil
+}

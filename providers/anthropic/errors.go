@@ -1,0 +1,13 @@
+package anthropic
+
+import "errors"
+
+// Errors of the Anthropic adapter. Malformed JSON is providers.ErrSyntax; a
+// field of the wrong type providers.ErrType.
+var (
+	ErrNegative      = errors.New("anthropic: negative count")
+	ErrNoMaxTokens   = errors.New("anthropic: no max_tokens and no default")
+	ErrUnsupported   = errors.New("anthropic: request cannot be translated")
+	ErrToolArguments = errors.New("anthropic: tool call arguments are not a JSON object")
+	ErrNotMessage    = errors.New("anthropic: response is not a message")
+)

@@ -1,0 +1,396 @@
+package anthropic
+
+import (
+	"fmt"
+
+	"github.com/tokenomics-dev/tokenomics/providers"
+)
+
+// Roles as they appear on TextRefs. Text inside tool_result blocks has
+// RoleTool although Anthropic carries it in a user message.
+const (
+	RoleSystem    = "system"
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	RoleTool      = "tool"
+)
+
+// Request is what the gateway needs to know about a Messages request
+// before forwarding it.
+type Request struct {
+	Model     string
+	Stream    bool
+	MaxTokens int64 // 0 when absent (the API then refuses the request)
+	Messages  int
+	// PromptEstimate is the offline prompt estimate, already scaled for
+	// Claude's tokenizer (providers.AdjustEstimate): texts, tool use
+	// inputs and definitions, per-message overhead, image allowance.
+	PromptEstimate int64
+}
+
+// OutputCap returns the most output tokens the request can produce.
+func (r Request) OutputCap() int64 { return r.MaxTokens }
+
+const (
+	fModel = 1 << iota
+	fStream
+	fMaxTokens
+	fSystem
+	fMessages
+	fTools
+)
+
+// ParseRequest reads the fields the gateway acts on and estimates the
+// prompt, validating the whole body. Repeated fields among model, stream,
+// max_tokens, system, messages and tools are refused
+// (providers.ErrDupField).
+func ParseRequest(body []byte) (Request, error) {
+	var req Request
+	w := walker{body: body, estimate: true}
+	if err := w.walk(&req); err != nil {
+		return req, err
+	}
+	req.Messages = w.messages
+	n := w.messages
+	if w.system {
+		n++
+	}
+	req.PromptEstimate = providers.AdjustEstimate(providers.EstimateRequest(w.tokens, n), providers.Anthropic)
+	return req, nil
+}
+
+// RequestTexts appends to dst a reference to every text of the request
+// that content rules must see: the system prompt (a string or each text
+// block), message content (a string, or text blocks), the text of
+// tool_result blocks (a string or text blocks; RoleTool), text document
+// sources, and every string value inside tool_use inputs (TextToolArgs).
+// A tool_use input is a JSON object, not a string, so its string leaves
+// are referenced one by one: masking them keeps the object valid. Object
+// keys, images, thinking blocks (signed by the provider; editing them
+// breaks the signature) and other block types are not referenced.
+//
+// Index is the message position (-1 for system) and Part the content block
+// position (-1 for a string content).
+func RequestTexts(dst []providers.TextRef, body []byte) ([]providers.TextRef, error) {
+	w := walker{body: body, refs: dst, collect: true}
+	err := w.walk(nil)
+	return w.refs, err
+}
+
+type walker struct {
+	body     []byte
+	s        providers.Scanner
+	refs     []providers.TextRef
+	collect  bool
+	estimate bool
+	tokens   int64
+	messages int
+	system   bool
+}
+
+func (w *walker) text(v providers.Value, role, kind string, index, part int) {
+	if w.collect {
+		w.refs = append(w.refs, v.Ref(role, kind, index, part))
+	}
+	if w.estimate {
+		w.tokens += providers.EstimateLiteral(v.Raw(w.body))
+	}
+}
+
+func (w *walker) raw(v providers.Value) {
+	if w.estimate {
+		w.tokens += providers.EstimateTokens(v.Raw(w.body))
+	}
+}
+
+func fieldErr(name string, err error) error {
+	return fmt.Errorf("reading field %q: %w", name, err)
+}
+
+func errOrType(s *providers.Scanner) error {
+	if err := s.Err(); err != nil {
+		return err
+	}
+	return providers.ErrType
+}
+
+func (w *walker) walk(req *Request) error {
+	w.s = providers.NewScanner(w.body)
+	s := &w.s
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		return errOrType(s)
+	}
+	var seen uint32
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		name := s.Key(k)
+		var bit uint32
+		var err error
+		switch string(name) {
+		case "model":
+			bit = fModel
+			v := s.Value()
+			if v.Kind != providers.KindString {
+				err = errOrType(s)
+			} else if req != nil {
+				req.Model = v.String(w.body)
+			}
+		case "stream":
+			bit = fStream
+			v := s.Value()
+			if !v.IsNull() {
+				b, berr := v.Bool()
+				if berr != nil {
+					err = errOrType(s)
+				} else if req != nil {
+					req.Stream = b
+				}
+			}
+		case "max_tokens":
+			bit = fMaxTokens
+			v := s.Value()
+			if !v.IsNull() {
+				n, ierr := v.Int(w.body)
+				switch {
+				case ierr != nil:
+					err = errOrType(s)
+				case n < 0:
+					err = ErrNegative
+				case req != nil:
+					req.MaxTokens = n
+				}
+			}
+		case "system":
+			bit = fSystem
+			err = w.systemField()
+		case "messages":
+			bit = fMessages
+			err = w.messagesField()
+		case "tools":
+			bit = fTools
+			w.raw(s.Value())
+		}
+		if bit != 0 {
+			if seen&bit != 0 {
+				return fieldErr(string(name), providers.ErrDupField)
+			}
+			seen |= bit
+		}
+		if err == nil {
+			err = s.Err()
+		}
+		if err != nil {
+			return fieldErr(string(name), err)
+		}
+	}
+	return s.Finish()
+}
+
+// systemField reads system: a string or an array of text blocks.
+func (w *walker) systemField() error {
+	s := &w.s
+	switch s.Peek() {
+	case providers.KindString:
+		w.system = true
+		w.text(s.Value(), RoleSystem, providers.TextSystem, -1, -1)
+	case providers.KindArray:
+		w.system = true
+		arr := s.Array()
+		for arr.Next() {
+			w.block(-1, arr.Index(), RoleSystem, providers.TextSystem)
+		}
+	case providers.KindNull:
+		s.Skip()
+	default:
+		s.Skip()
+		return errOrType(s)
+	}
+	return s.Err()
+}
+
+func (w *walker) messagesField() error {
+	s := &w.s
+	if s.Peek() != providers.KindArray {
+		s.Skip()
+		return errOrType(s)
+	}
+	arr := s.Array()
+	for arr.Next() {
+		idx := arr.Index()
+		w.messages++
+		if s.Peek() != providers.KindObject {
+			s.Skip()
+			return errOrType(s)
+		}
+		from := len(w.refs)
+		role := ""
+		obj := s.Object()
+		for {
+			k, ok := obj.Next()
+			if !ok {
+				break
+			}
+			switch string(s.Key(k)) {
+			case "role":
+				role = roleOf(w.body, s.Value())
+			case "content":
+				w.content(idx, "", providers.TextMessage)
+			}
+		}
+		if role == "" {
+			role = RoleUser
+		}
+		for i := from; i < len(w.refs); i++ {
+			if w.refs[i].Role == "" {
+				w.refs[i].Role = role
+			}
+		}
+	}
+	return s.Err()
+}
+
+func roleOf(body []byte, v providers.Value) string {
+	switch {
+	case v.Equal(body, RoleUser):
+		return RoleUser
+	case v.Equal(body, RoleAssistant):
+		return RoleAssistant
+	}
+	return v.String(body)
+}
+
+// content reads a message content: a string or an array of blocks. An
+// empty role is filled in by the caller.
+func (w *walker) content(idx int, role, kind string) {
+	s := &w.s
+	switch s.Peek() {
+	case providers.KindString:
+		w.text(s.Value(), role, kind, idx, -1)
+	case providers.KindArray:
+		arr := s.Array()
+		for arr.Next() {
+			w.block(idx, arr.Index(), role, kind)
+		}
+	default:
+		s.Skip()
+	}
+}
+
+// block reads one content block. Members come in any order, so the refs of
+// a block are kept or dropped once its type is known.
+func (w *walker) block(idx, part int, role, kind string) {
+	s := &w.s
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		return
+	}
+	from := len(w.refs)
+	var typ providers.Value
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		switch string(s.Key(k)) {
+		case "type":
+			typ = s.Value()
+		case "text":
+			if v := s.Value(); v.Kind == providers.KindString {
+				w.text(v, role, kind, idx, part)
+			}
+		case "input":
+			// tool_use: reference the string leaves, price the object.
+			v := s.Value()
+			w.raw(v)
+			if w.collect && v.Kind == providers.KindObject {
+				w.refs = appendLeaves(w.refs, w.body, v, providers.TextToolArgs, idx, part)
+			}
+		case "content":
+			// tool_result: a string or blocks, spoken by the tool.
+			w.content(idx, RoleTool, providers.TextMessage)
+		case "source":
+			w.source(idx, part, role, kind)
+		case "name", "thinking", "signature", "data":
+			s.Skip()
+		}
+	}
+	switch {
+	case typ.Equal(w.body, "image"):
+		if w.estimate {
+			w.tokens += providers.TokensPerImage
+		}
+		w.refs = w.refs[:from]
+	case typ.Equal(w.body, "tool_use"):
+		for i := from; i < len(w.refs); i++ {
+			w.refs[i].Role = RoleAssistant
+		}
+	case typ.Equal(w.body, "thinking"), typ.Equal(w.body, "redacted_thinking"):
+		w.refs = w.refs[:from]
+	}
+}
+
+// source reads a document source; a plain-text source carries text in its
+// data member.
+func (w *walker) source(idx, part int, role, kind string) {
+	s := &w.s
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		return
+	}
+	var typ, data providers.Value
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		switch string(s.Key(k)) {
+		case "type":
+			typ = s.Value()
+		case "data":
+			data = s.Value()
+		}
+	}
+	if typ.Equal(w.body, "text") && data.Kind == providers.KindString {
+		w.text(data, role, kind, idx, part)
+	}
+}
+
+// appendLeaves appends refs to every string value (not key) inside v.
+func appendLeaves(dst []providers.TextRef, body []byte, v providers.Value, kind string, idx, part int) []providers.TextRef {
+	s := providers.NewScanner(body[:v.End])
+	// Position the scanner on v: a fresh scanner over the prefix, skipping
+	// to v.Start, keeps offsets relative to body.
+	s.Seek(v.Start)
+	return leaves(dst, &s, kind, idx, part)
+}
+
+func leaves(dst []providers.TextRef, s *providers.Scanner, kind string, idx, part int) []providers.TextRef {
+	switch s.Peek() {
+	case providers.KindString:
+		v := s.Value()
+		return append(dst, v.Ref(RoleAssistant, kind, idx, part))
+	case providers.KindObject:
+		obj := s.Object()
+		for {
+			if _, ok := obj.Next(); !ok {
+				break
+			}
+			dst = leaves(dst, s, kind, idx, part)
+		}
+	case providers.KindArray:
+		arr := s.Array()
+		for arr.Next() {
+			dst = leaves(dst, s, kind, idx, part)
+		}
+	default:
+		s.Skip()
+	}
+	return dst
+}

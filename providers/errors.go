@@ -1,0 +1,15 @@
+package providers
+
+import "errors"
+
+// Errors shared by the adapters. Parsing errors wrap ErrSyntax.
+var (
+	ErrSyntax   = errors.New("providers: malformed JSON")
+	ErrDepth    = errors.New("providers: JSON nested too deeply")
+	ErrType     = errors.New("providers: field has the wrong type")
+	ErrDupField = errors.New("providers: duplicate field")
+	ErrBadRef   = errors.New("providers: text reference is not a string literal in the body")
+	ErrBadEdit  = errors.New("providers: edits unsorted, overlapping or not on string literals")
+
+	ErrUnknownFormat = errors.New("providers: unknown wire format")
+)

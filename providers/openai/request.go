@@ -1,0 +1,421 @@
+package openai
+
+import (
+	"fmt"
+
+	"github.com/tokenomics-dev/tokenomics/providers"
+)
+
+// Request is what the gateway needs to know about a request before
+// forwarding it.
+type Request struct {
+	Model  string
+	Stream bool
+	// HasStreamOptions is true when the client sent a stream_options
+	// object; IncludeUsage when it asked for the final usage chunk. A proxy
+	// that adds include_usage itself should drop that chunk for clients
+	// that did not ask for it.
+	HasStreamOptions bool
+	IncludeUsage     bool
+	// MaxTokens is the output cap: max_completion_tokens or max_tokens
+	// (chat; the larger if both), max_tokens (completions) or
+	// max_output_tokens (responses). 0 when absent or null.
+	MaxTokens int64
+	// N is the number of completions generated: n, or best_of for
+	// completions when larger. 1 when absent.
+	N int64
+	// Messages counts what is priced with per-message overhead: chat
+	// messages; responses input items, a string input and instructions.
+	Messages int
+	// PromptEstimate is the offline estimate of prompt tokens, calibrated
+	// for OpenAI tokenizers (providers.EstimateTokens): texts, per-message
+	// overhead, tool definitions and an allowance per image.
+	PromptEstimate int64
+	// Stateful is true for responses requests that continue server-side
+	// state (previous_response_id, conversation) whose tokens the estimate
+	// cannot see.
+	Stateful bool
+}
+
+// OutputCap returns the most output tokens the request can produce
+// (MaxTokens × N), or 0 when the request sets no cap.
+func (r Request) OutputCap() int64 { return r.MaxTokens * max(r.N, 1) }
+
+// Fields whose repetition is refused: with duplicates, the gateway and the
+// provider could read different values (most parsers keep the last one).
+const (
+	fModel = 1 << iota
+	fStream
+	fStreamOptions
+	fMaxTokens
+	fMaxCompletionTokens
+	fMaxOutputTokens
+	fN
+	fBestOf
+	fMessages
+	fPrompt
+	fInput
+	fInstructions
+	fTools
+	fSuffix
+	fFunctions
+)
+
+// ParseRequest reads the fields the gateway acts on and estimates the
+// prompt. It validates the whole body as JSON. A field of the wrong type or
+// a repeated field it reads is an error (ErrType, ErrDupField).
+func ParseRequest(body []byte, endpoint Endpoint) (Request, error) {
+	req := Request{N: 1}
+	if !endpoint.valid() {
+		return req, ErrEndpoint
+	}
+	w := walker{body: body, estimate: true}
+	if err := w.walk(endpoint, &req); err != nil {
+		return req, err
+	}
+	req.Messages = w.messages
+	if endpoint == Embeddings {
+		req.PromptEstimate = w.tokens
+	} else {
+		req.PromptEstimate = providers.EstimateRequest(w.tokens, w.messages)
+	}
+	return req, nil
+}
+
+// RequestTexts appends to dst a reference to every text of the request
+// that content rules must see:
+//   - chat: each message's content (a string, or the text and refusal of
+//     each part), the arguments of assistant tool calls (and legacy
+//     function_call), tool results. System and developer messages have
+//     Kind TextSystem.
+//   - completions: the prompt (a string or each string of an array) and
+//     suffix; token-id prompts have no text.
+//   - embeddings: the input string or each string of an input array.
+//   - responses: instructions (TextSystem), a string input (TextInput), and
+//     for input items the text parts of messages, function call arguments,
+//     function and custom tool outputs and custom tool inputs. Reasoning
+//     items are skipped: their content is the model's own, often encrypted.
+//
+// Image, audio and file parts are not text and are not referenced.
+func RequestTexts(dst []providers.TextRef, body []byte, endpoint Endpoint) ([]providers.TextRef, error) {
+	if !endpoint.valid() {
+		return dst, ErrEndpoint
+	}
+	w := walker{body: body, refs: dst, collect: true}
+	err := w.walk(endpoint, nil)
+	return w.refs, err
+}
+
+// walker walks a request once, collecting text references, estimating
+// tokens, or both.
+type walker struct {
+	body     []byte
+	s        providers.Scanner
+	refs     []providers.TextRef
+	collect  bool
+	estimate bool
+	tokens   int64
+	messages int
+	gen      string // kind of generated text: TextCompletion or TextDelta
+}
+
+func (w *walker) text(v providers.Value, role, kind string, index, part int) {
+	if w.collect {
+		w.refs = append(w.refs, v.Ref(role, kind, index, part))
+	}
+	if w.estimate {
+		w.tokens += providers.EstimateLiteral(v.Raw(w.body))
+	}
+}
+
+func (w *walker) raw(v providers.Value) {
+	if w.estimate {
+		w.tokens += providers.EstimateTokens(v.Raw(w.body))
+	}
+}
+
+func (w *walker) image() {
+	if w.estimate {
+		w.tokens += providers.TokensPerImage
+	}
+}
+
+func fieldErr(name string, err error) error {
+	return fmt.Errorf("reading field %q: %w", name, err)
+}
+
+// walk reads the top-level object. req, when not nil, receives the fields.
+func (w *walker) walk(ep Endpoint, req *Request) error {
+	w.s = providers.NewScanner(w.body)
+	s := &w.s
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		if err := s.Err(); err != nil {
+			return err
+		}
+		return fieldErr("", providers.ErrType)
+	}
+	var seen uint32
+	var maxTokens, maxCompletion int64
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		name := s.Key(k)
+		bit, f := fieldBit(ep, name)
+		if bit != 0 {
+			if seen&bit != 0 {
+				return fieldErr(string(name), providers.ErrDupField)
+			}
+			seen |= bit
+		}
+		if f == fieldSkip {
+			continue // skipped by the next call to Next
+		}
+		if err := w.read(f, req, &maxTokens, &maxCompletion); err != nil {
+			return fieldErr(string(name), err)
+		}
+	}
+	if err := s.Finish(); err != nil {
+		return err
+	}
+	if req != nil {
+		req.MaxTokens = max(maxTokens, maxCompletion)
+	}
+	return nil
+}
+
+// field names a top-level field reader. Dispatch goes through a switch,
+// not function values, so the walker stays on the stack.
+type field uint8
+
+const (
+	fieldSkip field = iota
+	fieldModel
+	fieldStream
+	fieldStreamOptions
+	fieldN
+	fieldTools
+	fieldMessages
+	fieldMaxTokens
+	fieldMaxCompletion
+	fieldPrompt
+	fieldSuffix
+	fieldBestOf
+	fieldEmbeddingInput
+	fieldResponsesInput
+	fieldInstructions
+	fieldStateful
+)
+
+// read reads one top-level field's value.
+func (w *walker) read(f field, req *Request, maxTokens, maxCompletion *int64) error {
+	switch f {
+	case fieldModel:
+		return readModel(w, req)
+	case fieldStream:
+		return readStream(w, req)
+	case fieldStreamOptions:
+		return readStreamOptions(w, req)
+	case fieldN, fieldBestOf:
+		return readN(w, req)
+	case fieldTools:
+		return readTools(w)
+	case fieldMessages:
+		return readMessages(w)
+	case fieldMaxTokens:
+		return readMax(w, maxTokens)
+	case fieldMaxCompletion:
+		return readMax(w, maxCompletion)
+	case fieldPrompt:
+		return readPrompt(w)
+	case fieldSuffix:
+		return readSuffix(w)
+	case fieldEmbeddingInput:
+		return readEmbeddingInput(w)
+	case fieldResponsesInput:
+		return readResponsesInput(w)
+	case fieldInstructions:
+		return readInstructions(w)
+	case fieldStateful:
+		return readStateful(w, req)
+	}
+	return nil
+}
+
+// fieldBit returns the duplicate-check bit of a top-level field and its
+// reader, or fieldSkip.
+func fieldBit(ep Endpoint, name []byte) (uint32, field) {
+	switch string(name) {
+	case "model":
+		return fModel, fieldModel
+	case "stream":
+		return fStream, fieldStream
+	case "stream_options":
+		return fStreamOptions, fieldStreamOptions
+	case "n":
+		return fN, fieldN
+	case "tools":
+		return fTools, fieldTools
+	}
+	switch ep {
+	case Chat:
+		switch string(name) {
+		case "messages":
+			return fMessages, fieldMessages
+		case "max_tokens":
+			return fMaxTokens, fieldMaxTokens
+		case "max_completion_tokens":
+			return fMaxCompletionTokens, fieldMaxCompletion
+		case "functions":
+			return fFunctions, fieldTools
+		}
+	case Completions:
+		switch string(name) {
+		case "prompt":
+			return fPrompt, fieldPrompt
+		case "suffix":
+			return fSuffix, fieldSuffix
+		case "max_tokens":
+			return fMaxTokens, fieldMaxTokens
+		case "best_of":
+			return fBestOf, fieldBestOf
+		}
+	case Embeddings:
+		if string(name) == "input" {
+			return fInput, fieldEmbeddingInput
+		}
+	case Responses:
+		switch string(name) {
+		case "input":
+			return fInput, fieldResponsesInput
+		case "instructions":
+			return fInstructions, fieldInstructions
+		case "max_output_tokens":
+			return fMaxOutputTokens, fieldMaxTokens
+		case "previous_response_id", "conversation":
+			return 0, fieldStateful
+		}
+	}
+	return 0, fieldSkip
+}
+
+func readModel(w *walker, req *Request) error {
+	v := w.s.Value()
+	if v.Kind != providers.KindString {
+		return orType(w)
+	}
+	if req != nil {
+		req.Model = v.String(w.body)
+	}
+	return nil
+}
+
+// orType returns the scanner's error, or ErrType when the value was well
+// formed but of the wrong kind.
+func orType(w *walker) error {
+	if err := w.s.Err(); err != nil {
+		return err
+	}
+	return providers.ErrType
+}
+
+func readStream(w *walker, req *Request) error {
+	v := w.s.Value()
+	if v.IsNull() {
+		return nil
+	}
+	b, err := v.Bool()
+	if err != nil {
+		return orType(w)
+	}
+	if req != nil {
+		req.Stream = b
+	}
+	return nil
+}
+
+func readStreamOptions(w *walker, req *Request) error {
+	s := &w.s
+	switch s.Peek() {
+	case providers.KindNull:
+		s.Skip()
+		return nil
+	case providers.KindObject:
+	default:
+		s.Skip()
+		return orType(w)
+	}
+	if req != nil {
+		req.HasStreamOptions = true
+	}
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		if string(s.Key(k)) != "include_usage" {
+			continue
+		}
+		v := s.Value()
+		if v.IsNull() {
+			continue
+		}
+		b, err := v.Bool()
+		if err != nil {
+			return orType(w)
+		}
+		if req != nil {
+			req.IncludeUsage = b
+		}
+	}
+	return s.Err()
+}
+
+// readCount reads a non-negative integer or null (returned as -1).
+func readCount(w *walker) (int64, error) {
+	v := w.s.Value()
+	if v.IsNull() {
+		return -1, nil
+	}
+	n, err := v.Int(w.body)
+	if err != nil {
+		return 0, orType(w)
+	}
+	if n < 0 {
+		return 0, ErrNegative
+	}
+	return n, nil
+}
+
+func readMax(w *walker, dst *int64) error {
+	n, err := readCount(w)
+	*dst = max(n, 0)
+	return err
+}
+
+func readN(w *walker, req *Request) error {
+	n, err := readCount(w)
+	if err == nil && req != nil && n > req.N {
+		req.N = n
+	}
+	return err
+}
+
+func readStateful(w *walker, req *Request) error {
+	v := w.s.Value()
+	if req != nil && !v.IsNull() {
+		req.Stateful = true
+	}
+	return w.s.Err()
+}
+
+// readTools prices tool definitions by their JSON text: providers render
+// them into the prompt in a similar or shorter form.
+func readTools(w *walker) error {
+	w.raw(w.s.Value())
+	return w.s.Err()
+}

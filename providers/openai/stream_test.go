@@ -1,0 +1,227 @@
+package openai_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenomics-dev/tokenomics/providers"
+	"github.com/tokenomics-dev/tokenomics/providers/openai"
+	"github.com/tokenomics-dev/tokenomics/providers/sse"
+)
+
+// streamKey groups delta texts that belong to one logical text.
+type streamKey struct {
+	Kind        string
+	Index, Part int
+}
+
+// replay feeds a recorded stream through the SSE parser in uneven chunks
+// and a StreamState, returning the joined delta texts per stream key.
+func replay(t *testing.T, file string, ep openai.Endpoint, promptEstimate int64) (*openai.StreamState, map[streamKey]string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "streams", file))
+	require.NoError(t, err)
+	st := openai.NewStreamState(ep, promptEstimate)
+	texts := map[streamKey]string{}
+	var p sse.Parser
+	var refs []providers.TextRef
+	sizes := []int{1, 7, 64, 3, 300, 19}
+	for i := 0; len(raw) > 0; i++ {
+		n := min(sizes[i%len(sizes)], len(raw))
+		p.Feed(raw[:n])
+		raw = raw[n:]
+		for {
+			ev, ok, err := p.Next()
+			require.NoError(t, err)
+			if !ok {
+				break
+			}
+			refs, err = st.Feed(refs[:0], ev.Data)
+			require.NoError(t, err)
+			for _, r := range refs {
+				assert.Equal(t, "assistant", r.Role)
+				b, err := providers.DecodeText(nil, ev.Data, r)
+				require.NoError(t, err)
+				texts[streamKey{r.Kind, r.Index, r.Part}] += string(b)
+			}
+		}
+	}
+	return st, texts
+}
+
+func TestStreamState(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		file      string
+		endpoint  openai.Endpoint
+		wantUsage providers.Usage
+		wantTexts map[streamKey]string
+	}{
+		{
+			name:      "chat with final usage chunk",
+			file:      "chat_usage.sse",
+			endpoint:  openai.Chat,
+			wantUsage: providers.Usage{PromptTokens: 19, CompletionTokens: 10, Reported: true},
+			wantTexts: map[streamKey]string{{providers.TextDelta, 0, -1}: "Hello! How can I help you today?"},
+		},
+		{
+			name:      "chat tool calls with cached prompt",
+			file:      "chat_tools.sse",
+			endpoint:  openai.Chat,
+			wantUsage: providers.Usage{PromptTokens: 85, CompletionTokens: 41, CachedTokens: 64, Reported: true},
+			wantTexts: map[streamKey]string{
+				{providers.TextToolArgs, 0, 0}: `{"location":"Paris, FR","unit":"c"}`,
+				{providers.TextToolArgs, 0, 1}: `{"tz":"Europe/Paris"}`,
+			},
+		},
+		{
+			name:      "groq usage in x_groq",
+			file:      "chat_groq.sse",
+			endpoint:  openai.Chat,
+			wantUsage: providers.Usage{PromptTokens: 42, CompletionTokens: 8, Reported: true},
+			wantTexts: map[streamKey]string{{providers.TextDelta, 0, -1}: "Why did the gopher cross the road?"},
+		},
+		{
+			name:      "completions",
+			file:      "completions.sse",
+			endpoint:  openai.Completions,
+			wantUsage: providers.Usage{PromptTokens: 4, CompletionTokens: 6, Reported: true},
+			wantTexts: map[streamKey]string{{providers.TextDelta, 0, -1}: " there was a tiny proxy."},
+		},
+		{
+			name:      "responses",
+			file:      "responses.sse",
+			endpoint:  openai.Responses,
+			wantUsage: providers.Usage{PromptTokens: 37, CompletionTokens: 148, CachedTokens: 12, ReasoningTokens: 128, Reported: true},
+			wantTexts: map[streamKey]string{
+				{providers.TextReasoning, 0, 0}: "Planning a short answer.",
+				{providers.TextDelta, 1, 0}:     "Bonjour ! Voilà la réponse.",
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st, texts := replay(t, tc.file, tc.endpoint, 500)
+			assert.True(t, st.Done())
+			assert.Equal(t, tc.wantUsage, st.Usage())
+			assert.Equal(t, tc.wantTexts, texts)
+			assert.Positive(t, st.Counted())
+		})
+	}
+}
+
+// TestStreamStateWithoutUsage: a stream that never reports usage is
+// settled with the caller's prompt estimate and the counted output.
+func TestStreamStateWithoutUsage(t *testing.T) {
+	t.Parallel()
+	st, texts := replay(t, "chat_no_usage.sse", openai.Chat, 321)
+	assert.Equal(t, map[streamKey]string{{providers.TextDelta, 0, -1}: "Line one\nsays \"café\" and 😀 done."}, texts)
+	u := st.Usage()
+	assert.False(t, u.Reported)
+	assert.Equal(t, int64(321), u.PromptTokens)
+	want := providers.EstimateTokens([]byte("Line one\nsays \"café\"")) + providers.EstimateTokens([]byte(" and 😀 done."))
+	assert.Equal(t, want, u.CompletionTokens)
+	assert.True(t, st.Done())
+}
+
+// TestStreamStateCutShort: a client that disconnects mid-stream is settled
+// for what was produced.
+func TestStreamStateCutShort(t *testing.T) {
+	t.Parallel()
+	st := openai.NewStreamState(openai.Chat, 50)
+	_, err := st.Feed(nil, []byte(`{"choices":[{"index":0,"delta":{"content":"partial answer"}}]}`))
+	require.NoError(t, err)
+	assert.False(t, st.Done())
+	assert.Equal(t, providers.Usage{PromptTokens: 50, CompletionTokens: providers.EstimateTokens([]byte("partial answer"))}, st.Usage())
+}
+
+func TestStreamStateMalformed(t *testing.T) {
+	t.Parallel()
+	st := openai.NewStreamState(openai.Chat, 10)
+	refs, err := st.Feed(nil, []byte(`{"choices":[{"delta":{"content":"x"}}`))
+	assert.ErrorIs(t, err, providers.ErrSyntax)
+	assert.Empty(t, refs)
+	assert.Equal(t, int64(0), st.Counted(), "a bad event changes no accounting")
+}
+
+func TestDeltaTexts(t *testing.T) {
+	t.Parallel()
+	data := []byte(`{"choices":[{"delta":{"content":"a\"b","reasoning_content":"r"},"index":2}]}`)
+	refs, err := openai.DeltaTexts(nil, data, openai.Chat)
+	require.NoError(t, err)
+	require.Len(t, refs, 2)
+	assert.Equal(t, providers.TextDelta, refs[0].Kind)
+	assert.Equal(t, 2, refs[0].Index, "index member read after delta")
+	assert.Equal(t, providers.TextReasoning, refs[1].Kind)
+	refs, err = openai.DeltaTexts(refs[:0], []byte("[DONE]"), openai.Chat)
+	require.NoError(t, err)
+	assert.Empty(t, refs)
+	refs, err = openai.DeltaTexts(nil, []byte(`{"delta":"x","type":"response.function_call_arguments.delta","output_index":3}`), openai.Responses)
+	require.NoError(t, err)
+	require.Len(t, refs, 1)
+	assert.Equal(t, providers.TextRef{Start: 9, End: 12, Role: "assistant", Kind: providers.TextToolArgs, Index: 3, Part: -1}, refs[0])
+}
+
+func TestParseResponseUsage(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		body string
+		want providers.Usage
+		err  error
+	}{
+		{
+			name: "chat plain",
+			body: `{"id":"x","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":30,"total_tokens":42}}`,
+			want: providers.Usage{PromptTokens: 12, CompletionTokens: 30, Reported: true},
+		},
+		{
+			name: "chat with details",
+			body: `{"usage":{"prompt_tokens":2006,"completion_tokens":300,"total_tokens":2306,"prompt_tokens_details":{"cached_tokens":1920,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":256,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"choices":[]}`,
+			want: providers.Usage{PromptTokens: 2006, CompletionTokens: 300, CachedTokens: 1920, ReasoningTokens: 256, Reported: true},
+		},
+		{
+			name: "null details",
+			body: `{"usage":{"prompt_tokens":5,"completion_tokens":1,"prompt_tokens_details":null,"completion_tokens_details":{"reasoning_tokens":null}}}`,
+			want: providers.Usage{PromptTokens: 5, CompletionTokens: 1, Reported: true},
+		},
+		{
+			name: "embeddings",
+			body: `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":8,"total_tokens":8}}`,
+			want: providers.Usage{PromptTokens: 8, Reported: true},
+		},
+		{
+			name: "responses",
+			body: `{"id":"resp_1","output":[],"usage":{"input_tokens":328,"input_tokens_details":{"cached_tokens":0},"output_tokens":52,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":380}}`,
+			want: providers.Usage{PromptTokens: 328, CompletionTokens: 52, Reported: true},
+		},
+		{
+			name: "responses with cache and reasoning",
+			body: `{"usage":{"input_tokens":4000,"input_tokens_details":{"cached_tokens":3584},"output_tokens":900,"output_tokens_details":{"reasoning_tokens":640}}}`,
+			want: providers.Usage{PromptTokens: 4000, CompletionTokens: 900, CachedTokens: 3584, ReasoningTokens: 640, Reported: true},
+		},
+		{name: "no usage", body: `{"choices":[]}`, want: providers.Usage{}},
+		{name: "null usage", body: `{"usage":null}`, want: providers.Usage{}},
+		{name: "usage wrong type", body: `{"usage":"many"}`, err: providers.ErrType},
+		{name: "count wrong type", body: `{"usage":{"prompt_tokens":"7"}}`, err: providers.ErrType},
+		{name: "malformed", body: `{"usage":{"prompt_tokens":7}`, err: providers.ErrSyntax},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := openai.ParseResponseUsage([]byte(tc.body))
+			if tc.err != nil {
+				assert.ErrorIs(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}

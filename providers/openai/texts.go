@@ -1,0 +1,359 @@
+package openai
+
+import (
+	"github.com/tokenomics-dev/tokenomics/providers"
+)
+
+// Roles as they appear on TextRefs.
+const (
+	RoleSystem    = "system"
+	RoleDeveloper = "developer"
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	RoleTool      = "tool"
+	RoleFunction  = "function"
+	RoleSuffix    = "suffix" // completions suffix
+)
+
+// role returns the constant for a role value, avoiding an allocation for
+// the known ones.
+func role(body []byte, v providers.Value) string {
+	if v.Kind != providers.KindString {
+		return ""
+	}
+	if !v.Escaped {
+		switch string(body[v.Start+1 : v.End-1]) {
+		case RoleSystem:
+			return RoleSystem
+		case RoleDeveloper:
+			return RoleDeveloper
+		case RoleUser:
+			return RoleUser
+		case RoleAssistant:
+			return RoleAssistant
+		case RoleTool:
+			return RoleTool
+		case RoleFunction:
+			return RoleFunction
+		}
+	}
+	return v.String(body)
+}
+
+func kindForRole(r string) string {
+	if r == RoleSystem || r == RoleDeveloper {
+		return providers.TextSystem
+	}
+	return providers.TextMessage
+}
+
+// setRole fills in role and kind on refs appended since from: a message's
+// role may come after its content in the object.
+func (w *walker) setRole(from int, r string) {
+	for i := from; i < len(w.refs); i++ {
+		w.refs[i].Role = r
+		if w.refs[i].Kind == "" {
+			w.refs[i].Kind = kindForRole(r)
+		}
+	}
+}
+
+// readMessages walks the chat messages array.
+func readMessages(w *walker) error {
+	s := &w.s
+	if s.Peek() != providers.KindArray {
+		s.Skip()
+		return orType(w)
+	}
+	arr := s.Array()
+	for arr.Next() {
+		idx := arr.Index()
+		w.messages++
+		if s.Peek() != providers.KindObject {
+			s.Skip()
+			if err := s.Err(); err != nil {
+				return err
+			}
+			return providers.ErrType
+		}
+		from := len(w.refs)
+		r := ""
+		obj := s.Object()
+		for {
+			k, ok := obj.Next()
+			if !ok {
+				break
+			}
+			switch string(s.Key(k)) {
+			case "role":
+				r = role(w.body, s.Value())
+			case "content":
+				w.content(idx, "")
+			case "tool_calls":
+				w.toolCalls(idx)
+			case "function_call":
+				w.functionCall(idx, -1)
+			case "name":
+				if v := s.Value(); v.Kind == providers.KindString {
+					w.raw(v) // names are part of the prompt, not text to scan
+				}
+			}
+		}
+		w.setRole(from, r)
+	}
+	return s.Err()
+}
+
+// content reads a message content: a string, null, or an array of parts.
+// kind "" means: decided by the message's role later.
+func (w *walker) content(idx int, kind string) {
+	s := &w.s
+	switch s.Peek() {
+	case providers.KindString:
+		w.text(s.Value(), "", kind, idx, -1)
+	case providers.KindArray:
+		arr := s.Array()
+		for arr.Next() {
+			w.part(idx, arr.Index(), kind)
+		}
+	default:
+		s.Skip()
+	}
+}
+
+// part reads one content part: text parts (text, input_text, output_text)
+// and refusals carry text; image parts cost an allowance; others are
+// skipped.
+func (w *walker) part(idx, partIdx int, kind string) {
+	s := &w.s
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		return
+	}
+	var text providers.Value
+	image := false
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		switch string(s.Key(k)) {
+		case "text", "refusal":
+			if v := s.Value(); v.Kind == providers.KindString {
+				text = v
+			}
+		case "type":
+			v := s.Value()
+			image = v.Equal(w.body, "image_url") || v.Equal(w.body, "input_image")
+		}
+	}
+	if image {
+		w.image()
+	}
+	if text.Kind == providers.KindString {
+		w.text(text, "", kind, idx, partIdx)
+	}
+}
+
+// toolCalls reads an assistant message's tool_calls array.
+func (w *walker) toolCalls(idx int) {
+	s := &w.s
+	if s.Peek() != providers.KindArray {
+		s.Skip()
+		return
+	}
+	arr := s.Array()
+	for arr.Next() {
+		call := arr.Index()
+		if s.Peek() != providers.KindObject {
+			s.Skip()
+			continue
+		}
+		from := len(w.refs)
+		obj := s.Object()
+		for {
+			k, ok := obj.Next()
+			if !ok {
+				break
+			}
+			switch string(s.Key(k)) {
+			case "function":
+				w.functionCall(idx, call)
+			case "index":
+				// Streamed tool calls name their slot; the array
+				// position is always 0 there.
+				if n, err := s.Value().Int(w.body); err == nil {
+					call = int(n)
+				}
+			}
+		}
+		for i := from; i < len(w.refs); i++ {
+			w.refs[i].Part = call
+		}
+	}
+}
+
+// functionCall reads {"name": ..., "arguments": "..."}.
+func (w *walker) functionCall(idx, call int) {
+	s := &w.s
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		return
+	}
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		switch string(s.Key(k)) {
+		case "arguments":
+			if v := s.Value(); v.Kind == providers.KindString {
+				w.text(v, "", providers.TextToolArgs, idx, call)
+			}
+		case "name":
+			w.raw(s.Value())
+		}
+	}
+}
+
+// stringOrStrings reads a string or an array of strings; other elements
+// (token ids) are skipped. Token ids cost one token each.
+func (w *walker) stringOrStrings(r, kind string) {
+	s := &w.s
+	switch s.Peek() {
+	case providers.KindString:
+		w.text(s.Value(), r, kind, -1, -1)
+	case providers.KindArray:
+		arr := s.Array()
+		for arr.Next() {
+			switch s.Peek() {
+			case providers.KindString:
+				w.text(s.Value(), r, kind, -1, arr.Index())
+			case providers.KindNumber:
+				s.Skip()
+				w.tokens++
+			case providers.KindArray:
+				inner := s.Array()
+				for inner.Next() {
+					s.Skip()
+					w.tokens++
+				}
+			default:
+				s.Skip()
+			}
+		}
+	default:
+		s.Skip()
+	}
+}
+
+func readPrompt(w *walker) error {
+	w.stringOrStrings(RoleUser, providers.TextPrompt)
+	return w.s.Err()
+}
+
+func readSuffix(w *walker) error {
+	if v := w.s.Value(); v.Kind == providers.KindString {
+		w.text(v, RoleSuffix, providers.TextPrompt, -1, -1)
+	}
+	return w.s.Err()
+}
+
+func readEmbeddingInput(w *walker) error {
+	w.stringOrStrings(RoleUser, providers.TextInput)
+	return w.s.Err()
+}
+
+func readInstructions(w *walker) error {
+	if v := w.s.Value(); v.Kind == providers.KindString {
+		w.text(v, RoleSystem, providers.TextSystem, -1, -1)
+		w.messages++
+	}
+	return w.s.Err()
+}
+
+// readResponsesInput reads the responses API input: a string, or an array
+// of items (messages, function calls and outputs, ...).
+func readResponsesInput(w *walker) error {
+	s := &w.s
+	switch s.Peek() {
+	case providers.KindString:
+		w.text(s.Value(), RoleUser, providers.TextInput, -1, -1)
+		w.messages++
+		return s.Err()
+	case providers.KindArray:
+	default:
+		s.Skip()
+		return orType(w)
+	}
+	arr := s.Array()
+	for arr.Next() {
+		w.inputItem(arr.Index())
+	}
+	return s.Err()
+}
+
+// inputItem reads one responses input item. Member order is free, so the
+// item's role and type are applied once the object is read.
+func (w *walker) inputItem(idx int) {
+	s := &w.s
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		return
+	}
+	w.messages++
+	from := len(w.refs)
+	r := ""
+	reasoning := false
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		switch string(s.Key(k)) {
+		case "role":
+			r = role(w.body, s.Value())
+		case "type":
+			reasoning = s.Value().Equal(w.body, "reasoning")
+		case "content":
+			w.content(idx, "")
+		case "arguments", "input":
+			if v := s.Value(); v.Kind == providers.KindString {
+				w.text(v, RoleAssistant, providers.TextToolArgs, idx, -1)
+			}
+		case "output":
+			if s.Peek() == providers.KindString {
+				w.text(s.Value(), RoleTool, providers.TextMessage, idx, -1)
+			} else {
+				w.content(idx, providers.TextMessage)
+				for i := from; i < len(w.refs); i++ {
+					w.refs[i].Role = RoleTool
+				}
+			}
+		case "name":
+			w.raw(s.Value())
+		case "summary":
+			w.raw(s.Value()) // reasoning summary: priced, never scanned
+		}
+	}
+	if reasoning {
+		// Reasoning items are the model's own (often encrypted) and never
+		// rule input; keep their cost, drop their refs.
+		w.refs = w.refs[:from]
+		return
+	}
+	if r == "" {
+		r = RoleUser
+	}
+	for i := from; i < len(w.refs); i++ {
+		if w.refs[i].Role == "" {
+			w.refs[i].Role = r
+		}
+		if w.refs[i].Kind == "" {
+			w.refs[i].Kind = kindForRole(r)
+		}
+	}
+}

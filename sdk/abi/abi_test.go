@@ -1,0 +1,55 @@
+package abi
+
+import (
+	"testing"
+)
+
+func TestRoleKindRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		role string
+		kind string
+	}{
+		{name: "user message", role: "user", kind: "message"},
+		{name: "tool call", role: "assistant", kind: "tool_call"},
+		{name: "delta", role: "assistant", kind: "delta"},
+		{name: "unknown", role: "", kind: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := RoleName(RoleCode(tc.role)); got != tc.role {
+				t.Fatalf("role %q became %q", tc.role, got)
+			}
+			if got := KindName(KindCode(tc.kind)); got != tc.kind {
+				t.Fatalf("kind %q became %q", tc.kind, got)
+			}
+		})
+	}
+	if RoleCode("wizard") != RoleOther || RoleName(200) != "" {
+		t.Fatal("unknown role must map to RoleOther and back to \"\"")
+	}
+}
+
+func TestPack(t *testing.T) {
+	t.Parallel()
+	p, n := Unpack(Pack(0xdeadbeef, 42))
+	if p != 0xdeadbeef || n != 42 {
+		t.Fatalf("got %x %d", p, n)
+	}
+}
+
+func FuzzDecodeList(f *testing.F) {
+	f.Add(EncodeList(nil, []string{"a", "bc"}))
+	f.Add([]byte{1, 0, 0, 0, 255, 255, 255, 255})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		items, ok := DecodeList(b)
+		if !ok {
+			return
+		}
+		again := EncodeList(nil, items)
+		if string(again) != string(b) {
+			t.Fatalf("round trip changed the blob")
+		}
+	})
+}

@@ -1,0 +1,75 @@
+package sdk
+
+import (
+	"errors"
+	"fmt"
+)
+
+// dispatcher holds the guest-side state behind the exports: the configured
+// checkers by id and the reused request and result. A guest instance serves
+// one call at a time, so it needs no locking.
+type dispatcher struct {
+	checkers []Checker
+	req      Request
+	res      Result
+	cfgOut   []byte
+}
+
+var disp dispatcher
+
+// configure prepares configuration id from raw.
+func (d *dispatcher) configure(id uint32, raw []byte) (out []byte) {
+	c := &Config{Raw: raw}
+	defer func() {
+		if p := recover(); p != nil {
+			out = encodeConfigResult(d.cfgOut, c, fmt.Errorf("configure panicked: %v", p))
+			d.cfgOut = out
+		}
+	}()
+	var err error
+	var ch Checker
+	if registered == nil {
+		err = errors.New("no plugin registered (call sdk.Register from init)")
+	} else {
+		ch, err = registered.Configure(c)
+		if err == nil && ch == nil {
+			err = errors.New("Configure returned a nil Checker")
+		}
+	}
+	if err == nil {
+		for int(id) >= len(d.checkers) {
+			d.checkers = append(d.checkers, nil)
+		}
+		d.checkers[id] = ch
+	}
+	d.cfgOut = encodeConfigResult(d.cfgOut, c, err)
+	return d.cfgOut
+}
+
+// check runs configuration id on the input; nil means allow with nothing found.
+func (d *dispatcher) check(id, phase, flags uint32, in []byte) (out []byte) {
+	res := &d.res
+	res.reset()
+	defer func() {
+		if p := recover(); p != nil {
+			res.fail(fmt.Sprint("check panicked: ", p))
+			out = res.encode()
+		}
+	}()
+	switch {
+	case int(id) >= len(d.checkers) || d.checkers[id] == nil:
+		res.fail("unknown configuration id")
+	case !decodeInput(in, &d.req):
+		res.fail("malformed input")
+	default:
+		d.req.Phase = Phase(phase)
+		d.req.First = flags&1 != 0
+		if err := d.checkers[id].Check(&d.req, res); err != nil {
+			res.fail(err.Error())
+		}
+	}
+	if res.empty() {
+		return nil
+	}
+	return res.encode()
+}

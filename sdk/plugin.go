@@ -1,0 +1,119 @@
+package sdk
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// ErrNoHost is returned by the host primitives outside a wasip1 guest.
+var ErrNoHost = errors.New("sdk: no plugin host (not running as wasip1 guest)")
+
+// Plugin is what a plugin registers.
+type Plugin struct {
+	// Configure prepares one configuration of the plugin (one policy rule). It
+	// runs once per configuration and pooled instance, off the hot path: parse
+	// the config and compile matchers here.
+	Configure func(c *Config) (Checker, error)
+}
+
+// Checker checks the texts of one request or stream chunk.
+type Checker interface {
+	Check(req *Request, res *Result) error
+}
+
+// CheckFunc adapts a function to Checker.
+type CheckFunc func(req *Request, res *Result) error
+
+// Check calls f.
+func (f CheckFunc) Check(req *Request, res *Result) error { return f(req, res) }
+
+var registered *Plugin
+
+// Register installs the plugin. Call it once, from init. It panics when
+// called twice or with a nil Configure, which are programming errors.
+func Register(p Plugin) {
+	if p.Configure == nil {
+		panic("sdk: Register with nil Configure")
+	}
+	if registered != nil {
+		panic("sdk: Register called twice")
+	}
+	registered = &p
+}
+
+// Config is the configuration of one rule, as given by the policy.
+type Config struct {
+	// Raw is the rule's config: a JSON object, or empty.
+	Raw []byte
+
+	detectors []string
+	maxMatch  int
+}
+
+// Decode unmarshals Raw into v, rejecting unknown fields. Empty Raw leaves v
+// untouched.
+func (c *Config) Decode(v any) error {
+	if len(bytes.TrimSpace(c.Raw)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(c.Raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("decoding plugin config: %w", err)
+	}
+	return nil
+}
+
+// Detector declares a detector name (reported in findings and used in the
+// default mask "[REDACTED:<name>]") and returns its index for Result.Match.
+// Declaring the same name twice returns the same index.
+func (c *Config) Detector(name string) int {
+	for i, d := range c.detectors {
+		if d == name {
+			return i
+		}
+	}
+	c.detectors = append(c.detectors, name)
+	return len(c.detectors) - 1
+}
+
+// SetMaxMatch declares the longest match (in bytes) this configuration can
+// report. The host holds back that many bytes of streamed output so a match
+// split across chunks is still seen whole. Without it the host derives the
+// bound from the matchers compiled during Configure.
+func (c *Config) SetMaxMatch(n int) { c.maxMatch = n }
+
+// Phase tells whether texts come from the request or the response.
+type Phase uint8
+
+// Phases.
+const (
+	Input  Phase = 1
+	Output Phase = 2
+)
+
+// Request is one call of Check. It and its texts are only valid during the call.
+type Request struct {
+	Phase Phase
+	// First is true when one match decides (a blocking rule): a plugin may
+	// stop at the first match.
+	First bool
+	Texts []Text
+}
+
+// Text is one extracted text: a message content, tool arguments, an output delta.
+type Text struct {
+	Data []byte
+	Role string // system, user, assistant, tool, developer or ""
+	Kind string // message, tool_call, tool_result, delta, prompt or ""
+}
+
+// Match is one match of a host matcher: the byte span [Start, End) and which
+// pattern or keyword (Index) matched.
+type Match struct {
+	Start, End, Index int
+}
+
+var _ Checker = CheckFunc(nil)

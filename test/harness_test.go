@@ -1,0 +1,217 @@
+package test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenomics-dev/tokenomics/test/fakeupstream"
+)
+
+// Keys the fake upstream expects and the proxy sends.
+const (
+	fakeOpenAIKey    = "sk-fake-openai-key"
+	fakeAnthropicKey = "sk-ant-fake-key"
+)
+
+// startFake runs a fake upstream on loopback for one test.
+func startFake(t *testing.T, opts fakeupstream.Options) *fakeupstream.Server {
+	t.Helper()
+	if opts.OpenAIKey == "" {
+		opts.OpenAIKey = fakeOpenAIKey
+	}
+	if opts.AnthropicKey == "" {
+		opts.AnthropicKey = fakeAnthropicKey
+	}
+	f := fakeupstream.New(opts)
+	_, err := f.Start("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = f.Close() })
+	return f
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// proxySetup describes a proxy working directory.
+type proxySetup struct {
+	fakeURL string
+	port    int
+	extra   string // appended to config.yaml (YAML at top level)
+}
+
+// providersYAML routes the seed's providers to the fake upstream.
+func providersYAML(fakeURL string) string {
+	return fmt.Sprintf(`providers:
+  openai:
+    upstream_url: %[1]s
+    api_key_env: OPENAI_API_KEY
+    models: [gpt-4o, gpt-4o-mini, o3-mini, o4-mini, text-embedding-3-small, gpt-3.5-turbo-instruct]
+  anthropic:
+    upstream_url: %[1]s
+    api_key_env: ANTHROPIC_API_KEY
+    auth_scheme: header
+    auth_header: x-api-key
+    headers:
+      anthropic-version: "2023-06-01"
+    chat_path: /v1/messages
+    models: [claude-opus-4-6, claude-sonnet-4-6, claude-haiku-4-5]
+`, fakeURL)
+}
+
+// newProxyDir writes config.yaml and providers.yaml for a proxy on s.port.
+func newProxyDir(t *testing.T, s proxySetup) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`server:
+  http_port: %d
+  upstream_url: %s
+  shutdown_timeout: 5s
+storage:
+  db_path: ./tokenomics.db
+memory:
+  allowed_dirs: ["./memory", "/var/log/tokenomics"]
+plugins:
+  cache_dir: %s
+%s`, s.port, s.fakeURL, wasmCacheDir(t), s.extra)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "providers.yaml"), []byte(providersYAML(s.fakeURL)), 0o600))
+	return dir
+}
+
+// wasmCacheDir is shared by every proxy of the test run, so each one
+// compiles the built-in plugins from wazero's cache after the first.
+func wasmCacheDir(t *testing.T) string {
+	dir := filepath.Join(os.TempDir(), "tokenomics-test-wasm-cache")
+	require.NoError(t, os.MkdirAll(dir, 0o700))
+	return dir
+}
+
+// proxyEnv is the environment every proxy and token command gets.
+func proxyEnv(extra ...string) []string {
+	return append([]string{hashKeyEnv, "OPENAI_API_KEY=" + fakeOpenAIKey, "ANTHROPIC_API_KEY=" + fakeAnthropicKey}, extra...)
+}
+
+// proc is a running tokenomics process.
+type proc struct {
+	cmd  *exec.Cmd
+	URL  string
+	mu   sync.Mutex
+	logs strings.Builder
+	done chan struct{}
+}
+
+// Logs returns what the process wrote to stderr so far.
+func (p *proc) Logs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.String()
+}
+
+// Stop sends SIGTERM and waits for a clean exit.
+func (p *proc) Stop(t *testing.T) {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		t.Fatalf("process did not stop within 15s; logs:\n%s", p.Logs())
+	}
+}
+
+// Kill ends the process at once, as a crash would.
+func (p *proc) Kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// startServe runs `tokenomics serve` in dir and waits until /ready answers.
+func startServe(t *testing.T, dir string, port int, env []string) *proc {
+	t.Helper()
+	return startProc(t, dir, env, fmt.Sprintf("http://127.0.0.1:%d", port), "/ready", "serve")
+}
+
+// startProc runs the binary with args and waits for url+probe to answer 200.
+func startProc(t *testing.T, dir string, env []string, url, probe string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Dir = dir
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	cmd.Stdout = io.Discard
+	require.NoError(t, cmd.Start())
+	p := &proc{cmd: cmd, URL: url, done: make(chan struct{})}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.logs.WriteString(sc.Text())
+			p.logs.WriteByte('\n')
+			p.mu.Unlock()
+		}
+		_ = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.Kill()
+		}
+		if t.Failed() {
+			t.Logf("%s logs:\n%s", args[0], p.Logs())
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			t.Fatalf("%v exited early:\n%s", args, p.Logs())
+		default:
+		}
+		resp, err := http.Get(url + probe)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return p
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%v not ready after 20s:\n%s", args, p.Logs())
+	return nil
+}
+
+// createToken runs `token create` in dir and returns the token and its hash.
+func createToken(t *testing.T, dir string, env []string, policy string, extra ...string) (token, hash string) {
+	t.Helper()
+	args := append([]string{"token", "create", "--policy", policy}, extra...)
+	res := run(t, dir, env, args...)
+	require.Equal(t, 0, res.code, "token create: %s", res.stderr)
+	tm := tokenLine.FindStringSubmatch(res.stdout)
+	hm := hashLine.FindStringSubmatch(res.stdout)
+	require.NotNil(t, tm, res.stdout)
+	require.NotNil(t, hm, res.stdout)
+	return tm[1], hm[1]
+}
