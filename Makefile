@@ -22,6 +22,8 @@ build: plugins
 
 test: plugins build
 	TOKENOMICS_BIN=$(CURDIR)/$(BIN) $(GO) test $(TESTFLAGS) ./...
+	# Allocation assertions, which the race detector's own allocations void.
+	$(GO) test -count=1 -run 'Alloc' ./core/... ./providers/...
 
 lint: plugins
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -19,6 +19,9 @@ func TestAllowPathAllocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs warm pools")
 	}
+	if raceEnabled {
+		t.Skip("the race detector allocates; run without -race (make bench covers it)")
+	}
 	h := newTestHost(t, Config{PoolSize: 1, CallTimeout: 5 * time.Second})
 	rs, err := h.Compile(contractorRules(t), nil)
 	require.NoError(t, err)
