@@ -35,6 +35,19 @@ type StreamTranslator struct {
 	closed       bool // [DONE] written
 }
 
+// Reset prepares the translator for a new stream, keeping its buffers; the
+// arguments are those of NewStreamTranslator.
+func (t *StreamTranslator) Reset(model string, created int64, includeUsage bool, promptEstimate int64) {
+	*t = StreamTranslator{
+		st:           StreamState{prompt: promptEstimate},
+		model:        model,
+		created:      created,
+		includeUsage: includeUsage,
+		prefix:       t.prefix[:0],
+		toolIndex:    t.toolIndex[:0],
+	}
+}
+
 // NewStreamTranslator returns a translator. model names the model in the
 // chunks ("" takes message_start's), created is their Unix time,
 // includeUsage whether the client asked for stream_options.include_usage,
@@ -62,7 +75,7 @@ func (t *StreamTranslator) Translate(dst, data []byte) ([]byte, error) {
 	if err := parseEvent(data, &ev); err != nil {
 		return dst, err
 	}
-	t.st.apply(nil, data, &ev)
+	t.st.apply(nil, data, &ev, false)
 	if t.closed {
 		return dst, nil
 	}

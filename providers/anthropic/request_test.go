@@ -158,3 +158,12 @@ func readTestdataF(f *testing.F, path string) []byte {
 	}
 	return b
 }
+
+func readTestdataB(b *testing.B, path string) []byte {
+	b.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", path))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return raw
+}

@@ -23,7 +23,7 @@ type Rewrite struct {
 
 type rewriter struct {
 	body    []byte
-	opt     *Rewrite
+	opt     Rewrite
 	sys     bool // some prepends are system
 	msgs    bool // some prepends are messages
 	members bool
@@ -34,10 +34,28 @@ type rewriter struct {
 	hasMessages                      bool
 }
 
+type opKind uint8
+
+const (
+	opModel        opKind = iota + 1 // replace the model literal
+	opSystemPrefix                   // after the opening quote of a string system
+	opSystemBlocks                   // after '[' of a block system
+	opSystemNull                     // replace a null system
+	opMessages                       // after '[' of messages
+	opMaxTokens                      // replace a null max_tokens
+	opMembers                        // before the closing brace
+)
+
+type op struct {
+	start, end int
+	kind       opKind
+	nonEmpty   bool // the literal or container already has content
+}
+
 // RewriteRequest appends to dst the request with the changes opt asks
 // for, editing bytes in place and validating the body.
 func RewriteRequest(dst, body []byte, opt Rewrite) ([]byte, error) {
-	r := rewriter{body: body, opt: &opt}
+	r := rewriter{body: body, opt: opt}
 	for _, m := range opt.Prepend {
 		if m.IsSystem() {
 			r.sys = true
@@ -48,80 +66,79 @@ func RewriteRequest(dst, body []byte, opt Rewrite) ([]byte, error) {
 	if err := r.scan(); err != nil {
 		return dst, err
 	}
-	// Edits in body order: model, system, messages, max_tokens appear at
-	// their own positions; missing members go before the closing brace.
-	type edit struct {
-		at   int
-		emit func([]byte) []byte
-		end  int
-	}
-	var edits [5]edit
+	// Edits sit at distinct positions; order them by position.
+	var ops [5]op
 	n := 0
-	add := func(at, end int, f func([]byte) []byte) {
-		edits[n] = edit{at: at, end: end, emit: f}
-		n++
-	}
+	add := func(o op) { ops[n] = o; n++ }
 	if r.hasModel && opt.Model != "" {
-		add(r.model.Start, r.model.End, func(d []byte) []byte { return providers.AppendStringText(d, opt.Model) })
+		add(op{start: r.model.Start, end: r.model.End, kind: opModel})
 	}
 	if r.sys && r.hasSystem {
-		v := r.system
-		switch v.Kind {
+		switch v := r.system; v.Kind {
 		case providers.KindString:
-			add(v.Start+1, v.Start+1, func(d []byte) []byte {
-				d = r.appendSystemJoined(d)
-				if v.End-v.Start > 2 {
-					d = append(d, `\n\n`...)
-				}
-				return d
-			})
+			add(op{start: v.Start + 1, end: v.Start + 1, kind: opSystemPrefix, nonEmpty: v.End-v.Start > 2})
 		case providers.KindArray:
-			nonEmpty := !emptyContainer(body, v)
-			add(v.Start+1, v.Start+1, func(d []byte) []byte {
-				d = r.appendSystemBlocks(d)
-				if nonEmpty {
-					d = append(d, ',')
-				}
-				return d
-			})
-		default: // null
-			add(v.Start, v.End, func(d []byte) []byte {
-				d = append(d, '"')
-				d = r.appendSystemJoined(d)
-				return append(d, '"')
-			})
+			add(op{start: v.Start + 1, end: v.Start + 1, kind: opSystemBlocks, nonEmpty: !emptyContainer(body, v)})
+		default:
+			add(op{start: v.Start, end: v.End, kind: opSystemNull})
 		}
 	}
 	if r.msgs && r.hasMessages {
 		v := r.messages
-		nonEmpty := !emptyContainer(body, v)
-		add(v.Start+1, v.Start+1, func(d []byte) []byte {
-			d = r.appendMessages(d)
-			if nonEmpty {
-				d = append(d, ',')
-			}
-			return d
-		})
+		add(op{start: v.Start + 1, end: v.Start + 1, kind: opMessages, nonEmpty: !emptyContainer(body, v)})
 	}
 	if !r.hasMax && r.maxNull.Kind == providers.KindNull && opt.DefaultMaxTokens > 0 {
-		add(r.maxNull.Start, r.maxNull.End, func(d []byte) []byte { return strconv.AppendInt(d, opt.DefaultMaxTokens, 10) })
+		add(op{start: r.maxNull.Start, end: r.maxNull.End, kind: opMaxTokens})
 	}
 	if r.needMembers() {
-		add(r.closing, r.closing, r.appendMembers)
+		add(op{start: r.closing, end: r.closing, kind: opMembers})
 	}
-	// Insertion sort by position: at most five edits.
 	for i := 1; i < n; i++ {
-		for j := i; j > 0 && edits[j].at < edits[j-1].at; j-- {
-			edits[j], edits[j-1] = edits[j-1], edits[j]
+		for j := i; j > 0 && ops[j].start < ops[j-1].start; j-- {
+			ops[j], ops[j-1] = ops[j-1], ops[j]
 		}
 	}
 	last := 0
-	for _, e := range edits[:n] {
-		dst = append(dst, body[last:e.at]...)
-		dst = e.emit(dst)
-		last = e.end
+	for _, o := range ops[:n] {
+		dst = append(dst, body[last:o.start]...)
+		dst = r.emit(dst, o)
+		last = o.end
 	}
 	return append(dst, body[last:]...), nil
+}
+
+func (r *rewriter) emit(dst []byte, o op) []byte {
+	switch o.kind {
+	case opModel:
+		return providers.AppendStringText(dst, r.opt.Model)
+	case opSystemPrefix:
+		dst = r.appendSystemJoined(dst)
+		if o.nonEmpty {
+			dst = append(dst, `\n\n`...)
+		}
+		return dst
+	case opSystemBlocks:
+		dst = r.appendSystemBlocks(dst)
+		if o.nonEmpty {
+			dst = append(dst, ',')
+		}
+		return dst
+	case opSystemNull:
+		dst = append(dst, '"')
+		dst = r.appendSystemJoined(dst)
+		return append(dst, '"')
+	case opMessages:
+		dst = r.appendMessages(dst)
+		if o.nonEmpty {
+			dst = append(dst, ',')
+		}
+		return dst
+	case opMaxTokens:
+		return strconv.AppendInt(dst, r.opt.DefaultMaxTokens, 10)
+	case opMembers:
+		return r.appendMembers(dst)
+	}
+	return dst
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

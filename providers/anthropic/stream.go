@@ -234,10 +234,12 @@ func (st *StreamState) Feed(dst []providers.TextRef, data []byte) ([]providers.T
 	if err := parseEvent(data, &ev); err != nil {
 		return dst, err
 	}
-	return st.apply(dst, data, &ev), nil
+	return st.apply(dst, data, &ev, true), nil
 }
 
-func (st *StreamState) apply(dst []providers.TextRef, data []byte, ev *event) []providers.TextRef {
+// apply updates the accounting with one event and, when collect is set,
+// appends the ref of its text fragment.
+func (st *StreamState) apply(dst []providers.TextRef, data []byte, ev *event, collect bool) []providers.TextRef {
 	switch ev.typ {
 	case evMessageStart:
 		st.start = ev.usage
@@ -250,7 +252,9 @@ func (st *StreamState) apply(dst []providers.TextRef, data []byte, ev *event) []
 	}
 	if kind := ev.textKind(data); kind != "" {
 		st.counted += providers.EstimateLiteral(ev.text.Raw(data))
-		dst = append(dst, ev.text.Ref(RoleAssistant, kind, 0, ev.index))
+		if collect {
+			dst = append(dst, ev.text.Ref(RoleAssistant, kind, 0, ev.index))
+		}
 	}
 	return dst
 }

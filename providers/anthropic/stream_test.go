@@ -1,6 +1,7 @@
 package anthropic_test
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"testing"
 
@@ -208,4 +209,48 @@ func TestResponseTexts(t *testing.T) {
 		{"San Francisco, CA", "assistant", providers.TextToolArgs, 0, 0},
 		{"celsius", "assistant", providers.TextToolArgs, 0, 0},
 	}, decodeAll(t, body, refs))
+}
+
+// FuzzStreamTranslator checks that stream events never panic the state or
+// the translator, that refs decode, and that every frame written is a
+// valid SSE data line holding JSON.
+func FuzzStreamTranslator(f *testing.F) {
+	for _, file := range []string{"text.sse", "tool_use.sse", "thinking.sse", "error.sse"} {
+		raw := readTestdataF(f, filepath.Join("streams", file))
+		var p sse.Parser
+		p.Feed(raw)
+		for {
+			ev, ok, err := p.Next()
+			if err != nil || !ok {
+				break
+			}
+			f.Add(append([]byte(nil), ev.Data...))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st := anthropic.NewStreamState(5)
+		refs, err := st.Feed(nil, data)
+		if err == nil {
+			for _, r := range refs {
+				_, err := providers.DecodeText(nil, data, r)
+				require.NoError(t, err)
+			}
+		}
+		tr := anthropic.NewStreamTranslator("m", 1, true, 5)
+		out, err := tr.Translate(nil, data)
+		if err != nil {
+			return
+		}
+		out = tr.Close(out)
+		var p sse.Parser
+		p.Feed(out)
+		for {
+			ev, ok, err := p.Next()
+			require.NoError(t, err)
+			if !ok {
+				break
+			}
+			require.True(t, ev.IsDone() || json.Valid(ev.Data), "invalid frame %q from %q", ev.Data, data)
+		}
+	})
 }

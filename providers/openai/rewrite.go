@@ -61,10 +61,12 @@ type op struct {
 
 // rewriter gathers the positions RewriteRequest edits.
 type rewriter struct {
-	body []byte
-	opt  *Rewrite
-	ep   Endpoint
-	ops  []op
+	body  []byte
+	opt   Rewrite
+	ep    Endpoint
+	fixed [12]op // edits, without allocating for usual requests
+	nops  int
+	more  []op // edits past fixed (many completions prompts)
 
 	stream                               bool
 	hasCap                               bool
@@ -86,34 +88,47 @@ func RewriteRequest(dst, body []byte, endpoint Endpoint, opt Rewrite) ([]byte, e
 	if !endpoint.valid() {
 		return dst, ErrEndpoint
 	}
-	r := rewriter{body: body, opt: &opt, ep: endpoint, ops: make([]op, 0, 8), soOpen: -1}
-	for _, m := range opt.Prepend {
+	r := rewriter{body: body, opt: opt, ep: endpoint, soOpen: -1}
+	for _, m := range r.opt.Prepend {
 		if endpoint == Responses && m.IsSystem() {
 			r.systemText = true
 		} else {
 			r.otherItems = true
 		}
 	}
-	r.promptPrefix = endpoint == Completions && len(opt.Prepend) > 0
+	r.promptPrefix = endpoint == Completions && len(r.opt.Prepend) > 0
 	if endpoint == Embeddings {
-		opt.Prepend, opt.IncludeUsage, opt.DefaultMaxTokens = nil, false, 0
+		r.opt.Prepend, r.opt.IncludeUsage, r.opt.DefaultMaxTokens = nil, false, 0
 		r.systemText, r.otherItems = false, false
 	}
-	if opt.MaxTokensField == "" {
-		opt.MaxTokensField = defaultCapField(endpoint)
+	if r.opt.MaxTokensField == "" {
+		r.opt.MaxTokensField = defaultCapField(endpoint)
 	}
 	if err := r.scan(); err != nil {
 		return dst, err
 	}
 	r.plan()
-	sortOps(r.ops)
+	ops := r.fixed[:r.nops]
+	if len(r.more) > 0 {
+		ops = append(ops, r.more...)
+	}
+	sortOps(ops)
 	last := 0
-	for _, o := range r.ops {
+	for _, o := range ops {
 		dst = append(dst, body[last:o.start]...)
 		dst = r.emit(dst, o)
 		last = o.end
 	}
 	return append(dst, body[last:]...), nil
+}
+
+func (r *rewriter) add(o op) {
+	if r.nops < len(r.fixed) {
+		r.fixed[r.nops] = o
+		r.nops++
+		return
+	}
+	r.more = append(r.more, o)
 }
 
 func defaultCapField(ep Endpoint) string {
@@ -191,7 +206,7 @@ func (r *rewriter) member(s *providers.Scanner, name string) error {
 		}
 		r.hasModel = true
 		if r.opt.Model != "" {
-			r.ops = append(r.ops, op{start: v.Start, end: v.End, kind: opModel})
+			r.add(op{start: v.Start, end: v.End, kind: opModel})
 		}
 	case name == "stream":
 		v := s.Value()
@@ -217,18 +232,18 @@ func (r *rewriter) member(s *providers.Scanner, name string) error {
 		}
 		r.hasMessages = true
 		if r.otherItems {
-			r.ops = append(r.ops, op{start: v.Start + 1, end: v.Start + 1, kind: opPrependMessages, nonEmpty: !emptyContainer(r.body, v)})
+			r.add(op{start: v.Start + 1, end: v.Start + 1, kind: opPrependMessages, nonEmpty: !emptyContainer(r.body, v)})
 		}
 	case name == "instructions" && r.ep == Responses:
 		v := s.Value()
 		switch v.Kind {
 		case providers.KindString:
 			if r.systemText {
-				r.ops = append(r.ops, op{start: v.Start + 1, end: v.Start + 1, kind: opPrefixLiteral, nonEmpty: v.End-v.Start > 2})
+				r.add(op{start: v.Start + 1, end: v.Start + 1, kind: opPrefixLiteral, nonEmpty: v.End-v.Start > 2})
 			}
 		case providers.KindNull:
 			if r.systemText {
-				r.ops = append(r.ops, op{start: v.Start, end: v.End, kind: opReplaceSystem})
+				r.add(op{start: v.Start, end: v.End, kind: opReplaceSystem})
 			}
 		default:
 			return errOrType(s)
@@ -239,11 +254,11 @@ func (r *rewriter) member(s *providers.Scanner, name string) error {
 		switch v.Kind {
 		case providers.KindString:
 			if r.otherItems {
-				r.ops = append(r.ops, op{start: v.Start, end: v.End, kind: opWrapInput})
+				r.add(op{start: v.Start, end: v.End, kind: opWrapInput})
 			}
 		case providers.KindArray:
 			if r.otherItems {
-				r.ops = append(r.ops, op{start: v.Start + 1, end: v.Start + 1, kind: opPrependItems, nonEmpty: !emptyContainer(r.body, v)})
+				r.add(op{start: v.Start + 1, end: v.Start + 1, kind: opPrependItems, nonEmpty: !emptyContainer(r.body, v)})
 			}
 		default:
 			return errOrType(s)
@@ -316,7 +331,7 @@ func (r *rewriter) prompt(s *providers.Scanner) error {
 	case providers.KindString:
 		v := s.Value()
 		if r.promptPrefix {
-			r.ops = append(r.ops, op{start: v.Start + 1, end: v.Start + 1, kind: opPrefixLiteral})
+			r.add(op{start: v.Start + 1, end: v.Start + 1, kind: opPrefixLiteral})
 		}
 	case providers.KindArray:
 		arr := s.Array()
@@ -333,7 +348,7 @@ func (r *rewriter) prompt(s *providers.Scanner) error {
 				}
 				return ErrUnsupported
 			}
-			r.ops = append(r.ops, op{start: v.Start + 1, end: v.Start + 1, kind: opPrefixLiteral})
+			r.add(op{start: v.Start + 1, end: v.Start + 1, kind: opPrefixLiteral})
 		}
 	default:
 		s.Skip()
@@ -347,18 +362,18 @@ func (r *rewriter) plan() {
 	if r.wantUsage() {
 		switch {
 		case r.soNull.Kind == providers.KindNull:
-			r.ops = append(r.ops, op{start: r.soNull.Start, end: r.soNull.End, kind: opStreamOptions})
+			r.add(op{start: r.soNull.Start, end: r.soNull.End, kind: opStreamOptions})
 		case r.soValue.Kind != providers.KindInvalid:
-			r.ops = append(r.ops, op{start: r.soValue.Start, end: r.soValue.End, kind: opTrue})
+			r.add(op{start: r.soValue.Start, end: r.soValue.End, kind: opTrue})
 		case r.soOpen >= 0:
-			r.ops = append(r.ops, op{start: r.soOpen + 1, end: r.soOpen + 1, kind: opInsertInclude, nonEmpty: r.soNonEmpty})
+			r.add(op{start: r.soOpen + 1, end: r.soOpen + 1, kind: opInsertInclude, nonEmpty: r.soNonEmpty})
 		}
 	}
 	if r.capNull.Kind == providers.KindNull && !r.hasCap && r.opt.DefaultMaxTokens > 0 {
-		r.ops = append(r.ops, op{start: r.capNull.Start, end: r.capNull.End, kind: opMaxValue})
+		r.add(op{start: r.capNull.Start, end: r.capNull.End, kind: opMaxValue})
 	}
 	if r.needMembers() {
-		r.ops = append(r.ops, op{start: r.closing, end: r.closing, kind: opAddMembers, nonEmpty: r.members})
+		r.add(op{start: r.closing, end: r.closing, kind: opAddMembers, nonEmpty: r.members})
 	}
 }
 

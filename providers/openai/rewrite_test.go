@@ -3,6 +3,7 @@ package openai_test
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -112,5 +113,25 @@ func TestRewriteRequestErrors(t *testing.T) {
 			_, err := openai.RewriteRequest(nil, []byte(tc.body), tc.endpoint, tc.opt)
 			assert.ErrorIs(t, err, tc.err)
 		})
+	}
+}
+
+// TestRewriteRequestManyPrompts needs more edits than the rewriter holds
+// without allocating.
+func TestRewriteRequestManyPrompts(t *testing.T) {
+	t.Parallel()
+	prompts := make([]string, 30)
+	for i := range prompts {
+		prompts[i] = fmt.Sprintf("prompt %d", i)
+	}
+	body, err := json.Marshal(map[string]any{"model": "m", "prompt": prompts, "max_tokens": 5})
+	require.NoError(t, err)
+	out, err := openai.RewriteRequest(nil, body, openai.Completions, openai.Rewrite{Prepend: []providers.Message{{Role: "system", Content: "P"}}})
+	require.NoError(t, err)
+	var got struct{ Prompt []string }
+	require.NoError(t, json.Unmarshal(out, &got))
+	require.Len(t, got.Prompt, 30)
+	for i, p := range got.Prompt {
+		assert.Equal(t, fmt.Sprintf("P\n\nprompt %d", i), p)
 	}
 }

@@ -225,3 +225,24 @@ func TestParseResponseUsage(t *testing.T) {
 		})
 	}
 }
+
+// FuzzStreamFeed checks that stream events never panic the state and that
+// delta refs lie inside the event data and decode.
+func FuzzStreamFeed(f *testing.F) {
+	f.Add([]byte(`{"choices":[{"index":0,"delta":{"content":"a\nb","tool_calls":[{"index":1,"function":{"arguments":"{"}}]}}],"usage":null}`), uint8(0))
+	f.Add([]byte(`{"type":"response.output_text.delta","delta":"x","output_index":0,"content_index":0}`), uint8(3))
+	f.Add([]byte(`{"type":"response.completed","response":{"usage":{"input_tokens":1,"output_tokens":2}}}`), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, ep uint8) {
+		st := openai.NewStreamState(openai.Endpoint(ep%4+1), 5)
+		refs, err := st.Feed(nil, data)
+		if err != nil {
+			return
+		}
+		for _, r := range refs {
+			_, err := providers.DecodeText(nil, data, r)
+			require.NoError(t, err)
+		}
+		u := st.Usage()
+		require.GreaterOrEqual(t, u.CompletionTokens, int64(0))
+	})
+}

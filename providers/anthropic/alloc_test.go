@@ -1,0 +1,42 @@
+//go:build !race
+
+// The race detector allocates on its own, so allocation counts are only
+// checked without it.
+
+package anthropic_test
+
+import (
+	"testing"
+
+	"github.com/tokenomics-dev/tokenomics/providers"
+	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
+)
+
+func TestHotPathAllocs(t *testing.T) {
+	body := messagesBody(4 << 10)
+	refs := make([]providers.TextRef, 0, 256)
+	out := make([]byte, 0, 2*len(body))
+	opt := anthropic.Rewrite{Model: "claude-x", Prepend: []providers.Message{{Role: "system", Content: "policy"}}, DefaultMaxTokens: 100}
+	delta := []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}`)
+	var st anthropic.StreamState
+	tr := anthropic.NewStreamTranslator("claude-x", 1, true, 10)
+	start := []byte(`{"type":"message_start","message":{"id":"msg_1","model":"claude-x","usage":{"input_tokens":3,"output_tokens":1}}}`)
+	frames := make([]byte, 0, 4096)
+	frames, _ = tr.Translate(frames, start)
+	cases := []struct {
+		name string
+		fn   func()
+	}{
+		{"request texts", func() { refs, _ = anthropic.RequestTexts(refs[:0], body) }},
+		{"rewrite", func() { out, _ = anthropic.RewriteRequest(out[:0], body, opt) }},
+		{"stream feed", func() { st.Reset(1); refs, _ = st.Feed(refs[:0], delta) }},
+		{"translate delta", func() { frames, _ = tr.Translate(frames[:0], delta) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if allocs := testing.AllocsPerRun(50, tc.fn); allocs != 0 {
+				t.Fatalf("%v allocations, want 0", allocs)
+			}
+		})
+	}
+}
