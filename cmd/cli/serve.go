@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/proxy"
 	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/core/store"
+	"github.com/tokenomics-dev/tokenomics/core/syncer"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 	"github.com/tokenomics-dev/tokenomics/plugins"
 )
@@ -29,7 +31,8 @@ import (
 func init() { register(serveCmd) }
 
 func serveCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var cpuProfile string
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the proxy (data plane)",
 		Long: `Runs the gateway on server.http_port (and server.https_port with TLS). Tokens
@@ -41,9 +44,30 @@ process through its loopback admin endpoint and apply at once.`,
 			if err != nil {
 				return err
 			}
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			return runServe(cmd.Context(), cfg, a.logger(cfg))
 		},
 	}
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for load tests)")
+	return cmd
+}
+
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
 
 // components is everything serve starts, closed in reverse order.
@@ -64,6 +88,7 @@ func (c *components) close(ctx context.Context, log hclog.Logger) {
 func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 	var c components
 	defer c.close(context.Background(), log)
+	cfg = withProxyStore(cfg) // a synced proxy keeps its own <db>.proxy.db
 
 	db, err := openServerStore(cfg, log)
 	if err != nil {
@@ -94,19 +119,32 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 		c.add(disp.Close)
 	}
 
+	var sy *syncer.Syncer
+	if cfg.Remote.URL != "" {
+		if sy, err = startSyncer(cfg, db, log); err != nil {
+			return err
+		}
+		c.add(sy.Close)
+	}
+	plugins, routes, ready := syncWiring(cfg, sy)
+
 	reg := metrics.NewRegistry()
 	srv, err := proxy.New(proxy.Options{Config: cfg, Logger: log, Tokens: db, Hasher: db.Hasher(), Limiter: limiter,
-		Rules: host, Plugins: localPlugins(cfg), Memory: mem, Events: emitterOrNil(disp), Metrics: reg,
-		Source: events.ProxySource(hostname())})
+		Rules: host, Plugins: plugins, Memory: mem, Events: emitterOrNil(disp), Metrics: reg,
+		Source: events.ProxySource(hostname()), Routes: routes, Ready: ready})
 	if err != nil {
 		return err
 	}
 
-	admin := tokenapi.NewLocalAdmin(tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log), log)
-	if err := admin.Start(cfg.Storage.DBPath, cfg.Server.AdminAddr); err != nil {
-		return fmt.Errorf("starting the local admin endpoint: %w", err)
+	// A synced copy is written only by the syncer: local token commands go
+	// to remote.url instead (see manager in token.go).
+	if cfg.Remote.URL == "" {
+		admin := tokenapi.NewLocalAdmin(tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log), log)
+		if err := admin.Start(cfg.Storage.DBPath, cfg.Server.AdminAddr); err != nil {
+			return fmt.Errorf("starting the local admin endpoint: %w", err)
+		}
+		c.add(func(context.Context) error { return admin.Close() })
 	}
-	c.add(func(context.Context) error { return admin.Close() })
 
 	listeners, err := listen(cfg, srv)
 	if err != nil {

@@ -8,8 +8,9 @@ import (
 
 var errUnterminated = errors.New(`unterminated "${" (write "$${" for a literal "${")`)
 
-// expand replaces each ${NAME} in s with lookup(NAME) and each $${ with a
-// literal ${. It works on one already-parsed scalar, so whatever a variable
+// expand replaces each ${NAME} in s with lookup(NAME), each ${NAME:-word}
+// with lookup(NAME) or word when that is empty (as the shell does), and each
+// $${ with a literal ${. It works on one already-parsed scalar, so whatever a variable
 // holds stays inside that scalar.
 func expand(s string, lookup func(string) string) (string, error) {
 	if !strings.Contains(s, "${") {
@@ -28,11 +29,15 @@ func expand(s string, lookup func(string) string) (string, error) {
 			if end < 0 {
 				return "", errUnterminated
 			}
-			name := rest[2:end]
+			name, def, hasDef := strings.Cut(rest[2:end], ":-")
 			if !validEnvName(name) {
 				return "", fmt.Errorf("invalid variable name %q in \"${...}\"", name)
 			}
-			b.WriteString(lookup(name))
+			v := lookup(name)
+			if v == "" && hasDef {
+				v = def
+			}
+			b.WriteString(v)
 			i += end + 1
 		default:
 			b.WriteByte(s[i])
