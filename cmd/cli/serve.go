@@ -173,8 +173,13 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown did not finish cleanly", "error", err)
 	}
-	c.close(sctx, log)
+	// The closing steps get their own time: the drain may have used all of
+	// sctx, and flushing memory files and usage counters must still happen.
+	cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer ccancel()
+	c.close(cctx, log)
 	c.closers = nil
+	log.Info("proxy stopped")
 	return nil
 }
 

@@ -272,6 +272,11 @@ func (f *Failover) Close() error {
 }
 
 func (f *Failover) markDown(err error) {
+	// One slow call under load (a full connection pool, a GC pause) is not
+	// an outage: only a failed probe turns the whole proxy to fail_mode.
+	if !f.degraded.Load() && f.redis.ping(context.Background()) == nil {
+		return
+	}
 	var le *LimitError
 	if errors.As(err, &le) && le.Err != nil {
 		err = le.Err // the cause, not a refusal inside a refusal

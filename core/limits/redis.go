@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -98,6 +99,9 @@ func RedisClientOptions(addrs []string, password string, db int, timeout time.Du
 		ReadTimeout:           timeout,
 		WriteTimeout:          timeout,
 		PoolTimeout:           timeout,
+		// Every request makes two short calls; a pool sized for a busy
+		// proxy keeps pool waits from eating the timeout.
+		PoolSize: max(64, 16*runtime.GOMAXPROCS(0)),
 	}
 }
 

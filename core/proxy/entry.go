@@ -31,6 +31,7 @@ func (s *Server) buildEntry(r store.Record) *tokenEntry {
 	e.lim = buildLimits(p)
 	for _, m := range p.Prompts {
 		e.prompts = append(e.prompts, providers.Message{Role: m.Role, Content: m.Content})
+		e.promptEstimate += providers.EstimateTokens([]byte(m.Content)) + providers.TokensPerMessage
 	}
 	if p.Memory != nil && p.Memory.Enabled && s.memory != nil {
 		e.memory = p.Memory
@@ -55,9 +56,10 @@ func (s *Server) buildEntry(r store.Record) *tokenEntry {
 // tokenLimits are a token's counters, built once: the budgets for each
 // provider entry ("" is the token's own), its windows and max_parallel.
 type tokenLimits struct {
-	budgets     map[string][]limits.Budget
-	windows     []limits.Window
-	maxParallel int
+	budgets      map[string][]limits.Budget
+	windows      []limits.Window
+	tokenWindows []limits.Window // windows counting tokens, not requests
+	maxParallel  int
 }
 
 func buildLimits(p *policy.Policy) tokenLimits {
@@ -80,6 +82,9 @@ func buildLimits(p *policy.Policy) tokenLimits {
 				w.Limit = r.Requests
 			}
 			tl.windows = append(tl.windows, w)
+			if !w.Requests {
+				tl.tokenWindows = append(tl.tokenWindows, w)
+			}
 		}
 	}
 	return tl

@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -100,6 +101,7 @@ func (s *Server) limitError(x *exchange, err error) error {
 	if !errors.As(err, &le) {
 		return &core.Error{Status: 503, Type: core.TypeServer, Code: "limits_unavailable", Message: "Usage limits could not be checked.", Err: err}
 	}
+	x.limitErr = le
 	prefix := events.HashPrefix(x.tok.hash)
 	switch le.Kind {
 	case limits.KindBudget:
@@ -144,4 +146,22 @@ func appendResetSecs(dst []byte, t time.Time) []byte {
 	}
 	dst = strconv.AppendInt(dst, int64((d+time.Second-1)/time.Second), 10)
 	return append(dst, 's')
+}
+
+// setRefusalHeaders tells a refused client which rule it hit and when it
+// resets, in the x-ratelimit-* names OpenAI clients read.
+func setRefusalHeaders(h *fasthttp.ResponseHeader, le *limits.LimitError) {
+	kind := "Tokens"
+	switch {
+	case le.Kind == limits.KindParallel:
+		return
+	case strings.HasPrefix(le.Rule, "requests"):
+		kind = "Requests"
+	}
+	var buf [24]byte
+	h.SetBytesV("X-Ratelimit-Limit-"+kind, strconv.AppendInt(buf[:0], le.Limit, 10))
+	h.SetBytesV("X-Ratelimit-Remaining-"+kind, strconv.AppendInt(buf[:0], max(le.Remaining, 0), 10))
+	if !le.Reset.IsZero() {
+		h.SetBytesV("X-Ratelimit-Reset-"+kind, appendResetSecs(buf[:0], le.Reset))
+	}
 }

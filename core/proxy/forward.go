@@ -148,6 +148,9 @@ func (x *exchange) rebudget(a attempt) error {
 	x.settle(0, false)
 	x.res, x.prov, x.key = a.res, a.prov, a.key
 	x.limReq = x.tok.limitRequest(a.res.BudgetKey)
+	// The client's request was counted in the request windows already;
+	// the fallback only moves its tokens.
+	x.limReq.Windows = x.tok.lim.tokenWindows
 	x.limReq.Reserve = x.estimate + x.outCap
 	lease, err := x.s.limiter.Acquire(context.Background(), &x.limReq)
 	if err != nil {

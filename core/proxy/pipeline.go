@@ -44,6 +44,7 @@ type exchange struct {
 	lease    *limits.Lease
 	limReq   limits.Request
 	settled  bool
+	limitErr *limits.LimitError // the refusal, for its x-ratelimit-* headers
 	inMasked bool // input rules masked something (memory records the masked text)
 
 	hashBuf [64]byte
@@ -84,6 +85,9 @@ func (s *Server) serveLLM(ctx *fasthttp.RequestCtx, ep endpoint) {
 	}
 	if err != nil {
 		ce := writeError(ctx, err)
+		if x.limitErr != nil {
+			setRefusalHeaders(&ctx.Response.Header, x.limitErr)
+		}
 		s.observeRefusal(x, ce)
 	}
 }
@@ -173,9 +177,16 @@ func (x *exchange) route() error {
 	if err := checkCompat(x.ep, prov); err != nil {
 		return err
 	}
-	if x.prov.format == providers.Anthropic && x.ep != epMessages {
-		x.estimate = providers.AdjustEstimate(x.estimate, providers.Anthropic)
+	// The reservation covers what the provider will count: the client's
+	// texts and the policy prompts the proxy prepends, in its tokenizer.
+	prompts := x.tok.promptEstimate
+	if x.prov.format == providers.Anthropic {
+		prompts = providers.AdjustEstimate(prompts, providers.Anthropic)
+		if x.ep != epMessages { // anthropic.ParseRequest already adjusted
+			x.estimate = providers.AdjustEstimate(x.estimate, providers.Anthropic)
+		}
 	}
+	x.estimate += prompts
 	if x.outCap == 0 && x.ep != epEmbeddings {
 		x.outCap = x.s.cfg.Server.DefaultMaxOutputTokens
 	}

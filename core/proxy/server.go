@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -79,6 +80,8 @@ type Server struct {
 
 	srv      *fasthttp.Server
 	draining atomic.Bool
+	connMu   sync.Mutex
+	conns    map[*trackedConn]struct{}
 	ids      atomic.Uint64
 	idPrefix string
 }
@@ -136,7 +139,9 @@ func New(o Options) (*Server, error) {
 		ErrorHandler:                  s.transportError,
 		CloseOnShutdown:               true,
 		Logger:                        hclogAdapter{s.log},
+		ConnState:                     s.trackConn,
 	}
+	s.conns = map[*trackedConn]struct{}{}
 	return s, nil
 }
 
@@ -146,7 +151,7 @@ func (s *Server) Tokens() int { return s.tokens.len() }
 // Serve accepts on ln until Shutdown. With tlsConfig set the listener also
 // answers plain HTTP (see certs.SniffListener).
 func (s *Server) Serve(ln net.Listener) error {
-	return s.srv.Serve(ln)
+	return s.srv.Serve(&trackListener{Listener: ln, s: s})
 }
 
 // ListenTLS wraps ln so it serves TLS with the configured or generated
@@ -164,9 +169,83 @@ func (s *Server) ListenTLS(ln net.Listener) (net.Listener, error) {
 // until ctx ends, then closes what is left.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
-	err := s.srv.ShutdownWithContext(ctx)
-	s.unsubscribe()
-	return err
+	done := make(chan error, 1)
+	go func() { done <- s.srv.ShutdownWithContext(ctx) }()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			s.unsubscribe()
+			return err
+		case <-tick.C:
+			s.closeUnused()
+		}
+	}
+}
+
+// trackListener registers every connection, so Shutdown can close those
+// that carry no request. The registry is touched on accept and close only;
+// per-request state changes are one atomic store on the connection.
+type trackListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l *trackListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, s: l.s}
+	tc.since.Store(time.Now().UnixNano())
+	l.s.connMu.Lock()
+	l.s.conns[tc] = struct{}{}
+	l.s.connMu.Unlock()
+	return tc, nil
+}
+
+type trackedConn struct {
+	net.Conn
+	s      *Server
+	active atomic.Bool
+	since  atomic.Int64 // unix nanos of the last state change
+	once   sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.s.connMu.Lock()
+		delete(c.s.conns, c)
+		c.s.connMu.Unlock()
+	})
+	return c.Conn.Close()
+}
+
+func (s *Server) trackConn(c net.Conn, st fasthttp.ConnState) {
+	if tc, ok := c.(*trackedConn); ok {
+		tc.active.Store(st == fasthttp.StateActive)
+		tc.since.Store(time.Now().UnixNano())
+	}
+}
+
+// closeUnused closes connections that carry no request during shutdown:
+// fasthttp waits for them otherwise, and a client that opened a connection
+// and sent nothing would hold the process until shutdown_timeout. A short
+// grace covers a request whose first bytes are still in flight.
+func (s *Server) closeUnused() {
+	cutoff := time.Now().Add(-250 * time.Millisecond).UnixNano()
+	s.connMu.Lock()
+	var idle []*trackedConn
+	for c := range s.conns {
+		if !c.active.Load() && c.since.Load() < cutoff {
+			idle = append(idle, c)
+		}
+	}
+	s.connMu.Unlock()
+	for _, c := range idle {
+		_ = c.Close()
+	}
 }
 
 // handle dispatches by path; every panic becomes a 500 in the OpenAI shape.

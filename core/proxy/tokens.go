@@ -30,6 +30,8 @@ type tokenEntry struct {
 	rules     *tokenRules // nil when the policy has no rules
 	lim       tokenLimits
 	prompts   []providers.Message
+	// promptEstimate is the policy prompts' share of every reservation.
+	promptEstimate int64
 	memory    *policy.Memory // nil when disabled
 	err       error       // the stored policy did not load: refuse with 500
 	expired   atomic.Bool // token.expired event sent
