@@ -36,12 +36,14 @@ type RedisOptions struct {
 // Redis keeps counters in Redis, shared by every proxy. Each Acquire, Settle
 // and KeepAlive is one Lua script call, atomic on the server.
 type Redis struct {
-	client   redis.UniversalClient
-	timeout  time.Duration
-	prefix   string
-	idPrefix string
-	seq      atomic.Uint64
-	closed   atomic.Bool
+	client    redis.UniversalClient
+	probe     redis.UniversalClient // one connection of its own, so a busy pool cannot fake an outage
+	timeout   time.Duration
+	prefix    string
+	idPrefix  string
+	ownsProbe bool
+	seq       atomic.Uint64
+	closed    atomic.Bool
 }
 
 // NewRedis returns a Redis limiter over client, which the caller owns and
@@ -80,6 +82,13 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 	if r.prefix == "" {
 		r.prefix = "tkn"
 	}
+	r.probe = client
+	if c, ok := client.(*redis.Client); ok {
+		po := *c.Options()
+		po.PoolSize, po.MinIdleConns, po.MaxIdleConns = 1, 0, 1
+		r.probe = redis.NewClient(&po)
+		r.ownsProbe = true
+	}
 	return r, nil
 }
 
@@ -101,7 +110,8 @@ func RedisClientOptions(addrs []string, password string, db int, timeout time.Du
 		PoolTimeout:           timeout,
 		// Every request makes two short calls; a pool sized for a busy
 		// proxy keeps pool waits from eating the timeout.
-		PoolSize: max(64, 16*runtime.GOMAXPROCS(0)),
+		PoolSize:     max(64, 16*runtime.GOMAXPROCS(0)),
+		MinIdleConns: 8, // a burst after a quiet spell finds connections ready
 	}
 }
 
@@ -258,7 +268,7 @@ func (r *Redis) sync(ctx context.Context, subject, batch string, keys []string, 
 func (r *Redis) ping(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	if err := r.client.Ping(cctx).Err(); err != nil {
+	if err := r.probe.Ping(cctx).Err(); err != nil {
 		return r.wrap(ctx, "pinging", err)
 	}
 	return nil
@@ -305,8 +315,10 @@ func (r *Redis) Reset(ctx context.Context, subject string) error {
 // Close makes Acquire return ErrClosed. It does not close the client, which
 // the caller owns.
 func (r *Redis) Close() error {
-	r.closed.Store(true)
-	return nil
+	if r.closed.Swap(true) || !r.ownsProbe {
+		return nil
+	}
+	return r.probe.Close()
 }
 
 // wrap turns an unreachable Redis into a KindUnavailable *LimitError and

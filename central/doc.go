@@ -1,0 +1,36 @@
+// Package central is the control plane behind `tokenomics remote`: the
+// token REST API (core/tokenapi) and the plugin registry under one API key,
+// and the push fan-out that tells proxies a new revision exists.
+//
+// # API
+//
+//	GET    /health, /ready                 unauthenticated, {"status":"ok"}
+//	*      /api/v1/tokens...               core/tokenapi.NewHandler
+//	POST   /api/v1/plugins                 manifest.Upload → 201 manifest.Entry (200 if already held)
+//	GET    /api/v1/plugins[?since=N]       manifest.Listing
+//	GET    /api/v1/plugins/{sha256}        the binary (application/wasm)
+//	DELETE /api/v1/plugins/{sha256}        → the removed manifest.Entry
+//
+// Every /api/ request needs "Authorization: Bearer <api key>", compared in
+// constant time. Errors use the OpenAI shape, {"error": {"message", "type",
+// "code"}}, with the codes of core/manifest and core/tokenapi.
+//
+// # Registry
+//
+// Plugins are content-addressed by sha256 and kept in the central bbolt
+// file next to the tokens, in their own bucket (see registry.go). Uploads
+// must carry a signed manifest ([manifest.VerifySelfSigned]); with
+// plugins.trusted_keys configured on the central server they must also be
+// signed by one of those keys. A plugin's versions only go up: an upload
+// older than a held version of the same name, or reusing a held version for
+// another binary, is refused with 409. The registry has its own revision,
+// bumped by every upload and delete; proxies poll it with ?since=N.
+//
+// # Push
+//
+// Every token change (tokenapi.Service.OnChange) and plugin change emits a
+// token.created|updated|deleted or plugin.uploaded|deleted event whose
+// Revision is the revision of its feed (token store or registry). The
+// events go to events.webhooks through the durable dispatcher. A push only
+// says "revision N exists": the proxy verifies it and then pulls.
+package central

@@ -1,0 +1,277 @@
+package central
+
+// Bucket schema, inside the central token database's file:
+//
+//	plugin_registry
+//	├── "revision"        → uint64 BE: bumped by every upload and delete
+//	├── entries/          "<name>/<sha256 hex>" → manifest.Entry JSON (with the envelope)
+//	└── blobs/            sha256 hex → the wasm binary
+//
+// One binary may be signed under several names (one blob, several
+// entries). Entries and blobs change together in one transaction; a blob
+// goes when its last entry does.
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"go.etcd.io/bbolt"
+
+	"github.com/tokenomics-dev/tokenomics/core/manifest"
+)
+
+var (
+	bucketRegistry = []byte("plugin_registry")
+	bucketEntries  = []byte("entries")
+	bucketBlobs    = []byte("blobs")
+	keyRevision    = []byte("revision")
+)
+
+// Registry keeps signed plugins, content-addressed by sha256. It is safe
+// for concurrent use (bbolt serializes writers).
+type Registry struct {
+	db      *bbolt.DB
+	trusted []ed25519.PublicKey
+	log     hclog.Logger
+	now     func() time.Time
+}
+
+// OpenRegistry creates the registry's buckets in db if needed. With trusted
+// keys, uploads must be signed by one of them; without, any intact
+// signature is accepted and proxies decide what they trust.
+func OpenRegistry(db *bbolt.DB, trusted []ed25519.PublicKey, log hclog.Logger) (*Registry, error) {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	err := db.Update(func(tx *bbolt.Tx) error {
+		root, err := tx.CreateBucketIfNotExists(bucketRegistry)
+		if err != nil {
+			return err
+		}
+		if _, err := root.CreateBucketIfNotExists(bucketEntries); err != nil {
+			return err
+		}
+		_, err = root.CreateBucketIfNotExists(bucketBlobs)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the plugin registry buckets: %w", err)
+	}
+	return &Registry{db: db, trusted: trusted, log: log.Named("registry"), now: time.Now}, nil
+}
+
+// Put verifies and stores a plugin. It returns the entry and whether it is
+// new; uploading a binary the registry holds already changes nothing.
+func (r *Registry) Put(envelope, wasm []byte) (manifest.Entry, bool, error) {
+	var (
+		m   manifest.Manifest
+		err error
+	)
+	if len(r.trusted) > 0 {
+		m, err = manifest.Verify(envelope, r.trusted)
+	} else {
+		m, err = manifest.VerifySelfSigned(envelope)
+	}
+	if err != nil {
+		return manifest.Entry{}, false, fmt.Errorf("verifying manifest: %w", err)
+	}
+	if err := m.CheckABI(); err != nil {
+		return manifest.Entry{}, false, err
+	}
+	if err := manifest.CheckBinary(m, wasm); err != nil {
+		return manifest.Entry{}, false, err
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, envelope); err != nil {
+		return manifest.Entry{}, false, fmt.Errorf("%w: %w", manifest.ErrMalformed, err)
+	}
+	entry := manifest.Entry{Name: m.Name, Version: m.Version, SHA256: m.SHA256, Size: m.Size,
+		UploadedAt: r.now().UTC(), Signers: manifest.SignerIDs(envelope), Manifest: compact.Bytes()}
+	created := false
+	key := entryKey(m.Name, m.SHA256)
+	err = r.db.Update(func(tx *bbolt.Tx) error {
+		root := tx.Bucket(bucketRegistry)
+		entries := root.Bucket(bucketEntries)
+		if v := entries.Get(key); v != nil {
+			var held manifest.Entry
+			if err := json.Unmarshal(v, &held); err != nil {
+				return fmt.Errorf("decoding registry entry: %w", err)
+			}
+			if held.Version == m.Version {
+				entry = held // the same upload again
+				return nil
+			}
+		}
+		if err := checkVersions(entries, m); err != nil {
+			return err
+		}
+		rev := getUint64(root.Get(keyRevision)) + 1
+		entry.Revision = rev
+		v, err := json.Marshal(entry)
+		if err != nil {
+			return err
+		}
+		if err := entries.Put(key, v); err != nil {
+			return err
+		}
+		if err := root.Bucket(bucketBlobs).Put([]byte(m.SHA256), wasm); err != nil {
+			return err
+		}
+		created = true
+		return root.Put(keyRevision, putUint64(rev))
+	})
+	if err != nil {
+		return manifest.Entry{}, false, fmt.Errorf("storing plugin %s: %w", m.String(), err)
+	}
+	if created {
+		r.log.Info("plugin uploaded", "name", m.Name, "version", m.Version, "sha256", m.SHA256, "revision", entry.Revision)
+	}
+	return entry, created, nil
+}
+
+// checkVersions refuses m when a held entry of the same name has a newer
+// version, or the same version with other bytes.
+func checkVersions(entries *bbolt.Bucket, m manifest.Manifest) error {
+	return entries.ForEach(func(_, v []byte) error {
+		var e manifest.Entry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return fmt.Errorf("decoding registry entry: %w", err)
+		}
+		if e.Name != m.Name {
+			return nil
+		}
+		held := manifest.Manifest{Name: e.Name, Version: e.Version, SHA256: e.SHA256}
+		if err := manifest.CheckUpgrade(&held, m); err != nil {
+			return err
+		}
+		return nil
+	})
+}
+
+// Blob returns a held binary.
+func (r *Registry) Blob(sha string) ([]byte, error) {
+	var out []byte
+	err := r.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketRegistry).Bucket(bucketBlobs).Get([]byte(sha))
+		if v == nil {
+			return ErrNotFound
+		}
+		out = bytes.Clone(v) // bbolt memory is valid only inside the transaction
+		return nil
+	})
+	return out, err
+}
+
+// Delete removes a binary and every entry naming it, and returns one of
+// those entries (the newest) with the new revision.
+func (r *Registry) Delete(sha string) (manifest.Entry, error) {
+	var e manifest.Entry
+	err := r.db.Update(func(tx *bbolt.Tx) error {
+		root := tx.Bucket(bucketRegistry)
+		entries := root.Bucket(bucketEntries)
+		var keys [][]byte
+		err := entries.ForEach(func(k, v []byte) error {
+			if !bytes.HasSuffix(k, []byte("/"+sha)) {
+				return nil
+			}
+			var held manifest.Entry
+			if err := json.Unmarshal(v, &held); err != nil {
+				return fmt.Errorf("decoding registry entry: %w", err)
+			}
+			if held.Revision >= e.Revision {
+				e = held
+			}
+			keys = append(keys, bytes.Clone(k))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			return ErrNotFound
+		}
+		for _, k := range keys {
+			if err := entries.Delete(k); err != nil {
+				return err
+			}
+		}
+		if err := root.Bucket(bucketBlobs).Delete([]byte(sha)); err != nil {
+			return err
+		}
+		e.Revision = getUint64(root.Get(keyRevision)) + 1
+		return root.Put(keyRevision, putUint64(e.Revision))
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return e, err
+		}
+		return e, fmt.Errorf("deleting plugin %s: %w", sha, err)
+	}
+	r.log.Info("plugin deleted", "name", e.Name, "version", e.Version, "sha256", e.SHA256, "revision", e.Revision)
+	return e, nil
+}
+
+func entryKey(name, sha string) []byte { return []byte(name + "/" + sha) }
+
+// Changes returns the whole listing, or only the revision when it is still
+// since (Unchanged).
+func (r *Registry) Changes(since uint64) (manifest.Listing, error) {
+	out := manifest.Listing{Plugins: []manifest.Entry{}}
+	err := r.db.View(func(tx *bbolt.Tx) error {
+		root := tx.Bucket(bucketRegistry)
+		out.Revision = getUint64(root.Get(keyRevision))
+		if since == out.Revision && since != 0 {
+			out.Unchanged = true
+			return nil
+		}
+		return root.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
+			var e manifest.Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decoding registry entry: %w", err)
+			}
+			out.Plugins = append(out.Plugins, e)
+			return nil
+		})
+	})
+	if err != nil {
+		return manifest.Listing{}, fmt.Errorf("listing plugins: %w", err)
+	}
+	sort.Slice(out.Plugins, func(i, j int) bool {
+		a, b := out.Plugins[i], out.Plugins[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Revision < b.Revision
+	})
+	return out, nil
+}
+
+// Revision is the registry's current revision.
+func (r *Registry) Revision() uint64 {
+	var rev uint64
+	_ = r.db.View(func(tx *bbolt.Tx) error {
+		rev = getUint64(tx.Bucket(bucketRegistry).Get(keyRevision))
+		return nil
+	})
+	return rev
+}
+
+func getUint64(v []byte) uint64 {
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func putUint64(n uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	return b[:]
+}

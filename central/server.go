@@ -1,0 +1,103 @@
+package central
+
+import (
+	"net/http"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/tokenomics-dev/tokenomics/core/events"
+	"github.com/tokenomics-dev/tokenomics/core/store"
+	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
+)
+
+// Emitter takes events for delivery; *events.Dispatcher is one.
+type Emitter interface {
+	Emit(events.Event)
+	Wants(typ string) bool
+}
+
+// Options are what a Server is built from; cmd/cli wires them.
+type Options struct {
+	// DB is the central token database; the registry lives in its file.
+	DB *store.DB
+	// Tokens manages DB. New registers its push hook on it, so every
+	// change made through it (REST API or local admin) is pushed.
+	Tokens *tokenapi.Service
+	// Registry holds the plugins (OpenRegistry on DB.Bolt()).
+	Registry *Registry
+	// APIKey is the bearer key of every /api/ request.
+	APIKey string
+	// NoAuth accepts requests without a key. Only for loopback demos; New
+	// refuses an empty APIKey without it.
+	NoAuth bool
+	// Events receives the push events; nil pushes nothing.
+	Events Emitter
+	Logger hclog.Logger
+}
+
+// Server is the central server's HTTP side.
+type Server struct {
+	o       Options
+	log     hclog.Logger
+	handler http.Handler
+}
+
+// New builds a Server and hooks the push fan-out into the token service.
+func New(o Options) (*Server, error) {
+	if o.DB == nil || o.Tokens == nil || o.Registry == nil {
+		return nil, ErrIncomplete
+	}
+	if o.APIKey == "" && !o.NoAuth {
+		return nil, ErrNoAPIKey
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	s := &Server{o: o, log: o.Logger.Named("central")}
+	if o.Events != nil {
+		o.Tokens.OnChange(s.pushToken)
+	}
+	auth := s.authenticator()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", s.health)
+	mux.HandleFunc("GET /ready", s.health)
+	tokens := tokenapi.NewHandler(o.Tokens, auth, o.Logger)
+	mux.Handle("/api/v1/tokens", tokens)
+	mux.Handle("/api/v1/tokens/", tokens)
+	plugins := s.pluginRoutes()
+	mux.Handle("/api/v1/plugins", requireAuth(auth, plugins))
+	mux.Handle("/api/v1/plugins/", requireAuth(auth, plugins))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
+	})
+	s.handler = mux
+	return s, nil
+}
+
+// Handler serves the API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// authenticator checks the bearer key in constant time.
+func (s *Server) authenticator() tokenapi.Authenticator {
+	if s.o.NoAuth {
+		return func(*http.Request) bool { return true }
+	}
+	return tokenapi.BearerAuth(s.o.APIKey)
+}
+
+// requireAuth runs auth before routing, so an unauthenticated caller learns
+// nothing about the routes.
+func requireAuth(auth tokenapi.Authenticator, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !auth(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tokenomics"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong API key")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

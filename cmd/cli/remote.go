@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/spf13/cobra"
+
+	"github.com/tokenomics-dev/tokenomics/central"
+	"github.com/tokenomics-dev/tokenomics/core/config"
+	"github.com/tokenomics-dev/tokenomics/core/events"
+	"github.com/tokenomics-dev/tokenomics/core/policy"
+	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
+)
+
+func init() { register(remoteCmd) }
+
+// remoteKeyEnv holds the central server's API key, for remote and for the
+// clients that talk to it.
+const remoteKeyEnv = "TOKENOMICS_REMOTE_KEY"
+
+type remoteOptions struct {
+	addr       string
+	apiKey     string
+	apiKeyFile string
+	noAuth     bool
+}
+
+func remoteCmd(a *app) *cobra.Command {
+	ro := &remoteOptions{}
+	cmd := &cobra.Command{
+		Use:   "remote",
+		Short: "Run the central server (control plane): tokens, plugins, push to proxies",
+		Long: `Runs the central server. It holds the token database named by storage.db_path
+and a plugin registry in the same file, serves them under /api/v1/tokens and
+/api/v1/plugins behind one API key, and pushes token.* and plugin.* events
+to every events.webhooks target so proxies pull the change at once.
+
+The API key comes from --api-key, else --api-key-file, else $TOKENOMICS_REMOTE_KEY.
+Clients send it as "Authorization: Bearer <key>".
+
+Token commands run on this machine with the same config (token list, create,
+update, delete) reach this process through its loopback admin endpoint, so
+their changes are pushed like those made over the REST API.`,
+		Example: `  tokenomics remote --addr :9090 --api-key "$TOKENOMICS_REMOTE_KEY"
+  tokenomics remote --api-key-file /etc/tokenomics/remote.key`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			key, err := ro.key(a)
+			if err != nil {
+				return err
+			}
+			return runRemote(cmd.Context(), cfg, ro, key, a.logger(cfg))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&ro.addr, "addr", "127.0.0.1:9090", "listen address of the REST API (\":9090\" for all interfaces)")
+	f.StringVar(&ro.apiKey, "api-key", "", "API key clients must present (default: --api-key-file, then $"+remoteKeyEnv+")")
+	f.StringVar(&ro.apiKeyFile, "api-key-file", "", "file holding the API key")
+	f.BoolVar(&ro.noAuth, "insecure-no-auth", false, "serve the API without an API key (loopback demos only)")
+	return cmd
+}
+
+// key resolves the API key: flag, then file, then environment.
+func (ro *remoteOptions) key(a *app) (string, error) {
+	key := ro.apiKey
+	if key == "" && ro.apiKeyFile != "" {
+		b, err := os.ReadFile(ro.apiKeyFile)
+		if err != nil {
+			return "", fmt.Errorf("--api-key-file: %w", err)
+		}
+		key = strings.TrimSpace(string(b))
+	}
+	if key == "" {
+		key = a.getenv(remoteKeyEnv)
+	}
+	switch {
+	case key != "" && ro.noAuth:
+		return "", errors.New("--insecure-no-auth contradicts the API key that was given")
+	case key == "" && !ro.noAuth:
+		return "", fmt.Errorf("no API key: give --api-key, --api-key-file or $%s (or --insecure-no-auth for a loopback demo)", remoteKeyEnv)
+	}
+	return key, nil
+}
+
+func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key string, log hclog.Logger) error {
+	var c components
+	defer c.close(context.Background(), log)
+	if ro.noAuth {
+		log.Warn("the central API runs WITHOUT authentication (--insecure-no-auth): anyone who reaches it can read and change every token")
+	} else if len(key) < 16 {
+		log.Warn("the API key is shorter than 16 characters; use a long random key")
+	}
+	trusted, err := cfg.Plugins.PublicKeys()
+	if err != nil {
+		return err
+	}
+
+	db, err := openServerStore(cfg, log)
+	if err != nil {
+		return err
+	}
+	c.add(func(context.Context) error { return db.Close() })
+
+	disp, err := newDispatcher(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	var emitter central.Emitter
+	if disp != nil {
+		c.add(disp.Close)
+		emitter = disp
+	} else {
+		log.Warn("events.webhooks is empty: proxies learn of changes only by polling (remote.sync)")
+	}
+
+	reg, err := central.OpenRegistry(db.Bolt(), trusted, log)
+	if err != nil {
+		return err
+	}
+	svc := tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log)
+	srv, err := central.New(central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: key, NoAuth: ro.noAuth,
+		Events: emitter, Logger: log})
+	if err != nil {
+		return err
+	}
+
+	admin := tokenapi.NewLocalAdmin(svc, log)
+	if err := admin.Start(cfg.Storage.DBPath, cfg.Server.AdminAddr); err != nil {
+		return fmt.Errorf("starting the local admin endpoint: %w", err)
+	}
+	c.add(func(context.Context) error { return admin.Close() })
+
+	ln, err := net.Listen("tcp", ro.addr)
+	if err != nil {
+		return fmt.Errorf("listening on --addr %s: %w", ro.addr, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // plugin uploads
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          log.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("central server started", "addr", ln.Addr().String(), "db_path", cfg.Storage.DBPath,
+		"revision", db.Revision(), "plugin_revision", reg.Revision(), "webhooks", len(cfg.Events.Webhooks),
+		"trusted_plugin_keys", len(trusted))
+	if disp != nil {
+		if ev, err := events.New(events.ServerStart, events.SourceCentral, db.Revision(),
+			events.ServerData{Role: "central", Version: currentBuild().Version}); err == nil {
+			disp.Emit(ev)
+		}
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-errc:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serving the central API: %w", err)
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.D())
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("the central API did not shut down cleanly", "error", err)
+	}
+	c.close(sctx, log)
+	c.closers = nil
+	return nil
+}

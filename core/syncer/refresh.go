@@ -1,0 +1,59 @@
+package syncer
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/tokenomics-dev/tokenomics/core/store"
+)
+
+// ruleRefs is the part of a policy that names plugins. Decoding only this
+// keeps the syncer independent of the full policy schema.
+type ruleRefs struct {
+	Rules []struct {
+		Type   string `json:"type"`
+		Plugin string `json:"plugin"`
+	} `json:"rules"`
+}
+
+// refreshTokens re-applies, at their own revisions, the tokens whose
+// policies name one of the plugins, so store subscribers (the proxy's
+// token cache) rebuild them against the new plugin set. Runs under syncMu,
+// so no other write races it.
+func (s *Syncer) refreshTokens(plugins []string) error {
+	names := make(map[string]bool, len(plugins))
+	for _, p := range plugins {
+		names[p] = true
+	}
+	recs, err := s.o.Store.List()
+	if err != nil {
+		return fmt.Errorf("listing tokens to refresh: %w", err)
+	}
+	var changes []store.Change
+	for i := range recs {
+		if usesPlugin(recs[i].Policy, names) {
+			changes = append(changes, store.Change{Revision: recs[i].Revision, Hash: recs[i].Hash, Record: &recs[i]})
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	if err := s.o.Store.Apply(changes, s.o.Store.Revision()); err != nil {
+		return fmt.Errorf("refreshing tokens that use %v: %w", plugins, err)
+	}
+	s.log.Info("tokens reloaded for changed plugins", "tokens", len(changes), "plugins", plugins)
+	return nil
+}
+
+func usesPlugin(policy json.RawMessage, names map[string]bool) bool {
+	var refs ruleRefs
+	if err := json.Unmarshal(policy, &refs); err != nil {
+		return false
+	}
+	for _, r := range refs.Rules {
+		if r.Type == "wasm" && names[r.Plugin] {
+			return true
+		}
+	}
+	return false
+}
