@@ -8,7 +8,7 @@ DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X $(PKG)/cmd/cli.version=$(VERSION) -X $(PKG)/cmd/cli.commit=$(COMMIT) -X $(PKG)/cmd/cli.date=$(DATE)
 TESTFLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: all build test lint plugins bench fuzz clean
+.PHONY: all build test lint plugins bench bench-load fuzz clean
 
 all: build
 
@@ -19,6 +19,12 @@ endif
 
 build: plugins
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tokenomics
+
+# The whole system on loopback: fake provider, central server, proxy, the four
+# role tokens, and a walk through what the gateway does. Exits 0 only if every
+# step behaved as shown.
+demo: build
+	$(GO) run ./cmd/demo -bin $(BIN)
 
 test: plugins build
 	TOKENOMICS_BIN=$(CURDIR)/$(BIN) $(GO) test $(TESTFLAGS) ./...
@@ -32,6 +38,14 @@ lint: plugins
 
 bench: plugins
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Load benchmark on loopback (fake upstream, serve and load generator share
+# the machine); results and CPU profiles go to bin/bench-load/.
+# LOADGEN_FLAGS='-c 64 -d 30s' changes the load.
+bench-load: build
+	$(GO) build -o bin/fakeupstream ./cmd/fakeupstream
+	$(GO) build -o bin/loadgen ./cmd/loadgen
+	bin/loadgen -tokenomics $(BIN) -fake bin/fakeupstream -out bin/bench-load -go $(GO) $(LOADGEN_FLAGS)
 
 # Short fuzzing of every parser; FUZZTIME=1m make fuzz for longer runs.
 FUZZTIME ?= 10s

@@ -271,7 +271,9 @@ func newDispatcher(cfg *config.Config, db *store.DB, log hclog.Logger) (*events.
 	}
 	dc := events.DispatcherConfig{QueueSize: cfg.Events.QueueSize}
 	if db != nil {
-		dc.DB = db.Bolt()
+		// The central server's pushes say "sync now": a proxy that was
+		// unreachable hears of the next change at once, not after backoff.
+		dc.DB, dc.WakeOnEmit = db.Bolt(), true
 	}
 	for _, w := range cfg.Events.Webhooks {
 		dc.Targets = append(dc.Targets, events.Target{URL: w.URL, Secret: w.Secret, SigningKey: w.SigningKey,

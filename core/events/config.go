@@ -70,6 +70,13 @@ type DispatcherConfig struct {
 	// Only for loopback demos with self-signed certificates.
 	InsecureSkipVerify bool
 
+	// WakeOnEmit ends a target's backoff pause when a new event is queued
+	// for it. For notification targets, where a new event means "sync
+	// now", a proxy that was down gets the news the moment something
+	// changes instead of after the backoff; alert targets leave it off so
+	// a dead collector is not hit once per event.
+	WakeOnEmit bool
+
 	// Tests replace these.
 	clock  clock
 	jitter func(n int64) int64

@@ -67,6 +67,9 @@ func (q *targetQueue) push(dl *delivery) {
 		return
 	}
 	q.insert(dl)
+	if q.d.cfg.WakeOnEmit {
+		q.pausedUntil = time.Time{}
+	}
 	q.signal()
 }
 

@@ -16,16 +16,21 @@ var (
 // The returned slice aliases the request headers: use it before the handler
 // returns and never keep it.
 func clientToken(h *fasthttp.RequestHeader) []byte {
+	var bearer []byte
 	if auth := h.Peek("Authorization"); len(auth) > 0 {
 		if len(auth) > len(bearerPrefix) && bytes.EqualFold(auth[:len(bearerPrefix)], bearerPrefix) {
-			return bytes.TrimSpace(auth[len(bearerPrefix):])
-		}
-		if bytes.HasPrefix(auth, tknPrefix) {
+			bearer = bytes.TrimSpace(auth[len(bearerPrefix):])
+		} else if bytes.HasPrefix(auth, tknPrefix) {
 			return bytes.TrimSpace(auth)
 		}
 	}
-	if k := h.Peek("X-Api-Key"); len(k) > 0 {
-		return bytes.TrimSpace(k)
+	// A client may carry another service's key in Authorization and ours in
+	// x-api-key (some Anthropic tooling does): a tkn_ token wins.
+	if bytes.HasPrefix(bearer, tknPrefix) {
+		return bearer
 	}
-	return nil
+	if k := bytes.TrimSpace(h.Peek("X-Api-Key")); len(k) > 0 {
+		return k
+	}
+	return bearer
 }

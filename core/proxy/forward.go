@@ -80,7 +80,8 @@ func (x *exchange) forward(ctx *fasthttp.RequestCtx) error {
 	plan := x.plan()
 	var wait time.Duration
 	var lastErr error
-	for i, a := range plan {
+	for i := 0; i < len(plan); i++ { // by index: skipModel may shorten plan
+		a := plan[i]
 		if i > 0 {
 			if a.model != plan[i-1].model {
 				wait = 0 // a different model owes nothing to the last one's Retry-After
@@ -111,13 +112,17 @@ func (x *exchange) forward(ctx *fasthttp.RequestCtx) error {
 		}
 		if status >= 400 && !last && x.retryable(status) {
 			wait = retryAfter(&resp.Header)
-			x.logAttempt(a, i, status, nil)
-			closeResponse(resp)
 			if wait > maxRetryAfter {
+				// Waiting that long is pointless: drop this model's other
+				// tries; with nothing left, the client gets this answer.
 				plan = skipModel(plan, i, a.model)
 				wait = 0
 			}
-			continue
+			if i < len(plan)-1 {
+				x.logAttempt(a, i, status, nil)
+				closeResponse(resp)
+				continue
+			}
 		}
 		x.logAttempt(a, i, status, nil)
 		return x.respond(ctx, a, resp)
@@ -130,7 +135,7 @@ func (x *exchange) forward(ctx *fasthttp.RequestCtx) error {
 
 // skipModel drops the remaining attempts of model after position i.
 func skipModel(plan []attempt, i int, model string) []attempt {
-	out := plan[:i+1:i+1]
+	out := plan[: i+1 : i+1]
 	for _, a := range plan[i+1:] {
 		if a.model != model {
 			out = append(out, a)

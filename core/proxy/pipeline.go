@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -45,16 +44,17 @@ type exchange struct {
 	limReq   limits.Request
 	settled  bool
 	limitErr *limits.LimitError // the refusal, for its x-ratelimit-* headers
-	inMasked bool // input rules masked something (memory records the masked text)
+	inMasked bool               // input rules masked something (memory records the masked text)
 
-	hashBuf [64]byte
-	verdict rules.Verdict
-	texts   []rules.Text
-	refs    []providers.TextRef
-	edits   []providers.Edit
-	scratch []byte
-	masked  []byte
-	out     []byte
+	hashBuf   [64]byte
+	verdict   rules.Verdict
+	texts     []rules.Text
+	refs      []providers.TextRef
+	edits     []providers.Edit
+	scratch   []byte
+	masked    []byte
+	outMasked []byte
+	out       []byte
 }
 
 var exchangePool = sync.Pool{New: func() any { return &exchange{} }}
@@ -68,7 +68,7 @@ func acquireExchange(s *Server, ep endpoint) *exchange {
 func releaseExchange(x *exchange) {
 	*x = exchange{
 		verdict: x.verdict, texts: x.texts[:0], refs: x.refs[:0], edits: x.edits[:0],
-		scratch: x.scratch[:0], masked: x.masked[:0], out: x.out[:0],
+		scratch: x.scratch[:0], masked: x.masked[:0], outMasked: x.outMasked[:0], out: x.out[:0],
 	}
 	x.verdict.Reset()
 	exchangePool.Put(x)
@@ -84,7 +84,11 @@ func (s *Server) serveLLM(ctx *fasthttp.RequestCtx, ep endpoint) {
 		x.settle(0, false)
 	}
 	if err != nil {
-		ce := writeError(ctx, err)
+		write := writeError
+		if ep == epMessages {
+			write = writeAnthropicError
+		}
+		ce := write(ctx, err)
 		if x.limitErr != nil {
 			setRefusalHeaders(&ctx.Response.Header, x.limitErr)
 		}
@@ -255,7 +259,7 @@ func (x *exchange) inputRules(ctx *fasthttp.RequestCtx) error {
 	switch x.verdict.Action {
 	case rules.Block:
 		return &core.Error{Status: 403, Type: core.TypePermission, Code: "content_policy_violation",
-			Message: "Request blocked by content rule " + strconv.Quote(x.verdict.Rule) + ": " + x.verdict.Reason}
+			Message: "Request blocked: " + x.verdict.Reason}
 	case rules.Mask:
 		masked, err := x.applyMasks(x.masked[:0], x.body)
 		if err != nil {

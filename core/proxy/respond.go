@@ -41,3 +41,36 @@ func writeError(ctx *fasthttp.RequestCtx, err error) *core.Error {
 	ctx.Response.SetBodyRaw(ce.AppendJSON(nil)) // error path: one allocation is fine
 	return ce
 }
+
+// writeAnthropicError answers a /v1/messages client in Anthropic's error
+// shape {"type":"error","error":{"type","message"}}, which its SDKs parse.
+func writeAnthropicError(ctx *fasthttp.RequestCtx, err error) *core.Error {
+	ce := writeError(ctx, err)
+	body := []byte(`{"type":"error","error":{"type":`)
+	body = core.AppendJSONString(body, anthropicErrorType(ce))
+	body = append(body, `,"message":`...)
+	body = core.AppendJSONString(body, ce.Message)
+	body = append(body, `,"code":`...) // ours, beside Anthropic's fields: the machine-readable reason
+	body = core.AppendJSONString(body, ce.Code)
+	body = append(body, "}}"...)
+	ctx.Response.SetBodyRaw(body)
+	return ce
+}
+
+func anthropicErrorType(e *core.Error) string {
+	switch e.Status {
+	case 400, 413:
+		return "invalid_request_error"
+	case 401:
+		return "authentication_error"
+	case 403:
+		return "permission_error"
+	case 404:
+		return "not_found_error"
+	case 429:
+		return "rate_limit_error"
+	case 503, 529:
+		return "overloaded_error"
+	}
+	return "api_error"
+}

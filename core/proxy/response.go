@@ -124,13 +124,15 @@ func (x *exchange) outputRules(a attempt, body []byte) ([]byte, error) {
 	switch x.verdict.Action {
 	case rules.Block:
 		return nil, &core.Error{Status: 403, Type: core.TypePermission, Code: "content_policy_violation",
-			Message: "Response blocked by content rule " + strconv.Quote(x.verdict.Rule) + ": " + x.verdict.Reason}
+			Message: "Response blocked: " + x.verdict.Reason}
 	case rules.Mask:
-		masked, err := x.applyMasks(x.masked[:0], body)
+		// Its own buffer: x.masked may hold the masked request, which
+		// conversation memory still reads.
+		masked, err := x.applyMasks(x.outMasked[:0], body)
 		if err != nil {
 			return nil, &core.Error{Status: 500, Type: core.TypeServer, Code: "mask_failed", Message: "Masking the response failed.", Err: err}
 		}
-		x.masked = masked
+		x.outMasked = masked
 		return masked, nil
 	}
 	return body, nil

@@ -312,6 +312,7 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		e = errBodyTooLarge
+		drain(ctx.Conn())
 	default:
 		e = &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "bad_request", Message: "The request could not be read."}
 	}
@@ -361,3 +362,26 @@ func (s *Server) emit(typ string, data any) {
 type hclogAdapter struct{ l hclog.Logger }
 
 func (a hclogAdapter) Printf(format string, args ...any) { a.l.Debug(fmt.Sprintf(format, args...)) }
+
+// drain reads and discards what a client is still sending of an oversized
+// body, so that closing the connection after the 413 does not reset it
+// (a close with unread data sends RST, and the client never sees the
+// answer). It stops after a short silence, a size cap or a deadline.
+func drain(c net.Conn) {
+	const (
+		idle     = 200 * time.Millisecond
+		maxBytes = 64 << 20
+		maxTime  = 3 * time.Second
+	)
+	defer func() { _ = c.SetReadDeadline(time.Time{}) }()
+	buf := make([]byte, 32<<10)
+	end := time.Now().Add(maxTime)
+	for n := 0; n < maxBytes && time.Now().Before(end); {
+		_ = c.SetReadDeadline(time.Now().Add(idle))
+		m, err := c.Read(buf)
+		n += m
+		if err != nil {
+			return
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
-	"strconv"
 	"sync"
 	"time"
 
@@ -186,8 +185,8 @@ func (r *relay) writeTail(w *bufio.Writer) {
 				Message: "The provider's stream ended before it was complete."})
 		}
 	}
-	if r.mode == modeTranslate {
-		out = r.tr.Close(out)
+	if r.mode == modeTranslate && r.upstreamErr == nil && !r.blocked {
+		out = r.tr.Close(out) // a clean end; a broken stream ends at its error event
 	}
 	r.write(w, out)
 }
@@ -281,9 +280,44 @@ func (r *relay) emit(out []byte, name, data []byte) []byte {
 }
 
 // isUsageOnly spots the final usage chunk the proxy asked for on the
-// client's behalf: it carries usage and no choices.
+// client's behalf: a usage object and an empty choices array, however the
+// provider spaces its JSON.
 func isUsageOnly(data []byte) bool {
-	return bytes.Contains(data, []byte(`"choices":[]`)) && bytes.Contains(data, []byte(`"usage":{`))
+	if !bytes.Contains(data, []byte(`"usage"`)) {
+		return false
+	}
+	sc := providers.NewScanner(data)
+	if sc.Peek() != providers.KindObject {
+		return false
+	}
+	obj := sc.Object()
+	emptyChoices, usage := false, false
+	for {
+		key, ok := obj.Next()
+		if !ok {
+			break
+		}
+		switch string(sc.Key(key)) {
+		case "choices":
+			if sc.Peek() != providers.KindArray {
+				sc.Skip()
+				continue
+			}
+			arr := sc.Array()
+			n := 0
+			for arr.Next() {
+				n++
+				sc.Skip()
+			}
+			emptyChoices = n == 0
+		case "usage":
+			usage = sc.Peek() == providers.KindObject
+			sc.Skip()
+		default:
+			sc.Skip()
+		}
+	}
+	return sc.Err() == nil && emptyChoices && usage
 }
 
 // filter runs each text of the event through its output stream and splices
@@ -376,7 +410,7 @@ func (r *relay) eventName() []byte {
 
 func (r *relay) blockError() *core.Error {
 	return &core.Error{Status: 403, Type: core.TypePermission, Code: "content_policy_violation",
-		Message: "Response blocked by content rule " + strconv.Quote(r.verdict.Rule) + ": " + r.verdict.Reason}
+		Message: "Response blocked: " + r.verdict.Reason}
 }
 
 // errorEvent appends an error in the client's stream format.

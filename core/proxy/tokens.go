@@ -32,9 +32,9 @@ type tokenEntry struct {
 	prompts   []providers.Message
 	// promptEstimate is the policy prompts' share of every reservation.
 	promptEstimate int64
-	memory    *policy.Memory // nil when disabled
-	err       error       // the stored policy did not load: refuse with 500
-	expired   atomic.Bool // token.expired event sent
+	memory         *policy.Memory // nil when disabled
+	err            error          // the stored policy did not load: refuse with 500
+	expired        atomic.Bool    // token.expired event sent
 }
 
 func (e *tokenEntry) expiredAt(now time.Time) bool {

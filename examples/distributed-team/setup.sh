@@ -55,8 +55,11 @@ wait_for() { # url, seconds
 say "central server on :$CENTRAL_PORT"
 cp "$here/central-config.yaml" "$WORK/central/config.yaml"
 cp "$here/providers.yaml" "$WORK/central/providers.yaml"
-(cd "$WORK/central" && nohup "$BIN" remote --addr "127.0.0.1:$CENTRAL_PORT" --api-key "$TOKENOMICS_REMOTE_KEY" \
-  > central.log 2>&1 & echo $! > central.pid)
+# exec: the subshell becomes the server, so the pid file is right and no
+# shell lingers holding this script's output open.
+(cd "$WORK/central" && exec "$BIN" remote --addr "127.0.0.1:$CENTRAL_PORT" --api-key "$TOKENOMICS_REMOTE_KEY" \
+  > central.log 2>&1 < /dev/null) &
+echo $! > "$WORK/central/central.pid"
 wait_for "$CENTRAL_URL/health" 20 || die "central server did not start; see $WORK/central/central.log"
 
 say "role tokens, created on the central server"
@@ -76,7 +79,8 @@ done
 say "proxy on :$PROXY_PORT (https and http on :$PROXY_TLS_PORT)"
 cp "$here/proxy-config.yaml" "$WORK/proxy/config.yaml"
 cp "$here/providers.yaml" "$WORK/proxy/providers.yaml"
-(cd "$WORK/proxy" && nohup "$BIN" serve > proxy.log 2>&1 & echo $! > proxy.pid)
+(cd "$WORK/proxy" && exec "$BIN" serve > proxy.log 2>&1 < /dev/null) &
+echo $! > "$WORK/proxy/proxy.pid"
 wait_for "http://127.0.0.1:$PROXY_PORT/ready" 30 || die "proxy did not become ready; see $WORK/proxy/proxy.log"
 
 cat > "$WORK/stop.sh" <<STOP
