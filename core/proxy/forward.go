@@ -38,11 +38,11 @@ const (
 // provider serves, is skipped: it is routed and authorized like a request.
 func (x *exchange) plan() []attempt {
 	first := attempt{model: x.model, res: x.res, prov: x.prov, key: x.key}
+	out := x.planBuf[:0] // usually big enough: no allocation per request
 	r := x.tok.policy.Retry
 	if r == nil {
-		return []attempt{first}
+		return append(out, first)
 	}
-	out := make([]attempt, 0, 1+r.MaxRetries+len(r.Fallbacks))
 	for i := 0; i <= r.MaxRetries; i++ {
 		out = append(out, first)
 	}

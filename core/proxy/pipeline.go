@@ -47,6 +47,7 @@ type exchange struct {
 	inMasked bool               // input rules masked something (memory records the masked text)
 
 	hashBuf   [64]byte
+	planBuf   [6]attempt
 	verdict   rules.Verdict
 	texts     []rules.Text
 	refs      []providers.TextRef

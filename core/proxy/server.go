@@ -345,6 +345,9 @@ func printable(b []byte) bool {
 	return true
 }
 
+// wants reports whether any event target subscribes to typ.
+func (s *Server) wants(typ string) bool { return s.events != nil && s.events.Wants(typ) }
+
 // emit builds and sends an event when someone wants it.
 func (s *Server) emit(typ string, data any) {
 	if s.events == nil || !s.events.Wants(typ) {
