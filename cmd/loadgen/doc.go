@@ -1,0 +1,22 @@
+// Command loadgen is the load benchmark behind `make bench-load`: it starts
+// the fake upstream (bin/fakeupstream) and `tokenomics serve` on loopback,
+// drives them with N keep-alive clients, and reports throughput, latency
+// percentiles and the latency the proxy adds, then the top of the proxy's
+// CPU profile.
+//
+//	loadgen -tokenomics bin/tokenomics -fake bin/fakeupstream -out bin/bench-load -c 32 -d 10s
+//
+// The runs, in order: direct to the fake upstream, through the proxy with a
+// token without rules, through the proxy with the seed's contractor policy
+// (its PII, regex and keyword rules run as WASM), then a streamed run direct
+// and through the proxy with the contractor token (time to first byte and
+// full-stream latency). Unless -c1=false, direct and contractor run again
+// with one client, where nothing queues. Each proxy run gets its own serve
+// process (after one unprofiled start that fills the plugin cache), so each
+// CPU profile (cpu-<run>.pprof in the output directory) covers one workload.
+// The results also go to results.json there. A missed target is printed as
+// MISS and does not fail the command.
+//
+// Every latency is kept and sorted, so percentiles are exact (nearest rank).
+// A run is preceded by an unmeasured warm-up of the same load.
+package main

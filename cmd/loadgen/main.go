@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Run names, in the order they run.
+const (
+	runDirect       = "direct"
+	runNoRules      = "proxy-norules"
+	runContractor   = "proxy-contractor"
+	runDirectStream = "direct-stream"
+	runProxyStream  = "proxy-stream"
+	// With one client nothing queues: the difference is the proxy's own
+	// service time.
+	runDirectOne     = "direct-c1"
+	runContractorOne = "proxy-contractor-c1"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// options are the command-line flags.
+type options struct {
+	clients   int
+	duration  time.Duration
+	warmup    time.Duration
+	maxTokens int
+	out       string
+	bin       string
+	fake      string
+	goTool    string
+	keep      bool
+	single    bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.clients, "c", 32, "concurrent clients (one keep-alive connection each)")
+	fs.DurationVar(&o.duration, "d", 10*time.Second, "measured duration of each run")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up before each run")
+	fs.IntVar(&o.maxTokens, "max-tokens", 128, "max_tokens of each request (reply length, stream frames)")
+	fs.StringVar(&o.out, "out", "bin/bench-load", "output directory: results.json and the CPU profiles")
+	fs.StringVar(&o.bin, "tokenomics", "bin/tokenomics", "tokenomics binary")
+	fs.StringVar(&o.fake, "fake", "bin/fakeupstream", "fakeupstream binary")
+	fs.StringVar(&o.goTool, "go", "go", "go command, for `go tool pprof`")
+	fs.BoolVar(&o.keep, "keep", false, "keep the proxy's working directory")
+	fs.BoolVar(&o.single, "c1", true, "also run direct and contractor with one client (latency without queueing)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.clients < 1 || o.duration <= 0 || o.warmup < 0 || o.maxTokens < 1 {
+		return o, fmt.Errorf("-c, -d and -max-tokens must be positive, -warmup not negative")
+	}
+	return o, nil
+}
+
+// run is the whole benchmark; it returns the exit code: 2 for bad flags, 1
+// when the benchmark cannot run. A missed target is not a failure.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "loadgen:", err)
+		return 2
+	}
+	if err := benchmark(ctx, o, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "loadgen:", err)
+		return 1
+	}
+	return 0
+}
+
+func benchmark(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	for _, p := range []*string{&o.out, &o.bin, &o.fake} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return fmt.Errorf("resolving %q: %w", *p, err)
+		}
+		*p = abs
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", o.out, err)
+	}
+	dir, err := os.MkdirTemp("", "tokenomics-bench-load-")
+	if err != nil {
+		return fmt.Errorf("creating the working directory: %w", err)
+	}
+	if o.keep {
+		fmt.Fprintln(stderr, "working directory:", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+
+	// -record -1: the fake keeps no request log, which would cost it CPU.
+	fake, fakeURL, err := startProcess("fakeupstream", dir, []string{"PATH=" + os.Getenv("PATH")}, true, o.fake,
+		"-addr", "127.0.0.1:0", "-record", "-1", "-openai-key", fakeOpenAIKey, "-anthropic-key", fakeAnthropicKey)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = fake.stop(10 * time.Second) }()
+
+	b, err := newBench(dir, o.bin, fakeURL)
+	if err != nil {
+		return err
+	}
+	plain, err := b.createToken(noRulesPolicy)
+	if err != nil {
+		return err
+	}
+	contractor, err := b.createToken(contractorPolicy)
+	if err != nil {
+		return err
+	}
+
+	body, streamBody := chatBody(o.maxTokens, false), chatBody(o.maxTokens, true)
+	const path = "/v1/chat/completions"
+	direct := fakeURL + path
+	viaProxy := b.url() + path
+	type spec struct {
+		name    string
+		t       target
+		clients int
+		top     bool // print the profile's top
+	}
+	runs := []spec{
+		{runDirect, target{url: direct, auth: "Bearer " + fakeOpenAIKey, body: body}, o.clients, false},
+		{runNoRules, target{url: viaProxy, proxied: true, auth: "Bearer " + plain, body: body}, o.clients, true},
+		{runContractor, target{url: viaProxy, proxied: true, auth: "Bearer " + contractor, body: body}, o.clients, true},
+		{runDirectStream, target{url: direct, auth: "Bearer " + fakeOpenAIKey, body: streamBody, stream: true}, o.clients, false},
+		{runProxyStream, target{url: viaProxy, proxied: true, auth: "Bearer " + contractor, body: streamBody, stream: true}, o.clients, true},
+	}
+	if o.single {
+		runs = append(runs,
+			spec{runDirectOne, runs[0].t, 1, false},
+			spec{runContractorOne, runs[2].t, 1, false})
+	}
+
+	// The first serve compiles the rule plugins into the cache; later ones
+	// load them from it, so the compilation stays out of the profiles.
+	fmt.Fprintln(stderr, "priming the plugin cache")
+	srv, err := b.serve("")
+	if err != nil {
+		return err
+	}
+	if err := srv.stop(30 * time.Second); err != nil {
+		return err
+	}
+
+	rep := &Report{Time: time.Now().UTC(), Machine: machine(), Clients: o.clients, Duration: o.duration,
+		Warmup: o.warmup, BodyBytes: len(body)}
+	var tops []string
+	for _, r := range runs {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		run, profile, err := measure(ctx, b, o, r.name, r.t, r.clients, stderr)
+		if err != nil {
+			return fmt.Errorf("run %s: %w", r.name, err)
+		}
+		rep.Runs = append(rep.Runs, run)
+		if profile != "" {
+			rep.Profiles = append(rep.Profiles, profile)
+			if r.top {
+				tops = append(tops, profile)
+			}
+		}
+	}
+	rep.Machine.LoadAfter = loadavg()
+	rep.compare()
+	rep.printTables(stdout)
+	jsonPath := filepath.Join(o.out, "results.json")
+	if err := rep.writeJSON(jsonPath); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "\nresults:", jsonPath)
+	for _, p := range tops {
+		printTop(o, p, stdout, stderr)
+	}
+	return nil
+}
+
+// measure runs one workload; a proxied one gets a fresh serve process with
+// its own CPU profile, stopped with SIGTERM so the profile is written.
+func measure(ctx context.Context, b *bench, o options, name string, t target, clients int, stderr io.Writer) (Run, string, error) {
+	var srv *process
+	profile := ""
+	if t.proxied {
+		profile = filepath.Join(o.out, "cpu-"+name+".pprof")
+		var err error
+		if srv, err = b.serve(profile); err != nil {
+			return Run{}, "", err
+		}
+		defer srv.kill()
+	}
+	if err := probe(t); err != nil {
+		return Run{}, "", err
+	}
+	fmt.Fprintf(stderr, "%s: %d clients, %s warm-up, %s measured\n", name, clients, o.warmup, o.duration)
+	if o.warmup > 0 {
+		if _, err := runLoad(ctx, t, clients, o.warmup); err != nil {
+			return Run{}, "", err
+		}
+	}
+	res, err := runLoad(ctx, t, clients, o.duration)
+	if err != nil {
+		return Run{}, "", err
+	}
+	if srv != nil {
+		if err := srv.stop(30 * time.Second); err != nil {
+			return Run{}, "", err
+		}
+	}
+	run := Run{Name: name, Clients: clients, Stream: t.stream, Total: summarize(res.lat, res.errors, res.elapsed), Error: res.firstErr}
+	if t.stream {
+		s := summarize(res.ttfb, res.errors, res.elapsed)
+		run.TTFB = &s
+	}
+	return run, profile, nil
+}
+
+// printTop prints `go tool pprof -top` of a profile; a failure is reported
+// but does not fail the benchmark. The profile runs from serve's start, so
+// the main goroutine's start-up and shutdown (runServe: loading the rule
+// plugins from the cache, opening the database) are left out of the top.
+func printTop(o options, profile string, stdout, stderr io.Writer) {
+	args := []string{"tool", "pprof", "-top", "-nodecount=15", `-ignore=cli\.runServe$`, o.bin, profile}
+	fmt.Fprintf(stdout, "\n%s %s\n", o.goTool, strings.Join(args, " "))
+	cmd := exec.Command(o.goTool, args...)
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(stderr, "loadgen: go tool pprof %s: %v\n", profile, err)
+	}
+}

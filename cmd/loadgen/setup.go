@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"time"
+)
+
+// ErrNotReady means serve did not answer /ready in time.
+var ErrNotReady = errors.New("loadgen: serve not ready")
+
+// Keys the fake expects and the proxy sends; the hash key is for this
+// throw-away database only.
+const (
+	fakeOpenAIKey    = "sk-loadgen-openai"
+	fakeAnthropicKey = "sk-ant-loadgen"
+	hashKey          = "loadgen-hash-key-0123456789abcdef0123"
+)
+
+// bench is the proxy's working directory and what runs in it.
+type bench struct {
+	dir     string // config.yaml, providers.yaml, tokenomics.db, memory/
+	bin     string // tokenomics binary (absolute)
+	port    int
+	fakeURL string
+	env     []string
+}
+
+// newBench writes the proxy configuration for a fake upstream at fakeURL.
+func newBench(dir, bin, fakeURL string) (*bench, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	b := &bench{dir: dir, bin: bin, port: port, fakeURL: fakeURL, env: []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
+		"TOKENOMICS_HASH_KEY=" + hashKey, "OPENAI_API_KEY=" + fakeOpenAIKey, "ANTHROPIC_API_KEY=" + fakeAnthropicKey,
+	}}
+	// logging.level warn: request logs would cost the proxy CPU the
+	// benchmark should not charge it.
+	cfg := fmt.Sprintf(`server:
+  http_port: %d
+  upstream_url: %s
+  shutdown_timeout: 10s
+storage:
+  db_path: ./tokenomics.db
+memory:
+  allowed_dirs: ["./memory"]
+plugins:
+  cache_dir: ./wasm-cache
+logging:
+  level: warn
+`, port, fakeURL)
+	providers := fmt.Sprintf(`providers:
+  openai:
+    upstream_url: %[1]s
+    api_key_env: OPENAI_API_KEY
+    models: [gpt-4o, gpt-4o-mini]
+  anthropic:
+    upstream_url: %[1]s
+    api_key_env: ANTHROPIC_API_KEY
+    auth_scheme: header
+    auth_header: x-api-key
+    headers:
+      anthropic-version: "2023-06-01"
+    chat_path: /v1/messages
+    models: [claude-sonnet-4-6]
+`, fakeURL)
+	for name, text := range map[string]string{"config.yaml": cfg, "providers.yaml": providers} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", name, err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "memory"), 0o700); err != nil {
+		return nil, fmt.Errorf("creating the memory directory: %w", err)
+	}
+	return b, nil
+}
+
+func (b *bench) url() string { return fmt.Sprintf("http://127.0.0.1:%d", b.port) }
+
+var tokenLine = regexp.MustCompile(`(?m)^Token:\s+(tkn_\S+)$`)
+
+// createToken runs `token create` (serve is not running, so it writes the
+// database directly) and returns the token.
+func (b *bench) createToken(policy string) (string, error) {
+	cmd := exec.Command(b.bin, "token", "create", "--policy", policy)
+	cmd.Dir = b.dir
+	cmd.Env = b.env
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return "", fmt.Errorf("creating a token: %w: %s", err, ee.Stderr)
+		}
+		return "", fmt.Errorf("creating a token: %w", err)
+	}
+	m := tokenLine.FindSubmatch(out)
+	if m == nil {
+		return "", fmt.Errorf("creating a token: no Token: line in %q", out)
+	}
+	return string(m[1]), nil
+}
+
+// serve starts `tokenomics serve [--cpuprofile profile]` and waits for
+// /ready.
+func (b *bench) serve(profile string) (*process, error) {
+	args := []string{"serve"}
+	if profile != "" {
+		args = append(args, "--cpuprofile", profile)
+	}
+	p, _, err := startProcess("serve", b.dir, b.env, false, b.bin, args...)
+	if err != nil {
+		return nil, err
+	}
+	c := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(60 * time.Second) // the first start compiles the rule plugins
+	for time.Now().Before(deadline) {
+		if p.exited() {
+			return nil, fmt.Errorf("starting serve: %w:\n%s", ErrExited, p.Logs())
+		}
+		if resp, err := c.Get(b.url() + "/ready"); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p, nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.kill()
+	return nil, fmt.Errorf("starting serve: %w after 60s:\n%s", ErrNotReady, p.Logs())
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
