@@ -17,9 +17,9 @@ type tokenRules struct {
 // checkRules runs one phase's rules on x.texts into x.verdict and reports
 // what they found.
 func (s *Server) checkRules(x *exchange, phase rules.Phase, label string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.ruleTimeout)
-	err := x.tok.rules.set.Check(ctx, phase, x.texts, &x.verdict)
-	cancel()
+	// The rule host bounds every plugin call itself (CallTimeout, watchdog),
+	// so no per-request context timer is needed here.
+	err := x.tok.rules.set.Check(context.Background(), phase, x.texts, &x.verdict)
 	if err != nil {
 		return &core.Error{Status: 500, Type: core.TypeServer, Code: "rule_error", Message: "A content rule failed to run.", Err: err}
 	}
@@ -87,10 +87,16 @@ func eventForAction(action string) string {
 // reportFindingSet logs and emits one event per rule and action. Events
 // name rules and detectors, never the matched text.
 func (s *Server) reportFindingSet(tok *tokenEntry, reqID, phase string, fs *findingSet) {
+	info := s.log.IsInfo()
 	for _, it := range fs.items {
 		s.met.ruleAction(it.action)
-		s.log.Info("content rule matched", "request_id", reqID, "token", tok.short, "rule", it.rule,
-			"action", it.action, "phase", phase, "detectors", it.detectors)
+		if info {
+			s.log.Info("content rule matched", "request_id", reqID, "token", tok.short, "rule", it.rule,
+				"action", it.action, "phase", phase, "detectors", it.detectors)
+		}
+		if !s.wants(eventForAction(it.action)) {
+			continue
+		}
 		s.emit(eventForAction(it.action), events.RuleData{TokenHashPrefix: events.HashPrefix(tok.hash), RequestID: reqID,
 			Rule: it.rule, Action: it.action, Phase: phase, Findings: it.detectors})
 	}

@@ -76,7 +76,6 @@ type Server struct {
 	clients     *clients
 	met         *proxyMetrics
 	reg         *metrics.Registry
-	ruleTimeout time.Duration
 
 	srv      *fasthttp.Server
 	draining atomic.Bool
@@ -104,7 +103,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{cfg: o.Config, log: o.Logger.Named("proxy"), hasher: o.Hasher, limiter: o.Limiter,
 		rulesHost: o.Rules, plugins: o.Plugins, memory: o.Memory, events: o.Events, source: o.Source,
 		getenv: o.Getenv, routes: o.Routes, ready: o.Ready, clients: newClients(), reg: o.Metrics,
-		providers: map[string]*provider{}, allowedKeys: map[string]bool{}, ruleTimeout: 2 * time.Second,
+		providers: map[string]*provider{}, allowedKeys: map[string]bool{},
 		idPrefix: strconv.FormatInt(time.Now().UnixNano()%1e9, 36)}
 	for _, pc := range o.Config.Providers {
 		p, err := newProvider(pc)

@@ -244,8 +244,11 @@ func (r *relay) event(out []byte, ev sse.Event) []byte {
 		r.refs, err = r.oa.Feed(r.refs[:0], data)
 	case modeAnthropic:
 		r.refs, err = r.an.Feed(r.refs[:0], data)
-	case modeTranslate:
-		r.refs, err = anthropic.DeltaTexts(r.refs[:0], data)
+	case modeTranslate: // the translator accounts; refs only when someone reads them
+		r.refs = r.refs[:0]
+		if r.rctx != nil || r.memReq != nil {
+			r.refs, err = anthropic.DeltaTexts(r.refs, data)
+		}
 	}
 	if err != nil {
 		r.refs = r.refs[:0] // relay what cannot be read; accounting skips it
@@ -257,8 +260,9 @@ func (r *relay) event(out []byte, ev sse.Event) []byte {
 		if data = r.filter(data); r.blocked {
 			return r.errorEvent(out, r.blockError())
 		}
+	} else if r.memReq != nil {
+		r.rememberRefs(data)
 	}
-	r.remember(data)
 	return r.emit(out, ev.Name, data)
 }
 
@@ -345,6 +349,9 @@ func (r *relay) filter(data []byte) []byte {
 		}
 		r.text = append(r.text[:start], emit...)
 		spans = append(spans, [2]int{start, len(r.text)})
+		if ref.Kind == providers.TextDelta {
+			r.rememberText(emit)
+		}
 		f.template = append(f.template[:0], data...)
 		f.ref, f.pending = ref, true
 	}
@@ -426,20 +433,11 @@ func (r *relay) errorEvent(out []byte, e *core.Error) []byte {
 	return sse.AppendData(out, e.AppendJSON(nil))
 }
 
-// remember keeps the client-visible text for conversation memory.
-func (r *relay) remember(data []byte) {
-	if r.memReq == nil || len(r.answer) >= memoryCap {
-		return
-	}
-	var refs []providers.TextRef
-	switch r.mode {
-	case modeOpenAI:
-		refs, _ = openai.DeltaTexts(nil, data, r.ep.openai())
-	default:
-		refs, _ = anthropic.DeltaTexts(nil, data)
-	}
-	for _, ref := range refs {
-		if ref.Kind == providers.TextDelta {
+// rememberRefs keeps the generated text of an unfiltered event for
+// conversation memory, from the refs the stream state already found.
+func (r *relay) rememberRefs(data []byte) {
+	for _, ref := range r.refs {
+		if ref.Kind == providers.TextDelta && len(r.answer) < memoryCap {
 			r.answer, _ = providers.DecodeText(r.answer, data, ref)
 		}
 	}
