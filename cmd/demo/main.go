@@ -86,7 +86,7 @@ func newDemo(out io.Writer, bin, example string) (*demo, error) {
 func (d *demo) start() error {
 	d.title("Starting a fake provider, the central server and a proxy on loopback")
 	d.fake = fakeupstream.New(fakeupstream.Options{OpenAIKey: openAIKey, AnthropicKey: anthropicKey,
-		OpenAIModels: []string{"gpt-4o", "gpt-4o-mini", "o3-mini", "o4-mini"},
+		OpenAIModels:    []string{"gpt-4o", "gpt-4o-mini", "o3-mini", "o4-mini"},
 		AnthropicModels: []string{"claude-opus-4-6", "claude-sonnet-4-6", "claude-haiku-4-5"}})
 	fakeURL, err := d.fake.Start("127.0.0.1:0")
 	if err != nil {

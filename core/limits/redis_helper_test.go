@@ -70,7 +70,7 @@ func needRedis(tb testing.TB) string {
 func newTestClient(tb testing.TB, addr string) *redis.Client {
 	tb.Helper()
 	c := redis.NewClient(&redis.Options{
-		Addr:                  addr,
+		Addr: addr,
 		// Generous client timeouts: a loaded 2-core CI box running -race
 		// must not turn slowness into refusals. Tests of the outage paths
 		// bound each call with RedisOptions.Timeout (a context deadline).
