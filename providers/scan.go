@@ -588,3 +588,25 @@ func unhex(c byte) rune {
 	}
 	return -1
 }
+
+// EmptyContainer reports whether v, an object or array, holds only
+// whitespace between its brackets.
+func EmptyContainer(body []byte, v Value) bool {
+	for i := v.Start + 1; i < v.End-1; i++ {
+		if !isSpace(body[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// InsertPoint returns where new members go in an object whose closing brace
+// ends at end (exclusive): right after the last value, before any
+// whitespace that precedes the brace, so a rewrite keeps the layout.
+func InsertPoint(body []byte, end int) int {
+	i := end - 1
+	for i > 0 && isSpace(body[i-1]) {
+		i--
+	}
+	return i
+}

@@ -186,7 +186,7 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 // openServerStore opens the token database for a server, or says clearly
 // that another server already holds it.
 func openServerStore(cfg *config.Config, log hclog.Logger) (*store.DB, error) {
-	db, err := (&app{}).openStore(cfg, log)
+	db, err := openStore(cfg, log)
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("%w: another tokenomics server (serve or remote) is already using it; give this one its own storage.db_path", err)
 	}

@@ -71,7 +71,8 @@ func startSyncer(cfg *config.Config, db *store.DB, log hclog.Logger) (*syncer.Sy
 	hc := &http.Client{Transport: tr, Timeout: syncer.DefaultRequestTimeout}
 	key := firstNonEmpty(os.Getenv(remoteKeyEnv), cfg.RemoteAPIKey())
 	if key == "" {
-		log.Warn("remote.url is set but no API key is (remote.api_key, remote.api_key_env or $" + remoteKeyEnv + "): the central server will refuse every pull")
+		log.Warn("remote.url is set without an API key (remote.api_key, remote.api_key_env or the variable): the central server will refuse every pull",
+			"variable", remoteKeyEnv)
 	}
 	var verifier *events.Verifier
 	if w := cfg.Remote.Webhook; w.Enabled {

@@ -69,7 +69,7 @@ func (a *app) localManager(cfg *config.Config) (tokenapi.Manager, func(), error)
 	if d, err := tokenapi.ReadDiscovery(dbPath); err == nil {
 		return tokenapi.NewClient("http://"+d.Addr, d.Secret, nil).WithName("local server"), func() {}, nil
 	}
-	db, err := a.openStore(cfg, a.cliLogger())
+	db, err := openStore(cfg, a.cliLogger())
 	if errors.Is(err, store.ErrLocked) {
 		d, derr := tokenapi.ReadDiscovery(dbPath)
 		if derr != nil {
@@ -90,7 +90,7 @@ func (a *app) localManager(cfg *config.Config) (tokenapi.Manager, func(), error)
 // empty is a loud warning, not an error: SEED.txt's steps run with only the
 // hash key set. A database that was written encrypted still refuses to open
 // without its key (store.ErrDecrypt), so nothing is ever read in the clear.
-func (a *app) openStore(cfg *config.Config, log hclog.Logger) (*store.DB, error) {
+func openStore(cfg *config.Config, log hclog.Logger) (*store.DB, error) {
 	hashKey, err := cfg.HashKey()
 	if err != nil {
 		return nil, err

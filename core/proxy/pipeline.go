@@ -53,6 +53,7 @@ type exchange struct {
 	refs      []providers.TextRef
 	edits     []providers.Edit
 	scratch   []byte
+	bounds    []int // decodeTexts' text offsets in scratch
 	masked    []byte
 	outMasked []byte
 	out       []byte
@@ -69,7 +70,7 @@ func acquireExchange(s *Server, ep endpoint) *exchange {
 func releaseExchange(x *exchange) {
 	*x = exchange{
 		verdict: x.verdict, texts: x.texts[:0], refs: x.refs[:0], edits: x.edits[:0],
-		scratch: x.scratch[:0], masked: x.masked[:0], outMasked: x.outMasked[:0], out: x.out[:0],
+		scratch: x.scratch[:0], bounds: x.bounds[:0], masked: x.masked[:0], outMasked: x.outMasked[:0], out: x.out[:0],
 	}
 	x.verdict.Reset()
 	exchangePool.Put(x)
@@ -275,7 +276,7 @@ func (x *exchange) inputRules(ctx *fasthttp.RequestCtx) error {
 func (x *exchange) decodeTexts(body []byte) error {
 	x.scratch = x.scratch[:0]
 	x.texts = x.texts[:0]
-	bounds := make([]int, 0, 16)
+	bounds := x.bounds[:0]
 	for _, r := range x.refs {
 		var err error
 		start := len(x.scratch)
@@ -285,6 +286,7 @@ func (x *exchange) decodeTexts(body []byte) error {
 		}
 		bounds = append(bounds, start, len(x.scratch))
 	}
+	x.bounds = bounds
 	// Slices of x.scratch are taken after it stops growing.
 	for i, r := range x.refs {
 		x.texts = append(x.texts, rules.Text{Data: x.scratch[bounds[2*i]:bounds[2*i+1]], Role: r.Role, Kind: r.Kind})

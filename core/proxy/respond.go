@@ -46,15 +46,22 @@ func writeError(ctx *fasthttp.RequestCtx, err error) *core.Error {
 // shape {"type":"error","error":{"type","message"}}, which its SDKs parse.
 func writeAnthropicError(ctx *fasthttp.RequestCtx, err error) *core.Error {
 	ce := writeError(ctx, err)
-	body := []byte(`{"type":"error","error":{"type":`)
-	body = core.AppendJSONString(body, anthropicErrorType(ce))
-	body = append(body, `,"message":`...)
-	body = core.AppendJSONString(body, ce.Message)
-	body = append(body, `,"code":`...) // ours, beside Anthropic's fields: the machine-readable reason
-	body = core.AppendJSONString(body, ce.Code)
-	body = append(body, "}}"...)
-	ctx.Response.SetBodyRaw(body)
+	ctx.Response.SetBodyRaw(appendAnthropicError(nil, anthropicErrorType(ce), ce.Message, ce.Code))
 	return ce
+}
+
+// appendAnthropicError appends {"type":"error","error":{"type","message"}},
+// with our machine-readable code beside Anthropic's fields when set.
+func appendAnthropicError(dst []byte, typ, msg, code string) []byte {
+	dst = append(dst, `{"type":"error","error":{"type":`...)
+	dst = core.AppendJSONString(dst, typ)
+	dst = append(dst, `,"message":`...)
+	dst = core.AppendJSONString(dst, msg)
+	if code != "" {
+		dst = append(dst, `,"code":`...)
+		dst = core.AppendJSONString(dst, code)
+	}
+	return append(dst, "}}"...)
 }
 
 func anthropicErrorType(e *core.Error) string {

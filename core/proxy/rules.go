@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"slices"
 
 	"github.com/tokenomics-dev/tokenomics/core"
 	"github.com/tokenomics-dev/tokenomics/core/events"
@@ -43,7 +44,7 @@ type findingItem struct {
 func (fs *findingSet) add(v *rules.Verdict) {
 	for _, f := range v.Findings {
 		it := fs.item(f.Rule, f.Action)
-		if f.Detector != "" && !contains(it.detectors, f.Detector) {
+		if f.Detector != "" && !slices.Contains(it.detectors, f.Detector) {
 			it.detectors = append(it.detectors, f.Detector)
 		}
 	}
@@ -60,15 +61,6 @@ func (fs *findingSet) item(rule, action string) *findingItem {
 	}
 	fs.items = append(fs.items, findingItem{rule: rule, action: action})
 	return &fs.items[len(fs.items)-1]
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // eventForAction maps a finding's action to its event type.

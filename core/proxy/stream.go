@@ -423,12 +423,7 @@ func (r *relay) blockError() *core.Error {
 // errorEvent appends an error in the client's stream format.
 func (r *relay) errorEvent(out []byte, e *core.Error) []byte {
 	if r.ep == epMessages {
-		body := []byte(`{"type":"error","error":{"type":`)
-		body = core.AppendJSONString(body, e.Type)
-		body = append(body, `,"message":`...)
-		body = core.AppendJSONString(body, e.Message)
-		body = append(body, "}}"...)
-		return sse.AppendEvent(out, []byte("error"), body)
+		return sse.AppendEvent(out, []byte("error"), appendAnthropicError(nil, e.Type, e.Message, ""))
 	}
 	return sse.AppendData(out, e.AppendJSON(nil))
 }

@@ -727,7 +727,7 @@ func (t *translation) writeSampling(dst []byte) ([]byte, error) {
 
 func (t *translation) writeTools(dst []byte) ([]byte, error) {
 	b := t.body
-	if t.tools.Kind == providers.KindArray && !emptyContainer(b, t.tools) {
+	if t.tools.Kind == providers.KindArray && !providers.EmptyContainer(b, t.tools) {
 		dst = append(dst, `,"tools":[`...)
 		s := providers.NewScanner(b)
 		s.Seek(t.tools.Start)

@@ -78,14 +78,14 @@ func RewriteRequest(dst, body []byte, opt Rewrite) ([]byte, error) {
 		case providers.KindString:
 			add(op{start: v.Start + 1, end: v.Start + 1, kind: opSystemPrefix, nonEmpty: v.End-v.Start > 2})
 		case providers.KindArray:
-			add(op{start: v.Start + 1, end: v.Start + 1, kind: opSystemBlocks, nonEmpty: !emptyContainer(body, v)})
+			add(op{start: v.Start + 1, end: v.Start + 1, kind: opSystemBlocks, nonEmpty: !providers.EmptyContainer(body, v)})
 		default:
 			add(op{start: v.Start, end: v.End, kind: opSystemNull})
 		}
 	}
 	if r.msgs && r.hasMessages {
 		v := r.messages
-		add(op{start: v.Start + 1, end: v.Start + 1, kind: opMessages, nonEmpty: !emptyContainer(body, v)})
+		add(op{start: v.Start + 1, end: v.Start + 1, kind: opMessages, nonEmpty: !providers.EmptyContainer(body, v)})
 	}
 	if !r.hasMax && r.maxNull.Kind == providers.KindNull && opt.DefaultMaxTokens > 0 {
 		add(op{start: r.maxNull.Start, end: r.maxNull.End, kind: opMaxTokens})
@@ -139,17 +139,6 @@ func (r *rewriter) emit(dst []byte, o op) []byte {
 		return r.appendMembers(dst)
 	}
 	return dst
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-func emptyContainer(body []byte, v providers.Value) bool {
-	for i := v.Start + 1; i < v.End-1; i++ {
-		if !isSpace(body[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 func (r *rewriter) scan() error {
@@ -225,12 +214,7 @@ func (r *rewriter) scan() error {
 	if err := s.Finish(); err != nil {
 		return err
 	}
-	// Insert new members right after the last value, before any
-	// whitespace that precedes the closing brace.
-	r.closing = end - 1
-	for r.closing > 0 && isSpace(r.body[r.closing-1]) {
-		r.closing--
-	}
+	r.closing = providers.InsertPoint(r.body, end)
 	return nil
 }
 

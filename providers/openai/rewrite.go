@@ -185,12 +185,7 @@ func (r *rewriter) scan() error {
 	if err := s.Finish(); err != nil {
 		return err
 	}
-	// Insert new members right after the last value, before any
-	// whitespace that precedes the closing brace.
-	r.closing = end - 1
-	for r.closing > 0 && isSpace(r.body[r.closing-1]) {
-		r.closing--
-	}
+	r.closing = providers.InsertPoint(r.body, end)
 	return nil
 }
 
@@ -232,7 +227,7 @@ func (r *rewriter) member(s *providers.Scanner, name string) error {
 		}
 		r.hasMessages = true
 		if r.otherItems {
-			r.add(op{start: v.Start + 1, end: v.Start + 1, kind: opPrependMessages, nonEmpty: !emptyContainer(r.body, v)})
+			r.add(op{start: v.Start + 1, end: v.Start + 1, kind: opPrependMessages, nonEmpty: !providers.EmptyContainer(r.body, v)})
 		}
 	case name == "instructions" && r.ep == Responses:
 		v := s.Value()
@@ -258,7 +253,7 @@ func (r *rewriter) member(s *providers.Scanner, name string) error {
 			}
 		case providers.KindArray:
 			if r.otherItems {
-				r.add(op{start: v.Start + 1, end: v.Start + 1, kind: opPrependItems, nonEmpty: !emptyContainer(r.body, v)})
+				r.add(op{start: v.Start + 1, end: v.Start + 1, kind: opPrependItems, nonEmpty: !providers.EmptyContainer(r.body, v)})
 			}
 		default:
 			return errOrType(s)
@@ -277,17 +272,6 @@ func errOrType(s *providers.Scanner) error {
 		return err
 	}
 	return providers.ErrType
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-func emptyContainer(body []byte, v providers.Value) bool {
-	for i := v.Start + 1; i < v.End-1; i++ {
-		if !isSpace(body[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // streamOptions records where include_usage goes; plan decides once it
