@@ -55,6 +55,10 @@ type RequestData struct {
 	OutputTokens    int64  `json:"output_tokens"`
 	LatencyMS       int64  `json:"latency_ms"`
 	Stream          bool   `json:"stream,omitempty"`
+	// FallbackFrom is the model the client asked for when Model, a
+	// retry.fallbacks entry, answered instead; FallbackReason says why.
+	FallbackFrom   string `json:"fallback_from,omitempty"`
+	FallbackReason string `json:"fallback_reason,omitempty"`
 }
 
 // PluginData is the payload of plugin.* events.
