@@ -50,10 +50,13 @@ done
 chmod 600 "$WORK/.env"
 
 stop_all() {
+  local p
   for p in "$WORK/proxy/proxy.pid" "$WORK/central/central.pid"; do
-    [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; rm -f "$p"
+    if [ -f "$p" ]; then
+      kill "$(cat "$p")" 2>/dev/null || true
+      rm -f "$p"
+    fi
   done
-  return 0
 }
 
 # start NAME DIR ARGS…: runs the binary in DIR and waits until that very
