@@ -77,9 +77,10 @@ type Options struct {
 	TombstoneRetention time.Duration
 	// ReadOnly opens with a shared lock; writes fail.
 	ReadOnly bool
-	// Verify reads the whole file once at open, so a damaged page gives a
-	// *CorruptError now rather than a failed request later. Servers set it.
-	Verify bool
+	// SkipVerify leaves out the pass over the whole file that Open makes
+	// by default, which turns a damaged page into a *CorruptError at open
+	// rather than a failed request later.
+	SkipVerify bool
 	// Logger receives debug lines; nil discards them.
 	Logger hclog.Logger
 	// Now replaces time.Now in tests.
@@ -177,7 +178,7 @@ func Open(path string, opts Options) (*DB, error) {
 		subs:      make(map[uint64]func([]Change)),
 	}
 	err = guard(path, func() error {
-		if opts.Verify {
+		if !opts.SkipVerify {
 			if err := bdb.View(verify); err != nil {
 				return err
 			}
