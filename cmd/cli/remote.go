@@ -153,11 +153,6 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	if err := srv.AnnounceRevision(); err != nil {
 		return err
 	}
-	if notifier != nil {
-		if err := notifier.Start(); err != nil {
-			return fmt.Errorf("starting pushes: %w", err)
-		}
-	}
 
 	admin := tokenapi.NewLocalAdmin(svc, log)
 	if err := admin.Start(cfg.Storage.DBPath, cfg.Server.AdminAddr); err != nil {
@@ -179,6 +174,13 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	// Pushes start once the API listens: a proxy told of a revision pulls
+	// at once, and must find the server answering.
+	if notifier != nil {
+		if err := notifier.Start(); err != nil {
+			return fmt.Errorf("starting pushes: %w", err)
+		}
+	}
 	log.Info("central server started", "addr", ln.Addr().String(), "db_path", cfg.Storage.DBPath,
 		"revision", db.Revision(), "plugin_revision", reg.Revision(), "webhooks", len(cfg.Events.Webhooks),
 		"trusted_plugin_keys", len(trusted))

@@ -202,12 +202,13 @@ func (s *Syncer) run(ctx context.Context, first time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-s.trigger:
-			// A push means "pull now", but while pulls fail they come at
-			// most once per MinBackoff: a proxy with a full disk is told of
-			// every change and would otherwise retry hundreds of times a
-			// second.
+			// A push means "pull now": it also proves the central server is
+			// back if the last pull could not reach it. But while the local
+			// disk refuses writes, pushes are paced to one pull per
+			// MinBackoff: a proxy with a full disk is told of every change
+			// and would otherwise retry hundreds of times a second.
 			soon := time.Now()
-			if s.fails.Load() > 0 {
+			if s.fails.Load() > 0 && s.persistErr.Load() != nil {
 				soon = later(soon, last.Add(s.o.MinBackoff))
 			}
 			if soon.Before(due) {
