@@ -8,8 +8,11 @@ var (
 	ErrDepth    = errors.New("providers: JSON nested too deeply")
 	ErrType     = errors.New("providers: field has the wrong type")
 	ErrDupField = errors.New("providers: duplicate field")
-	ErrBadRef   = errors.New("providers: text reference is not a string literal in the body")
-	ErrBadEdit  = errors.New("providers: edits unsorted, overlapping or not on string literals")
+	// ErrVariantKey is a member name that is not one the gateway reads but
+	// that a lax decoder would match to one (case variant, escaped spelling).
+	ErrVariantKey = errors.New("providers: variant spelling of a field name")
+	ErrBadRef     = errors.New("providers: text reference is not a string literal in the body")
+	ErrBadEdit    = errors.New("providers: edits unsorted, overlapping or not on string literals")
 
 	ErrUnknownFormat = errors.New("providers: unknown wire format")
 )

@@ -109,6 +109,16 @@ func syntaxError(off int, msg string) error {
 	return fmt.Errorf("%w at offset %d: %s", ErrSyntax, off, msg)
 }
 
+// Fail makes err the scanner's error (if it has none yet) and ends the
+// scan: adapters use it to refuse a well-formed body from inside an
+// iteration.
+func (s *Scanner) Fail(err error) {
+	if s.err == nil {
+		s.err = err
+	}
+	s.pos = len(s.body)
+}
+
 // Peek returns the kind of the next value without consuming it.
 func (s *Scanner) Peek() Kind {
 	if s.err != nil {

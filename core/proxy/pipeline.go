@@ -163,8 +163,7 @@ func (x *exchange) parse(body []byte) error {
 		x.clientUsage = r.IncludeUsage
 	}
 	if err != nil {
-		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "invalid_json",
-			Message: "The request body could not be read: " + err.Error(), Err: err}
+		return parseError(err)
 	}
 	if x.model == "" {
 		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "missing_model", Param: "model",

@@ -31,6 +31,7 @@ type Request struct {
 // OutputCap returns the most output tokens the request can produce.
 func (r Request) OutputCap() int64 { return r.MaxTokens }
 
+// Duplicate-check bits of the rewriter (rewrite.go).
 const (
 	fModel = 1 << iota
 	fStream
@@ -38,6 +39,25 @@ const (
 	fSystem
 	fMessages
 	fTools
+)
+
+// topKeys are the top-level names the gateway reads, rewrites or scans,
+// and the ones whose text reaches the model: each must appear once and
+// spelled exactly (see providers.Keys).
+var topKeys = providers.NewKeys(
+	"model", "stream", "max_tokens", "system", "messages", "tools", "tool_choice", "thinking",
+	"stop_sequences", "metadata", "container", "mcp_servers", "temperature", "top_p", "top_k",
+	"service_tier", "context_management",
+)
+
+// itemKeys are the names read inside messages, content blocks, document
+// sources and tool definitions, under the same rule.
+var itemKeys = providers.NewKeys(
+	"role", "content", "type", "text", "source", "data", "media_type", "input", "name", "id",
+	"tool_use_id", "thinking", "signature", "title", "context", "citations", "cited_text", "is_error",
+	"cache_control", "description", "input_schema", "url", "file_id", "document_title", "enabled",
+	"document_index", "start_char_index", "end_char_index", "search_result_index", "encrypted_content",
+	"page_age", "query", "properties", "items",
 )
 
 // ParseRequest reads the fields the gateway acts on and estimates the
@@ -121,19 +141,17 @@ func (w *walker) walk(req *Request) error {
 		s.Skip()
 		return errOrType(s)
 	}
-	var seen uint32
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
 		if !ok {
 			break
 		}
-		name := s.Key(k)
-		var bit uint32
+		name := topKeys.Member(s, k, &seen)
 		var err error
 		switch string(name) {
 		case "model":
-			bit = fModel
 			v := s.Value()
 			if v.Kind != providers.KindString {
 				err = errOrType(s)
@@ -141,7 +159,6 @@ func (w *walker) walk(req *Request) error {
 				req.Model = v.String(w.body)
 			}
 		case "stream":
-			bit = fStream
 			v := s.Value()
 			if !v.IsNull() {
 				b, berr := v.Bool()
@@ -152,7 +169,6 @@ func (w *walker) walk(req *Request) error {
 				}
 			}
 		case "max_tokens":
-			bit = fMaxTokens
 			v := s.Value()
 			if !v.IsNull() {
 				n, ierr := v.Int(w.body)
@@ -166,20 +182,11 @@ func (w *walker) walk(req *Request) error {
 				}
 			}
 		case "system":
-			bit = fSystem
 			err = w.systemField()
 		case "messages":
-			bit = fMessages
 			err = w.messagesField()
 		case "tools":
-			bit = fTools
 			w.raw(s.Value())
-		}
-		if bit != 0 {
-			if seen&bit != 0 {
-				return fieldErr(string(name), providers.ErrDupField)
-			}
-			seen |= bit
 		}
 		if err == nil {
 			err = s.Err()
@@ -229,13 +236,14 @@ func (w *walker) messagesField() error {
 		}
 		from := len(w.refs)
 		role := ""
+		var seen uint64
 		obj := s.Object()
 		for {
 			k, ok := obj.Next()
 			if !ok {
 				break
 			}
-			switch string(s.Key(k)) {
+			switch string(itemKeys.Member(s, k, &seen)) {
 			case "role":
 				role = roleOf(w.body, s.Value())
 			case "content":
@@ -291,13 +299,14 @@ func (w *walker) block(idx, part int, role, kind string) {
 	}
 	from := len(w.refs)
 	var typ providers.Value
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
 		if !ok {
 			break
 		}
-		switch string(s.Key(k)) {
+		switch string(itemKeys.Member(s, k, &seen)) {
 		case "type":
 			typ = s.Value()
 		case "text":
@@ -344,13 +353,14 @@ func (w *walker) source(idx, part int, role, kind string) {
 		return
 	}
 	var typ, data providers.Value
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
 		if !ok {
 			break
 		}
-		switch string(s.Key(k)) {
+		switch string(itemKeys.Member(s, k, &seen)) {
 		case "type":
 			typ = s.Value()
 		case "data":

@@ -41,24 +41,26 @@ type Request struct {
 // (MaxTokens × N), or 0 when the request sets no cap.
 func (r Request) OutputCap() int64 { return r.MaxTokens * max(r.N, 1) }
 
-// Fields whose repetition is refused: with duplicates, the gateway and the
-// provider could read different values (most parsers keep the last one).
-const (
-	fModel = 1 << iota
-	fStream
-	fStreamOptions
-	fMaxTokens
-	fMaxCompletionTokens
-	fMaxOutputTokens
-	fN
-	fBestOf
-	fMessages
-	fPrompt
-	fInput
-	fInstructions
-	fTools
-	fSuffix
-	fFunctions
+// topKeys are the top-level names the gateway reads, rewrites or scans on
+// any OpenAI endpoint, and the ones whose text reaches the model: each must
+// appear once and spelled exactly (see providers.Keys).
+var topKeys = providers.NewKeys(
+	"model", "stream", "stream_options", "n", "best_of", "messages", "prompt", "suffix", "input",
+	"instructions", "max_tokens", "max_completion_tokens", "max_output_tokens", "tools", "functions",
+	"tool_choice", "function_call", "response_format", "prediction", "text", "previous_response_id",
+	"conversation", "system", "reasoning", "include", "store", "background", "prompt_cache_key",
+	"web_search_options", "audio", "modalities", "metadata", "user", "parallel_tool_calls",
+)
+
+// itemKeys are the names read inside messages, content parts, tool calls,
+// input items and tool definitions, under the same rule.
+var itemKeys = providers.NewKeys(
+	"role", "content", "tool_calls", "function_call", "name", "tool_call_id", "refusal", "type", "text",
+	"image_url", "input_audio", "file", "function", "arguments", "id", "index", "input", "output",
+	"summary", "encrypted_content", "call_id", "description", "parameters", "strict", "json_schema",
+	"schema", "include_usage", "status", "annotations", "url", "file_data", "file_id", "filename",
+	"action", "queries", "results", "format", "custom", "grammar", "server_label", "server_url",
+	"instructions", "prompt", "audio", "data", "title", "detail",
 )
 
 // ParseRequest reads the fields the gateway acts on and estimates the
@@ -155,7 +157,7 @@ func (w *walker) walk(ep Endpoint, req *Request) error {
 		}
 		return fieldErr("", providers.ErrType)
 	}
-	var seen uint32
+	var seen uint64
 	var maxTokens, maxCompletion int64
 	obj := s.Object()
 	for {
@@ -163,14 +165,8 @@ func (w *walker) walk(ep Endpoint, req *Request) error {
 		if !ok {
 			break
 		}
-		name := s.Key(k)
-		bit, f := fieldBit(ep, name)
-		if bit != 0 {
-			if seen&bit != 0 {
-				return fieldErr(string(name), providers.ErrDupField)
-			}
-			seen |= bit
-		}
+		name := topKeys.Member(s, k, &seen)
+		f := fieldOf(ep, name)
 		if f == fieldSkip {
 			continue // skipped by the next call to Next
 		}
@@ -245,61 +241,60 @@ func (w *walker) read(f field, req *Request, maxTokens, maxCompletion *int64) er
 	return nil
 }
 
-// fieldBit returns the duplicate-check bit of a top-level field and its
-// reader, or fieldSkip.
-func fieldBit(ep Endpoint, name []byte) (uint32, field) {
+// fieldOf returns the reader of a top-level field, or fieldSkip.
+func fieldOf(ep Endpoint, name []byte) field {
 	switch string(name) {
 	case "model":
-		return fModel, fieldModel
+		return fieldModel
 	case "stream":
-		return fStream, fieldStream
+		return fieldStream
 	case "stream_options":
-		return fStreamOptions, fieldStreamOptions
+		return fieldStreamOptions
 	case "n":
-		return fN, fieldN
+		return fieldN
 	case "tools":
-		return fTools, fieldTools
+		return fieldTools
 	}
 	switch ep {
 	case Chat:
 		switch string(name) {
 		case "messages":
-			return fMessages, fieldMessages
+			return fieldMessages
 		case "max_tokens":
-			return fMaxTokens, fieldMaxTokens
+			return fieldMaxTokens
 		case "max_completion_tokens":
-			return fMaxCompletionTokens, fieldMaxCompletion
+			return fieldMaxCompletion
 		case "functions":
-			return fFunctions, fieldTools
+			return fieldTools
 		}
 	case Completions:
 		switch string(name) {
 		case "prompt":
-			return fPrompt, fieldPrompt
+			return fieldPrompt
 		case "suffix":
-			return fSuffix, fieldSuffix
+			return fieldSuffix
 		case "max_tokens":
-			return fMaxTokens, fieldMaxTokens
+			return fieldMaxTokens
 		case "best_of":
-			return fBestOf, fieldBestOf
+			return fieldBestOf
 		}
 	case Embeddings:
 		if string(name) == "input" {
-			return fInput, fieldEmbeddingInput
+			return fieldEmbeddingInput
 		}
 	case Responses:
 		switch string(name) {
 		case "input":
-			return fInput, fieldResponsesInput
+			return fieldResponsesInput
 		case "instructions":
-			return fInstructions, fieldInstructions
+			return fieldInstructions
 		case "max_output_tokens":
-			return fMaxOutputTokens, fieldMaxTokens
+			return fieldMaxTokens
 		case "previous_response_id", "conversation":
-			return 0, fieldStateful
+			return fieldStateful
 		}
 	}
-	return 0, fieldSkip
+	return fieldSkip
 }
 
 func readModel(w *walker, req *Request) error {
@@ -351,13 +346,14 @@ func readStreamOptions(w *walker, req *Request) error {
 	if req != nil {
 		req.HasStreamOptions = true
 	}
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
 		if !ok {
 			break
 		}
-		if string(s.Key(k)) != "include_usage" {
+		if string(itemKeys.Member(s, k, &seen)) != "include_usage" {
 			continue
 		}
 		v := s.Value()

@@ -78,13 +78,14 @@ func readMessages(w *walker) error {
 		}
 		from := len(w.refs)
 		r := ""
+		var seen uint64
 		obj := s.Object()
 		for {
 			k, ok := obj.Next()
 			if !ok {
 				break
 			}
-			switch string(s.Key(k)) {
+			switch string(itemKeys.Member(s, k, &seen)) {
 			case "role":
 				r = role(w.body, s.Value())
 			case "content":
@@ -132,13 +133,14 @@ func (w *walker) part(idx, partIdx int, kind string) {
 	}
 	var text providers.Value
 	image := false
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
 		if !ok {
 			break
 		}
-		switch string(s.Key(k)) {
+		switch string(itemKeys.Member(s, k, &seen)) {
 		case "text", "refusal":
 			if v := s.Value(); v.Kind == providers.KindString {
 				text = v
@@ -171,13 +173,14 @@ func (w *walker) toolCalls(idx int) {
 			continue
 		}
 		from := len(w.refs)
+		var seen uint64
 		obj := s.Object()
 		for {
 			k, ok := obj.Next()
 			if !ok {
 				break
 			}
-			switch string(s.Key(k)) {
+			switch string(itemKeys.Member(s, k, &seen)) {
 			case "function":
 				w.functionCall(idx, call)
 			case "index":
@@ -201,13 +204,14 @@ func (w *walker) functionCall(idx, call int) {
 		s.Skip()
 		return
 	}
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
 		if !ok {
 			break
 		}
-		switch string(s.Key(k)) {
+		switch string(itemKeys.Member(s, k, &seen)) {
 		case "arguments":
 			if v := s.Value(); v.Kind == providers.KindString {
 				w.text(v, "", providers.TextToolArgs, idx, call)
@@ -307,13 +311,14 @@ func (w *walker) inputItem(idx int) {
 	from := len(w.refs)
 	r := ""
 	reasoning := false
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
 		if !ok {
 			break
 		}
-		switch string(s.Key(k)) {
+		switch string(itemKeys.Member(s, k, &seen)) {
 		case "role":
 			r = role(w.body, s.Value())
 		case "type":
