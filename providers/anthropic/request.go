@@ -186,7 +186,7 @@ func (w *walker) walk(req *Request) error {
 		case "messages":
 			err = w.messagesField()
 		case "tools":
-			w.raw(s.Value())
+			err = w.toolsField()
 		}
 		if err == nil {
 			err = s.Err()
@@ -325,6 +325,22 @@ func (w *walker) block(idx, part int, role, kind string) {
 			w.content(idx, RoleTool, providers.TextMessage)
 		case "source":
 			w.source(idx, part, role, kind)
+		case "title", "context":
+			// document and search_result blocks: rendered with the text
+			if v := s.Value(); v.Kind == providers.KindString {
+				w.text(v, role, kind, idx, part)
+			}
+		case "citations":
+			// cited passages and document titles the model reads back
+			v := s.Value()
+			w.raw(v)
+			if w.collect && (v.Kind == providers.KindArray || v.Kind == providers.KindObject) {
+				from := len(w.refs)
+				w.refs = appendLeaves(w.refs, w.body, v, kind, idx, part)
+				for i := from; i < len(w.refs); i++ {
+					w.refs[i].Role = role
+				}
+			}
 		case "name", "thinking", "signature", "data":
 			s.Skip()
 		}
@@ -352,6 +368,7 @@ func (w *walker) source(idx, part int, role, kind string) {
 		s.Skip()
 		return
 	}
+	from := len(w.refs)
 	var typ, data providers.Value
 	var seen uint64
 	obj := s.Object()
@@ -365,11 +382,61 @@ func (w *walker) source(idx, part int, role, kind string) {
 			typ = s.Value()
 		case "data":
 			data = s.Value()
+		case "content":
+			// source.type "content": a string or text blocks
+			w.content(idx, role, kind)
 		}
 	}
 	if typ.Equal(w.body, "text") && data.Kind == providers.KindString {
 		w.text(data, role, kind, idx, part)
 	}
+	for i := from; i < len(w.refs); i++ {
+		w.refs[i].Part = part
+	}
+}
+
+// toolsField reads tool definitions: descriptions and the string values of
+// input schemas are rendered into the prompt. Priced by their JSON text.
+func (w *walker) toolsField() error {
+	s := &w.s
+	v := s.Value()
+	w.raw(v)
+	if !w.collect || v.Kind != providers.KindArray {
+		return s.Err()
+	}
+	t := providers.NewScanner(w.body[:v.End])
+	t.Seek(v.Start)
+	arr := t.Array()
+	for arr.Next() {
+		if t.Peek() != providers.KindObject {
+			t.Skip()
+			continue
+		}
+		var seen uint64
+		obj := t.Object()
+		for {
+			k, ok := obj.Next()
+			if !ok {
+				break
+			}
+			switch string(itemKeys.Member(&t, k, &seen)) {
+			case "description":
+				if d := t.Value(); d.Kind == providers.KindString {
+					w.refs = append(w.refs, d.Ref(RoleSystem, providers.TextToolDef, -1, arr.Index()))
+				}
+			case "input_schema":
+				from := len(w.refs)
+				w.refs = leaves(w.refs, &t, providers.TextToolDef, -1, arr.Index())
+				for i := from; i < len(w.refs); i++ {
+					w.refs[i].Role = RoleSystem
+				}
+			}
+		}
+	}
+	if err := t.Err(); err != nil {
+		return err
+	}
+	return s.Err()
 }
 
 // appendLeaves appends refs to every string value (not key) inside v.

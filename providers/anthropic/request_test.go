@@ -172,3 +172,29 @@ func readTestdataB(b *testing.B, path string) []byte {
 	}
 	return raw
 }
+
+func TestRequestTextsDocumentsToolsCitations(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"model":"m","max_tokens":1,
+		"tools":[{"name":"f","description":"d1","input_schema":{"type":"object","properties":{"a":{"description":"d2"}}}}],
+		"messages":[{"role":"user","content":[
+			{"type":"document","title":"T","context":"C","source":{"type":"content","content":[{"type":"text","text":"inner"}]}},
+			{"type":"document","source":{"type":"content","content":"plain"}}
+		]},{"role":"assistant","content":[{"type":"text","text":"x","citations":[{"type":"char_location","cited_text":"cited","document_title":"dt"}]}]}]}`)
+	refs, err := anthropic.RequestTexts(nil, body)
+	require.NoError(t, err)
+	want := []text{
+		{"d1", "system", providers.TextToolDef, -1, 0},
+		{"object", "system", providers.TextToolDef, -1, 0},
+		{"d2", "system", providers.TextToolDef, -1, 0},
+		{"T", "user", providers.TextMessage, 0, 0},
+		{"C", "user", providers.TextMessage, 0, 0},
+		{"inner", "user", providers.TextMessage, 0, 0},
+		{"plain", "user", providers.TextMessage, 0, 1},
+		{"x", "assistant", providers.TextMessage, 1, 0},
+		{"char_location", "assistant", providers.TextMessage, 1, 0},
+		{"cited", "assistant", providers.TextMessage, 1, 0},
+		{"dt", "assistant", providers.TextMessage, 1, 0},
+	}
+	assert.Equal(t, want, decodeAll(t, body, refs))
+}

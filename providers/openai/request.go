@@ -204,6 +204,9 @@ const (
 	fieldResponsesInput
 	fieldInstructions
 	fieldStateful
+	fieldFormat
+	fieldPrediction
+	fieldPromptTemplate
 )
 
 // read reads one top-level field's value.
@@ -237,6 +240,12 @@ func (w *walker) read(f field, req *Request, maxTokens, maxCompletion *int64) er
 		return readInstructions(w)
 	case fieldStateful:
 		return readStateful(w, req)
+	case fieldFormat:
+		return readFormat(w)
+	case fieldPrediction:
+		return readPrediction(w)
+	case fieldPromptTemplate:
+		return readPromptTemplate(w)
 	}
 	return nil
 }
@@ -266,6 +275,10 @@ func fieldOf(ep Endpoint, name []byte) field {
 			return fieldMaxCompletion
 		case "functions":
 			return fieldTools
+		case "response_format":
+			return fieldFormat
+		case "prediction":
+			return fieldPrediction
 		}
 	case Completions:
 		switch string(name) {
@@ -292,6 +305,10 @@ func fieldOf(ep Endpoint, name []byte) field {
 			return fieldMaxTokens
 		case "previous_response_id", "conversation":
 			return fieldStateful
+		case "text":
+			return fieldFormat
+		case "prompt":
+			return fieldPromptTemplate
 		}
 	}
 	return fieldSkip
@@ -409,9 +426,127 @@ func readStateful(w *walker, req *Request) error {
 	return w.s.Err()
 }
 
-// readTools prices tool definitions by their JSON text: providers render
-// them into the prompt in a similar or shorter form.
+// readTools reads tool definitions (tools, functions): descriptions and
+// the string values of parameter schemas are text the model reads. The
+// definitions are priced by their JSON text: providers render them into
+// the prompt in a similar or shorter form.
 func readTools(w *walker) error {
-	w.raw(w.s.Value())
-	return w.s.Err()
+	return w.priced(func() {
+		s := &w.s
+		if s.Peek() != providers.KindArray {
+			s.Skip()
+			return
+		}
+		arr := s.Array()
+		for arr.Next() {
+			w.toolDef(arr.Index())
+		}
+	})
+}
+
+// readFormat reads response_format (chat) or text (responses): a
+// json_schema format carries a description and a schema the model follows.
+func readFormat(w *walker) error {
+	return w.priced(func() { w.toolDef(-1) })
+}
+
+// readPrediction reads a predicted output: its content is fed to the model.
+func readPrediction(w *walker) error {
+	s := &w.s
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		return w.s.Err()
+	}
+	var seen uint64
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		if string(itemKeys.Member(s, k, &seen)) == "content" {
+			from := len(w.refs)
+			w.content(-1, providers.TextMessage)
+			w.setRole(from, RoleAssistant)
+		}
+	}
+	return s.Err()
+}
+
+// readPromptTemplate reads a responses prompt template reference: every
+// string inside it (variables) is substituted into the prompt.
+func readPromptTemplate(w *walker) error {
+	return w.priced(func() { w.leaves(RoleUser, providers.TextInput, -1, -1) })
+}
+
+// priced runs read and estimates the tokens of the JSON text it passed
+// over, instead of the texts it referenced.
+func (w *walker) priced(read func()) error {
+	s := &w.s
+	start := s.Pos()
+	est := w.estimate
+	w.estimate = false
+	read()
+	w.estimate = est
+	if err := s.Err(); err != nil {
+		return err
+	}
+	if est {
+		w.tokens += providers.EstimateTokens(w.body[start:s.Pos()])
+	}
+	return nil
+}
+
+// toolDef reads one tool or format definition, wherever its members sit:
+// chat nests them under "function" or "json_schema", the responses API
+// puts them at the top, custom tools add a "format".
+func (w *walker) toolDef(idx int) {
+	s := &w.s
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		return
+	}
+	var seen uint64
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		switch string(itemKeys.Member(s, k, &seen)) {
+		case "function", "json_schema", "format", "custom":
+			w.toolDef(idx)
+		case "description", "title", "grammar", "definition":
+			if v := s.Value(); v.Kind == providers.KindString {
+				w.text(v, RoleSystem, providers.TextToolDef, -1, idx)
+			}
+		case "parameters", "schema", "input_schema":
+			w.leaves(RoleSystem, providers.TextToolDef, -1, idx)
+		}
+	}
+}
+
+// leaves references every string value (not member names) of the next
+// value, to any depth the scanner allows.
+func (w *walker) leaves(r, kind string, idx, part int) {
+	s := &w.s
+	switch s.Peek() {
+	case providers.KindString:
+		w.text(s.Value(), r, kind, idx, part)
+	case providers.KindObject:
+		obj := s.Object()
+		for {
+			if _, ok := obj.Next(); !ok {
+				break
+			}
+			w.leaves(r, kind, idx, part)
+		}
+	case providers.KindArray:
+		arr := s.Array()
+		for arr.Next() {
+			w.leaves(r, kind, idx, part)
+		}
+	default:
+		s.Skip()
+	}
 }

@@ -94,6 +94,10 @@ func readMessages(w *walker) error {
 				w.toolCalls(idx)
 			case "function_call":
 				w.functionCall(idx, -1)
+			case "refusal":
+				if v := s.Value(); v.Kind == providers.KindString {
+					w.text(v, "", "", idx, -1)
+				}
 			case "name":
 				if v := s.Value(); v.Kind == providers.KindString {
 					w.raw(v) // names are part of the prompt, not text to scan
@@ -131,7 +135,7 @@ func (w *walker) part(idx, partIdx int, kind string) {
 		s.Skip()
 		return
 	}
-	var text providers.Value
+	var text, refusal providers.Value
 	image := false
 	var seen uint64
 	obj := s.Object()
@@ -141,9 +145,13 @@ func (w *walker) part(idx, partIdx int, kind string) {
 			break
 		}
 		switch string(itemKeys.Member(s, k, &seen)) {
-		case "text", "refusal":
+		case "text":
 			if v := s.Value(); v.Kind == providers.KindString {
 				text = v
+			}
+		case "refusal":
+			if v := s.Value(); v.Kind == providers.KindString {
+				refusal = v
 			}
 		case "type":
 			v := s.Value()
@@ -153,8 +161,13 @@ func (w *walker) part(idx, partIdx int, kind string) {
 	if image {
 		w.image()
 	}
+	// A part may carry both: the provider reads text, a client may show
+	// refusal; both are checked.
 	if text.Kind == providers.KindString {
 		w.text(text, "", kind, idx, partIdx)
+	}
+	if refusal.Kind == providers.KindString {
+		w.text(refusal, "", kind, idx, partIdx)
 	}
 }
 
@@ -341,14 +354,17 @@ func (w *walker) inputItem(idx int) {
 		case "name":
 			w.raw(s.Value())
 		case "summary":
-			w.raw(s.Value()) // reasoning summary: priced, never scanned
+			w.content(idx, providers.TextReasoning) // reasoning summary parts
 		}
 	}
 	if reasoning {
-		// Reasoning items are the model's own (often encrypted) and never
-		// rule input; keep their cost, drop their refs.
-		w.refs = w.refs[:from]
-		return
+		// Reasoning items (summaries, reasoning text) are read back by
+		// the model on the next turn, so they are checked like any text;
+		// encrypted_content is opaque and only forwarded.
+		r = RoleAssistant
+		for i := from; i < len(w.refs); i++ {
+			w.refs[i].Kind = providers.TextReasoning
+		}
 	}
 	if r == "" {
 		r = RoleUser
