@@ -11,8 +11,11 @@ var (
 	// ErrVariantKey is a member name that is not one the gateway reads but
 	// that a lax decoder would match to one (case variant, escaped spelling).
 	ErrVariantKey = errors.New("providers: variant spelling of a field name")
-	ErrBadRef     = errors.New("providers: text reference is not a string literal in the body")
-	ErrBadEdit    = errors.New("providers: edits unsorted, overlapping or not on string literals")
+	// ErrTooLarge is a request holding more messages or texts than the
+	// gateway checks (MaxMessages, MaxTexts).
+	ErrTooLarge = errors.New("providers: request holds too many messages or texts")
+	ErrBadRef   = errors.New("providers: text reference is not a string literal in the body")
+	ErrBadEdit  = errors.New("providers: edits unsorted, overlapping or not on string literals")
 
 	ErrUnknownFormat = errors.New("providers: unknown wire format")
 )

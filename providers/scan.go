@@ -7,9 +7,10 @@ import (
 )
 
 // MaxDepth is the deepest nesting of arrays and objects the scanner accepts.
-// Real requests nest a handful of levels; the limit keeps hostile bodies from
-// exhausting the stack.
-const MaxDepth = 512
+// Real requests nest a handful of levels (tool schemas a dozen or two); the
+// limit keeps hostile bodies from exhausting the stack and from making
+// every walk over them deep.
+const MaxDepth = 128
 
 // Kind is the type of a JSON value, known from its first byte.
 type Kind uint8

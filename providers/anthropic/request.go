@@ -105,10 +105,13 @@ type walker struct {
 	estimate bool
 	tokens   int64
 	messages int
+	ntexts   int
 	system   bool
 }
 
 func (w *walker) text(v providers.Value, role, kind string, index, part int) {
+	w.ntexts++
+	providers.CountText(&w.s, w.ntexts)
 	if w.collect {
 		w.refs = append(w.refs, v.Ref(role, kind, index, part))
 	}
@@ -230,6 +233,7 @@ func (w *walker) messagesField() error {
 	for arr.Next() {
 		idx := arr.Index()
 		w.messages++
+		providers.CountMessage(s, w.messages)
 		if s.Peek() != providers.KindObject {
 			s.Skip()
 			return errOrType(s)

@@ -118,10 +118,13 @@ type walker struct {
 	estimate bool
 	tokens   int64
 	messages int
+	ntexts   int
 	gen      string // kind of generated text: TextCompletion or TextDelta
 }
 
 func (w *walker) text(v providers.Value, role, kind string, index, part int) {
+	w.ntexts++
+	providers.CountText(&w.s, w.ntexts)
 	if w.collect {
 		w.refs = append(w.refs, v.Ref(role, kind, index, part))
 	}

@@ -1,6 +1,7 @@
 package openai_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -184,4 +185,21 @@ func TestEndpointForPath(t *testing.T) {
 	}
 	_, err := openai.EndpointForPath("/v1/models")
 	assert.ErrorIs(t, err, openai.ErrEndpoint)
+}
+
+func TestParseRequestBounds(t *testing.T) {
+	t.Parallel()
+	msgs := strings.Repeat(`{"role":"user","content":"x"},`, providers.MaxMessages)
+	body := `{"model":"m","messages":[` + msgs + `{"role":"user","content":"last"}]}`
+	_, err := openai.ParseRequest([]byte(body), openai.Chat)
+	assert.ErrorIs(t, err, providers.ErrTooLarge)
+
+	parts := strings.Repeat(`{"type":"text","text":"x"},`, providers.MaxTexts)
+	body = `{"model":"m","messages":[{"role":"user","content":[` + parts + `{"type":"text","text":"y"}]}]}`
+	_, err = openai.ParseRequest([]byte(body), openai.Chat)
+	assert.ErrorIs(t, err, providers.ErrTooLarge)
+
+	deep := strings.Repeat("[", providers.MaxDepth+1) + strings.Repeat("]", providers.MaxDepth+1)
+	_, err = openai.ParseRequest([]byte(`{"model":"m","metadata":`+deep+`}`), openai.Chat)
+	assert.ErrorIs(t, err, providers.ErrDepth)
 }

@@ -69,6 +69,7 @@ func readMessages(w *walker) error {
 	for arr.Next() {
 		idx := arr.Index()
 		w.messages++
+		providers.CountMessage(s, w.messages)
 		if s.Peek() != providers.KindObject {
 			s.Skip()
 			if err := s.Err(); err != nil {
@@ -321,6 +322,7 @@ func (w *walker) inputItem(idx int) {
 		return
 	}
 	w.messages++
+	providers.CountMessage(s, w.messages)
 	from := len(w.refs)
 	r := ""
 	reasoning := false
