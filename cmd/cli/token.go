@@ -109,6 +109,7 @@ func openStore(cfg *config.Config, log hclog.Logger) (*store.DB, error) {
 // policyValidator checks a policy strictly, including the memory paths the
 // operator allows, and stores it compacted as written.
 func policyValidator(cfg *config.Config) tokenapi.Validator {
+	upstreams := cfg.AllowedUpstreams()
 	return func(raw json.RawMessage) (json.RawMessage, error) {
 		p, err := policy.Parse(raw)
 		if err != nil {
@@ -121,12 +122,32 @@ func policyValidator(cfg *config.Config) tokenapi.Validator {
 		if err := p.CheckMemoryPaths(cfg.Memory.AllowedDirs, wd); err != nil {
 			return nil, err
 		}
+		if err := checkUpstreams(p, upstreams); err != nil {
+			return nil, err
+		}
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, raw); err != nil {
 			return nil, fmt.Errorf("compacting policy: %w", err)
 		}
 		return buf.Bytes(), nil
 	}
+}
+
+// checkUpstreams refuses a policy that sends requests (and with them a
+// provider key) to a URL outside the configured upstreams.
+func checkUpstreams(p *policy.Policy, allowed *config.Upstreams) error {
+	var errs []error
+	if p.UpstreamURL != "" {
+		errs = append(errs, allowed.Check("upstream_url", p.UpstreamURL))
+	}
+	for _, g := range p.Providers {
+		for i, e := range g.Entries {
+			if e.UpstreamURL != "" {
+				errs = append(errs, allowed.Check(fmt.Sprintf("providers.%s[%d].upstream_url", g.Name, i), e.UpstreamURL))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // readPolicyArg accepts inline JSON or @file.json.
