@@ -47,6 +47,11 @@ type ServerConfig struct {
 	TLS         TLSConfig `yaml:"tls"`
 	// MaxBodyBytes bounds a request body. Default 10 MiB.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxResponseBytes bounds an upstream answer after decompression,
+	// whole body or stream: a compressed answer that expands past it is
+	// cut and the request fails (502, or an error event in a stream).
+	// Default 32 MiB.
+	MaxResponseBytes int64 `yaml:"max_response_bytes"`
 	// ShutdownTimeout bounds the graceful drain. Default 30s.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// AdminAddr is the admin listener (metrics, health); its host must be

@@ -123,6 +123,9 @@ func (c *Config) validateServer(p *problems) {
 	if s.MaxBodyBytes <= 0 {
 		p.add("server.max_body_bytes", "must be positive")
 	}
+	if s.MaxResponseBytes <= 0 {
+		p.add("server.max_response_bytes", "must be positive")
+	}
 	positive(p, "server.shutdown_timeout", s.ShutdownTimeout)
 	checkLoopback(p, "server.admin_addr", s.AdminAddr)
 	if s.MetricsAddr != "" {
