@@ -21,6 +21,7 @@ package store
 // and reads only what changed after it.
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"encoding/binary"
 	"errors"
@@ -247,7 +248,9 @@ func (db *DB) checkEncryptionKey(meta *bbolt.Bucket, readOnly bool) error {
 		return nil
 	case sealed == nil:
 		// First use of a key with this file: remember it, so opening without
-		// it later fails up front rather than on the first sealed record.
+		// it later fails up front rather than on the first sealed record,
+		// and seal the records written before it. From now on a plain
+		// record can only be an intrusion, and is refused.
 		if readOnly {
 			return nil
 		}
@@ -255,14 +258,64 @@ func (db *DB) checkEncryptionKey(meta *bbolt.Bucket, readOnly bool) error {
 		if err != nil {
 			return fmt.Errorf("opening database %q: %w", db.path, err)
 		}
-		return meta.Put(keyEncCheck, v)
+		if err := meta.Put(keyEncCheck, v); err != nil {
+			return err
+		}
+		db.codec.strict = true
+		return db.sealPlainRecords(meta.Tx().Bucket(bucketRecords))
 	case !db.codec.encrypted():
 		return fmt.Errorf("opening database %q: %w: the database is encrypted and no encryption key was given", db.path, ErrDecrypt)
 	}
+	db.codec.strict = true
 	if plain, err := db.codec.open(sealed, keyEncCheck); err != nil || !hmac.Equal(plain, encCheckLabel) {
 		return fmt.Errorf("opening database %q: %w: the encryption key is not the one the database was encrypted with", db.path, ErrDecrypt)
 	}
 	return nil
+}
+
+// sealPlainRecords encrypts, in place and at their revisions, the records
+// written while the database had no encryption key.
+func (db *DB) sealPlainRecords(records *bbolt.Bucket) error {
+	if records == nil {
+		return nil
+	}
+	var plain [][]byte
+	err := records.ForEach(func(k, v []byte) error {
+		if len(v) > 0 && v[0] == valuePlain {
+			plain = append(plain, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	lax := db.codec
+	lax.strict = false
+	for _, k := range plain {
+		rec, err := lax.decode(string(k), records.Get(k))
+		if err != nil {
+			return fmt.Errorf("sealing record %s: %w", short(string(k)), err)
+		}
+		v, err := db.codec.encode(rec)
+		if err != nil {
+			return err
+		}
+		if err := records.Put(k, v); err != nil {
+			return fmt.Errorf("sealing record %s: %w", short(string(k)), err)
+		}
+	}
+	if len(plain) > 0 {
+		db.logger.Info("sealed the records written before the encryption key was set", "records", len(plain))
+	}
+	return nil
+}
+
+// skipUnsealed reports an unsealed record of an encrypted database, which
+// listings leave out: one planted record must not take every other token
+// down with it, and must never be served.
+func (db *DB) skipUnsealed(hash []byte) {
+	db.logger.Error("refusing a record stored in the clear in an encrypted database; it was not written by tokenomics",
+		"token_hash", short(string(hash)))
 }
 
 // Close releases the file and its lock.
