@@ -95,15 +95,19 @@ func openStore(cfg *config.Config, log hclog.Logger) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	encKey, err := cfg.EncryptionKey()
+	enc, err := cfg.EncryptionSecret()
 	if errors.Is(err, config.ErrSecretNotSet) {
 		log.Warn("policies are stored unencrypted: the encryption key variable is not set", "variable", cfg.Security.EncryptionKeyEnv)
-		encKey, err = nil, nil
+		enc, err = nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(cfg.Storage.DBPath, store.Options{HashKey: hashKey, EncryptionKey: encKey, Logger: log})
+	opts := store.Options{HashKey: hashKey, Logger: log}
+	if enc != nil {
+		opts.EncryptionKey, opts.EncryptionPassphrase = enc.Raw, enc.Passphrase
+	}
+	return store.Open(cfg.Storage.DBPath, opts)
 }
 
 // policyValidator checks a policy strictly, including the memory paths the

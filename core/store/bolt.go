@@ -71,6 +71,11 @@ type Options struct {
 	// EncryptionKey, when set, is a 32-byte AES-256 key sealing policies.
 	// nil stores policies in plain JSON.
 	EncryptionKey []byte
+	// EncryptionPassphrase, instead of EncryptionKey, is stretched into
+	// the key with the derivation the database records (keys.go): scrypt
+	// with a stored salt for new databases, the legacy SHA-256 for those
+	// created before it was recorded.
+	EncryptionPassphrase []byte
 	// LockTimeout bounds the wait for the file lock; default DefaultLockTimeout.
 	LockTimeout time.Duration
 	// TombstoneRetention is how long Compact keeps tombstones; default
@@ -108,6 +113,10 @@ type DB struct {
 	logger    hclog.Logger
 	now       func() time.Time
 	retention time.Duration
+	// passphrase is kept only until init derives the key from it.
+	passphrase []byte
+	// legacyKDF: the passphrase is stretched the old way (see LegacyKDF).
+	legacyKDF bool
 
 	revision atomic.Uint64 // cache of meta/revision, for Revision()
 
@@ -131,6 +140,9 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening database %q: %w", path, err)
 	}
+	if opts.EncryptionKey != nil && opts.EncryptionPassphrase != nil {
+		return nil, fmt.Errorf("opening database %q: %w: give an encryption key or a passphrase, not both", path, ErrInvalidKey)
+	}
 	c, err := newCodec(opts.EncryptionKey)
 	if err != nil {
 		return nil, fmt.Errorf("opening database %q: %w", path, err)
@@ -150,20 +162,25 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("opening database %q: %w", path, err)
 	}
 	db := &DB{
-		bolt:      bdb,
-		path:      path,
-		hasher:    hasher,
-		codec:     c,
-		logger:    opts.Logger.Named("store"),
-		now:       opts.Now,
-		retention: opts.TombstoneRetention,
-		subs:      make(map[uint64]func(Change)),
+		bolt:       bdb,
+		path:       path,
+		hasher:     hasher,
+		codec:      c,
+		logger:     opts.Logger.Named("store"),
+		now:        opts.Now,
+		retention:  opts.TombstoneRetention,
+		subs:       make(map[uint64]func(Change)),
+		passphrase: opts.EncryptionPassphrase,
 	}
 	if err := db.init(opts.ReadOnly); err != nil {
 		_ = bdb.Close()
 		return nil, err
 	}
-	db.logger.Debug("opened database", "path", path, "encrypted", c.encrypted(),
+	db.passphrase = nil
+	if db.legacyKDF {
+		db.logger.Warn("the encryption passphrase is stretched with one unsalted SHA-256 (a database from an older build); run `tokenomics rekey` to move it to scrypt", "path", path)
+	}
+	db.logger.Debug("opened database", "path", path, "encrypted", db.codec.encrypted(),
 		"read_only", opts.ReadOnly, "revision", db.revision.Load())
 	return db, nil
 }
@@ -196,6 +213,9 @@ func (db *DB) init(readOnly bool) error {
 			return fmt.Errorf("%w: database %q has schema %d, this build reads up to %d", ErrCorrupt, db.path, s[0], schemaVersion)
 		}
 		if err := db.checkHashKey(meta, readOnly); err != nil {
+			return err
+		}
+		if err := db.derivePassphraseKey(meta, readOnly); err != nil {
 			return err
 		}
 		if err := db.checkEncryptionKey(meta, readOnly); err != nil {
