@@ -280,8 +280,16 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("text/plain")
 		ctx.SetBodyString("pong")
 	case "/ready", "/readyz":
+		if s.adminSplit() {
+			s.serveReadyStatus(ctx)
+			return
+		}
 		s.serveReady(ctx)
 	case "/metrics":
+		if s.adminSplit() {
+			writeError(ctx, errNotFound)
+			return
+		}
 		s.serveMetrics(ctx)
 	case "/v1/models":
 		s.serveModels(ctx)
