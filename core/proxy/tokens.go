@@ -36,8 +36,11 @@ type tokenEntry struct {
 	// promptEstimate is the policy prompts' share of every reservation.
 	promptEstimate int64
 	memory         *policy.Memory // nil when disabled
-	err            error          // the stored policy did not load: refuse with 500
-	expired        atomic.Bool    // token.expired event sent
+	// routes are variants for provider entries with prompts or rules of
+	// their own, by group and entry index (see forRoute); nil otherwise.
+	routes  [][]*tokenEntry
+	err     error       // the stored policy did not load: refuse with 500
+	expired atomic.Bool // token.expired event sent
 }
 
 func (e *tokenEntry) expiredAt(now time.Time) bool {
