@@ -127,14 +127,14 @@ func TestCompatOriginalPolicies(t *testing.T) {
 		"memory": {"enabled": true, "file_path": "memory/shared.md"}}`)
 	escape, _ := createToken(t, cdir, env, "@"+write("escape.json",
 		`{"memory": {"enabled": true, "file_path": "memory/evil", "file_name": "{date}/x.md"}}`))
-	apiFail, _ := apiCreate(t, centralURL, `{"rules": [{"type": "jailbreak"}], "metadata": {"role": "api"}}`)
-	apiDefault, _ := apiCreate(t, centralURL, `{"default_provider": "anthropic", "rules": ["(?i)secret"]}`)
+	apiFail, _ := compatAPICreate(t, centralURL, `{"rules": [{"type": "jailbreak"}], "metadata": {"role": "api"}}`)
+	apiDefault, _ := compatAPICreate(t, centralURL, `{"default_provider": "anthropic", "rules": ["(?i)secret"]}`)
 
 	// Strictness is kept: a misspelled field is refused with its path by both.
 	res := run(t, cdir, env, "token", "create", "--policy", "@"+write("typo.json", `{"rules": [{"type": "jailbreak", "actoin": "mask"}]}`))
 	assert.NotEqual(t, 0, res.code)
 	assert.Contains(t, res.stderr, "rules[0].actoin")
-	status, body := apiPost(t, centralURL, `{"policy": {"providers": {"openai": [{"promtps": []}]}}}`)
+	status, body := compatAPIPost(t, centralURL, `{"policy": {"providers": {"openai": [{"promtps": []}]}}}`)
 	assert.Equal(t, 400, status, body)
 	assert.Contains(t, body, "providers.openai[0].promtps")
 
@@ -276,8 +276,8 @@ func TestCompatOriginalPolicies(t *testing.T) {
 	})
 }
 
-// apiPost posts a create request to the central API.
-func apiPost(t *testing.T, centralURL, body string) (int, string) {
+// compatAPIPost posts a create request to the central API.
+func compatAPIPost(t *testing.T, centralURL, body string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest("POST", centralURL+"/api/v1/tokens", strings.NewReader(body))
 	require.NoError(t, err)
@@ -291,10 +291,10 @@ func apiPost(t *testing.T, centralURL, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// apiCreate creates a token through the central API.
-func apiCreate(t *testing.T, centralURL, policy string) (token, hash string) {
+// compatAPICreate creates a token through the central API.
+func compatAPICreate(t *testing.T, centralURL, policy string) (token, hash string) {
 	t.Helper()
-	status, body := apiPost(t, centralURL, `{"policy": `+policy+`}`)
+	status, body := compatAPIPost(t, centralURL, `{"policy": `+policy+`}`)
 	require.Equal(t, 201, status, body)
 	var c struct {
 		Token  string `json:"token"`
