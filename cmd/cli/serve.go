@@ -176,6 +176,10 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	if err != nil {
 		return err
 	}
+	if err := startMetrics(cfg, srv, &c, log); err != nil {
+		closeAll(listeners)
+		return err
+	}
 	errc := make(chan error, len(listeners))
 	for _, l := range listeners {
 		go func() { errc <- srv.Serve(l.ln) }()
