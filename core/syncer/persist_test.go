@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/bbolt"
 
 	"github.com/tokenomics-dev/tokenomics/core/store"
+	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 )
 
 // TestPersistFailureRevokesInMemory: when the proxy's file refuses writes
@@ -41,11 +43,26 @@ func TestPersistFailureRevokesInMemory(t *testing.T) {
 	defer cancel()
 
 	c.delete(t, victim.Record.Hash)
+	soon := time.Now().Add(time.Hour)
+	_, err = c.svc.Update(context.Background(), keeper.Record.Hash, tokenapi.UpdateRequest{ExpiresAt: &soon})
+	require.NoError(t, err)
+	var expiries []store.Change
+	cancelExp := db.SubscribeBatch(func(cs []store.Change) {
+		for _, ch := range cs {
+			if !ch.Deleted {
+				expiries = append(expiries, ch)
+			}
+		}
+	})
+	defer cancelExp()
 	err = s.Sync(context.Background())
 	var perr *PersistError
 	require.ErrorAs(t, err, &perr)
 	assert.Equal(t, []string{victim.Record.Hash}, revoked, "the deletion reached memory")
 	assert.NotContains(t, revoked, keeper.Record.Hash)
+	require.Len(t, expiries, 1, "the new expiry of a held token reached memory")
+	assert.Equal(t, keeper.Record.Hash, expiries[0].Hash)
+	assert.WithinDuration(t, soon, *expiries[0].Record.ExpiresAt, time.Second)
 	assert.Contains(t, s.NotReady(), "cannot persist synced tokens")
 	assert.Equal(t, int64(1), s.fails.Load())
 	_, err = db.Get(victim.Record.Hash)
