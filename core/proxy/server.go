@@ -78,6 +78,7 @@ type Server struct {
 	providers   map[string]*provider
 	order       []*provider // providers.yaml order, for model lookups
 	allowedKeys map[string]bool
+	upstreams   *config.Upstreams // where a token's upstream_url may point
 	clients     *clients
 	met         *proxyMetrics
 	reg         *metrics.Registry
@@ -108,7 +109,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{cfg: o.Config, log: o.Logger.Named("proxy"), hasher: o.Hasher, limiter: o.Limiter,
 		rulesHost: o.Rules, plugins: o.Plugins, memory: o.Memory, events: o.Events, source: o.Source,
 		getenv: o.Getenv, routes: o.Routes, ready: o.Ready, notReady: o.NotReady, clients: newClients(), reg: o.Metrics,
-		providers: map[string]*provider{}, allowedKeys: map[string]bool{},
+		providers: map[string]*provider{}, allowedKeys: map[string]bool{}, upstreams: o.Config.AllowedUpstreams(),
 		idPrefix: strconv.FormatInt(time.Now().UnixNano()%1e9, 36)}
 	for _, pc := range o.Config.Providers {
 		p, err := newProvider(pc)
@@ -279,8 +280,16 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("text/plain")
 		ctx.SetBodyString("pong")
 	case "/ready", "/readyz":
+		if s.adminSplit() {
+			s.serveReadyStatus(ctx)
+			return
+		}
 		s.serveReady(ctx)
 	case "/metrics":
+		if s.adminSplit() {
+			writeError(ctx, errNotFound)
+			return
+		}
 		s.serveMetrics(ctx)
 	case "/v1/models":
 		s.serveModels(ctx)
