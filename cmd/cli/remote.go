@@ -46,12 +46,15 @@ and a plugin registry in the same file, serves them under /api/v1/tokens and
 to every events.webhooks target so proxies pull the change at once.
 
 The API key comes from --api-key, else --api-key-file, else $TOKENOMICS_REMOTE_KEY.
-Clients send it as "Authorization: Bearer <key>".
+Prefer the file or the variable: a flag's value is visible to every local user
+(ps, /proc). Clients send it as "Authorization: Bearer <key>". Failed
+authentications are logged at WARN with the source address, and a source that
+keeps failing is answered 429 for a while (docs/SECURITY.md).
 
 Token commands run on this machine with the same config (token list, create,
 update, delete) reach this process through its loopback admin endpoint, so
 their changes are pushed like those made over the REST API.`,
-		Example: `  tokenomics remote --addr :9090 --api-key "$TOKENOMICS_REMOTE_KEY"
+		Example: `  TOKENOMICS_REMOTE_KEY=$(cat /etc/tokenomics/remote.key) tokenomics remote --addr :9090
   tokenomics remote --api-key-file /etc/tokenomics/remote.key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -68,7 +71,7 @@ their changes are pushed like those made over the REST API.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&ro.addr, "addr", "127.0.0.1:9090", "listen address of the REST API (\":9090\" for all interfaces)")
-	f.StringVar(&ro.apiKey, "api-key", "", "API key clients must present (default: --api-key-file, then $"+remoteKeyEnv+")")
+	f.StringVar(&ro.apiKey, "api-key", "", "API key clients must present; visible in ps, prefer --api-key-file or $"+remoteKeyEnv)
 	f.StringVar(&ro.apiKeyFile, "api-key-file", "", "file holding the API key")
 	f.BoolVar(&ro.noAuth, "insecure-no-auth", false, "serve the API without an API key (loopback demos only)")
 	f.StringVar(&ro.readyFile, "ready-file", "", "once listening, write the bound addresses here as KEY=value lines (API_ADDR, ADMIN_ADDR, PID)")
