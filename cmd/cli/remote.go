@@ -235,6 +235,12 @@ func newNotifier(cfg *config.Config, db *store.DB, log hclog.Logger) (*events.No
 		return nil, fmt.Errorf("events.webhooks: %w", err)
 	}
 	for i, w := range cfg.Events.Webhooks {
+		if w.CAFile != "" {
+			if _, err := os.Stat(cfg.Abs(w.CAFile)); err != nil {
+				log.Warn("events.webhooks ca_file cannot be read yet: pushes to this webhook fail until it can (a proxy writes its generated CA when it first starts)",
+					"webhook", i, "ca_file", cfg.Abs(w.CAFile), "error", err)
+			}
+		}
 		if w.Insecure {
 			log.Warn("events.webhooks insecure: true: the certificate of this webhook is not checked, so its secret goes to whoever answers",
 				"webhook", i, "url", redactedURL(w.URL))
