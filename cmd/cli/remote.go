@@ -33,6 +33,9 @@ type remoteOptions struct {
 	apiKeyFile string
 	noAuth     bool
 	readyFile  string
+	// allowUnsigned lets a central server without plugins.trusted_keys
+	// accept self-signed plugin uploads (development only).
+	allowUnsigned bool
 }
 
 func remoteCmd(a *app) *cobra.Command {
@@ -74,6 +77,7 @@ their changes are pushed like those made over the REST API.`,
 	f.StringVar(&ro.apiKey, "api-key", "", "API key clients must present; visible in ps, prefer --api-key-file or $"+remoteKeyEnv)
 	f.StringVar(&ro.apiKeyFile, "api-key-file", "", "file holding the API key")
 	f.BoolVar(&ro.noAuth, "insecure-no-auth", false, "serve the API without an API key (loopback demos only)")
+	f.BoolVar(&ro.allowUnsigned, "allow-unsigned-plugins", false, "without plugins.trusted_keys, accept plugins signed by any key (development only)")
 	f.StringVar(&ro.readyFile, "ready-file", "", "once listening, write the bound addresses here as KEY=value lines (API_ADDR, ADMIN_ADDR, PID)")
 	return cmd
 }
@@ -147,6 +151,14 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	reg, err := central.OpenRegistry(db.Bolt(), trusted, log)
 	if err != nil {
 		return err
+	}
+	switch {
+	case len(trusted) > 0:
+	case ro.allowUnsigned:
+		log.Warn("plugins.trusted_keys is empty and --allow-unsigned-plugins is set: plugin uploads signed by any key are accepted (development only)")
+	default:
+		reg.RequireTrustedKeys()
+		log.Info("plugins.trusted_keys is empty: plugin uploads are refused until it lists the operators' public keys")
 	}
 	svc := tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log)
 	srv, err := central.New(central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: key, NoAuth: ro.noAuth,
