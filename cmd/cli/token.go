@@ -38,7 +38,7 @@ With --remote (or remote.url in config.yaml) they go to a central server.`,
 	rf := &remoteFlags{}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&rf.url, "remote", "", "central server URL (default: remote.url from config)")
-	pf.StringVar(&rf.apiKey, "api-key", "", "central server API key (default: $TOKENOMICS_REMOTE_KEY, then remote.api_key)")
+	pf.StringVar(&rf.apiKey, "api-key", "", "central server API key; visible in ps, prefer $TOKENOMICS_REMOTE_KEY or remote.api_key_env")
 	pf.StringVarP(&rf.output, "output", "o", "text", "text or json")
 	cmd.AddCommand(tokenCreateCmd(a, rf), tokenListCmd(a, rf), tokenGetCmd(a, rf),
 		tokenUpdateCmd(a, rf), tokenDeleteCmd(a, rf))
