@@ -187,6 +187,14 @@ func TestCompatOriginalPolicies(t *testing.T) {
 		assert.Equal(t, 200, chat(apiFail, "gpt-4o", user("What is a goroutine?")).status)
 	})
 
+	t.Run("per-provider max_tokens", func(t *testing.T) {
+		for via, full := range fulls {
+			row := limGetUsage(t, pxClient, purl, full).Budget(t, "openai/0")
+			assert.Equal(t, int64(100000), row.Limit, via)
+			assert.Positive(t, row.Used, "%s: gpt-4o requests count against the openai entry's budget", via)
+		}
+	})
+
 	t.Run("retry_on 529", func(t *testing.T) {
 		before := len(fake.Requests())
 		require.NoError(t, fake.Script(fakeupstream.Scripted{Model: "gpt-4o", Status: 529}))
