@@ -385,7 +385,7 @@ func limGetUsage(t *testing.T, c *http.Client, base, tok string) limUsageReport 
 // (a stream settles just after its last byte) and returns the row.
 func limSettled(t *testing.T, c *http.Client, base, tok, key string) limBudgetRow {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		row := limGetUsage(t, c, base, tok).Budget(t, key)
 		if row.Reserved == 0 || time.Now().After(deadline) {

@@ -144,12 +144,12 @@ func (x *exchange) passError(ctx *fasthttp.RequestCtx, a attempt, status int, h 
 	}
 	switch {
 	case a.prov.format == providers.Anthropic && x.ep == epChat:
-		ctx.Response.SetBody(anthropic.ErrorToOpenAI(status, body))
+		ctx.Response.SetBody(x.checkErrorBody(status, anthropic.ErrorToOpenAI(status, body)))
 	case len(body) == 0 || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")):
 		e := core.Errorf(status, core.TypeUpstream, "upstream_error", "Provider %q answered with status %d.", a.prov.name, status)
 		ctx.Response.SetBody(e.AppendJSON(nil))
 	default:
-		ctx.Response.SetBody(body)
+		ctx.Response.SetBody(x.checkErrorBody(status, body))
 	}
 	x.s.finish(x, a, status, providers.Usage{}, "")
 }

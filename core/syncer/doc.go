@@ -29,8 +29,8 @@
 // # When the disk fails
 //
 // A pull whose changes cannot be written (a full disk, an I/O error) still
-// applies its deletions to the proxy's memory through store.Publish, so a
-// revocation holds even then; NotReady reports the failure, which /ready
+// applies its deletions, and new expiries of tokens it holds, to the
+// proxy's memory through store.Publish, so a revocation holds even then; NotReady reports the failure, which /ready
 // answers with 503 and the reason, until a write succeeds. A token cache
 // subscribed with store.SubscribeBatch receives each pull as one batch.
 //
