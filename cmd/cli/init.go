@@ -33,7 +33,10 @@ func initCmd(a *app) *cobra.Command {
 		Short: "Print the environment a client needs to use the proxy",
 		Long: `Prints OPENAI_BASE_URL / OPENAI_API_KEY and ANTHROPIC_BASE_URL / ANTHROPIC_API_KEY
 pointing at the proxy, so unchanged OpenAI and Anthropic SDKs, curl and agent
-tools use it. --tls selects https, --insecure plain http; without either, https
+tools use it. OPENAI_BASE_URL ends in /v1, as the OpenAI SDKs expect.
+ANTHROPIC_BASE_URL is the proxy's root: the official Anthropic SDKs append
+/v1/messages to it, and @ai-sdk/anthropic appends /messages, which the proxy
+accepts as an alias of /v1/messages, so both families work with it. --tls selects https, --insecure plain http; without either, https
 is used for port 443 and the configured https_port, http otherwise.
 --provider limits the output to one provider (openai, anthropic, generic, or a
 cli_maps alias from config.yaml such as claude).
@@ -119,6 +122,8 @@ func clientEnv(f *initFlags, cfg *config.Config, portSet bool) ([]envVar, error)
 	}
 	base := scheme + "://" + net.JoinHostPort(f.host, strconv.Itoa(port))
 	openai := []envVar{{"OPENAI_BASE_URL", base + "/v1"}, {"OPENAI_API_KEY", f.token}}
+	// The root, not base+"/v1": the Anthropic SDKs add /v1/messages
+	// themselves, and @ai-sdk/anthropic's /messages is served as an alias.
 	anthropic := []envVar{{"ANTHROPIC_BASE_URL", base}, {"ANTHROPIC_API_KEY", f.token}}
 	name := f.provider
 	if alias, ok := cfg.CLIMaps[name]; ok {

@@ -40,7 +40,11 @@ func (e endpoint) openai() openai.Endpoint {
 	return openai.Chat
 }
 
-// endpointFor maps a request path to an endpoint.
+// endpointFor maps a request path to an endpoint. "/messages" is an alias
+// of "/v1/messages": @ai-sdk/anthropic appends "/messages" to its base URL
+// while the official Anthropic SDKs append "/v1/messages", so one
+// ANTHROPIC_BASE_URL (the proxy's root, as `tokenomics init` prints it)
+// serves both.
 func endpointFor(path []byte) endpoint {
 	switch string(path) {
 	case "/v1/chat/completions":
@@ -51,7 +55,7 @@ func endpointFor(path []byte) endpoint {
 		return epEmbeddings
 	case "/v1/responses":
 		return epResponses
-	case "/v1/messages":
+	case "/v1/messages", "/messages":
 		return epMessages
 	}
 	return 0
