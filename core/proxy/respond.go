@@ -50,6 +50,28 @@ func writeAnthropicError(ctx *fasthttp.RequestCtx, err error) *core.Error {
 	return ce
 }
 
+// writeErrorFor answers in the shape the request's path calls for:
+// Anthropic's on Anthropic paths (see anthropicPath), OpenAI's elsewhere.
+// It is for answers given before an endpoint is known (404, 413, panics).
+func writeErrorFor(ctx *fasthttp.RequestCtx, err error) *core.Error {
+	if anthropicPath(ctx.Path()) {
+		return writeAnthropicError(ctx, err)
+	}
+	return writeError(ctx, err)
+}
+
+// anthropicPath reports whether path is the messages API, by either of its
+// spellings ("/v1/messages" and the "/messages" alias), or lies under it
+// (e.g. "/v1/messages/count_tokens"): an Anthropic SDK parses those answers.
+func anthropicPath(path []byte) bool {
+	for _, p := range [...]string{"/v1/messages", "/messages"} {
+		if len(path) >= len(p) && string(path[:len(p)]) == p && (len(path) == len(p) || path[len(p)] == '/') {
+			return true
+		}
+	}
+	return false
+}
+
 // appendAnthropicError appends {"type":"error","error":{"type","message"}},
 // with our machine-readable code beside Anthropic's fields when set.
 func appendAnthropicError(dst []byte, typ, msg, code string) []byte {
@@ -66,8 +88,10 @@ func appendAnthropicError(dst []byte, typ, msg, code string) []byte {
 
 func anthropicErrorType(e *core.Error) string {
 	switch e.Status {
-	case 400, 413:
+	case 400, 405:
 		return "invalid_request_error"
+	case 413:
+		return "request_too_large" // Anthropic's own type for an oversized body
 	case 401:
 		return "authentication_error"
 	case 403:

@@ -260,7 +260,8 @@ func (s *Server) closeUnused() {
 	}
 }
 
-// handle dispatches by path; every panic becomes a 500 in the OpenAI shape.
+// handle dispatches by path; every panic becomes a 500 in the client's
+// error shape.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -269,7 +270,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 				id = s.requestID(ctx)
 			}
 			s.log.Error("panic in handler", "request_id", id, "path", string(ctx.Path()), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			writeError(ctx, errInternal)
+			writeErrorFor(ctx, errInternal)
 		}
 	}()
 	start := time.Now()
@@ -307,7 +308,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			h(ctx)
 			return
 		}
-		writeError(ctx, errNotFound)
+		writeErrorFor(ctx, errNotFound)
 	}
 }
 
@@ -338,7 +339,9 @@ func (s *Server) serveMetrics(ctx *fasthttp.RequestCtx) {
 }
 
 // transportError answers what fasthttp refuses before the handler runs:
-// oversized bodies above all, in the OpenAI shape.
+// oversized bodies above all, in the shape the path calls for. A chunked
+// body over the limit reaches here with the request already reset by
+// fasthttp, so its path is unknown and it gets the OpenAI shape.
 func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	var e *core.Error
 	switch {
@@ -348,7 +351,7 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	default:
 		e = &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "bad_request", Message: "The request could not be read."}
 	}
-	writeError(ctx, e)
+	writeErrorFor(ctx, e)
 	ctx.SetConnectionClose()
 }
 
