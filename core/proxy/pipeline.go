@@ -96,6 +96,7 @@ func (s *Server) serveLLM(ctx *fasthttp.RequestCtx, ep endpoint) {
 		ce := write(ctx, err)
 		if x.limitErr != nil {
 			setRefusalHeaders(&ctx.Response.Header, x.limitErr)
+			setRetryHint(&ctx.Response.Header, x.limitErr)
 		}
 		s.observeRefusal(x, ce)
 	}
