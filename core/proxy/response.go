@@ -137,6 +137,10 @@ func (x *exchange) outputRules(a attempt, body []byte) ([]byte, error) {
 
 // passError gives the client the provider's refusal in the client's format.
 func (x *exchange) passError(ctx *fasthttp.RequestCtx, a attempt, status int, h *fasthttp.ResponseHeader, body []byte) {
+	if upstreamAuthFailed(status) {
+		x.upstreamAuthError(ctx, a, status)
+		return
+	}
 	ctx.SetStatusCode(status)
 	ctx.SetContentType("application/json")
 	if ra := h.Peek("Retry-After"); len(ra) > 0 {
