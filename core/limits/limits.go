@@ -40,6 +40,19 @@ type Request struct {
 	Windows     []Window
 	MaxParallel int   // 0 = unlimited
 	Reserve     int64 // tokens reserved against budgets and token windows
+	// Floor, when positive, lets Acquire clamp instead of refuse: when some
+	// budget or token window cannot hold Worst, the grant is what is left
+	// of the tightest of them, and the request is refused only when that is
+	// below Floor (the caller's worst-case prompt plus one output token per
+	// choice). Lease.Reserved reports the grant; the caller lowers the output
+	// cap to fit it. 0 keeps the all-or-nothing check of Reserve.
+	Floor int64
+	// Worst is the reservation that holds whatever the prompt turns out to
+	// cost (a guaranteed upper bound of the prompt plus the output cap). While
+	// every counter can hold Worst, Reserve is granted; near the end of a
+	// counter the grant covers the worst case and the output is clamped.
+	// Values below Reserve are treated as Reserve.
+	Worst int64
 	// LeaseTTL bounds how long the parallel slot and the reservation outlive a
 	// proxy that died mid-request; default DefaultLeaseTTL. Long streams call
 	// Lease.KeepAlive.
@@ -122,7 +135,7 @@ func (r *Request) validate() error {
 	if r.Subject == "" {
 		return fmt.Errorf("%w: empty subject", ErrInvalidRequest)
 	}
-	if r.Reserve < 0 || r.MaxParallel < 0 || r.LeaseTTL < 0 {
+	if r.Reserve < 0 || r.Floor < 0 || r.Worst < 0 || r.MaxParallel < 0 || r.LeaseTTL < 0 {
 		return fmt.Errorf("%w: negative reserve, max_parallel or lease TTL", ErrInvalidRequest)
 	}
 	for i, b := range r.Budgets {
@@ -149,6 +162,56 @@ func (r *Request) validate() error {
 		}
 	}
 	return nil
+}
+
+// MaxTokens is the largest token count a counter, a reservation or a usage
+// report may carry: 2^50, far above any real budget yet exact in the
+// double-precision numbers of Redis' Lua, so no sum of a few of them wraps.
+// Larger values saturate to it.
+const MaxTokens int64 = 1 << 50
+
+// SatAdd adds token counts, saturating at MaxTokens (and at 0 below).
+func SatAdd(a, b int64) int64 {
+	s := a + b
+	switch {
+	case (a > 0 && b > 0 && s < 0) || s > MaxTokens:
+		return MaxTokens
+	case s < 0:
+		return 0
+	}
+	return s
+}
+
+// SatMul multiplies non-negative token counts, saturating at MaxTokens.
+func SatMul(a, b int64) int64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	if a > MaxTokens/b {
+		return MaxTokens
+	}
+	return a * b
+}
+
+// clampTokens bounds a count to [0, MaxTokens].
+func clampTokens(n int64) int64 { return min(max(n, 0), MaxTokens) }
+
+// amounts returns the reservation, floor and worst case, saturated, with
+// Worst at least Reserve and Floor at most Worst.
+func (r *Request) amounts() (reserve, floor, worst int64) {
+	reserve, floor, worst = clampTokens(r.Reserve), clampTokens(r.Floor), clampTokens(r.Worst)
+	worst = max(worst, reserve)
+	floor = min(floor, worst)
+	return reserve, floor, worst
+}
+
+// grant decides the reservation from the tightest headroom among the
+// limited counters (h < 0: none is limited).
+func grant(reserve, floor, worst, h int64) int64 {
+	if floor <= 0 || h < 0 || h >= worst {
+		return reserve
+	}
+	return max(h, floor) // below floor: the checks refuse at the tight counter
 }
 
 func (r *Request) leaseTTL() time.Duration {
@@ -258,5 +321,5 @@ func settleLease(ctx context.Context, l *Lease, used int64) error {
 	if used < 0 {
 		return fmt.Errorf("%w: negative usage %d", ErrInvalidRequest, used)
 	}
-	return l.owner.settle(ctx, l, used)
+	return l.owner.settle(ctx, l, min(used, MaxTokens))
 }

@@ -43,12 +43,15 @@ end
 `
 
 // acquireScript. ARGV: 1 lease id, 2 reserve, 3 lease ttl ms, 4 max parallel,
-// 5 now ms (0 = TIME), 6 tombstone ttl ms, 7 budget count, then per budget
-// key, limit; then window count, then per window flags, window ms, limit.
+// 5 now ms (0 = TIME), 6 tombstone ttl ms, 7 floor, 8 worst, 9 budget count,
+// then per budget key, limit; then window count, then per window flags,
+// window ms, limit. Floor and worst are Request.amounts(): with floor > 0
+// the grant is reserve while every limited counter can hold worst, else the
+// least headroom (at least floor), exactly as Memory.admit decides.
 //
-// Returns {0, now, nb, total per budget…, nw, (bucket, remaining, drain ms) per window}
-// on success, {status, now, index, limit, remaining, retry ms, reset ms} on a
-// refusal, {4, now} when this lease id was already granted (a retried call).
+// Returns {0, now, nb, total per budget…, nw, (bucket, remaining, drain ms)
+// per window, grant} on success, {status, now, index, limit, remaining, retry ms, reset ms} on a
+// refusal, {4, now, grant} when this lease id was already granted (a retried call).
 var acquireScript = redis.NewScript(luaSplit + `
 local bk, lk, rk, tk, wk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id = ARGV[1]
@@ -58,8 +61,10 @@ local maxp = tonumber(ARGV[4])
 local now = clock(ARGV[5])
 local tombttl = tonumber(ARGV[6])
 
-if redis.call('HEXISTS', rk, id) == 1 then
-  return {4, now}
+local prior = redis.call('HGET', rk, id)
+if prior then
+  if string.sub(prior, 1, 1) == 'x' then prior = string.sub(prior, 2) end
+  return {4, now, tonumber(split(prior)[1]) or 0}
 end
 
 -- Expired leases: free the slot, charge the reservation (bounded work per call).
@@ -84,11 +89,55 @@ for _, eid in ipairs(old) do
   redis.call('ZREM', tk, eid)
 end
 
+local floor, worst = tonumber(ARGV[7]), tonumber(ARGV[8])
+local nb = tonumber(ARGV[9])
+if floor > 0 then
+  -- Headroom pass: the least any limited budget or token window has left.
+  local h = -1
+  local a = 10
+  for j = 1, nb do
+    local k, lim = ARGV[a], tonumber(ARGV[a + 1])
+    a = a + 2
+    if lim > 0 then
+      local v = redis.call('HMGET', bk, 'u:' .. k, 'r:' .. k)
+      local left = lim - ((tonumber(v[1]) or 0) + (tonumber(v[2]) or 0))
+      if left < 0 then left = 0 end
+      if h < 0 or left < h then h = left end
+    end
+  end
+  local nwh = tonumber(ARGV[a])
+  a = a + 1
+  for j = 1, nwh do
+    local flags, w, lim = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+    local f = ARGV[a] .. ':' .. ARGV[a + 1]
+    a = a + 3
+    if flags % 2 == 1 then
+      local fixed = flags >= 2
+      local v = redis.call('HMGET', wk, f .. ':i', f .. ':c', f .. ':p')
+      local i, c, p = tonumber(v[1]) or -1, tonumber(v[2]) or 0, tonumber(v[3]) or 0
+      local idx = math.floor(now / w)
+      if i ~= idx then
+        if (not fixed) and i == idx - 1 then p = c else p = 0 end
+        c = 0
+        i = idx
+      end
+      local est = c
+      if not fixed then est = p * (w - (now - i * w)) / w + c end
+      local left = math.floor(lim - est)
+      if left < 0 then left = 0 end
+      if h < 0 or left < h then h = left end
+    end
+  end
+  if h >= 0 and h < worst then
+    res = h
+    if res < floor then res = floor end
+  end
+end
+
 local need = res
 if need < 1 then need = 1 end
 
-local nb = tonumber(ARGV[7])
-local a = 8
+local a = 10
 local bkeys, btot = {}, {}
 for j = 1, nb do
   local k, lim = ARGV[a], tonumber(ARGV[a + 1])
@@ -168,7 +217,7 @@ if maxp > 0 then
 end
 
 -- Every check passed: apply everything.
-local rec = ARGV[2]
+local rec = tostring(res)
 for j = 1, nb do
   if res ~= 0 then redis.call('HINCRBY', bk, 'r:' .. bkeys[j], res) end
   rec = rec .. '\n' .. bkeys[j]
@@ -191,6 +240,7 @@ for j = 1, nw do
   out[#out + 1] = wrem[j]
   out[#out + 1] = wdrain[j]
 end
+out[#out + 1] = res
 return out
 `)
 

@@ -134,7 +134,11 @@ func (m *Memory) Acquire(_ context.Context, req *Request) (*Lease, error) {
 
 // admit checks everything first and changes nothing until all checks passed.
 func (m *Memory) admit(st *subjectState, req *Request, now int64) (*Lease, error) {
-	r := req.Reserve
+	reserve, floor, worst := req.amounts()
+	r := reserve
+	if floor > 0 {
+		r = grant(reserve, floor, worst, m.headroom(st, req, now))
+	}
 	var slotBuf [8]int32
 	slots := slotBuf[:0]
 	for j := range req.Budgets {
@@ -145,7 +149,7 @@ func (m *Memory) admit(st *subjectState, req *Request, now int64) (*Lease, error
 			bs := &st.budgets[slot]
 			total = bs.base + bs.used + bs.reserved
 		}
-		if b.Limit > 0 && total+need(r) > b.Limit {
+		if b.Limit > 0 && SatAdd(total, need(r)) > b.Limit {
 			return nil, refusal(req, statusBudget, j+1, b.Limit, max(0, b.Limit-total), 0, 0)
 		}
 		slots = append(slots, slot)
@@ -208,6 +212,42 @@ func (m *Memory) admit(st *subjectState, req *Request, now int64) (*Lease, error
 	return l, nil
 }
 
+// headroom is the least any limited budget or token window has left, or -1
+// when none is limited. The Lua acquire script computes the same.
+func (m *Memory) headroom(st *subjectState, req *Request, now int64) int64 {
+	h := int64(-1)
+	for j := range req.Budgets {
+		b := &req.Budgets[j]
+		if b.Limit <= 0 {
+			continue
+		}
+		var total int64
+		if slot := st.budget(b.Key); slot >= 0 {
+			bs := &st.budgets[slot]
+			total = bs.base + bs.used + bs.reserved
+		}
+		if left := max(0, b.Limit-total); h < 0 || left < h {
+			h = left
+		}
+	}
+	for j := range req.Windows {
+		w := &req.Windows[j]
+		if w.Requests {
+			continue
+		}
+		wms := w.Window.Milliseconds()
+		s := winState{i: -1}
+		if slot := st.window(w.flags(), wms); slot >= 0 {
+			s = st.windows[slot].s
+		}
+		s.roll(floorDiv(now, wms), w.Fixed)
+		if left := remaining(s.estimate(wms, now, w.Fixed), w.Limit); h < 0 || left < h {
+			h = left
+		}
+	}
+	return h
+}
+
 func windowCost(w *Window, reserve int64) int64 {
 	if w.Requests {
 		return 1
@@ -234,7 +274,7 @@ func (m *Memory) reclaim(sh *memShard, st *subjectState, now int64) {
 // charge adds usage (negative corrects an over-charge, never below zero).
 func (m *Memory) charge(sh *memShard, st *subjectState, b *budgetState, delta int64) {
 	before := b.used
-	b.used = max(0, b.used+delta)
+	b.used = SatAdd(b.used, delta)
 	if m.trackUnsynced && b.used != before {
 		b.unsynced += b.used - before
 		sh.dirty[st.subject] = st

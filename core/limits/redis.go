@@ -151,10 +151,11 @@ func (r *Redis) acquire(ctx context.Context, req *Request) (*Lease, []int64, err
 	if err := req.validate(); err != nil {
 		return nil, nil, err
 	}
-	l := &Lease{owner: r, subject: req.Subject, id: r.newID(), reserved: req.Reserve, windows: req.Windows, heapIdx: -1}
-	args := make([]any, 0, 8+2*len(req.Budgets)+3*len(req.Windows))
-	args = append(args, l.id, req.Reserve, req.leaseTTL().Milliseconds(), req.MaxParallel,
-		nowArg(req), tombstoneTTL.Milliseconds(), len(req.Budgets))
+	reserve, floor, worst := req.amounts()
+	l := &Lease{owner: r, subject: req.Subject, id: r.newID(), reserved: reserve, windows: req.Windows, heapIdx: -1}
+	args := make([]any, 0, 10+2*len(req.Budgets)+3*len(req.Windows))
+	args = append(args, l.id, reserve, req.leaseTTL().Milliseconds(), req.MaxParallel,
+		nowArg(req), tombstoneTTL.Milliseconds(), floor, worst, len(req.Budgets))
 	for _, b := range req.Budgets {
 		args = append(args, b.Key, b.Limit)
 	}
@@ -174,6 +175,9 @@ func (r *Redis) acquire(ctx context.Context, req *Request) (*Lease, []int64, err
 	switch v[0] {
 	case statusOK:
 	case statusGranted:
+		if len(v) > 2 {
+			l.reserved = v[2]
+		}
 		return l, nil, nil
 	default:
 		if len(v) < 7 {
@@ -182,10 +186,11 @@ func (r *Redis) acquire(ctx context.Context, req *Request) (*Lease, []int64, err
 		return nil, nil, refusal(req, v[0], int(v[2]), v[3], v[4], v[5], v[6])
 	}
 	nb := int(v[2])
-	if len(v) < 4+nb || len(v) != 4+nb+3*int(v[3+nb]) || int(v[3+nb]) != len(req.Windows) {
+	if len(v) < 4+nb || len(v) != 5+nb+3*int(v[3+nb]) || int(v[3+nb]) != len(req.Windows) {
 		return nil, nil, fmt.Errorf("acquiring: malformed script reply %v", v)
 	}
 	totals := v[3 : 3+nb]
+	l.reserved = v[len(v)-1]
 	l.marks = l.markBuf[:0]
 	for j := range req.Windows {
 		w := &req.Windows[j]
