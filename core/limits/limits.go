@@ -206,12 +206,13 @@ func (r *Request) amounts() (reserve, floor, worst int64) {
 }
 
 // grant decides the reservation from the tightest headroom among the
-// limited counters (h < 0: none is limited).
-func grant(reserve, floor, worst, h int64) int64 {
+// limited counters (h < 0: none is limited); clamped says the grant is the
+// headroom, not Reserve.
+func grant(reserve, floor, worst, h int64) (g int64, clamped bool) {
 	if floor <= 0 || h < 0 || h >= worst {
-		return reserve
+		return reserve, false
 	}
-	return max(h, floor) // below floor: the checks refuse at the tight counter
+	return max(h, floor), true // below floor: the checks refuse at the tight counter
 }
 
 func (r *Request) leaseTTL() time.Duration {
@@ -257,6 +258,7 @@ type Lease struct {
 	subject  string
 	id       string // Redis lease id
 	reserved int64
+	clamped  bool     // reserved is what was left, not Request.Reserve
 	windows  []Window // the request's windows, for token-window settlement
 	marks    []windowMark
 	markBuf  [3]windowMark
@@ -292,6 +294,11 @@ type leaseOwner interface {
 
 // Reserved returns the tokens reserved at Acquire.
 func (l *Lease) Reserved() int64 { return l.reserved }
+
+// Clamped reports that a counter could not hold Request.Worst, so the grant
+// (Reserved) is what was left of the tightest counter: the caller must fit
+// the prompt's worst case and the output into it.
+func (l *Lease) Clamped() bool { return l.clamped }
 
 // Rate returns the tightest request and token rule after this request was
 // granted. After a Redis call retried by the client library, it may be empty.

@@ -50,7 +50,7 @@ end
 // least headroom (at least floor), exactly as Memory.admit decides.
 //
 // Returns {0, now, nb, total per budget…, nw, (bucket, remaining, drain ms)
-// per window, grant} on success, {status, now, index, limit, remaining, retry ms, reset ms} on a
+// per window, grant, clamped 0/1} on success, {status, now, index, limit, remaining, retry ms, reset ms} on a
 // refusal, {4, now, grant} when this lease id was already granted (a retried call).
 var acquireScript = redis.NewScript(luaSplit + `
 local bk, lk, rk, tk, wk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -90,6 +90,7 @@ for _, eid in ipairs(old) do
 end
 
 local floor, worst = tonumber(ARGV[7]), tonumber(ARGV[8])
+local clamped = 0
 local nb = tonumber(ARGV[9])
 if floor > 0 then
   -- Headroom pass: the least any limited budget or token window has left.
@@ -129,6 +130,7 @@ if floor > 0 then
     end
   end
   if h >= 0 and h < worst then
+    clamped = 1
     res = h
     if res < floor then res = floor end
   end
@@ -241,6 +243,7 @@ for j = 1, nw do
   out[#out + 1] = wdrain[j]
 end
 out[#out + 1] = res
+out[#out + 1] = clamped
 return out
 `)
 

@@ -135,9 +135,9 @@ func (m *Memory) Acquire(_ context.Context, req *Request) (*Lease, error) {
 // admit checks everything first and changes nothing until all checks passed.
 func (m *Memory) admit(st *subjectState, req *Request, now int64) (*Lease, error) {
 	reserve, floor, worst := req.amounts()
-	r := reserve
+	r, clamped := reserve, false
 	if floor > 0 {
-		r = grant(reserve, floor, worst, m.headroom(st, req, now))
+		r, clamped = grant(reserve, floor, worst, m.headroom(st, req, now))
 	}
 	var slotBuf [8]int32
 	slots := slotBuf[:0]
@@ -182,7 +182,7 @@ func (m *Memory) admit(st *subjectState, req *Request, now int64) (*Lease, error
 			parallelRetry.Milliseconds(), st.leases[0].expiry)
 	}
 
-	l := &Lease{owner: m, subject: req.Subject, reserved: r, windows: req.Windows, st: st}
+	l := &Lease{owner: m, subject: req.Subject, reserved: r, clamped: clamped, windows: req.Windows, st: st}
 	l.slots = l.slotBuf[:0]
 	for j, slot := range slots {
 		if slot < 0 {

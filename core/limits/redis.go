@@ -176,7 +176,8 @@ func (r *Redis) acquire(ctx context.Context, req *Request) (*Lease, []int64, err
 	case statusOK:
 	case statusGranted:
 		if len(v) > 2 {
-			l.reserved = v[2]
+			// A grant below Reserve was clamped; the caller must fit it.
+			l.reserved, l.clamped = v[2], v[2] < reserve
 		}
 		return l, nil, nil
 	default:
@@ -186,11 +187,11 @@ func (r *Redis) acquire(ctx context.Context, req *Request) (*Lease, []int64, err
 		return nil, nil, refusal(req, v[0], int(v[2]), v[3], v[4], v[5], v[6])
 	}
 	nb := int(v[2])
-	if len(v) < 4+nb || len(v) != 5+nb+3*int(v[3+nb]) || int(v[3+nb]) != len(req.Windows) {
+	if len(v) < 4+nb || len(v) != 6+nb+3*int(v[3+nb]) || int(v[3+nb]) != len(req.Windows) {
 		return nil, nil, fmt.Errorf("acquiring: malformed script reply %v", v)
 	}
 	totals := v[3 : 3+nb]
-	l.reserved = v[len(v)-1]
+	l.reserved, l.clamped = v[len(v)-2], v[len(v)-1] == 1
 	l.marks = l.markBuf[:0]
 	for j := range req.Windows {
 		w := &req.Windows[j]

@@ -156,13 +156,14 @@ func (x *exchange) rebudget(a attempt) error {
 	// The client's request was counted in the request windows already;
 	// the fallback only moves its tokens.
 	x.limReq.Windows = x.tok.lim.tokenWindows
-	x.limReq.Reserve = x.estimate + x.outCap
+	x.setReserve()
 	lease, err := x.s.limiter.Acquire(context.Background(), &x.limReq)
 	if err != nil {
 		x.lease = nil
 		return x.s.limitError(x, err)
 	}
-	x.lease, x.settled = lease, false
+	x.settled = false
+	x.grant(lease)
 	return nil
 }
 
@@ -245,7 +246,8 @@ func (x *exchange) send(a attempt, resp *fasthttp.Response) (int, error) {
 
 // upstreamBody rewrites (or translates) the client body for attempt a:
 // policy prompts prepended, the fallback model, an output cap when the
-// client set none (so the reservation bounds the output), and usage
+// client set none (so the reservation bounds the output), caps lowered to
+// the budget clamp, and usage
 // requested on OpenAI-format streams.
 func (x *exchange) upstreamBody(a attempt) ([]byte, error) {
 	prompts := x.tok.prompts
@@ -254,13 +256,14 @@ func (x *exchange) upstreamBody(a attempt) ([]byte, error) {
 		model = a.model
 	}
 	dst := x.out[:0]
+	capPer := x.sentCap()
 	switch {
 	case x.ep == epMessages:
-		return anthropic.RewriteRequest(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: x.outCap})
+		return anthropic.RewriteRequest(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit})
 	case a.prov.format == providers.Anthropic:
-		return anthropic.FromOpenAIChat(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: x.outCap})
+		return anthropic.FromOpenAIChat(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit})
 	default:
-		rw := openai.Rewrite{Model: model, Prepend: prompts, IncludeUsage: x.stream, DefaultMaxTokens: x.outCap}
+		rw := openai.Rewrite{Model: model, Prepend: prompts, IncludeUsage: x.stream, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit}
 		if a.prov.cfg.Name != "openai" {
 			rw.MaxTokensField = "max_tokens" // compatible hosts know the older field
 		}

@@ -34,7 +34,12 @@ type exchange struct {
 	stream      bool
 	clientUsage bool  // the client asked for stream usage itself
 	estimate    int64 // prompt estimate, in the provider's tokenizer
-	outCap      int64 // output cap: the request's, or the default the proxy sets
+	bound       int64 // guaranteed upper bound of the prompt (providers.PromptBound)
+	capPer      int64 // output cap per choice: the request's, or the default the proxy sets
+	choices     int64 // choices generated (n, best_of); at least 1
+	outCap      int64 // capPer × choices, saturated
+	capLimit    int64 // the clamped cap per choice sent upstream; 0 when not clamped
+	owed        int64 // usage of earlier attempts that reached the provider
 	body        []byte
 
 	res      policy.Resolved
@@ -151,21 +156,27 @@ func (x *exchange) authenticate(ctx *fasthttp.RequestCtx) error {
 func (x *exchange) parse(body []byte) error {
 	x.body = body
 	var err error
+	x.choices = 1
 	switch x.ep {
 	case epMessages:
 		var r anthropic.Request
 		r, err = anthropic.ParseRequest(body)
-		x.model, x.stream, x.outCap, x.estimate = r.Model, r.Stream, r.OutputCap(), r.PromptEstimate
+		x.model, x.stream, x.capPer, x.estimate = r.Model, r.Stream, r.MaxTokens, r.PromptEstimate
 	default:
 		var r openai.Request
 		r, err = openai.ParseRequest(body, x.ep.openai())
-		x.model, x.stream, x.outCap, x.estimate = r.Model, r.Stream, r.OutputCap(), r.PromptEstimate
+		x.model, x.stream, x.capPer, x.estimate = r.Model, r.Stream, r.MaxTokens, r.PromptEstimate
+		x.choices = max(r.N, 1)
 		x.clientUsage = r.IncludeUsage
 	}
 	if err != nil {
 		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "invalid_json",
 			Message: "The request body could not be read: " + err.Error(), Err: err}
 	}
+	if err := checkCaps(x.capPer, x.choices); err != nil {
+		return err
+	}
+	x.bound = providers.PromptBound(body)
 	if x.model == "" {
 		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "missing_model", Param: "model",
 			Message: "The request names no model."}
@@ -193,9 +204,11 @@ func (x *exchange) route() error {
 		}
 	}
 	x.estimate += prompts
-	if x.outCap == 0 && x.ep != epEmbeddings {
-		x.outCap = x.s.cfg.Server.DefaultMaxOutputTokens
+	x.bound = limits.SatAdd(x.bound, x.tok.promptBound)
+	if x.capPer == 0 && x.ep != epEmbeddings {
+		x.capPer = x.s.cfg.Server.DefaultMaxOutputTokens
 	}
+	x.outCap = limits.SatMul(x.capPer, x.choices)
 	return nil
 }
 
@@ -215,12 +228,12 @@ func checkCompat(ep endpoint, p *provider) error {
 // at once: a refused request consumes nothing.
 func (x *exchange) acquire(ctx *fasthttp.RequestCtx) error {
 	x.limReq = x.tok.limitRequest(x.res.BudgetKey)
-	x.limReq.Reserve = x.estimate + x.outCap
+	x.setReserve()
 	lease, err := x.s.limiter.Acquire(context.Background(), &x.limReq)
 	if err != nil {
 		return x.s.limitError(x, err)
 	}
-	x.lease = lease
+	x.grant(lease)
 	setRateHeaders(&ctx.Response.Header, lease.Rate())
 	return nil
 }
