@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/tokenomics-dev/tokenomics/core"
+	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
 	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
@@ -98,6 +100,11 @@ func (x *exchange) forward(ctx *fasthttp.RequestCtx) error {
 		x.s.met.attempt(a.prov.name, status, err)
 		if err != nil {
 			fasthttp.ReleaseResponse(resp)
+			if reachedUpstream(err) {
+				// The provider got the request and bills the prompt it read:
+				// charge the estimate, since no usage report will come.
+				x.owed = limits.SatAdd(x.owed, x.estimate)
+			}
 			lastErr = upstreamError(a.prov.name, err)
 			code := 502
 			if errors.Is(err, fasthttp.ErrTimeout) {
@@ -191,6 +198,29 @@ func retryAfter(h *fasthttp.ResponseHeader) time.Duration {
 	return 0
 }
 
+// notSent marks a send error raised before any byte left the proxy.
+type notSent struct{ err error }
+
+func (e notSent) Error() string { return e.err.Error() }
+func (e notSent) Unwrap() error { return e.err }
+
+// reachedUpstream tells whether a failed send may have been billed: only a
+// request that never left (no connection, body not built) is certainly not.
+// A timeout counts as reached: fasthttp cannot say whether it hit while
+// dialing, and charging a prompt the provider did not read errs on the side
+// of the budget.
+func reachedUpstream(err error) bool {
+	var ns notSent
+	var op *net.OpError
+	switch {
+	case errors.As(err, &ns), errors.Is(err, fasthttp.ErrDialTimeout), errors.Is(err, fasthttp.ErrNoFreeConns):
+		return false
+	case errors.As(err, &op) && op.Op == "dial":
+		return false
+	}
+	return true
+}
+
 func upstreamError(provider string, err error) *core.Error {
 	if errors.Is(err, fasthttp.ErrTimeout) {
 		return &core.Error{Status: 504, Type: core.TypeUpstream, Code: "upstream_timeout",
@@ -207,7 +237,7 @@ func (x *exchange) send(a attempt, resp *fasthttp.Response) (int, error) {
 	defer fasthttp.ReleaseRequest(req)
 	body, err := x.upstreamBody(a)
 	if err != nil {
-		return 0, err
+		return 0, notSent{err}
 	}
 	x.out = body
 	req.Header.SetMethod(fasthttp.MethodPost)

@@ -238,12 +238,15 @@ func (x *exchange) acquire(ctx *fasthttp.RequestCtx) error {
 	return nil
 }
 
-// settle charges what the request used against every counter it reserved.
+// settle charges what the request used, plus what earlier attempts that
+// reached a provider owe, against every counter it reserved.
 func (x *exchange) settle(used int64, _ bool) {
 	if x.lease == nil || x.settled {
 		return
 	}
 	x.settled = true
+	used = limits.SatAdd(used, x.owed)
+	x.owed = 0
 	if err := x.s.limiter.Settle(context.Background(), x.lease, used); err != nil {
 		x.s.log.Warn("settling usage failed", "request_id", x.reqID, "token", x.tok.short, "tokens", used, "error", err)
 	}

@@ -49,6 +49,7 @@ type relay struct {
 	start  time.Time
 	resp   *fasthttp.Response
 	lease  *limits.Lease
+	owed   int64 // usage of earlier attempts that reached a provider
 	memReq []memText
 
 	parser    sse.Parser
@@ -93,7 +94,7 @@ var relayBufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return
 // startStream hands a 200 stream to a relay and returns: the handler is done.
 func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.Response) error {
 	r := &relay{s: x.s, tok: x.tok, a: a, ep: x.ep, reqID: x.reqID, model: a.model, start: x.start,
-		resp: resp, lease: x.lease, rules: x.tok.rules, lastAlive: time.Now()}
+		resp: resp, lease: x.lease, owed: x.owed, rules: x.tok.rules, lastAlive: time.Now()}
 	x.settled = true // the relay settles
 	switch {
 	case a.prov.format == providers.Anthropic && x.ep == epChat:
@@ -471,8 +472,9 @@ func (r *relay) close() {
 		r.cancel()
 	}
 	u := r.usage()
-	if err := r.s.limiter.Settle(context.Background(), r.lease, u.Total()); err != nil {
-		r.s.log.Warn("settling stream usage failed", "request_id", r.reqID, "token", r.tok.short, "tokens", u.Total(), "error", err)
+	charge := limits.SatAdd(u.Total(), r.owed)
+	if err := r.s.limiter.Settle(context.Background(), r.lease, charge); err != nil {
+		r.s.log.Warn("settling stream usage failed", "request_id", r.reqID, "token", r.tok.short, "tokens", charge, "error", err)
 	}
 	_ = r.resp.CloseBodyStream()
 	fasthttp.ReleaseResponse(r.resp)

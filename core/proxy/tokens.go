@@ -32,7 +32,7 @@ type tokenEntry struct {
 	prompts   []providers.Message
 	// promptEstimate is the policy prompts' share of every reservation.
 	promptEstimate int64
-	promptBound    int64 // their guaranteed upper bound (providers.MessageBound)
+	promptBound    int64          // their guaranteed upper bound (providers.MessageBound)
 	memory         *policy.Memory // nil when disabled
 	err            error          // the stored policy did not load: refuse with 500
 	expired        atomic.Bool    // token.expired event sent
