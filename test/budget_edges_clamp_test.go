@@ -101,7 +101,7 @@ func TestBudgetEdgesAbsurdCaps(t *testing.T) {
 		{"max_tokens int64 max", `{"model":"gpt-4o-mini",` + msgs + `,"max_tokens":9223372036854775807}`, 400},
 		{"negative max_tokens", `{"model":"gpt-4o-mini",` + msgs + `,"max_tokens":-5}`, 400},
 		{"n huge", `{"model":"gpt-4o-mini",` + msgs + `,"n":1000000,"max_tokens":10}`, 400},
-		{"n times cap, one token per choice does not fit", `{"model":"gpt-4o-mini",` + msgs + `,"n":128,"max_tokens":100000,"user":"` + strings.Repeat("u", 800) + `"}`, 429},
+		{"n times cap, one token per choice does not fit", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"` + strings.Repeat("u", 900) + `"}],"n":128,"max_tokens":100000}`, 429},
 		{"responses max_output_tokens", `{"model":"gpt-4o-mini","input":"hi","max_output_tokens":9223372036854775000}`, 400},
 	}
 	for _, tc := range cases {
@@ -144,7 +144,9 @@ func TestBudgetEdgesChoicesReserved(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(sent.Body, &got))
 	assert.Equal(t, int64(8), got.N)
-	bound := int64(len(body)) + 3
+	// The prompt's guaranteed bound: its literal's bytes, one message's
+	// framing (4) and the reply priming (3).
+	bound := int64(len(`"hi [[fake:long=500]]"`)) + 4 + 3
 	assert.Equal(t, (1000-bound)/8, got.MaxTokens, "8 choices share what is left after the prompt bound")
 	row := limSettled(t, c, p.URL, tok, "")
 	assert.Zero(t, row.Reserved)

@@ -145,14 +145,23 @@ func (r *Redis) Acquire(ctx context.Context, req *Request) (*Lease, error) {
 // local mirror), and on an unavailability the lease that may or may not have
 // been granted, so that the failover can cancel it later.
 func (r *Redis) acquire(ctx context.Context, req *Request) (*Lease, []int64, error) {
+	return r.acquireID(ctx, req, "")
+}
+
+// acquireID is acquire with a given lease id ("" makes a new one): a retry
+// with the id of a call whose outcome is unknown cannot grant twice.
+func (r *Redis) acquireID(ctx context.Context, req *Request, id string) (*Lease, []int64, error) {
 	if r.closed.Load() {
 		return nil, nil, ErrClosed
 	}
 	if err := req.validate(); err != nil {
 		return nil, nil, err
 	}
+	if id == "" {
+		id = r.newID()
+	}
 	reserve, floor, worst := req.amounts()
-	l := &Lease{owner: r, subject: req.Subject, id: r.newID(), reserved: reserve, windows: req.Windows, heapIdx: -1}
+	l := &Lease{owner: r, subject: req.Subject, id: id, reserved: reserve, windows: req.Windows, heapIdx: -1}
 	args := make([]any, 0, 10+2*len(req.Budgets)+3*len(req.Windows))
 	args = append(args, l.id, reserve, req.leaseTTL().Milliseconds(), req.MaxParallel,
 		nowArg(req), tombstoneTTL.Milliseconds(), floor, worst, len(req.Budgets))
@@ -270,9 +279,12 @@ func (r *Redis) sync(ctx context.Context, subject, batch string, keys []string, 
 	return nil
 }
 
-// ping reports whether Redis answers within the timeout.
-func (r *Redis) ping(ctx context.Context) error {
-	cctx, cancel := context.WithTimeout(ctx, r.timeout)
+// ping reports whether Redis answers within timeout (the call timeout when 0).
+func (r *Redis) ping(ctx context.Context, timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = r.timeout
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := r.probe.Ping(cctx).Err(); err != nil {
 		return r.wrap(ctx, "pinging", err)

@@ -34,7 +34,7 @@ type exchange struct {
 	stream      bool
 	clientUsage bool  // the client asked for stream usage itself
 	estimate    int64 // prompt estimate, in the provider's tokenizer
-	bound       int64 // guaranteed upper bound of the prompt (providers.PromptBound)
+	bound       int64 // guaranteed upper bound of the prompt (providers.Bound)
 	capPer      int64 // output cap per choice: the request's, or the default the proxy sets
 	choices     int64 // choices generated (n, best_of); at least 1
 	outCap      int64 // capPer × choices, saturated
@@ -161,11 +161,11 @@ func (x *exchange) parse(body []byte) error {
 	case epMessages:
 		var r anthropic.Request
 		r, err = anthropic.ParseRequest(body)
-		x.model, x.stream, x.capPer, x.estimate = r.Model, r.Stream, r.MaxTokens, r.PromptEstimate
+		x.model, x.stream, x.capPer, x.estimate, x.bound = r.Model, r.Stream, r.MaxTokens, r.PromptEstimate, r.PromptBound
 	default:
 		var r openai.Request
 		r, err = openai.ParseRequest(body, x.ep.openai())
-		x.model, x.stream, x.capPer, x.estimate = r.Model, r.Stream, r.MaxTokens, r.PromptEstimate
+		x.model, x.stream, x.capPer, x.estimate, x.bound = r.Model, r.Stream, r.MaxTokens, r.PromptEstimate, r.PromptBound
 		x.choices = max(r.N, 1)
 		x.clientUsage = r.IncludeUsage
 	}
@@ -176,7 +176,6 @@ func (x *exchange) parse(body []byte) error {
 	if err := checkCaps(x.capPer, x.choices); err != nil {
 		return err
 	}
-	x.bound = providers.PromptBound(body)
 	if x.model == "" {
 		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "missing_model", Param: "model",
 			Message: "The request names no model."}
