@@ -16,7 +16,9 @@ import (
 	"github.com/tokenomics-dev/tokenomics/central"
 	"github.com/tokenomics-dev/tokenomics/core/config"
 	"github.com/tokenomics-dev/tokenomics/core/events"
+	"github.com/tokenomics-dev/tokenomics/core/metrics"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
+	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 )
 
@@ -108,6 +110,9 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	}
 
 	db, err := openServerStore(cfg, log)
+	if errors.Is(err, store.ErrCorrupt) {
+		return fmt.Errorf("%w: restore storage.db_path from a backup (or move it aside to start with no tokens)", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -117,10 +122,17 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	if err != nil {
 		return err
 	}
-	var emitter central.Emitter
 	if disp != nil {
 		c.add(disp.Close)
-		emitter = disp
+	}
+	notifier, err := newNotifier(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	var notices central.Noticer
+	if notifier != nil {
+		c.add(notifier.Close)
+		notices = notifier
 	} else {
 		log.Warn("events.webhooks is empty: proxies learn of changes only by polling (remote.sync)")
 	}
@@ -131,8 +143,14 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	}
 	svc := tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log)
 	srv, err := central.New(central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: key, NoAuth: ro.noAuth,
-		Events: emitter, Logger: log})
+		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: pushStats(notifier)})
 	if err != nil {
+		return err
+	}
+	// Announce the current revision before serving: whatever a previous
+	// run committed but had not pushed, or what token commands changed
+	// offline, reaches the proxies now.
+	if err := srv.AnnounceRevision(); err != nil {
 		return err
 	}
 
@@ -156,6 +174,13 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	// Pushes start once the API listens: a proxy told of a revision pulls
+	// at once, and must find the server answering.
+	if notifier != nil {
+		if err := notifier.Start(); err != nil {
+			return fmt.Errorf("starting pushes: %w", err)
+		}
+	}
 	log.Info("central server started", "addr", ln.Addr().String(), "db_path", cfg.Storage.DBPath,
 		"revision", db.Revision(), "plugin_revision", reg.Revision(), "webhooks", len(cfg.Events.Webhooks),
 		"trusted_plugin_keys", len(trusted))
@@ -182,4 +207,46 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	c.close(sctx, log)
 	c.closers = nil
 	return nil
+}
+
+// newNotifier pushes token and plugin changes to events.webhooks, coalesced
+// per target and written in the change's own transaction; nil when no
+// webhook is configured.
+func newNotifier(cfg *config.Config, db *store.DB, log hclog.Logger) (*events.Notifier, error) {
+	if len(cfg.Events.Webhooks) == 0 {
+		return nil, nil
+	}
+	n, err := events.NewNotifier(log, events.NotifierConfig{DB: db.Bolt(), Targets: webhookTargets(cfg)})
+	if err != nil {
+		return nil, fmt.Errorf("events.webhooks: %w", err)
+	}
+	for i, w := range cfg.Events.Webhooks {
+		if w.Insecure {
+			log.Warn("events.webhooks insecure: true: the certificate of this webhook is not checked, so its secret goes to whoever answers",
+				"webhook", i, "url", redactedURL(w.URL))
+		}
+	}
+	return n, nil
+}
+
+// webhookTargets turns events.webhooks into delivery targets.
+func webhookTargets(cfg *config.Config) []events.Target {
+	var ts []events.Target
+	for _, w := range cfg.Events.Webhooks {
+		t := events.Target{URL: w.URL, Secret: w.Secret, SigningKey: w.SigningKey, Events: w.Events,
+			Timeout: time.Duration(w.Timeout) * time.Second, Insecure: w.Insecure}
+		if w.CAFile != "" {
+			t.CAFile = cfg.Abs(w.CAFile)
+		}
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+// pushStats adapts the notifier for central's metrics; nil without one.
+func pushStats(n *events.Notifier) func() []events.TargetStats {
+	if n == nil {
+		return nil
+	}
+	return n.Stats
 }

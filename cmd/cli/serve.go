@@ -90,7 +90,7 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 	defer c.close(context.Background(), log)
 	cfg = withProxyStore(cfg) // a synced proxy keeps its own <db>.proxy.db
 
-	db, err := openServerStore(cfg, log)
+	db, err := openProxyStore(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -119,19 +119,19 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 		c.add(disp.Close)
 	}
 
+	reg := metrics.NewRegistry()
 	var sy *syncer.Syncer
 	if cfg.Remote.URL != "" {
-		if sy, err = startSyncer(cfg, db, log); err != nil {
+		if sy, err = startSyncer(cfg, db, reg, log); err != nil {
 			return err
 		}
 		c.add(sy.Close)
 	}
-	plugins, routes, ready := syncWiring(cfg, sy)
+	plugins, routes, notReady := syncWiring(cfg, sy)
 
-	reg := metrics.NewRegistry()
 	srv, err := proxy.New(proxy.Options{Config: cfg, Logger: log, Tokens: db, Hasher: db.Hasher(), Limiter: limiter,
 		Rules: host, Plugins: plugins, Memory: mem, Events: emitterOrNil(disp), Metrics: reg,
-		Source: events.ProxySource(hostname()), Routes: routes, Ready: ready})
+		Source: events.ProxySource(hostname()), Routes: routes, NotReady: notReady})
 	if err != nil {
 		return err
 	}
@@ -275,10 +275,7 @@ func newDispatcher(cfg *config.Config, db *store.DB, log hclog.Logger) (*events.
 		// unreachable hears of the next change at once, not after backoff.
 		dc.DB, dc.WakeOnEmit = db.Bolt(), true
 	}
-	for _, w := range cfg.Events.Webhooks {
-		dc.Targets = append(dc.Targets, events.Target{URL: w.URL, Secret: w.Secret, SigningKey: w.SigningKey,
-			Events: w.Events, Timeout: time.Duration(w.Timeout) * time.Second})
-	}
+	dc.Targets = webhookTargets(cfg)
 	d, err := events.NewDispatcher(log, dc)
 	if err != nil {
 		return nil, fmt.Errorf("events.webhooks: %w", err)

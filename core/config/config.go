@@ -141,8 +141,11 @@ type RemoteConfig struct {
 	// Sync is the poll interval in seconds. Default 300.
 	Sync int `yaml:"sync"`
 	// Insecure skips TLS certificate verification towards URL.
-	Insecure bool            `yaml:"insecure"`
-	Webhook  WebhookReceiver `yaml:"webhook"`
+	Insecure bool `yaml:"insecure"`
+	// CAFile is a PEM file of extra CAs trusted for URL (relative paths
+	// are from the config file's directory).
+	CAFile  string          `yaml:"ca_file"`
+	Webhook WebhookReceiver `yaml:"webhook"`
 }
 
 // WebhookReceiver accepts push events from the central server.
@@ -173,6 +176,12 @@ type WebhookTarget struct {
 	Events []string `yaml:"events"`
 	// Timeout per delivery attempt, in seconds. Default 10.
 	Timeout int `yaml:"timeout"`
+	// CAFile is a PEM file of extra CAs trusted for URL, such as the CA a
+	// proxy generated for its https port (relative paths are from the
+	// config file's directory).
+	CAFile string `yaml:"ca_file"`
+	// Insecure skips TLS certificate verification towards URL.
+	Insecure bool `yaml:"insecure"`
 }
 
 // MemoryConfig bounds where policy "memory" files may be written.

@@ -176,9 +176,9 @@ func NewFailover(primary *Redis, local *Memory, mode FailMode, logger hclog.Logg
 
 		probeTimeout:  DefaultProbeTimeout,
 		probeFailures: DefaultProbeFailures,
-		wake:       make(chan struct{}, 1),
-		stop:       make(chan struct{}),
-		done:       make(chan struct{}),
+		wake:          make(chan struct{}, 1),
+		stop:          make(chan struct{}),
+		done:          make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(f)

@@ -51,6 +51,7 @@ func (s *Server) buildEntry(r store.Record) *tokenEntry {
 		in, out := set.Scopes()
 		e.rules = &tokenRules{set: set, input: in, output: out}
 	}
+	s.buildRoutes(e)
 	return e
 }
 

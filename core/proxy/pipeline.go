@@ -190,6 +190,7 @@ func (x *exchange) route() error {
 		return err
 	}
 	x.res, x.prov, x.key = res, prov, key
+	x.tok = x.tok.forRoute(res) // the provider entry's own prompts and rules
 	if err := checkCompat(x.ep, prov); err != nil {
 		return err
 	}

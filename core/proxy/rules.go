@@ -84,12 +84,12 @@ func (s *Server) reportFindingSet(tok *tokenEntry, reqID, phase string, fs *find
 		s.met.ruleAction(it.action)
 		if info {
 			s.log.Info("content rule matched", "request_id", reqID, "token", tok.short, "rule", it.rule,
-				"action", it.action, "phase", phase, "detectors", it.detectors)
+				"action", it.action, "phase", phase, "detectors", it.detectors, "metadata", tok.policy.Metadata)
 		}
 		if !s.wants(eventForAction(it.action)) {
 			continue
 		}
 		s.emit(eventForAction(it.action), events.RuleData{TokenHashPrefix: events.HashPrefix(tok.hash), RequestID: reqID,
-			Rule: it.rule, Action: it.action, Phase: phase, Findings: it.detectors})
+			Rule: it.rule, Action: it.action, Phase: phase, Findings: it.detectors, Metadata: tok.policy.Metadata})
 	}
 }

@@ -77,6 +77,10 @@ type Options struct {
 	TombstoneRetention time.Duration
 	// ReadOnly opens with a shared lock; writes fail.
 	ReadOnly bool
+	// SkipVerify leaves out the pass over the whole file that Open makes
+	// by default, which turns a damaged page into a *CorruptError at open
+	// rather than a failed request later.
+	SkipVerify bool
 	// Logger receives debug lines; nil discards them.
 	Logger hclog.Logger
 	// Now replaces time.Now in tests.
@@ -114,8 +118,12 @@ type DB struct {
 	// subscribers see changes in revision order.
 	writeMu sync.Mutex
 	subsMu  sync.Mutex
-	subs    map[uint64]func(Change)
+	subs    map[uint64]func([]Change)
 	nextSub uint64
+
+	// txHook runs inside every write transaction that changed something;
+	// see OnWrite.
+	txHook atomic.Pointer[func(tx *bbolt.Tx, changes []Change) error]
 }
 
 // Open opens or creates the database at path. A file held by another
@@ -141,11 +149,22 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("opening database %q: %w", path, err)
 		}
 	}
-	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+	var bdb *bbolt.DB
+	err = guard(path, func() error {
+		var oerr error
+		bdb, oerr = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+		return oerr
+	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, &LockedError{Path: path}
 	}
 	if err != nil {
+		if ce := corruptOpenError(path, err); ce != err {
+			return nil, ce
+		}
+		if errors.Is(err, ErrCorrupt) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("opening database %q: %w", path, err)
 	}
 	db := &DB{
@@ -156,10 +175,18 @@ func Open(path string, opts Options) (*DB, error) {
 		logger:    opts.Logger.Named("store"),
 		now:       opts.Now,
 		retention: opts.TombstoneRetention,
-		subs:      make(map[uint64]func(Change)),
+		subs:      make(map[uint64]func([]Change)),
 	}
-	if err := db.init(opts.ReadOnly); err != nil {
-		_ = bdb.Close()
+	err = guard(path, func() error {
+		if !opts.SkipVerify {
+			if err := bdb.View(verify); err != nil {
+				return err
+			}
+		}
+		return db.init(opts.ReadOnly)
+	})
+	if err != nil {
+		_ = guard(path, bdb.Close)
 		return nil, err
 	}
 	db.logger.Debug("opened database", "path", path, "encrypted", c.encrypted(),
@@ -289,6 +316,19 @@ func (db *DB) Revision() uint64 { return db.revision.Load() }
 // the transaction. fn runs while the database holds its write lock: it must
 // be quick and must not write to the database. cancel stops the calls.
 func (db *DB) Subscribe(fn func(Change)) (cancel func()) {
+	return db.SubscribeBatch(func(cs []Change) {
+		for _, c := range cs {
+			fn(c)
+		}
+	})
+}
+
+// SubscribeBatch is Subscribe with one call per committed transaction: a
+// sync that applies ten thousand changes is one call with all of them, so a
+// subscriber can fold them in at once. The slice must not be kept or
+// modified. The same call is made by Publish for changes that could not be
+// persisted.
+func (db *DB) SubscribeBatch(fn func([]Change)) (cancel func()) {
 	db.subsMu.Lock()
 	id := db.nextSub
 	db.nextSub++
@@ -304,20 +344,32 @@ func (db *DB) Subscribe(fn func(Change)) (cancel func()) {
 	}
 }
 
+// OnWrite registers fn to run inside every write transaction that changed
+// a record or tombstone, after the changes and before the commit, with the
+// transaction and its changes in revision order. An error from fn aborts
+// the whole change. The central server writes its push intent here, so a
+// change and the promise to announce it commit together. One hook at a
+// time; nil removes it.
+func (db *DB) OnWrite(fn func(tx *bbolt.Tx, changes []Change) error) {
+	if fn == nil {
+		db.txHook.Store(nil)
+		return
+	}
+	db.txHook.Store(&fn)
+}
+
 func (db *DB) notify(changes []Change) {
 	if len(changes) == 0 {
 		return
 	}
 	db.subsMu.Lock()
-	fns := make([]func(Change), 0, len(db.subs))
+	fns := make([]func([]Change), 0, len(db.subs))
 	for _, fn := range db.subs {
 		fns = append(fns, fn)
 	}
 	db.subsMu.Unlock()
-	for _, c := range changes {
-		for _, fn := range fns {
-			fn(c)
-		}
+	for _, fn := range fns {
+		fn(changes)
 	}
 }
 
@@ -335,22 +387,29 @@ func (db *DB) write(fn func(t *txn) error) error {
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
 	var t *txn
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		t = &txn{
-			db:        db,
-			meta:      tx.Bucket(bucketMeta),
-			records:   tx.Bucket(bucketRecords),
-			tombs:     tx.Bucket(bucketTombstones),
-			changeIdx: tx.Bucket(bucketChanges),
-		}
-		if t.meta == nil || t.records == nil || t.tombs == nil || t.changeIdx == nil {
-			return fmt.Errorf("%w: database %q lacks its buckets", ErrCorrupt, db.path)
-		}
-		t.rev = getUint64(t.meta, keyRevision)
-		if err := fn(t); err != nil {
-			return err
-		}
-		return putUint64(t.meta, keyRevision, t.rev)
+	err := guard(db.path, func() error {
+		return db.bolt.Update(func(tx *bbolt.Tx) error {
+			t = &txn{
+				db:        db,
+				meta:      tx.Bucket(bucketMeta),
+				records:   tx.Bucket(bucketRecords),
+				tombs:     tx.Bucket(bucketTombstones),
+				changeIdx: tx.Bucket(bucketChanges),
+			}
+			if t.meta == nil || t.records == nil || t.tombs == nil || t.changeIdx == nil {
+				return fmt.Errorf("%w: database %q lacks its buckets", ErrCorrupt, db.path)
+			}
+			t.rev = getUint64(t.meta, keyRevision)
+			if err := fn(t); err != nil {
+				return err
+			}
+			if hook := db.txHook.Load(); hook != nil && len(t.changes) > 0 {
+				if err := (*hook)(tx, t.changes); err != nil {
+					return err
+				}
+			}
+			return putUint64(t.meta, keyRevision, t.rev)
+		})
 	})
 	if err != nil {
 		return err
@@ -363,8 +422,10 @@ func (db *DB) write(fn func(t *txn) error) error {
 // read runs fn in a read transaction. Buckets are nil only in a read-only
 // database no writer has initialised.
 func (db *DB) read(fn func(records, tombs, changeIdx, meta *bbolt.Bucket) error) error {
-	return db.bolt.View(func(tx *bbolt.Tx) error {
-		return fn(tx.Bucket(bucketRecords), tx.Bucket(bucketTombstones), tx.Bucket(bucketChanges), tx.Bucket(bucketMeta))
+	return guard(db.path, func() error {
+		return db.bolt.View(func(tx *bbolt.Tx) error {
+			return fn(tx.Bucket(bucketRecords), tx.Bucket(bucketTombstones), tx.Bucket(bucketChanges), tx.Bucket(bucketMeta))
+		})
 	})
 }
 
@@ -454,6 +515,32 @@ func getUint64(b *bbolt.Bucket, key []byte) uint64 {
 func putUint64(b *bbolt.Bucket, key []byte, n uint64) error {
 	k := revKey(n)
 	return b.Put(key, k[:])
+}
+
+// Check reads the meta bucket and the first record, cheaply, so a
+// readiness probe notices a file that became unreadable.
+func (db *DB) Check() error {
+	return db.read(func(records, _, _, meta *bbolt.Bucket) error {
+		if meta == nil || records == nil {
+			return fmt.Errorf("%w: database %q lacks its buckets", ErrCorrupt, db.path)
+		}
+		_ = getUint64(meta, keyRevision)
+		k, v := records.Cursor().First()
+		if k != nil && len(v) == 0 {
+			return fmt.Errorf("%w: database %q holds an empty record", ErrCorrupt, db.path)
+		}
+		return nil
+	})
+}
+
+// Publish hands changes that could not be persisted to the subscribers, as
+// if committed, without touching the file or the revision. A proxy whose
+// disk is full uses it for deletions, so a revocation takes effect in
+// memory even though the synced copy cannot record it.
+func (db *DB) Publish(changes []Change) {
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	db.notify(changes)
 }
 
 // Bolt returns the underlying bbolt handle, so other packages can keep
