@@ -85,6 +85,8 @@ func releaseExchange(x *exchange) {
 func (s *Server) serveLLM(ctx *fasthttp.RequestCtx, ep endpoint) {
 	x := acquireExchange(s, ep)
 	defer releaseExchange(x)
+	s.flight.begin()
+	defer s.flight.end()
 	x.reqID = s.requestID(ctx)
 	err := x.run(ctx)
 	if x.lease != nil && !x.settled {

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -73,6 +75,7 @@ type relay struct {
 
 	blocked     bool
 	clientGone  bool
+	cut         atomic.Bool // set by Shutdown: stop relaying, settle, tell the client
 	upstreamErr error
 	lastAlive   time.Time
 }
@@ -118,6 +121,7 @@ func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fastht
 	ctx.Response.Header.SetContentType("text/event-stream")
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	x.s.flight.addRelay(r)
 	ctx.SetBodyStreamWriter(r.run)
 	return nil
 }
@@ -134,7 +138,7 @@ func (r *relay) run(w *bufio.Writer) {
 	defer relayBufPool.Put(bp)
 	buf := *bp
 	var out []byte
-	for !r.blocked {
+	for !r.blocked && !r.cut.Load() {
 		n, rerr := src.Read(buf)
 		if n > 0 {
 			r.parser.Feed(buf[:n])
@@ -176,6 +180,12 @@ func (r *relay) writeTail(w *bufio.Writer) {
 			out = r.event(out, ev)
 		}
 		out = r.flushFilters(out)
+	}
+	if r.cut.Load() && !r.done() && !r.blocked {
+		r.upstreamErr = errShutdownCut
+		r.write(w, r.errorEvent(out, &core.Error{Status: 503, Type: core.TypeServer, Code: "server_shutting_down",
+			Message: "The proxy is shutting down; the answer was cut here. Usage so far is charged."}))
+		return
 	}
 	if r.upstreamErr != nil || !r.done() {
 		if r.upstreamErr == nil && !r.blocked {
@@ -489,4 +499,7 @@ func (r *relay) close() {
 	}
 	r.s.reportFindingSet(r.tok, r.reqID, "stream", &r.findings)
 	r.s.finishStream(r, status, u)
+	r.s.flight.removeRelay(r)
 }
+
+var errShutdownCut = errors.New("proxy: stream cut at shutdown")
