@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -33,6 +32,7 @@ type remoteOptions struct {
 	apiKey     string
 	apiKeyFile string
 	noAuth     bool
+	readyFile  string
 }
 
 func remoteCmd(a *app) *cobra.Command {
@@ -71,6 +71,7 @@ their changes are pushed like those made over the REST API.`,
 	f.StringVar(&ro.apiKey, "api-key", "", "API key clients must present (default: --api-key-file, then $"+remoteKeyEnv+")")
 	f.StringVar(&ro.apiKeyFile, "api-key-file", "", "file holding the API key")
 	f.BoolVar(&ro.noAuth, "insecure-no-auth", false, "serve the API without an API key (loopback demos only)")
+	f.StringVar(&ro.readyFile, "ready-file", "", "once listening, write the bound addresses here as KEY=value lines (API_ADDR, ADMIN_ADDR, PID)")
 	return cmd
 }
 
@@ -97,8 +98,11 @@ func (ro *remoteOptions) key(a *app) (string, error) {
 }
 
 func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key string, log hclog.Logger) error {
+	began := time.Now()
 	var c components
 	defer c.close(context.Background(), log)
+	defer removeReadyFile(ro.readyFile)
+	log.Info("starting central server", "config", cfg.Path, "db_path", cfg.Storage.DBPath)
 	if ro.noAuth {
 		log.Warn("the central API runs WITHOUT authentication (--insecure-no-auth): anyone who reaches it can read and change every token")
 	} else if len(key) < 16 {
@@ -160,7 +164,8 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	}
 	c.add(func(context.Context) error { return admin.Close() })
 
-	ln, err := net.Listen("tcp", ro.addr)
+	ln, err := listenTCP(ro.addr)
+	closeUnclaimed()
 	if err != nil {
 		return fmt.Errorf("listening on --addr %s: %w", ro.addr, err)
 	}
@@ -181,9 +186,15 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 			return fmt.Errorf("starting pushes: %w", err)
 		}
 	}
-	log.Info("central server started", "addr", ln.Addr().String(), "db_path", cfg.Storage.DBPath,
+	if everyInterface(ln.Addr()) {
+		log.Warn("the central API listens on every network interface; use --addr 127.0.0.1:PORT to accept only local clients", "addr", ln.Addr().String())
+	}
+	if err := (readyFile{"API_ADDR": ln.Addr().String(), "ADMIN_ADDR": admin.Addr()}).write(ro.readyFile); err != nil {
+		return err
+	}
+	log.Info("central server started", "addr", ln.Addr().String(), "admin_addr", admin.Addr(), "db_path", cfg.Storage.DBPath,
 		"revision", db.Revision(), "plugin_revision", reg.Revision(), "webhooks", len(cfg.Events.Webhooks),
-		"trusted_plugin_keys", len(trusted))
+		"trusted_plugin_keys", len(trusted), "took", time.Since(began).Round(time.Millisecond).String())
 	if disp != nil {
 		if ev, err := events.New(events.ServerStart, events.SourceCentral, db.Revision(),
 			events.ServerData{Role: "central", Version: currentBuild().Version}); err == nil {

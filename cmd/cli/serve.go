@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"runtime/pprof"
@@ -31,7 +32,7 @@ import (
 func init() { register(serveCmd) }
 
 func serveCmd(a *app) *cobra.Command {
-	var cpuProfile string
+	var cpuProfile, readyPath string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the proxy (data plane)",
@@ -51,10 +52,11 @@ process through its loopback admin endpoint and apply at once.`,
 				}
 				defer stop()
 			}
-			return runServe(cmd.Context(), cfg, a.logger(cfg))
+			return runServe(cmd.Context(), cfg, a.logger(cfg), readyPath)
 		},
 	}
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for load tests)")
+	cmd.Flags().StringVar(&readyPath, "ready-file", "", "once listening, write the bound addresses here as KEY=value lines (HTTP_ADDR, HTTPS_ADDR, ADMIN_ADDR, PID)")
 	return cmd
 }
 
@@ -85,10 +87,13 @@ func (c *components) close(ctx context.Context, log hclog.Logger) {
 	}
 }
 
-func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
+func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPath string) error {
+	began := time.Now()
 	var c components
 	defer c.close(context.Background(), log)
+	defer removeReadyFile(readyPath)
 	cfg = withProxyStore(cfg) // a synced proxy keeps its own <db>.proxy.db
+	log.Info("starting proxy", "config", cfg.Path, "providers_file", cfg.ProvidersPath, "db_path", cfg.Storage.DBPath)
 
 	db, err := openProxyStore(cfg, log)
 	if err != nil {
@@ -102,11 +107,16 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 	}
 	c.add(func(context.Context) error { return limiter.Close() })
 
+	// Compiling the rule plugins is the slow part of a first start (seconds
+	// on a busy machine); say so before, not after.
+	ruleStart := time.Now()
+	log.Info("starting the rule host", "builtin_plugins", builtinPlugins(), "cache_dir", cfg.Abs(cfg.Plugins.CacheDir))
 	host := rules.New(rules.Config{Builtins: plugins.FS, CacheDir: cfg.Abs(cfg.Plugins.CacheDir)}, log)
 	if err := host.Provision(ctx); err != nil {
 		return fmt.Errorf("starting the rule host: %w", err)
 	}
 	c.add(host.Close)
+	log.Info("rule host ready", "took", time.Since(ruleStart).Round(time.Millisecond).String())
 
 	mem := memory.New(memory.Options{AllowedDirs: cfg.Memory.AllowedDirs, BaseDir: mustWD(), Logger: log})
 	c.add(mem.Close)
@@ -136,6 +146,7 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 		return err
 	}
 
+	rf := readyFile{}
 	// A synced copy is written only by the syncer: local token commands go
 	// to remote.url instead (see manager in token.go).
 	if cfg.Remote.URL == "" {
@@ -144,18 +155,26 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 			return fmt.Errorf("starting the local admin endpoint: %w", err)
 		}
 		c.add(func(context.Context) error { return admin.Close() })
+		rf["ADMIN_ADDR"] = admin.Addr()
 	}
 
 	listeners, err := listen(cfg, srv)
+	closeUnclaimed()
 	if err != nil {
 		return err
 	}
 	errc := make(chan error, len(listeners))
 	for _, l := range listeners {
 		go func() { errc <- srv.Serve(l.ln) }()
-		log.Info("listening", "addr", l.ln.Addr().String(), "scheme", l.scheme)
+		logListening(log, l, cfg)
+		rf[l.readyKey()] = l.ln.Addr().String()
 	}
-	log.Info("proxy started", "tokens", srv.Tokens(), "providers", len(cfg.Providers), "session_backend", cfg.Session.Backend)
+	if err := rf.write(readyPath); err != nil {
+		return err
+	}
+	log.Info("proxy ready", "tokens", srv.Tokens(), "builtin_plugins", builtinPlugins(), "providers", len(cfg.Providers),
+		"session_backend", cfg.Session.Backend, "synced_from", redactedURL(cfg.Remote.URL),
+		"took", time.Since(began).Round(time.Millisecond).String())
 	if disp != nil {
 		emitStart(disp, "proxy", log)
 	}
@@ -201,14 +220,14 @@ type listener struct {
 func listen(cfg *config.Config, srv *proxy.Server) ([]listener, error) {
 	var out []listener
 	if p := cfg.Server.HTTPPort; p > 0 {
-		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Server.Host, strconv.Itoa(p)))
+		ln, err := listenTCP(net.JoinHostPort(cfg.Server.Host, strconv.Itoa(p)))
 		if err != nil {
 			return nil, fmt.Errorf("listening on server.http_port %d: %w", p, err)
 		}
 		out = append(out, listener{ln, "http"})
 	}
 	if p := cfg.Server.HTTPSPort; p > 0 && cfg.Server.TLS.Enabled {
-		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Server.Host, strconv.Itoa(p)))
+		ln, err := listenTCP(net.JoinHostPort(cfg.Server.Host, strconv.Itoa(p)))
 		if err != nil {
 			closeAll(out)
 			return nil, fmt.Errorf("listening on server.https_port %d: %w", p, err)
@@ -225,6 +244,38 @@ func listen(cfg *config.Config, srv *proxy.Server) ([]listener, error) {
 		return nil, errors.New("no listener: set server.http_port or server.https_port with tls.enabled")
 	}
 	return out, nil
+}
+
+// readyKey names the listener in the --ready-file.
+func (l listener) readyKey() string {
+	if l.scheme == "http" {
+		return "HTTP_ADDR"
+	}
+	return "HTTPS_ADDR"
+}
+
+// logListening says where the proxy accepts connections, with TLS, and
+// warns when that is every network interface.
+func logListening(log hclog.Logger, l listener, cfg *config.Config) {
+	kv := []any{"addr", l.ln.Addr().String(), "scheme", l.scheme}
+	if l.scheme != "http" {
+		t := cfg.Server.TLS
+		if t.CertFile != "" {
+			kv = append(kv, "cert_file", t.CertFile)
+		} else {
+			kv = append(kv, "cert_dir", cfg.Abs(t.CertDir), "auto_gen", t.AutoGen)
+		}
+	}
+	log.Info("listening", kv...)
+	if everyInterface(l.ln.Addr()) {
+		log.Warn("listening on every network interface; set server.host: 127.0.0.1 to accept only local clients", "addr", l.ln.Addr().String())
+	}
+}
+
+// builtinPlugins counts the embedded rule plugins.
+func builtinPlugins() int {
+	m, _ := fs.Glob(plugins.FS, "*.wasm")
+	return len(m)
 }
 
 func closeAll(ls []listener) {

@@ -61,6 +61,10 @@ type RequestData struct {
 	Stream          bool   `json:"stream,omitempty"`
 	// Metadata is the token policy's metadata (labels such as team or role).
 	Metadata map[string]string `json:"metadata,omitempty"`
+	// FallbackFrom is the model the client asked for when Model, a
+	// retry.fallbacks entry, answered instead; FallbackReason says why.
+	FallbackFrom   string `json:"fallback_from,omitempty"`
+	FallbackReason string `json:"fallback_reason,omitempty"`
 }
 
 // PluginData is the payload of plugin.* events.

@@ -53,7 +53,8 @@ func (s *Server) record(tok *tokenEntry, reqID string, a attempt, start time.Tim
 	}
 	s.emit(events.RequestCompleted, events.RequestData{TokenHashPrefix: events.HashPrefix(tok.hash), RequestID: reqID,
 		Model: a.model, Provider: a.prov.name, Status: status, InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens,
-		LatencyMS: lat.Milliseconds(), Stream: stream, Metadata: tok.policy.Metadata})
+		LatencyMS: lat.Milliseconds(), Stream: stream, Metadata: tok.policy.Metadata,
+		FallbackFrom: a.fallbackFrom, FallbackReason: a.why})
 }
 
 func (s *Server) remember(tok *tokenEntry, a attempt, start time.Time, req []memText, answer string, u providers.Usage) {

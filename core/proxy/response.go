@@ -128,7 +128,7 @@ func (x *exchange) outputRules(a attempt, body []byte) ([]byte, error) {
 	switch x.verdict.Action {
 	case rules.Block:
 		return nil, &core.Error{Status: 403, Type: core.TypePermission, Code: "content_policy_violation",
-			Message: "Response blocked: " + x.verdict.Reason}
+			Message: "Response blocked: " + blockReason(&x.verdict, x.reqID)}
 	case rules.Mask:
 		// Its own buffer: x.masked may hold the masked request, which
 		// conversation memory still reads.

@@ -428,7 +428,7 @@ func (r *relay) eventName() []byte {
 
 func (r *relay) blockError() *core.Error {
 	return &core.Error{Status: 403, Type: core.TypePermission, Code: "content_policy_violation",
-		Message: "Response blocked: " + r.verdict.Reason}
+		Message: "Response blocked: " + blockReason(&r.verdict, r.reqID)}
 }
 
 // errorEvent appends an error in the client's stream format.

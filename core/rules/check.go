@@ -20,6 +20,8 @@ func (rs *RuleSet) Check(ctx context.Context, phase Phase, texts []Text, v *Verd
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("checking rules: %w", err)
 	}
+	texts = v.normalized(texts) // rules read the detection view
+	defer v.mapBack()
 	for i := range rs.rules {
 		r := &rs.rules[i]
 		if r.scope&phase == 0 {

@@ -61,6 +61,7 @@ type Verdict struct {
 	Findings []Finding
 
 	arena []byte // guest-provided replacements
+	view  detectionView
 }
 
 // Edit replaces Data[Start:End] of texts[Text].
