@@ -2,6 +2,7 @@ package test
 
 import (
 	"fmt"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,7 +48,7 @@ func TestBudgetEdgesChargedFailures(t *testing.T) {
 	p.Stop(t)
 
 	// No provider listening: nothing was billed, nothing is charged.
-	deadPort := freePort(t)
+	deadPort := refusingPort(t)
 	port2 := freePort(t)
 	dir2 := newProxyDir(t, proxySetup{fakeURL: fmt.Sprintf("http://127.0.0.1:%d", deadPort), port: port2})
 	tok2, _ := createToken(t, dir2, env, `{"model_regex":"^gpt-4o","max_tokens":5000}`)
@@ -59,4 +60,18 @@ func TestBudgetEdgesChargedFailures(t *testing.T) {
 	assert.Zero(t, row.Used, "an unreachable provider billed nothing")
 	assert.Zero(t, row.Reserved)
 	p2.Stop(t)
+}
+
+// refusingPort returns a loopback port that refuses connections for the
+// whole test: a socket bound to it but never listening holds it, so no
+// other process can take it meanwhile.
+func refusingPort(t *testing.T) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = syscall.Close(fd) })
+	require.NoError(t, syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
+	sa, err := syscall.Getsockname(fd)
+	require.NoError(t, err)
+	return sa.(*syscall.SockaddrInet4).Port
 }
