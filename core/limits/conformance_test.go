@@ -108,6 +108,16 @@ func TestConformance(t *testing.T) {
 			},
 		},
 		{
+			name: "an expired lease bills its report, a late settle corrects it",
+			steps: []step{
+				{req: &Request{Budgets: budget(1000), Reserve: 300, Report: 40, LeaseTTL: 10 * time.Second}, lease: "a"},
+				{at: 11 * time.Second, req: &Request{Budgets: budget(1000), Reserve: 100}, lease: "b"},
+				{spent: key(""), wantUsed: 40, wantReserved: 100},
+				{settle: "a", used: 55},
+				{spent: key(""), wantUsed: 55, wantReserved: 100},
+			},
+		},
+		{
 			name: "absurd amounts saturate instead of wrapping",
 			steps: []step{
 				{req: &Request{Budgets: budget(1000), Reserve: 9223372036854775784}, wantErr: ErrBudgetExceeded, wantRemaining: ptr(1000)},

@@ -57,6 +57,10 @@ type Request struct {
 	// proxy that died mid-request; default DefaultLeaseTTL. Long streams call
 	// Lease.KeepAlive.
 	LeaseTTL time.Duration
+	// Report is what an expired lease bills until the first Lease.Report:
+	// the prompt as sent (what the provider bills for a request that never
+	// answered). 0 bills the reservation.
+	Report int64
 	// Now replaces the clock (tests only). With Redis it replaces the server's
 	// TIME too, so do not mix set and unset Now for one subject.
 	Now time.Time
@@ -259,6 +263,8 @@ type Lease struct {
 	id       string // Redis lease id
 	reserved int64
 	clamped  bool     // reserved is what was left, not Request.Reserve
+	report   atomic.Int64 // what expiry bills: the last Report (memory; Redis keeps it in the record)
+	charged  int64        // memory: what expiry charged
 	windows  []Window // the request's windows, for token-window settlement
 	marks    []windowMark
 	markBuf  [3]windowMark
@@ -306,6 +312,20 @@ func (l *Lease) Rate() RateInfo { return l.rate }
 
 // ID identifies the lease in logs (Redis leases only; "" otherwise).
 func (l *Lease) ID() string { return l.id }
+
+// Report records the usage produced so far (prompt and output seen). It is
+// sent with the next KeepAlive; a lease that then expires, or is released
+// at the restart of the proxy that held it, bills this instead of the
+// reservation. Cheap: one atomic store.
+func (l *Lease) Report(used int64) { l.report.Store(clampTokens(used)) }
+
+// expiryCharge is what the lease bills when it expires unsettled.
+func (l *Lease) expiryCharge() int64 {
+	if r := l.report.Load(); r > 0 {
+		return r
+	}
+	return l.reserved
+}
 
 // KeepAlive pushes the lease's expiry to ttl from now (DefaultLeaseTTL when
 // ttl is 0); long streams call it periodically. ErrLeaseExpired after Settle

@@ -207,6 +207,7 @@ func (m *Memory) admit(st *subjectState, req *Request, now int64) (*Lease, error
 			l.marks = append(l.marks, windowMark{win: int32(j), slot: slot, idx: s.i})
 		}
 	}
+	l.report.Store(clampTokens(req.Report))
 	l.expiry = now + req.leaseTTL().Milliseconds()
 	st.push(l)
 	return l, nil
@@ -256,17 +257,19 @@ func windowCost(w *Window, reserve int64) int64 {
 }
 
 // reclaim expires leases whose holder neither settled nor kept them alive
-// (a leaked lease, or a failed settle): the slot frees and the reservation is
-// charged as usage, since the provider may have billed it. A late Settle
+// (a leaked lease, or a failed settle): the slot frees and the usage last
+// reported (Lease.Report; the reservation when none) is charged, since the
+// provider billed at least that. A late Settle
 // corrects the charge to the real usage.
 func (m *Memory) reclaim(sh *memShard, st *subjectState, now int64) {
 	for len(st.leases) > 0 && st.leases[0].expiry <= now {
 		l := st.pop()
 		l.expired = true
+		l.charged = l.expiryCharge()
 		for _, slot := range l.slots {
 			b := &st.budgets[slot]
 			b.reserved -= l.reserved
-			m.charge(sh, st, b, l.reserved)
+			m.charge(sh, st, b, l.charged)
 		}
 	}
 }
@@ -298,8 +301,8 @@ func (m *Memory) settle(_ context.Context, l *Lease, used int64) error {
 	for _, slot := range l.slots {
 		b := &st.budgets[slot]
 		if l.expired {
-			// The reservation was charged at expiry; charge the difference.
-			m.charge(sh, st, b, delta)
+			// Expiry charged the last report; charge the difference.
+			m.charge(sh, st, b, used-l.charged)
 			continue
 		}
 		b.reserved -= l.reserved

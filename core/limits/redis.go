@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,10 @@ type RedisOptions struct {
 	Timeout time.Duration
 	// Prefix starts every key; default "tkn", giving keys like "tkn:{<subject>}:b".
 	Prefix string
+	// Instance is the proxy's stable id (kept next to its database). Lease
+	// ids then start with it, so a restarted proxy can free the leases its
+	// previous run left behind (ReleaseOrphans). "" gives random ids.
+	Instance string
 }
 
 // Redis keeps counters in Redis, shared by every proxy. Each Acquire, Settle
@@ -41,6 +46,7 @@ type Redis struct {
 	timeout   time.Duration
 	prefix    string
 	idPrefix  string
+	instance  string // "<instance>." or ""
 	ownsProbe bool
 	seq       atomic.Uint64
 	closed    atomic.Bool
@@ -75,6 +81,15 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 		timeout:  opts.Timeout,
 		prefix:   opts.Prefix,
 		idPrefix: hex.EncodeToString(rnd[:]) + ".",
+	}
+	if opts.Instance != "" {
+		if strings.ContainsAny(opts.Instance, ".\n{}") {
+			return nil, fmt.Errorf("%w: instance id %q", ErrConfig, opts.Instance)
+		}
+		// instance.run.seq: the run part tells this run's leases from a
+		// predecessor's.
+		r.instance = opts.Instance + "."
+		r.idPrefix = r.instance + hex.EncodeToString(rnd[:4]) + "."
 	}
 	if r.timeout <= 0 {
 		r.timeout = DefaultRedisTimeout
@@ -164,7 +179,7 @@ func (r *Redis) acquireID(ctx context.Context, req *Request, id string) (*Lease,
 	l := &Lease{owner: r, subject: req.Subject, id: id, reserved: reserve, windows: req.Windows, heapIdx: -1}
 	args := make([]any, 0, 10+2*len(req.Budgets)+3*len(req.Windows))
 	args = append(args, l.id, reserve, req.leaseTTL().Milliseconds(), req.MaxParallel,
-		nowArg(req), tombstoneTTL.Milliseconds(), floor, worst, len(req.Budgets))
+		nowArg(req), tombstoneTTL.Milliseconds(), floor, worst, clampTokens(req.Report), len(req.Budgets))
 	for _, b := range req.Budgets {
 		args = append(args, b.Key, b.Limit)
 	}
@@ -252,7 +267,7 @@ func (r *Redis) keepAlive(ctx context.Context, l *Lease, ttl time.Duration) erro
 	cctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	k := r.keys(l.subject)
-	ok, err := keepAliveScript.Run(cctx, r.client, k[1:3], l.id, ttl.Milliseconds(), 0).Int64()
+	ok, err := keepAliveScript.Run(cctx, r.client, k[1:3], l.id, ttl.Milliseconds(), 0, l.report.Load()).Int64()
 	if err != nil {
 		return r.wrap(ctx, "keeping lease alive", err)
 	}
@@ -347,6 +362,41 @@ func (r *Redis) wrap(parent context.Context, doing string, err error) error {
 		return &LimitError{Kind: KindUnavailable, Rule: "redis", Err: fmt.Errorf("%s: %w", doing, err)}
 	}
 	return fmt.Errorf("%s: %w", doing, err)
+}
+
+// ReleaseOrphans frees, at once, the leases a previous run of this proxy
+// instance left in Redis (it was killed with requests in flight): each
+// slot frees and each lease bills the usage it last reported, as expiry
+// would. It scans the lease keys once; call it at start, before serving.
+// Without RedisOptions.Instance it does nothing.
+func (r *Redis) ReleaseOrphans(ctx context.Context) (int, error) {
+	if r.instance == "" {
+		return 0, nil
+	}
+	c, ok := r.client.(*redis.Client)
+	if !ok {
+		return 0, nil // Cluster and Ring: the leases expire after their TTL instead
+	}
+	freed := 0
+	iter := c.Scan(ctx, 0, r.prefix+":{*}:l", 1000).Iterator()
+	for iter.Next(ctx) {
+		key := iter.Val()
+		open, end := strings.IndexByte(key, '{'), strings.LastIndex(key, "}:l")
+		if open < 0 || end <= open {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 5*r.timeout)
+		n, err := releaseScript.Run(cctx, r.client, r.keys(key[open+1:end]), r.instance, r.idPrefix, 0, tombstoneTTL.Milliseconds()).Int()
+		cancel()
+		if err != nil {
+			return freed, r.wrap(ctx, "releasing leases of a previous run", err)
+		}
+		freed += n
+	}
+	if err := iter.Err(); err != nil {
+		return freed, r.wrap(ctx, "scanning leases", err)
+	}
+	return freed, nil
 }
 
 var _ Limiter = (*Redis)(nil)
