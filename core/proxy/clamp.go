@@ -43,6 +43,10 @@ func (x *exchange) setReserve() {
 		x.limReq.Floor = limits.SatAdd(x.bound, x.choices)
 	}
 	x.capLimit = 0
+	x.limReq.LeaseTTL = x.s.cfg.Session.LeaseTTL.D()
+	// Until the first renewal, a lease left behind bills the prompt: what
+	// the provider charges for a request that never answered.
+	x.limReq.Report = x.estimate
 }
 
 // grant takes the lease and, when the limiter granted less than the worst
@@ -50,6 +54,7 @@ func (x *exchange) setReserve() {
 // prompt bound.
 func (x *exchange) grant(l *limits.Lease) {
 	x.lease = l
+	x.s.flight.hold(l)
 	if x.ep == epEmbeddings || !l.Clamped() {
 		return
 	}

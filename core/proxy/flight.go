@@ -1,9 +1,12 @@
 package proxy
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tokenomics-dev/tokenomics/core/limits"
 )
 
 // flights tracks what holds a lease: handlers of LLM requests and the relays
@@ -16,6 +19,59 @@ type flights struct {
 	n      atomic.Int64
 	mu     sync.Mutex
 	relays map[*relay]struct{}
+	leases map[*limits.Lease]struct{} // renewed while their request runs
+}
+
+// hold registers a lease for renewal until release.
+func (f *flights) hold(l *limits.Lease) {
+	f.mu.Lock()
+	if f.leases == nil {
+		f.leases = make(map[*limits.Lease]struct{})
+	}
+	f.leases[l] = struct{}{}
+	f.mu.Unlock()
+}
+
+func (f *flights) release(l *limits.Lease) {
+	f.mu.Lock()
+	delete(f.leases, l)
+	f.mu.Unlock()
+}
+
+// held copies the leases to renew into dst.
+func (f *flights) held(dst []*limits.Lease) []*limits.Lease {
+	f.mu.Lock()
+	for l := range f.leases {
+		dst = append(dst, l)
+	}
+	f.mu.Unlock()
+	return dst
+}
+
+// renew keeps every held lease alive, with the usage it last reported,
+// every ttl/4 until stop closes: a lease expires only when its proxy stops
+// renewing it, and then bills that report.
+func (s *Server) renew(ttl time.Duration, stop <-chan struct{}) {
+	if ttl <= 0 {
+		ttl = limits.DefaultLeaseTTL
+	}
+	t := time.NewTicker(max(ttl/4, 10*time.Millisecond))
+	defer t.Stop()
+	var buf []*limits.Lease
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		buf = s.flight.held(buf[:0])
+		for _, l := range buf {
+			if err := l.KeepAlive(context.Background(), ttl); err != nil && s.log.IsDebug() {
+				s.log.Debug("lease renewal failed", "lease", l.ID(), "error", err)
+			}
+		}
+		clear(buf)
+	}
 }
 
 func (f *flights) begin() {

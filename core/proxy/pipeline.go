@@ -249,6 +249,7 @@ func (x *exchange) settle(used int64, _ bool) {
 		return
 	}
 	x.settled = true
+	x.s.flight.release(x.lease)
 	used = limits.SatAdd(used, x.owed)
 	x.owed = 0
 	if err := x.s.limiter.Settle(context.Background(), x.lease, used); err != nil {

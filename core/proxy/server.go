@@ -82,13 +82,15 @@ type Server struct {
 	met         *proxyMetrics
 	reg         *metrics.Registry
 
-	srv      *fasthttp.Server
-	draining atomic.Bool
-	flight   flights // requests and relays that hold a lease
-	connMu   sync.Mutex
-	conns    map[*trackedConn]struct{}
-	ids      atomic.Uint64
-	idPrefix string
+	srv       *fasthttp.Server
+	draining  atomic.Bool
+	flight    flights // requests and relays that hold a lease
+	stopRenew chan struct{}
+	renewOnce sync.Once
+	connMu    sync.Mutex
+	conns     map[*trackedConn]struct{}
+	ids       atomic.Uint64
+	idPrefix  string
 }
 
 // New builds a Server: providers are checked and every token loaded, so a
@@ -147,6 +149,8 @@ func New(o Options) (*Server, error) {
 		ConnState:                     s.trackConn,
 	}
 	s.conns = map[*trackedConn]struct{}{}
+	s.stopRenew = make(chan struct{})
+	go s.renew(o.Config.Session.LeaseTTL.D(), s.stopRenew)
 	return s, nil
 }
 
@@ -189,6 +193,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			if !s.flight.wait(settleWait) {
 				s.log.Warn("requests still unsettled at shutdown", "in_flight", s.flight.count())
 			}
+			s.renewOnce.Do(func() { close(s.stopRenew) })
 			s.unsubscribe()
 			return err
 		case now := <-tick.C:

@@ -32,7 +32,6 @@ const (
 )
 
 const (
-	keepAliveEvery = 30 * time.Second
 	memoryCap      = 64 << 10 // bytes of answer kept for conversation memory
 )
 
@@ -77,7 +76,6 @@ type relay struct {
 	clientGone  bool
 	cut         atomic.Bool // set by Shutdown: stop relaying, settle, tell the client
 	upstreamErr error
-	lastAlive   time.Time
 }
 
 // textFilter is the output-rule stream of one generated text (a choice's
@@ -97,7 +95,7 @@ var relayBufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return
 // startStream hands a 200 stream to a relay and returns: the handler is done.
 func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.Response) error {
 	r := &relay{s: x.s, tok: x.tok, a: a, ep: x.ep, reqID: x.reqID, model: a.model, start: x.start,
-		resp: resp, lease: x.lease, owed: x.owed, rules: x.tok.rules, lastAlive: time.Now()}
+		resp: resp, lease: x.lease, owed: x.owed, rules: x.tok.rules}
 	x.settled = true // the relay settles
 	switch {
 	case a.prov.format == providers.Anthropic && x.ep == epChat:
@@ -143,6 +141,11 @@ func (r *relay) run(w *bufio.Writer) {
 		if n > 0 {
 			r.parser.Feed(buf[:n])
 			out = r.drain(out[:0])
+			if r.lease != nil {
+				// The renewer sends this with the next KeepAlive: if the
+				// proxy dies now, the lease bills what was produced.
+				r.lease.Report(limits.SatAdd(r.usage().Total(), r.owed))
+			}
 			if len(out) > 0 && !r.write(w, out) {
 				return
 			}
@@ -153,7 +156,6 @@ func (r *relay) run(w *bufio.Writer) {
 			}
 			break
 		}
-		r.keepAlive()
 	}
 	r.writeTail(w)
 }
@@ -455,16 +457,6 @@ func (r *relay) rememberText(t []byte) {
 	}
 }
 
-func (r *relay) keepAlive() {
-	if r.lease == nil || time.Since(r.lastAlive) < keepAliveEvery {
-		return
-	}
-	r.lastAlive = time.Now()
-	if err := r.lease.KeepAlive(context.Background(), 0); err != nil && r.s.log.IsDebug() {
-		r.s.log.Debug("lease keepalive failed", "request_id", r.reqID, "error", err)
-	}
-}
-
 func (r *relay) usage() providers.Usage {
 	switch r.mode {
 	case modeTranslate:
@@ -483,6 +475,7 @@ func (r *relay) close() {
 	}
 	u := r.usage()
 	charge := limits.SatAdd(u.Total(), r.owed)
+	r.s.flight.release(r.lease)
 	if err := r.s.limiter.Settle(context.Background(), r.lease, charge); err != nil {
 		r.s.log.Warn("settling stream usage failed", "request_id", r.reqID, "token", r.tok.short, "tokens", charge, "error", err)
 	}
