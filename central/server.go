@@ -75,7 +75,7 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
-	s.handler = recoverPanics(mux, s.log)
+	s.handler = recoverPanics(newAuthGuard(s.log).middleware(mux), s.log)
 	return s, nil
 }
 

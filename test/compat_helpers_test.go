@@ -3,7 +3,6 @@ package test
 import (
 	"bufio"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"testing"
@@ -22,9 +21,13 @@ func startCmd(t *testing.T, cmd *exec.Cmd, dir string, env []string, url, probe,
 		t.Fatal(err)
 	}
 	cmd.Stdout = io.Discard
+	// Owned ports the script, its environment or url name are handed
+	// over, as startProc does (see ports_helpers_test.go).
+	handed := ports.handOver(t, cmd, portsNamed(dir, cmd.Args, env, url))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	ports.started(cmd)
 	p := &proc{cmd: cmd, URL: url, done: make(chan struct{})}
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -36,6 +39,7 @@ func startCmd(t *testing.T, cmd *exec.Cmd, dir string, env []string, url, probe,
 			p.mu.Unlock()
 		}
 		_ = cmd.Wait()
+		ports.release(handed)
 		close(p.done)
 	}()
 	t.Cleanup(func() {
@@ -48,14 +52,14 @@ func startCmd(t *testing.T, cmd *exec.Cmd, dir string, env []string, url, probe,
 			t.Logf("%s logs:\n%s", name, p.Logs())
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // a busy machine compiles plugins slowly
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.done:
 			t.Fatalf("%s exited early:\n%s", name, p.Logs())
 		default:
 		}
-		resp, err := http.Get(url + probe)
+		resp, err := probeClient.Get(url + probe)
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -64,6 +68,6 @@ func startCmd(t *testing.T, cmd *exec.Cmd, dir string, env []string, url, probe,
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("%s not ready after 30s:\n%s", name, p.Logs())
+	t.Fatalf("%s not ready after 60s:\n%s", name, p.Logs())
 	return nil
 }

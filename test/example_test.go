@@ -164,6 +164,21 @@ func TestDistributedTeamExample(t *testing.T) {
 			return nil
 		})
 	})
+
+	t.Run("revocation pushed over https", func(t *testing.T) {
+		// central-config.yaml pushes to the proxy's https port, trusting the
+		// CA the proxy generated (ca_file); the poll is 300 s, so only a
+		// push can make this sub-second.
+		secrets := readExportFile(t, filepath.Join(work, ".env"))
+		cliEnv := []string{}
+		for k, v := range secrets {
+			cliEnv = append(cliEnv, k+"="+v)
+		}
+		res := run(t, filepath.Join(work, "central"), cliEnv, "token", "delete", "--hash", tokens["CI_PIPELINE_HASH"][:12])
+		require.Equal(t, 0, res.code, res.stderr)
+		took := waitAll(t, []string{url}, tok("ci-pipeline"), "hello", 401, 5*time.Second)
+		assert.Less(t, took, time.Second)
+	})
 }
 
 // readExportFile reads `export NAME=value` lines.

@@ -123,8 +123,10 @@ func metricValue(t *testing.T, url, series string) (float64, bool) {
 	b, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
 	for _, line := range bytes.Split(b, []byte("\n")) {
-		name, val, ok := strings.Cut(string(line), " ")
-		if ok && name == series {
+		// Label values may hold spaces: the value is after the last one.
+		i := bytes.LastIndexByte(line, ' ')
+		if i > 0 && string(line[:i]) == series {
+			val := string(line[i+1:])
 			var v float64
 			_, err := fmt.Sscan(val, &v)
 			return v, err == nil

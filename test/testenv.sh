@@ -18,13 +18,22 @@ report() {
 
 # --- official SDK clients (test/clients_test.go)
 clients=test/clients
+stale() { [ ! -f "$clients/node_modules/.package-lock.json" ] || [ "$clients/package-lock.json" -nt "$clients/node_modules/.package-lock.json" ]; }
+install_clients() {
+  stale || return 0 # another copy of the suite installed them meanwhile
+  echo "testenv: installing the SDK clients (cd $clients && npm ci)" >&2
+  (cd "$clients" && npm ci --no-audit --no-fund --loglevel=error >&2)
+}
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   skip "TestClients (official OpenAI/Anthropic SDKs): install Node.js and npm (apt-get install -y nodejs npm), then make test"
-elif [ ! -f "$clients/node_modules/.package-lock.json" ] || [ "$clients/package-lock.json" -nt "$clients/node_modules/.package-lock.json" ]; then
-  echo "testenv: installing the SDK clients (cd $clients && npm ci)" >&2
-  if ! (cd "$clients" && npm ci --no-audit --no-fund --loglevel=error >&2); then
-    skip "TestClients (official SDKs): npm ci failed; run (cd $clients && npm ci) and read its error"
-  fi
+elif stale; then
+  # Two copies of the suite started together must not run npm ci in the
+  # same directory at once: the second waits and finds them installed.
+  if command -v flock >/dev/null 2>&1; then
+    ( flock 9 && install_clients ) 9> "$clients/.install.lock"
+  else
+    install_clients
+  fi || skip "TestClients (official SDKs): npm ci failed; run (cd $clients && npm ci) and read its error"
 fi
 
 # --- Redis (the shared-counter tests; those that kill Redis start their own)

@@ -33,6 +33,9 @@ type remoteOptions struct {
 	apiKeyFile string
 	noAuth     bool
 	readyFile  string
+	// allowUnsigned lets a central server without plugins.trusted_keys
+	// accept self-signed plugin uploads (development only).
+	allowUnsigned bool
 }
 
 func remoteCmd(a *app) *cobra.Command {
@@ -46,12 +49,15 @@ and a plugin registry in the same file, serves them under /api/v1/tokens and
 to every events.webhooks target so proxies pull the change at once.
 
 The API key comes from --api-key, else --api-key-file, else $TOKENOMICS_REMOTE_KEY.
-Clients send it as "Authorization: Bearer <key>".
+Prefer the file or the variable: a flag's value is visible to every local user
+(ps, /proc). Clients send it as "Authorization: Bearer <key>". Failed
+authentications are logged at WARN with the source address, and a source that
+keeps failing is answered 429 for a while (docs/SECURITY.md).
 
 Token commands run on this machine with the same config (token list, create,
 update, delete) reach this process through its loopback admin endpoint, so
 their changes are pushed like those made over the REST API.`,
-		Example: `  tokenomics remote --addr :9090 --api-key "$TOKENOMICS_REMOTE_KEY"
+		Example: `  TOKENOMICS_REMOTE_KEY=$(cat /etc/tokenomics/remote.key) tokenomics remote --addr :9090
   tokenomics remote --api-key-file /etc/tokenomics/remote.key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -68,9 +74,10 @@ their changes are pushed like those made over the REST API.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&ro.addr, "addr", "127.0.0.1:9090", "listen address of the REST API (\":9090\" for all interfaces)")
-	f.StringVar(&ro.apiKey, "api-key", "", "API key clients must present (default: --api-key-file, then $"+remoteKeyEnv+")")
+	f.StringVar(&ro.apiKey, "api-key", "", "API key clients must present; visible in ps, prefer --api-key-file or $"+remoteKeyEnv)
 	f.StringVar(&ro.apiKeyFile, "api-key-file", "", "file holding the API key")
 	f.BoolVar(&ro.noAuth, "insecure-no-auth", false, "serve the API without an API key (loopback demos only)")
+	f.BoolVar(&ro.allowUnsigned, "allow-unsigned-plugins", false, "without plugins.trusted_keys, accept plugins signed by any key (development only)")
 	f.StringVar(&ro.readyFile, "ready-file", "", "once listening, write the bound addresses here as KEY=value lines (API_ADDR, ADMIN_ADDR, PID)")
 	return cmd
 }
@@ -144,6 +151,14 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	reg, err := central.OpenRegistry(db.Bolt(), trusted, log)
 	if err != nil {
 		return err
+	}
+	switch {
+	case len(trusted) > 0:
+	case ro.allowUnsigned:
+		log.Warn("plugins.trusted_keys is empty and --allow-unsigned-plugins is set: plugin uploads signed by any key are accepted (development only)")
+	default:
+		reg.RequireTrustedKeys()
+		log.Info("plugins.trusted_keys is empty: plugin uploads are refused until it lists the operators' public keys")
 	}
 	svc := tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log)
 	srv, err := central.New(central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: key, NoAuth: ro.noAuth,
@@ -232,6 +247,12 @@ func newNotifier(cfg *config.Config, db *store.DB, log hclog.Logger) (*events.No
 		return nil, fmt.Errorf("events.webhooks: %w", err)
 	}
 	for i, w := range cfg.Events.Webhooks {
+		if w.CAFile != "" {
+			if _, err := os.Stat(cfg.Abs(w.CAFile)); err != nil {
+				log.Warn("events.webhooks ca_file cannot be read yet: pushes to this webhook fail until it can (a proxy writes its generated CA when it first starts)",
+					"webhook", i, "ca_file", cfg.Abs(w.CAFile), "error", err)
+			}
+		}
 		if w.Insecure {
 			log.Warn("events.webhooks insecure: true: the certificate of this webhook is not checked, so its secret goes to whoever answers",
 				"webhook", i, "url", redactedURL(w.URL))

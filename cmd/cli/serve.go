@@ -38,7 +38,14 @@ func serveCmd(a *app) *cobra.Command {
 		Short: "Run the proxy (data plane)",
 		Long: `Runs the gateway on server.http_port (and server.https_port with TLS). Tokens
 come from storage.db_path; token commands run on the same machine reach this
-process through its loopback admin endpoint and apply at once.`,
+process through its loopback admin endpoint and apply at once.
+
+Start-up logs what it loads, where it listens (and warns when that is every
+interface) and how long it took. --ready-file receives the bound addresses
+once every listener accepts connections. A parent that opened the listening
+sockets itself (a supervisor, a test) passes them as file descriptors 3, 4, …
+with TOKENOMICS_LISTEN_FDS=<count>; a configured port with a socket there is
+served on it instead of being bound again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig(cmd)
@@ -139,12 +146,18 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	}
 	plugins, routes, notReady := syncWiring(cfg, sy)
 
+	// Loading the tokens compiles the rule plugins their policies use: on a
+	// cold plugins.cache_dir that is seconds, which the log must not hide.
+	loadStart := time.Now()
+	log.Info("loading tokens and compiling their rule plugins", "cache_dir", cfg.Abs(cfg.Plugins.CacheDir))
 	srv, err := proxy.New(proxy.Options{Config: cfg, Logger: log, Tokens: db, Hasher: db.Hasher(), Limiter: limiter,
 		Rules: host, Plugins: plugins, Memory: mem, Events: emitterOrNil(disp), Metrics: reg,
 		Source: events.ProxySource(hostname()), Routes: routes, NotReady: notReady})
 	if err != nil {
 		return err
 	}
+
+	log.Info("tokens loaded", "tokens", srv.Tokens(), "took", time.Since(loadStart).Round(time.Millisecond).String())
 
 	rf := readyFile{}
 	// A synced copy is written only by the syncer: local token commands go
@@ -159,8 +172,14 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	}
 
 	listeners, err := listen(cfg, srv)
+	if err != nil {
+		closeUnclaimed()
+		return err
+	}
+	err = startMetrics(cfg, srv, &c, log)
 	closeUnclaimed()
 	if err != nil {
+		closeAll(listeners)
 		return err
 	}
 	errc := make(chan error, len(listeners))

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -88,12 +87,10 @@ func startSyncer(cfg *config.Config, db *store.DB, reg *metrics.Registry, log hc
 	if err != nil {
 		return nil, err
 	}
-	tc, err := remoteTLS(cfg, log)
+	tr, err := remoteTransport(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = tc
 	hc := &http.Client{Transport: tr, Timeout: syncer.DefaultRequestTimeout}
 	key := firstNonEmpty(os.Getenv(remoteKeyEnv), cfg.RemoteAPIKey())
 	if key == "" {
@@ -130,21 +127,24 @@ func startSyncer(cfg *config.Config, db *store.DB, reg *metrics.Registry, log hc
 	return s, nil
 }
 
-// remoteTLS is how the proxy checks remote.url's certificate: system
-// roots plus remote.ca_file, or nothing with remote.insecure.
-func remoteTLS(cfg *config.Config, log hclog.Logger) (*tls.Config, error) {
+// remoteTransport checks remote.url's certificate: system roots plus
+// remote.ca_file, or nothing with remote.insecure.
+func remoteTransport(cfg *config.Config, log hclog.Logger) (*http.Transport, error) {
 	o := events.TLSOptions{Insecure: cfg.Remote.Insecure}
 	if cfg.Remote.CAFile != "" {
 		o.CAFile = cfg.Abs(cfg.Remote.CAFile)
+		if _, err := os.Stat(o.CAFile); err != nil {
+			log.Warn("remote.ca_file cannot be read yet: pulls over https fail until it can", "ca_file", o.CAFile, "error", err)
+		}
 	}
-	tc, err := events.ClientTLS(o)
+	tr, err := events.NewTransport(o)
 	if err != nil {
 		return nil, fmt.Errorf("remote.ca_file: %w", err)
 	}
 	if o.Insecure && strings.HasPrefix(cfg.Remote.URL, "https:") {
 		log.Warn("remote.insecure is true: the central server's certificate is not checked")
 	}
-	return tc, nil
+	return tr, nil
 }
 
 // syncWiring fills the proxy options a syncer provides: the verified

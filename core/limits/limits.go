@@ -262,10 +262,10 @@ type Lease struct {
 	subject  string
 	id       string // Redis lease id
 	reserved int64
-	clamped  bool     // reserved is what was left, not Request.Reserve
+	clamped  bool         // reserved is what was left, not Request.Reserve
 	report   atomic.Int64 // what expiry bills: the last Report (memory; Redis keeps it in the record)
 	charged  int64        // memory: what expiry charged
-	windows  []Window // the request's windows, for token-window settlement
+	windows  []Window     // the request's windows, for token-window settlement
 	marks    []windowMark
 	markBuf  [3]windowMark
 	rate     RateInfo

@@ -1,12 +1,14 @@
 package memory
 
 import (
+	"bufio"
 	"compress/gzip"
 	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -149,4 +151,41 @@ func TestRotation(t *testing.T) {
 	cur, err := os.ReadFile(filepath.Join(base, "log.md"))
 	require.NoError(t, err)
 	assert.Equal(t, 1, strings.Count(string(cur), "\n---\n"))
+}
+
+// CommonMark's line-level structure: what could end or start a record.
+var (
+	atxHeading      = regexp.MustCompile(`^ {0,3}#{1,6}(?:[ \t]|$)`)
+	thematicBreak   = regexp.MustCompile(`^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$`)
+	setextUnderline = regexp.MustCompile(`^ {0,3}(?:=+|-+)[ \t]*$`)
+)
+
+// FuzzRecordBoundaries: whatever the request's model, role and texts and
+// the policy's metadata hold, a record has one heading and one rule line,
+// and no line ends with a bare CR.
+func FuzzRecordBoundaries(f *testing.F) {
+	f.Add("gpt-4o\n## x", "user\r\n---", "hi\r## h\n---", "k\u2028v", "a\x85b")
+	f.Add("", "", "", "", "")
+	f.Fuzz(func(t *testing.T, model, role, text, key, value string) {
+		var b strings.Builder
+		w := bufio.NewWriter(&b)
+		format(w, Entry{Model: model, Provider: value, TokenHash: key, Metadata: map[string]string{key: value},
+			Request: []Message{{Role: role, Content: text}}, Response: text + value})
+		require.NoError(t, w.Flush())
+		headings, rules := 0, 0
+		for _, line := range strings.Split(b.String(), "\n") {
+			if strings.ContainsRune(line, '\r') {
+				t.Fatalf("bare CR in %q", line)
+			}
+			if atxHeading.MatchString(line) {
+				headings++
+			}
+			if thematicBreak.MatchString(line) || setextUnderline.MatchString(line) {
+				rules++
+			}
+		}
+		if headings != 1 || rules != 1 {
+			t.Fatalf("%d headings, %d rules:\n%s", headings, rules, b.String())
+		}
+	})
 }

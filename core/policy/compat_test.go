@@ -89,3 +89,19 @@ func TestDefaultProvider(t *testing.T) {
 	_, err = p.Resolve("gpt-4o")
 	require.ErrorIs(t, err, ErrModelNotAllowed)
 }
+
+// TestModelAndModelRegex: the original checked both at the top level and
+// took either in a provider entry.
+func TestModelAndModelRegex(t *testing.T) {
+	t.Parallel()
+	p, err := Parse([]byte(`{"model": "gpt-4o", "model_regex": "^gpt"}`))
+	require.NoError(t, err)
+	assert.True(t, p.AllowsModel("gpt-4o"))
+	assert.False(t, p.AllowsModel("gpt-4o-mini"), "the top level needs both")
+
+	p, err = Parse([]byte(`{"providers": {"x": [{"model": "llama-3", "model_regex": "^gpt"}]}}`))
+	require.NoError(t, err)
+	assert.True(t, p.AllowsModel("llama-3"))
+	assert.True(t, p.AllowsModel("gpt-4o"), "an entry takes either")
+	assert.False(t, p.AllowsModel("claude"))
+}

@@ -165,8 +165,6 @@ func TestParseRejects(t *testing.T) {
 		{"provider group as object", `{"providers": {"openai": {}}}`, "providers.openai"},
 		{"bad model_regex", `{"model_regex": "("}`, "model_regex"},
 		{"bad entry model_regex", `{"providers": {"openai": [{"model_regex": "[a-"}]}}`, "providers.openai[0].model_regex"},
-		{"model and model_regex", `{"model": "a", "model_regex": "b"}`, "model_regex"},
-		{"entry model and model_regex", `{"providers": {"x": [{"model": "a", "model_regex": "b"}]}}`, "providers.x[0].model_regex"},
 		{"negative budget", `{"max_tokens": -1}`, "max_tokens"},
 		{"negative entry budget", `{"providers": {"openai": [{"max_tokens": -5}]}}`, "providers.openai[0].max_tokens"},
 		{"negative timeout", `{"timeout": -1}`, "timeout"},

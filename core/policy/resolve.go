@@ -12,8 +12,8 @@ import (
 //
 // With providers, groups and entries are walked in written order and the
 // first entry that admits the model wins: an entry admits it by exact model,
-// by model_regex (unanchored), or by naming neither. A top-level model or
-// model_regex must admit the model as well. Without providers only the
+// by model_regex (unanchored), or by naming neither. A top-level model and
+// model_regex, when set, must each admit the model as well. Without providers only the
 // top-level model/model_regex is checked, and naming neither admits any
 // model; such a route names the policy's default_provider, if any. A
 // refused model yields an error wrapping ErrModelNotAllowed, an empty one
@@ -39,7 +39,7 @@ func (p *Policy) AllowsModel(model string) bool {
 }
 
 func (p *Policy) resolve(model string) (Resolved, bool) {
-	if model == "" || !admits(p.Model, p.ModelRegex, p.modelRE, model) {
+	if model == "" || !admitsAll(p.Model, p.ModelRegex, p.modelRE, model) {
 		return Resolved{}, false
 	}
 	r := Resolved{
@@ -85,8 +85,14 @@ func (p *Policy) resolve(model string) (Resolved, bool) {
 	return Resolved{}, false
 }
 
-// admits reports whether a model/model_regex pair admits model; a pair
-// naming neither admits every model.
+// admitsAll is the top-level check: each of model and model_regex that is
+// set must admit the model.
+func admitsAll(exact, pattern string, re *regexp.Regexp, model string) bool {
+	return (exact == "" || exact == model) && (pattern == "" || (re != nil && re.MatchString(model)))
+}
+
+// admits is a provider entry's check: the entry admits the model by exact
+// model or by model_regex; an entry naming neither admits every model.
 func admits(exact, pattern string, re *regexp.Regexp, model string) bool {
 	if exact == "" && pattern == "" {
 		return true

@@ -111,11 +111,10 @@ func (v *validator) target(at, keyEnv, upstream string) {
 	}
 }
 
-// modelMatch checks model/model_regex and returns the compiled regexp.
+// modelMatch checks model_regex and returns the compiled regexp. Both
+// model and model_regex may be set, as in the original project: at the top
+// level a model must pass both, in a provider entry either (see Resolve).
 func (v *validator) modelMatch(at, model, pattern string) *regexp.Regexp {
-	if model != "" && pattern != "" {
-		v.add(field(at, "model_regex"), "must not be set together with model")
-	}
 	if pattern == "" {
 		return nil
 	}

@@ -9,12 +9,35 @@ import (
 // A model reads the text parts of one message as one text, so a secret
 // or an injection split across parts ("123-45-" + "6789") must be seen
 // whole. joinParts adds, for each message whose text sits in several
-// parts, one more rule text: the parts' concatenation. splitJoined then
+// parts, two more rule texts: the parts run together, and the parts run
+// together except where that would glue two words or numbers into one
+// (there a line break keeps them apart), so a split secret is found even
+// when a neighbouring part ends in a letter or digit. splitJoined then
 // turns the edits rules made on a joined text into edits of its parts.
 
-// joinGroup is one joined text: rule text at, made of texts [first, first+n).
+// joinGroup is one joined text: made of texts [first, first+n); smart
+// says where parts are kept apart (see sep).
 type joinGroup struct {
-	at, first, n int
+	first, n int
+	smart    bool
+}
+
+// sep returns the separator the group puts before part k (k > first).
+func (x *exchange) sep(g joinGroup, k int) string {
+	if !g.smart {
+		return ""
+	}
+	prev, next := x.texts[k-1].Data, x.texts[k].Data
+	if len(prev) > 0 && len(next) > 0 && wordByte(prev[len(prev)-1]) && wordByte(next[0]) {
+		return "\n"
+	}
+	return ""
+}
+
+// wordByte reports a byte that regular expressions' \w matches, or part of
+// a non-ASCII character (treated as a letter).
+func wordByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80
 }
 
 // joinParts appends the joined texts after x.texts[:len(x.refs)].
@@ -30,9 +53,15 @@ func (x *exchange) joinParts() {
 			j++
 		}
 		if j-i > 1 {
-			x.groups = append(x.groups, joinGroup{first: i, n: j - i})
-			for k := i; k < j; k++ {
-				x.joined = append(x.joined, x.texts[k].Data...)
+			for _, smart := range [...]bool{false, true} {
+				g := joinGroup{first: i, n: j - i, smart: smart}
+				x.groups = append(x.groups, g)
+				for k := i; k < j; k++ {
+					if k > i {
+						x.joined = append(x.joined, x.sep(g, k)...)
+					}
+					x.joined = append(x.joined, x.texts[k].Data...)
+				}
 			}
 		}
 		i = j
@@ -43,10 +72,12 @@ func (x *exchange) joinParts() {
 		grp := &x.groups[g]
 		size := 0
 		for k := grp.first; k < grp.first+grp.n; k++ {
+			if k > grp.first {
+				size += len(x.sep(*grp, k))
+			}
 			size += len(x.texts[k].Data)
 		}
 		first := x.texts[grp.first]
-		grp.at = len(x.texts)
 		x.texts = append(x.texts, rules.Text{Data: x.joined[off : off+size : off+size], Role: first.Role, Kind: first.Kind})
 		off += size
 	}
@@ -73,6 +104,9 @@ func (x *exchange) splitJoined() {
 		pos := 0
 		repl := e.Replacement
 		for k := grp.first; k < grp.first+grp.n; k++ {
+			if k > grp.first {
+				pos += len(x.sep(grp, k))
+			}
 			size := len(x.texts[k].Data)
 			s, t := max(e.Start, pos)-pos, min(e.End, pos+size)-pos
 			if s < t || s == t && e.Start == e.End && s < size {

@@ -21,7 +21,7 @@ func (s *Server) buildRoutes(e *tokenEntry) {
 			if !p.HasRouteContent(res) {
 				continue
 			}
-			v, err := s.routeVariant(e, p.RoutePrompts(res), p.RouteRules(res))
+			v, err := s.routeVariant(e, p.RoutePrompts(res), p.RouteRules(res), len(g.Entries[i].Rules) > 0)
 			if err != nil {
 				e.err = fmt.Errorf("provider entry %s[%d]: %w", g.Name, i, err)
 				s.log.Error("token rules do not compile; the token is refused", "token", e.short, "error", e.err)
@@ -38,16 +38,17 @@ func (s *Server) buildRoutes(e *tokenEntry) {
 	}
 }
 
-// routeVariant copies what requests read from e and replaces the prompts
-// and rules.
-func (s *Server) routeVariant(e *tokenEntry, prompts []policy.Message, rs []policy.Rule) (*tokenEntry, error) {
+// routeVariant copies what requests read from e and replaces the prompts,
+// and the rules when the entry has its own (else e's compiled set is shared).
+func (s *Server) routeVariant(e *tokenEntry, prompts []policy.Message, rs []policy.Rule, ownRules bool) (*tokenEntry, error) {
 	v := &tokenEntry{hash: e.hash, short: e.short, expiresAt: e.expiresAt, hasExpiry: e.hasExpiry,
 		policy: e.policy, lim: e.lim, memory: e.memory}
 	for _, m := range prompts {
 		v.prompts = append(v.prompts, providers.Message{Role: m.Role, Content: m.Content})
 		v.promptEstimate += providers.EstimateTokens([]byte(m.Content)) + providers.TokensPerMessage
 	}
-	if len(rs) == 0 {
+	if !ownRules {
+		v.rules = e.rules
 		return v, nil
 	}
 	if s.rulesHost == nil {

@@ -78,6 +78,7 @@ type Server struct {
 	providers   map[string]*provider
 	order       []*provider // providers.yaml order, for model lookups
 	allowedKeys map[string]bool
+	upstreams   *config.Upstreams // where a token's upstream_url may point
 	clients     *clients
 	met         *proxyMetrics
 	reg         *metrics.Registry
@@ -111,7 +112,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{cfg: o.Config, log: o.Logger.Named("proxy"), hasher: o.Hasher, limiter: o.Limiter,
 		rulesHost: o.Rules, plugins: o.Plugins, memory: o.Memory, events: o.Events, source: o.Source,
 		getenv: o.Getenv, routes: o.Routes, ready: o.Ready, notReady: o.NotReady, clients: newClients(), reg: o.Metrics,
-		providers: map[string]*provider{}, allowedKeys: map[string]bool{},
+		providers: map[string]*provider{}, allowedKeys: map[string]bool{}, upstreams: o.Config.AllowedUpstreams(),
 		idPrefix: strconv.FormatInt(time.Now().UnixNano()%1e9, 36)}
 	for _, pc := range o.Config.Providers {
 		p, err := newProvider(pc)
@@ -164,14 +165,21 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // ListenTLS wraps ln so it serves TLS with the configured or generated
-// certificate, and plain HTTP on the same port.
+// certificate (covering server.tls.hosts), and plain HTTP on the same port
+// as server.tls.allow_plain_http says (Config.PlainHTTPOnTLSPort).
 func (s *Server) ListenTLS(ln net.Listener) (net.Listener, error) {
 	t := s.cfg.Server.TLS
-	tc, err := certs.Load(certs.Options{CertFile: t.CertFile, KeyFile: t.KeyFile, Dir: t.CertDir})
+	tc, err := certs.Load(certs.Options{CertFile: t.CertFile, KeyFile: t.KeyFile, Dir: t.CertDir, Hosts: t.Hosts,
+		Log: func(msg string, kv ...any) { s.log.Info(msg, kv...) }})
 	if err != nil {
 		return nil, err
 	}
-	return &certs.SniffListener{Listener: ln, TLS: tc}, nil
+	plain, explicit := s.cfg.PlainHTTPOnTLSPort()
+	if plain && !explicit {
+		s.log.Warn("the https port also answers plain http, where tokens travel in clear text; set server.tls.allow_plain_http: false to require TLS there (or true to keep it and silence this)",
+			"https_port", s.cfg.Server.HTTPSPort)
+	}
+	return &certs.SniffListener{Listener: ln, TLS: tc, AllowPlainHTTP: plain}, nil
 }
 
 // Shutdown stops accepting, lets in-flight requests and streams finish
@@ -310,8 +318,16 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("text/plain")
 		ctx.SetBodyString("pong")
 	case "/ready", "/readyz":
+		if s.adminSplit() {
+			s.serveReadyStatus(ctx)
+			return
+		}
 		s.serveReady(ctx)
 	case "/metrics":
+		if s.adminSplit() {
+			writeError(ctx, errNotFound)
+			return
+		}
 		s.serveMetrics(ctx)
 	case "/v1/models":
 		s.serveModels(ctx)

@@ -3,7 +3,6 @@ package proxy
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -32,7 +31,7 @@ const (
 )
 
 const (
-	memoryCap      = 64 << 10 // bytes of answer kept for conversation memory
+	memoryCap = 64 << 10 // bytes of answer kept for conversation memory
 )
 
 // relay streams one upstream SSE response to the client. fasthttp runs it
@@ -40,18 +39,20 @@ const (
 // upstream response, the lease and its own copies of the request facts. It
 // never touches the exchange or the RequestCtx.
 type relay struct {
-	s      *Server
-	tok    *tokenEntry
-	a      attempt
-	ep     endpoint
-	mode   streamMode
-	reqID  string
-	model  string
-	start  time.Time
-	resp   *fasthttp.Response
-	lease  *limits.Lease
-	owed   int64 // usage of earlier attempts that reached a provider
-	memReq []memText
+	// closeDecoder releases the decompressor of the upstream body.
+	closeDecoder func()
+	s            *Server
+	tok          *tokenEntry
+	a            attempt
+	ep           endpoint
+	mode         streamMode
+	reqID        string
+	model        string
+	start        time.Time
+	resp         *fasthttp.Response
+	lease        *limits.Lease
+	owed         int64 // usage of earlier attempts that reached a provider
+	memReq       []memText
 
 	parser    sse.Parser
 	oa        openai.StreamState
@@ -163,11 +164,14 @@ func (r *relay) run(w *bufio.Writer) {
 // source returns the upstream body, decompressing it when the provider
 // compressed the stream.
 func (r *relay) source() (io.Reader, error) {
-	body := r.resp.BodyStream()
-	if bytes.EqualFold(r.resp.Header.ContentEncoding(), []byte("gzip")) {
-		return gzip.NewReader(body)
+	dec, closeFn, err := decoder(r.resp.Header.ContentEncoding(), r.resp.BodyStream())
+	r.closeDecoder = closeFn
+	if err != nil {
+		return nil, err
 	}
-	return body, nil
+	// Every stream is bounded, compressed or not: the relay never hands
+	// on more than server.max_response_bytes of decoded text.
+	return &limitedReader{r: dec, n: r.s.cfg.Server.MaxResponseBytes}, nil
 }
 
 // writeTail finishes the client's stream: the held-back text, a clean end
@@ -478,6 +482,9 @@ func (r *relay) close() {
 	r.s.flight.release(r.lease)
 	if err := r.s.limiter.Settle(context.Background(), r.lease, charge); err != nil {
 		r.s.log.Warn("settling stream usage failed", "request_id", r.reqID, "token", r.tok.short, "tokens", charge, "error", err)
+	}
+	if r.closeDecoder != nil {
+		r.closeDecoder()
 	}
 	_ = r.resp.CloseBodyStream()
 	fasthttp.ReleaseResponse(r.resp)

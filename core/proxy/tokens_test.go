@@ -3,12 +3,16 @@ package proxy
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenomics-dev/tokenomics/core/config"
+	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 )
 
@@ -83,4 +87,34 @@ func BenchmarkTokenCacheApplyOne(b *testing.B) {
 	for b.Loop() {
 		c.apply(del)
 	}
+}
+
+// BenchmarkSyncApply10k is one pull of 10,000 new tokens as a proxy takes
+// it: one store.Apply transaction on a real bbolt file, then the proxy's
+// cache builds every entry (policy parsed and resolved) and swaps once.
+func BenchmarkSyncApply10k(b *testing.B) {
+	cfg := &config.Config{Providers: []config.Provider{{Name: "openai", UpstreamURL: "http://127.0.0.1:1",
+		APIKeyEnv: "OPENAI_API_KEY", Models: []string{"gpt-4o", "gpt-4o-mini"}}}}
+	cfg.SetDefaults()
+	db, err := store.Open(filepath.Join(b.TempDir(), "tokens.db"),
+		store.Options{HashKey: []byte("bench-hash-key-0123456789abcdef0123"), LockTimeout: time.Second})
+	require.NoError(b, err)
+	defer db.Close()
+	lim, err := limits.NewMemory(limits.MemoryOptions{})
+	require.NoError(b, err)
+	defer lim.Close()
+	s, err := New(Options{Config: cfg, Tokens: db, Hasher: db.Hasher(), Limiter: lim, Getenv: func(string) string { return "k" }})
+	require.NoError(b, err)
+	policy := []byte(`{"model_regex":"^gpt-4o","max_tokens":100000,"rate_limit":{"requests_per_minute":60}}`)
+	rev := uint64(0)
+	for b.Loop() {
+		cs := make([]store.Change, 10_000)
+		for i := range cs {
+			rev++
+			h := testHash(int(rev))
+			cs[i] = store.Change{Revision: rev, Hash: h, Record: &store.Record{Hash: h, Policy: policy}}
+		}
+		require.NoError(b, db.Apply(cs, rev))
+	}
+	require.GreaterOrEqual(b, s.Tokens(), 10_000)
 }

@@ -21,6 +21,7 @@ package store
 // and reads only what changed after it.
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"encoding/binary"
 	"errors"
@@ -70,6 +71,11 @@ type Options struct {
 	// EncryptionKey, when set, is a 32-byte AES-256 key sealing policies.
 	// nil stores policies in plain JSON.
 	EncryptionKey []byte
+	// EncryptionPassphrase, instead of EncryptionKey, is stretched into
+	// the key with the derivation the database records (keys.go): scrypt
+	// with a stored salt for new databases, the legacy SHA-256 for those
+	// created before it was recorded.
+	EncryptionPassphrase []byte
 	// LockTimeout bounds the wait for the file lock; default DefaultLockTimeout.
 	LockTimeout time.Duration
 	// TombstoneRetention is how long Compact keeps tombstones; default
@@ -111,6 +117,10 @@ type DB struct {
 	logger    hclog.Logger
 	now       func() time.Time
 	retention time.Duration
+	// passphrase is kept only until init derives the key from it.
+	passphrase []byte
+	// legacyKDF: the passphrase is stretched the old way (see LegacyKDF).
+	legacyKDF bool
 
 	revision atomic.Uint64 // cache of meta/revision, for Revision()
 
@@ -137,6 +147,9 @@ func Open(path string, opts Options) (*DB, error) {
 	hasher, err := NewHasher(opts.HashKey)
 	if err != nil {
 		return nil, fmt.Errorf("opening database %q: %w", path, err)
+	}
+	if opts.EncryptionKey != nil && opts.EncryptionPassphrase != nil {
+		return nil, fmt.Errorf("opening database %q: %w: give an encryption key or a passphrase, not both", path, ErrInvalidKey)
 	}
 	c, err := newCodec(opts.EncryptionKey)
 	if err != nil {
@@ -168,14 +181,15 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("opening database %q: %w", path, err)
 	}
 	db := &DB{
-		bolt:      bdb,
-		path:      path,
-		hasher:    hasher,
-		codec:     c,
-		logger:    opts.Logger.Named("store"),
-		now:       opts.Now,
-		retention: opts.TombstoneRetention,
-		subs:      make(map[uint64]func([]Change)),
+		bolt:       bdb,
+		path:       path,
+		hasher:     hasher,
+		codec:      c,
+		logger:     opts.Logger.Named("store"),
+		now:        opts.Now,
+		retention:  opts.TombstoneRetention,
+		subs:       make(map[uint64]func([]Change)),
+		passphrase: opts.EncryptionPassphrase,
 	}
 	err = guard(path, func() error {
 		if !opts.SkipVerify {
@@ -189,7 +203,11 @@ func Open(path string, opts Options) (*DB, error) {
 		_ = guard(path, bdb.Close)
 		return nil, err
 	}
-	db.logger.Debug("opened database", "path", path, "encrypted", c.encrypted(),
+	db.passphrase = nil
+	if db.legacyKDF {
+		db.logger.Warn("the encryption passphrase is stretched with one unsalted SHA-256 (a database from an older build); run `tokenomics rekey` to move it to scrypt", "path", path)
+	}
+	db.logger.Debug("opened database", "path", path, "encrypted", db.codec.encrypted(),
 		"read_only", opts.ReadOnly, "revision", db.revision.Load())
 	return db, nil
 }
@@ -222,6 +240,9 @@ func (db *DB) init(readOnly bool) error {
 			return fmt.Errorf("%w: database %q has schema %d, this build reads up to %d", ErrCorrupt, db.path, s[0], schemaVersion)
 		}
 		if err := db.checkHashKey(meta, readOnly); err != nil {
+			return err
+		}
+		if err := db.derivePassphraseKey(meta, readOnly); err != nil {
 			return err
 		}
 		if err := db.checkEncryptionKey(meta, readOnly); err != nil {
@@ -274,7 +295,9 @@ func (db *DB) checkEncryptionKey(meta *bbolt.Bucket, readOnly bool) error {
 		return nil
 	case sealed == nil:
 		// First use of a key with this file: remember it, so opening without
-		// it later fails up front rather than on the first sealed record.
+		// it later fails up front rather than on the first sealed record,
+		// and seal the records written before it. From now on a plain
+		// record can only be an intrusion, and is refused.
 		if readOnly {
 			return nil
 		}
@@ -282,14 +305,64 @@ func (db *DB) checkEncryptionKey(meta *bbolt.Bucket, readOnly bool) error {
 		if err != nil {
 			return fmt.Errorf("opening database %q: %w", db.path, err)
 		}
-		return meta.Put(keyEncCheck, v)
+		if err := meta.Put(keyEncCheck, v); err != nil {
+			return err
+		}
+		db.codec.strict = true
+		return db.sealPlainRecords(meta.Tx().Bucket(bucketRecords))
 	case !db.codec.encrypted():
 		return fmt.Errorf("opening database %q: %w: the database is encrypted and no encryption key was given", db.path, ErrDecrypt)
 	}
+	db.codec.strict = true
 	if plain, err := db.codec.open(sealed, keyEncCheck); err != nil || !hmac.Equal(plain, encCheckLabel) {
 		return fmt.Errorf("opening database %q: %w: the encryption key is not the one the database was encrypted with", db.path, ErrDecrypt)
 	}
 	return nil
+}
+
+// sealPlainRecords encrypts, in place and at their revisions, the records
+// written while the database had no encryption key.
+func (db *DB) sealPlainRecords(records *bbolt.Bucket) error {
+	if records == nil {
+		return nil
+	}
+	var plain [][]byte
+	err := records.ForEach(func(k, v []byte) error {
+		if len(v) > 0 && v[0] == valuePlain {
+			plain = append(plain, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	lax := db.codec
+	lax.strict = false
+	for _, k := range plain {
+		rec, err := lax.decode(string(k), records.Get(k))
+		if err != nil {
+			return fmt.Errorf("sealing record %s: %w", short(string(k)), err)
+		}
+		v, err := db.codec.encode(rec)
+		if err != nil {
+			return err
+		}
+		if err := records.Put(k, v); err != nil {
+			return fmt.Errorf("sealing record %s: %w", short(string(k)), err)
+		}
+	}
+	if len(plain) > 0 {
+		db.logger.Info("sealed the records written before the encryption key was set", "records", len(plain))
+	}
+	return nil
+}
+
+// skipUnsealed reports an unsealed record of an encrypted database, which
+// listings leave out: one planted record must not take every other token
+// down with it, and must never be served.
+func (db *DB) skipUnsealed(hash []byte) {
+	db.logger.Error("refusing a record stored in the clear in an encrypted database; it was not written by tokenomics",
+		"token_hash", short(string(hash)))
 }
 
 // Close releases the file and its lock.

@@ -7,7 +7,7 @@
 //
 // A pull asks the central server for the change feed after the local
 // revision (GET /api/v1/tokens?since=N) and writes it with store.Apply; the
-// proxy's token cache follows through store.Subscribe, so a revocation is
+// proxy's token cache follows through store.SubscribeBatch, so a revocation is
 // refused by the next request. A 410 resync_required (the central server
 // pruned tombstones, or was restored to an older revision) triggers a full
 // fetch written with store.Replace. A local revision of 0 is always a full
@@ -22,7 +22,17 @@
 // pull, which starts after it, so the last push is never lost and a burst
 // costs at most two pulls. After a failure the next try backs off
 // exponentially from one second up to the poll interval (at most a
-// minute).
+// minute). A push ends that wait when the failure was reaching the central
+// server (the push shows it is back); while the local file cannot be
+// written, pushes start at most one pull per 200 ms.
+//
+// # When the disk fails
+//
+// A pull whose changes cannot be written (a full disk, an I/O error) still
+// applies its deletions, and new expiries of tokens it holds, to the
+// proxy's memory through store.Publish, so a revocation holds even then; NotReady reports the failure, which /ready
+// answers with 503 and the reason, until a write succeeds. A token cache
+// subscribed with store.SubscribeBatch receives each pull as one batch.
 //
 // # Plugins
 //

@@ -205,11 +205,12 @@ func (s *Syncer) run(ctx context.Context, first time.Duration) {
 			// A push means "pull now": it also proves the central server is
 			// back if the last pull could not reach it. But while the local
 			// disk refuses writes, pushes are paced to one pull per
-			// MinBackoff: a proxy with a full disk is told of every change
-			// and would otherwise retry hundreds of times a second.
+			// MinBackoff/5: a proxy with a full disk is told of every change
+			// and would otherwise retry hundreds of times a second, yet a
+			// revocation must still reach its memory within a second.
 			soon := time.Now()
 			if s.fails.Load() > 0 && s.persistErr.Load() != nil {
-				soon = later(soon, last.Add(s.o.MinBackoff))
+				soon = later(soon, last.Add(s.o.MinBackoff/5))
 			}
 			if soon.Before(due) {
 				due = soon

@@ -40,7 +40,7 @@ func (s *Syncer) syncTokens(ctx context.Context) error {
 		return s.fullResync(ctx, since)
 	}
 	if err != nil {
-		s.o.Store.Publish(deletions(resp.Changes))
+		s.o.Store.Publish(s.revocations(resp.Changes))
 		return s.persisted(err)
 	}
 	s.log.Info("applied token changes", "changes", len(resp.Changes), "revision", resp.Revision)
@@ -82,13 +82,22 @@ func (s *Syncer) persisted(err error) error {
 	return perr
 }
 
-// deletions are the changes that take access away, which apply in memory
-// even when they cannot be persisted.
-func deletions(changes []store.Change) []store.Change {
+// revocations are the changes that take access away or bound it in time,
+// which apply in memory even when they cannot be persisted: deletions, and
+// new expiries of tokens this proxy already holds. Other changes (new
+// tokens, policy edits without an expiry) wait until they can be written.
+func (s *Syncer) revocations(changes []store.Change) []store.Change {
 	var out []store.Change
 	for _, c := range changes {
-		if c.Deleted {
+		switch {
+		case c.Deleted:
 			out = append(out, c)
+		case c.Record != nil && c.Record.ExpiresAt != nil:
+			if c.Record.Expired(s.o.Now()) {
+				out = append(out, store.Change{Revision: c.Revision, Hash: c.Hash, Deleted: true})
+			} else if _, err := s.o.Store.Get(c.Hash); err == nil {
+				out = append(out, c)
+			}
 		}
 	}
 	return out

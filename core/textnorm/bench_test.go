@@ -2,6 +2,7 @@ package textnorm
 
 import (
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -9,11 +10,11 @@ import (
 // non-ASCII characters (a name, a currency, a zero-width space), and one
 // tool-arguments JSON with escapes.
 func benchTexts() [][]byte {
-	prose := strings.Repeat("Summarise the quarterly report for the finance team, keeping figures exact. ", 12)
+	prose := strings.Repeat("Summarise the quarterly report for the finance team, keeping figures exact. ", 14)
 	return [][]byte{
 		[]byte("You are a helpful assistant for Zoë's team; answer in € where relevant."),
-		[]byte(prose[:700] + "\u200b"),
-		[]byte(prose[:700]),
+		[]byte(prose[:950] + "\u200b"),
+		[]byte(prose[:900]),
 		[]byte(`{"query":"revenue \u2014 Q3","limit":10,"filters":{"region":"EU"}}`),
 	}
 }
@@ -29,12 +30,25 @@ func benchNormalize(b *testing.B, texts [][]byte, json []bool) {
 	}
 	b.SetBytes(int64(total))
 	b.ReportAllocs()
+	// The machine is shared: besides wall time per op, report the CPU time
+	// the process spent per op, which other processes do not inflate.
+	before := cpuTime()
 	for b.Loop() {
 		n.Reset()
 		for i, t := range texts {
 			n.Add(t, json[i])
 		}
 	}
+	b.ReportMetric(float64(cpuTime()-before)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the process's user and system time in nanoseconds.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 func BenchmarkNormalize2KB(b *testing.B) {

@@ -13,9 +13,12 @@
 //     soft hyphen, bidi controls, tags), other default-ignorable code
 //     points, variation selectors and control characters other than tab,
 //     line feed and carriage return are dropped;
-//  3. the rest is put in NFKC (golang.org/x/text/unicode/norm), which folds
-//     fullwidth and mathematical letters and digits, ligatures, superscripts
-//     and compatibility spaces;
+//  3. each remaining character is put in NFKC (golang.org/x/text/unicode/norm),
+//     which folds fullwidth and mathematical letters and digits, ligatures,
+//     superscripts and compatibility spaces. Normalization is per character:
+//     a base letter followed by a combining mark is not composed, since the
+//     patterns detectors look for are ASCII and composing would only merge
+//     spans;
 //  4. runes that Unicode's confusables data (TR39) maps to a single
 //     printable ASCII character are replaced by it: Cyrillic and Greek
 //     letters that look Latin, Unicode hyphens and minus signs, and so on.
@@ -30,9 +33,14 @@
 // binary.
 //
 // Every byte of the view remembers the span of source bytes it came from
-// (the whole escape, the whole normalization segment), so a detection span
-// maps back to the source bytes that produced it, dropped characters
-// inside it included: a mask cuts the original exactly. Texts that are
-// plain ASCII (without backslashes, in JSON texts) are their own view and
-// cost one pass over their bytes.
+// (the whole escape, the whole character), kept as runs: a stretch copied
+// verbatim is one run, a replaced character another. A detection span maps
+// back to the source bytes that produced it, dropped characters inside it
+// included: a mask cuts the original exactly. Texts that are plain ASCII
+// (without backslashes, in JSON texts) are their own view and cost one pass
+// over their bytes, eight at a time.
+//
+// What each rune becomes is decided once per process, when first met, and
+// cached (a BMP table and a map above it), so a warm Normalizer neither
+// allocates nor consults the Unicode tables on the hot path.
 package textnorm

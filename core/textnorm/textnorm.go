@@ -1,6 +1,7 @@
 package textnorm
 
 import (
+	"encoding/binary"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -145,12 +146,45 @@ func (n *Normalizer) EscapeJSON(repl []byte) []byte {
 // plain reports whether src needs no normalization: ASCII without control
 // characters (other than tab, LF, CR) and, in JSON text, without escapes.
 func plain(src []byte, json bool) bool {
-	for _, c := range src {
+	i := 0
+	// Eight bytes at a time: no byte >= 0x80, none below 0x20 (tab, LF
+	// and CR are checked one by one below), no 0x7f, no backslash.
+	for ; i+8 <= len(src); i += 8 {
+		if wordStop(binary.LittleEndian.Uint64(src[i:]), json) == 0 {
+			continue
+		}
+		for _, c := range src[i : i+8] {
+			if c >= utf8.RuneSelf || asciiStop(c, json) {
+				return false
+			}
+		}
+	}
+	for _, c := range src[i:] {
 		if c >= utf8.RuneSelf || asciiStop(c, json) {
 			return false
 		}
 	}
 	return true
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// wordStop is non-zero when a byte of x may need a look: non-ASCII, below
+// 0x20, DEL, or (json) a backslash. It may flag tab, LF and CR.
+func wordStop(x uint64, json bool) uint64 {
+	high := x & msb
+	low := (x - lsb*0x20) & ^x & msb
+	del := x ^ (lsb * 0x7f)
+	del = (del - lsb) & ^del & msb
+	m := high | low | del
+	if json {
+		bs := x ^ (lsb * '\\')
+		m |= (bs - lsb) & ^bs & msb
+	}
+	return m
 }
 
 func asciiStop(c byte, json bool) bool {
@@ -182,38 +216,50 @@ func (n *Normalizer) replaced(repl []byte, s, e, off int) {
 	n.runs = append(n.runs, run{v: v, n: int32(len(repl)), s: int32(s), sn: int32(e - s)})
 }
 
-// build appends the view of src to n.out.
+// build appends the view of src to n.out. Bytes that stay as they are
+// (ASCII, and runes the view keeps) accumulate into one verbatim span,
+// copied when something else interrupts it.
 func (n *Normalizer) build(src []byte, json bool, off int) {
 	n.first = len(n.runs)
+	keep := 0 // start of the pending verbatim span
 	for i := 0; i < len(src); {
 		c := src[i]
-		if c < utf8.RuneSelf && !asciiStop(c, json) {
-			j := i + 1
-			for j < len(src) && src[j] < utf8.RuneSelf && !asciiStop(src[j], json) {
-				j++
-			}
-			n.copied(src, i, j, off)
-			i = j
-			continue
-		}
 		if c < utf8.RuneSelf {
-			if c == '\\' {
-				r, size := decodeEscape(src[i:])
-				if size == 0 {
-					n.copied(src, i, i+1, off)
-					i++
-					continue
-				}
-				n.rune(r, src, i, i+size, off, false)
-				i += size
+			if !asciiStop(c, json) {
+				i++
 				continue
 			}
-			i++ // a dropped control character
+			n.flush(src, keep, i, off)
+			size := 1
+			if c == '\\' {
+				if r, k := decodeEscape(src[i:]); k > 0 {
+					n.rune(r, src, i, i+k, off, false)
+					size = k
+				} else {
+					n.copied(src, i, i+1, off)
+				}
+			} // else: a dropped control character
+			i += size
+			keep = i
 			continue
 		}
 		r, size := utf8.DecodeRune(src[i:])
+		if size > 1 && action(r) == actKeep {
+			i += size
+			continue
+		}
+		n.flush(src, keep, i, off)
 		n.rune(r, src, i, i+size, off, size > 1)
 		i += size
+		keep = i
+	}
+	n.flush(src, keep, len(src), off)
+}
+
+// flush copies the pending verbatim span src[keep:i].
+func (n *Normalizer) flush(src []byte, keep, i, off int) {
+	if i > keep {
+		n.copied(src, keep, i, off)
 	}
 }
 
@@ -252,8 +298,12 @@ const (
 // front costs over 100 ms. Races between requests only store equal values.
 var actions [1 << 16]atomic.Uint32
 
-// nfkcForms caches the view of runes NFKC changes (rune -> []byte).
-var nfkcForms sync.Map
+// nfkcForms caches the view of runes NFKC changes: bmpForms for the BMP
+// (indexed by rune, filled as met), nfkcForms (rune -> []byte) above it.
+var (
+	bmpForms  [1 << 16]atomic.Pointer[[]byte]
+	nfkcForms sync.Map
+)
 
 // action returns what the view does with r.
 func action(r rune) byte {
@@ -270,6 +320,14 @@ func action(r rune) byte {
 
 // nfkcOf returns the view of a rune NFKC changes.
 func nfkcOf(r rune) []byte {
+	if r < 1<<16 {
+		if f := bmpForms[r].Load(); f != nil {
+			return *f
+		}
+		f := foldedNFKC(nil, r)
+		bmpForms[r].Store(&f)
+		return f
+	}
 	if f, ok := nfkcForms.Load(r); ok {
 		return f.([]byte)
 	}

@@ -140,3 +140,26 @@ func FuzzNormalizer(f *testing.F) {
 		}
 	})
 }
+
+// TestPlainMatchesBytewise checks the word-at-a-time scan against the
+// byte rule on every byte value at every position of a word.
+func TestPlainMatchesBytewise(t *testing.T) {
+	t.Parallel()
+	for _, json := range []bool{false, true} {
+		for c := 0; c < 256; c++ {
+			for pos := 0; pos < 11; pos++ {
+				b := []byte("abcdefghijk")
+				b[pos] = byte(c)
+				want := true
+				for _, x := range b {
+					if x >= utf8.RuneSelf || asciiStop(x, json) {
+						want = false
+					}
+				}
+				if got := plain(b, json); got != want {
+					t.Fatalf("plain(%q, %v) = %v", b, json, got)
+				}
+			}
+		}
+	}
+}

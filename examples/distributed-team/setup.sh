@@ -94,7 +94,9 @@ ready_addr() { sed -n "s/^$2=//p" "$1/ready.env"; }
 say "central server on 127.0.0.1:$CENTRAL_PORT"
 cp "$here/central-config.yaml" "$WORK/central/config.yaml"
 cp "$here/providers.yaml" "$WORK/central/providers.yaml"
-start central "$WORK/central" remote --addr "127.0.0.1:$CENTRAL_PORT" --api-key "$TOKENOMICS_REMOTE_KEY"
+# The API key comes from $TOKENOMICS_REMOTE_KEY (exported above), never the
+# command line, where every local user could read it in ps.
+start central "$WORK/central" remote --addr "127.0.0.1:$CENTRAL_PORT"
 echo "    listening on $(ready_addr "$WORK/central" API_ADDR)"
 
 say "role tokens, created on the central server"
