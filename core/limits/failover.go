@@ -142,6 +142,9 @@ type Failover struct {
 	mu      sync.Mutex
 	pending []pendingOp
 
+	epochSeen string // the store's epoch as this proxy knows it; loop only
+	Lost      atomic.Uint64
+
 	wake      chan struct{}
 	stop      chan struct{}
 	done      chan struct{}
@@ -395,8 +398,40 @@ func (f *Failover) loop() {
 	}
 }
 
+// checkEpoch notices a Redis that came back empty (restarted without
+// persistence, flushed): the epoch this proxy saw is gone. It says so
+// loudly and writes its local copy of every counter it knows back (the
+// highest copy among the proxies wins), so budgets do not restart at zero.
+func (f *Failover) checkEpoch(ctx context.Context) error {
+	v, created, err := f.redis.epoch(ctx)
+	if err != nil {
+		return err
+	}
+	if f.epochSeen == "" || v == f.epochSeen {
+		f.epochSeen = v
+		return nil
+	}
+	_ = created
+	f.Lost.Add(1)
+	f.log.Error("REDIS LOST ITS DATA: the store came back empty (run it with appendonly yes); restoring budgets from this proxy's copy",
+		"epoch_was", f.epochSeen, "epoch_now", v)
+	restored := 0
+	for subject, e := range f.local.seen() {
+		if err := f.redis.restore(ctx, subject, e.keys, e.used); err != nil {
+			return err
+		}
+		restored++
+	}
+	f.log.Warn("budgets restored from the local copy", "subjects", restored)
+	f.epochSeen = v
+	return nil
+}
+
 func (f *Failover) tick() {
 	ctx := context.Background()
+	if err := f.checkEpoch(ctx); err != nil && f.log.IsDebug() {
+		f.log.Debug("epoch check failed", "error", err)
+	}
 	degraded := f.degraded.Load()
 	if degraded {
 		if err := f.redis.ping(ctx, f.probeTimeout); err != nil {
