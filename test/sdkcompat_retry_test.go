@@ -1,6 +1,7 @@
 package test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,9 +18,13 @@ func TestSDKCompatRetryHints(t *testing.T) {
 	small, _ := px.token(t, `{"max_tokens":50}`)
 	rated, _ := px.token(t, `{"max_tokens":100000,"rate_limit":{"rules":[{"requests":1,"window":"1m"}]}}`)
 	chat := pxChat("gpt-4o", "hello", false, `"max_tokens":100`)
-	msgs := `{"model":"claude-haiku-4-5","max_tokens":100,"messages":[{"role":"user","content":"hello"}]}`
+	// A prompt whose bound alone exceeds the whole budget: the proxy cannot
+	// clamp the output cap to make it fit, so it refuses for good.
+	long := strings.Repeat("hello ", 120)
+	bigChat := pxChat("gpt-4o", long, false, "")
+	bigMsgs := `{"model":"claude-haiku-4-5","max_tokens":100,"messages":[{"role":"user","content":"` + long + `"}]}`
 
-	for _, c := range []struct{ path, body string }{{"/v1/chat/completions", chat}, {"/v1/messages", msgs}} {
+	for _, c := range []struct{ path, body string }{{"/v1/chat/completions", bigChat}, {"/v1/messages", bigMsgs}} {
 		r := pxPost(t, px.url+c.path, small, c.body)
 		require.Equal(t, 429, r.status, "%s: %s", c.path, r.body)
 		assert.Contains(t, string(r.body), "budget_exceeded", c.path)
