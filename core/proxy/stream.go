@@ -416,8 +416,12 @@ func (r *relay) eventName() []byte {
 }
 
 func (r *relay) blockError() *core.Error {
+	reason := r.verdict.Reason
+	if r.verdict.Failed {
+		reason = failedReason(&r.verdict, r.reqID)
+	}
 	return &core.Error{Status: 403, Type: core.TypePermission, Code: "content_policy_violation",
-		Message: "Response blocked: " + r.verdict.Reason}
+		Message: "Response blocked: " + reason}
 }
 
 // errorEvent appends an error in the client's stream format.

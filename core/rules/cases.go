@@ -98,11 +98,15 @@ func RunCases(ctx context.Context, wasm []byte, casesYAML []byte) (Report, error
 	defer h.Close(ctx)
 	sum := Sum(wasm)
 	source := func(string, string) ([]byte, error) { return wasm, nil }
-	if _, err := h.load(ctx, "plugin", wasm, false); err != nil {
+	m, err := h.load("plugin", wasm, false)
+	if err != nil {
 		return Report{}, err
 	}
-	return h.runCases(ctx, cases, func(r *policy.Rule) {
-		r.Type, r.Plugin, r.SHA256 = TypeWASM, "plugin", sum
+	if err := m.wait(ctx); err != nil {
+		return Report{}, err
+	}
+	return h.runCases(ctx, cases, func(r map[string]any) {
+		r["type"], r["plugin"], r["sha256"] = TypeWASM, "plugin", sum
 	}, source), nil
 }
 
@@ -138,7 +142,7 @@ func ParseCases(casesYAML []byte) ([]Case, error) {
 }
 
 // runCases runs cases on h; fix completes each case's rule (plugin, type).
-func (h *Host) runCases(ctx context.Context, cases []Case, fix func(*policy.Rule), source func(string, string) ([]byte, error)) Report {
+func (h *Host) runCases(ctx context.Context, cases []Case, fix func(map[string]any), source func(string, string) ([]byte, error)) Report {
 	var rep Report
 	for _, c := range cases {
 		res := CaseResult{Name: c.Name}
@@ -153,18 +157,14 @@ func (h *Host) runCases(ctx context.Context, cases []Case, fix func(*policy.Rule
 	return rep
 }
 
-func (h *Host) runCase(ctx context.Context, c Case, fix func(*policy.Rule), source func(string, string) ([]byte, error)) []string {
-	r, err := caseRule(c)
-	if err != nil {
-		return []string{err.Error()}
-	}
-	fix(&r)
+func (h *Host) runCase(ctx context.Context, c Case, fix func(map[string]any), source func(string, string) ([]byte, error)) []string {
 	phase := Input
 	if c.Phase == "output" {
 		phase = Output
-		if r.Scope == "" {
-			r.Scope = "output"
-		}
+	}
+	r, err := caseRule(c, fix)
+	if err != nil {
+		return []string{err.Error()}
 	}
 	rs, err := h.Compile([]policy.Rule{r}, source)
 	if err != nil {
@@ -181,10 +181,16 @@ func (h *Host) runCase(ctx context.Context, c Case, fix func(*policy.Rule), sour
 	return compareCase(c.Expect, texts, &v)
 }
 
-func caseRule(c Case) (policy.Rule, error) {
+// caseRule builds the case's policy rule and parses it with the
+// production parser.
+func caseRule(c Case, fix func(map[string]any)) (policy.Rule, error) {
 	m := map[string]any{}
 	for k, v := range c.Rule {
 		m[k] = v
+	}
+	fix(m)
+	if _, ok := m["scope"]; !ok && c.Phase == "output" {
+		m["scope"] = "output"
 	}
 	if _, ok := m["name"]; !ok {
 		m["name"] = c.Name
@@ -192,17 +198,17 @@ func caseRule(c Case) (policy.Rule, error) {
 	if c.Config != nil {
 		m["config"] = c.Config
 	}
-	raw, err := json.Marshal(m)
+	raw, err := json.Marshal(map[string]any{"rules": []any{m}})
 	if err != nil {
 		return policy.Rule{}, fmt.Errorf("encoding rule: %w", err)
 	}
-	var r policy.Rule
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return policy.Rule{}, fmt.Errorf("decoding rule: %w", err)
+	// The production parser: its defaults (on_error by action) and checks
+	// apply here exactly as on a proxy, so a case shows what production does.
+	p, err := policy.Parse(raw)
+	if err != nil {
+		return policy.Rule{}, fmt.Errorf("rule: %w", err)
 	}
-	return r, nil
+	return p.Rules[0], nil
 }
 
 func compareCase(e CaseExpect, texts []Text, v *Verdict) []string {
