@@ -102,7 +102,7 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 	}
 	c.add(func(context.Context) error { return limiter.Close() })
 
-	host := rules.New(rules.Config{Builtins: plugins.FS, CacheDir: cfg.Abs(cfg.Plugins.CacheDir)}, log)
+	host := rules.New(ruleHostConfig(cfg), log)
 	if err := host.Provision(ctx); err != nil {
 		return fmt.Errorf("starting the rule host: %w", err)
 	}
@@ -303,6 +303,14 @@ func emitStart(d *events.Dispatcher, role string, log hclog.Logger) {
 		return
 	}
 	d.Emit(ev)
+}
+
+// ruleHostConfig maps the plugins: section onto the rule host's limits.
+func ruleHostConfig(cfg *config.Config) rules.Config {
+	pc := cfg.Plugins
+	return rules.Config{Builtins: plugins.FS, CacheDir: cfg.Abs(pc.CacheDir), PoolSize: pc.PoolSize,
+		CallTimeout: pc.CallTimeout.D(), InitTimeout: pc.InitTimeout.D(), PoolWait: pc.PoolWait.D(),
+		MemoryLimitPages: pc.MemoryPages}
 }
 
 // localPlugins resolves custom wasm plugins from plugins.dir by name; the

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"crypto/tls"
 	"fmt"
 	"net/http"
@@ -87,8 +88,8 @@ func startSyncer(cfg *config.Config, db *store.DB, log hclog.Logger) (*syncer.Sy
 		Plugins:        manifest.NewClient(cfg.Remote.URL, key, hc),
 		TrustedKeys:    trusted,
 		PluginDir:      cfg.Abs(cfg.Plugins.Dir),
-		MaxMemoryPages: hostMemoryPages,
-		MaxCallMS:      hostCallMS,
+		MaxMemoryPages: cmp.Or(cfg.Plugins.MemoryPages, hostMemoryPages),
+		MaxCallMS:      cmp.Or(uint32(cfg.Plugins.CallTimeout.D()/time.Millisecond), hostCallMS),
 		Interval:       time.Duration(cfg.Remote.Sync) * time.Second,
 		Webhook:        verifier,
 		Logger:         log,

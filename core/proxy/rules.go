@@ -199,3 +199,21 @@ func (s *Server) pluginProblems() []byte {
 	}
 	return b
 }
+
+// startupRulesWait bounds how long New waits for the plugins of the tokens
+// it loads: only at startup, before the proxy serves, so the first requests
+// do not find their rules still compiling. Token changes after that never
+// wait (CompileAsync).
+const startupRulesWait = time.Minute
+
+// awaitRules waits, within startupRulesWait, until the rule sets of the
+// loaded tokens have an outcome; failures are already logged by the host.
+func (s *Server) awaitRules() {
+	ctx, cancel := context.WithTimeout(context.Background(), startupRulesWait)
+	defer cancel()
+	for _, e := range *s.tokens.m.Load() {
+		if e.rules != nil {
+			_ = e.rules.set.Wait(ctx)
+		}
+	}
+}

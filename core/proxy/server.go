@@ -128,6 +128,7 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("loading tokens: %w", err)
 	}
 	s.tokens.load(recs)
+	s.awaitRules()
 	s.met.tokens.With().Set(float64(s.tokens.len()))
 	s.srv = &fasthttp.Server{
 		Handler:                       s.handle,

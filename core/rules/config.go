@@ -27,7 +27,8 @@ type Config struct {
 	// Default 1s (a Go-built guest needs 6–20 ms on an idle machine).
 	InitTimeout time.Duration
 	// PoolWait bounds how long a check waits for a free instance before its
-	// rule counts as failed. Default: CallTimeout.
+	// rule counts as failed. Default: 5 × CallTimeout, so a burst of
+	// clients queues behind a slow plugin instead of failing at once.
 	PoolWait time.Duration
 	// MaxReplacementBytes caps one replacement a plugin returns. Default 1024.
 	MaxReplacementBytes int
@@ -59,7 +60,7 @@ func (c *Config) SetDefaults() {
 		c.InitTimeout = time.Second
 	}
 	if c.PoolWait == 0 {
-		c.PoolWait = c.CallTimeout
+		c.PoolWait = 5 * c.CallTimeout
 	}
 	if c.MaxReplacementBytes == 0 {
 		c.MaxReplacementBytes = 1024

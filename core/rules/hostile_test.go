@@ -207,8 +207,8 @@ func TestHostileOverlapAndSanitize(t *testing.T) {
 // closed; none is waved through.
 func TestHostileSlowUnderLoad(t *testing.T) {
 	t.Parallel()
-	h := newTestHost(t, Config{CallTimeout: 2 * time.Second, PoolWait: 5 * time.Second, PoolSize: 1})
-	slow := hostile.Slow(2_000_000)
+	h := newTestHost(t, Config{CallTimeout: 5 * time.Second, PoolWait: time.Minute, PoolSize: 1})
+	slow := hostile.Slow(300_000)
 	rs, err := h.Compile([]policy.Rule{wasmRule(t, "slow", "fail", slow)}, func(string, string) ([]byte, error) { return slow, nil })
 	require.NoError(t, err)
 	var wg sync.WaitGroup

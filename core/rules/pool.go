@@ -90,7 +90,13 @@ func (p *pool) refiller() {
 				return
 			case <-time.After(backoff):
 			}
-			backoff = min(2*backoff, 5*time.Second)
+			// A module that never started (a start function that loops or
+			// traps) is retried rarely: each attempt costs up to InitTimeout.
+			ceiling := 5 * time.Second
+			if !p.m.up.Load() {
+				ceiling = 30 * time.Second
+			}
+			backoff = min(2*backoff, ceiling)
 		}
 	}
 }
@@ -109,11 +115,39 @@ func (p *pool) get(ctx context.Context, obs RuleObserver) (*instance, error) {
 	default:
 	}
 	start := time.Now()
+	if err := p.firstLoad(ctx); err != nil {
+		return nil, err
+	}
 	t := time.NewTimer(p.m.h.cfg.PoolWait)
 	defer t.Stop()
 	inst, err := p.wait(ctx, t.C)
 	obs.PoolWait(time.Since(start))
 	return inst, err
+}
+
+// firstLoadWait bounds how long a check waits for a module that is still
+// loading for the first time (compiling takes about 1.4 s cold, 55 ms from
+// the cache); once the load has an outcome, checks wait PoolWait at most.
+const firstLoadWait = 15 * time.Second
+
+func (p *pool) firstLoad(ctx context.Context) error {
+	select {
+	case <-p.m.loaded:
+		return nil
+	default:
+	}
+	t := time.NewTimer(firstLoadWait)
+	defer t.Stop()
+	select {
+	case <-p.m.loaded:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("plugin %q: %w: still loading after %s", p.m.name, ErrNotReady, firstLoadWait)
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for plugin %q: %w", p.m.name, ctx.Err())
+	case <-p.done:
+		return ErrClosed
+	}
 }
 
 // getCtx takes an instance, waiting as long as ctx allows.
