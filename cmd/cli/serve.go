@@ -126,7 +126,10 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 		}
 		c.add(sy.Close)
 	}
-	plugins, routes, ready := syncWiring(cfg, sy)
+	plugins, routes, ready, err := syncWiring(cfg, sy)
+	if err != nil {
+		return err
+	}
 
 	reg := metrics.NewRegistry()
 	srv, err := proxy.New(proxy.Options{Config: cfg, Logger: log, Tokens: db, Hasher: db.Hasher(), Limiter: limiter,
@@ -311,22 +314,6 @@ func ruleHostConfig(cfg *config.Config) rules.Config {
 	return rules.Config{Builtins: plugins.FS, CacheDir: cfg.Abs(pc.CacheDir), PoolSize: pc.PoolSize,
 		CallTimeout: pc.CallTimeout.D(), InitTimeout: pc.InitTimeout.D(), PoolWait: pc.PoolWait.D(),
 		MemoryLimitPages: pc.MemoryPages}
-}
-
-// localPlugins resolves custom wasm plugins from plugins.dir by name; the
-// sha256 in the policy must match the file.
-func localPlugins(cfg *config.Config) func(name, sha string) ([]byte, error) {
-	dir := cfg.Abs(cfg.Plugins.Dir)
-	return func(name, sha string) ([]byte, error) {
-		b, err := os.ReadFile(dir + string(os.PathSeparator) + name + ".wasm")
-		if err != nil {
-			return nil, fmt.Errorf("reading plugin %q from %s: %w", name, dir, err)
-		}
-		if got := rules.Sum(b); got != sha {
-			return nil, fmt.Errorf("plugin %q: sha256 %s does not match the policy's %s", name, got, sha)
-		}
-		return b, nil
-	}
 }
 
 func mustWD() string {

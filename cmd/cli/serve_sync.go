@@ -107,14 +107,15 @@ func startSyncer(cfg *config.Config, db *store.DB, log hclog.Logger) (*syncer.Sy
 // syncWiring fills the proxy options a syncer provides: the verified
 // plugin resolver, the webhook route and readiness. Without a syncer the
 // local plugins.dir resolver stays.
-func syncWiring(cfg *config.Config, s *syncer.Syncer) (plugins func(string, string) ([]byte, error), routes map[string]fasthttp.RequestHandler, ready func() bool) {
+func syncWiring(cfg *config.Config, s *syncer.Syncer) (plugins func(string, string) ([]byte, error), routes map[string]fasthttp.RequestHandler, ready func() bool, err error) {
 	if s == nil {
-		return localPlugins(cfg), nil, nil
+		plugins, err = localPluginSource(cfg)
+		return plugins, nil, nil, err
 	}
 	if cfg.Remote.Webhook.Enabled {
 		routes = map[string]fasthttp.RequestHandler{cfg.Remote.Webhook.Path: s.WebhookHandler()}
 	}
-	return s.Resolve, routes, s.Ready
+	return s.Resolve, routes, s.Ready, nil
 }
 
 // redactedURL hides a password in the URL, for logs.

@@ -24,7 +24,8 @@ type Config struct {
 	CallTimeout time.Duration
 	// InitTimeout bounds one instantiation, start functions included
 	// (_initialize, a start section); the watchdog stops a guest past it.
-	// Default 1s (a Go-built guest needs 6–20 ms on an idle machine).
+	// Default 2s: a Go-built guest needs 6–20 ms on an idle machine, but
+	// far more on a loaded one (hundreds of ms under the race detector).
 	InitTimeout time.Duration
 	// PoolWait bounds how long a check waits for a free instance before its
 	// rule counts as failed. Default: 5 × CallTimeout, so a burst of
@@ -57,7 +58,7 @@ func (c *Config) SetDefaults() {
 		c.CallTimeout = 100 * time.Millisecond
 	}
 	if c.InitTimeout == 0 {
-		c.InitTimeout = time.Second
+		c.InitTimeout = 2 * time.Second
 	}
 	if c.PoolWait == 0 {
 		c.PoolWait = 5 * c.CallTimeout

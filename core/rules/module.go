@@ -257,3 +257,20 @@ func (m *module) prepare(ctx context.Context, c *modConfig) error {
 	m.pool.put(inst)
 	return err
 }
+
+// CheckModule runs the host's load-time module check on wasm without
+// instantiating it (no guest code runs): it must decode and validate, import
+// only the ABI's host functions and WASI, and export ABI v1 with the right
+// signatures. The central server runs it at upload, so it refuses what no
+// proxy could load. It uses wazero's interpreter, which validates without
+// compiling to machine code.
+func CheckModule(ctx context.Context, wasm []byte) error {
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer rt.Close(ctx)
+	compiled, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadModule, err)
+	}
+	defer compiled.Close(ctx)
+	return checkModule(compiled)
+}

@@ -196,3 +196,11 @@ func ControlReason() []byte {
 	msg := "bad\x1b[31m\r\nlevel=INFO msg=\"all good\"\u202e"
 	return withResult(append(header(abi.ResultBlock, 0, 16, uint32(len(msg))), msg...)).Encode()
 }
+
+// AllowTagged is Allow with tag as a data segment at 8192, so distinct tags
+// give distinct valid modules (distinct sha256).
+func AllowTagged(tag string) []byte {
+	m := base(I64Const(0), nil)
+	m.Data = append(m.Data, Data{Offset: 8192, Bytes: []byte(tag)})
+	return m.Encode()
+}
