@@ -33,10 +33,10 @@ type pluginSet struct {
 	state   stateDB
 	log     hclog.Logger
 
-	mu     sync.RWMutex
+	mu       sync.RWMutex
 	active   map[string]*activePlugin   // by name
 	retained map[string][]*activePlugin // by name: earlier verified versions, newest first
-	floors map[string]string        // by name: highest version accepted
+	floors   map[string]string          // by name: highest version accepted
 
 	// Owned by the sync goroutine (under Syncer.syncMu).
 	revision     uint64          // registry revision last fully processed

@@ -164,4 +164,3 @@ func (st stateDB) retainedEnvelopes() ([][]byte, error) {
 	}
 	return out, nil
 }
-
