@@ -209,3 +209,30 @@ func TestHostileSlowPluginUnderLoad(t *testing.T) {
 		assert.Equal(t, 200, s, "client %d", i)
 	}
 }
+
+// TestHostileMaskedBodyCap: replacements within the host's caps that would
+// make the request body larger than server.max_body_bytes block the
+// request instead of sending it upstream.
+func TestHostileMaskedBodyCap(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t, fakeupstream.Options{})
+	port := freePort(t)
+	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port, extra: "  dir: ./plugins\n"})
+	cfg, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	require.NoError(t, err)
+	cfg = []byte(strings.Replace(string(cfg), "server:\n", "server:\n  max_body_bytes: 600\n", 1))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.yaml"), cfg, 0o600))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "plugins"), 0o755))
+	wasm := hostile.Replace1000()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "plugins", "big.wasm"), wasm, 0o644))
+	env := proxyEnv()
+	p := startServe(t, dir, port, env)
+	pxNoRace(t, p)
+	tok, _ := createToken(t, dir, env, hostilePolicy("big", manifest.Sum(wasm), "mask"))
+	r := pxPost(t, p.URL+"/v1/chat/completions", tok, pxChat("gpt-4o", "hello world", false, ""))
+	require.Equal(t, 403, r.status, string(r.body))
+	_, _, msg := pxOpenAIError(t, r.body)
+	assert.Contains(t, msg, "could not be checked")
+	assert.Contains(t, p.Logs(), "exceeds server.max_body_bytes")
+	assert.Empty(t, fake.Requests(), "nothing reached the provider")
+}

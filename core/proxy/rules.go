@@ -3,7 +3,9 @@ package proxy
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/tokenomics-dev/tokenomics/core"
@@ -216,4 +218,28 @@ func (s *Server) awaitRules() {
 			_ = e.rules.set.Wait(ctx)
 		}
 	}
+}
+
+// maskedFits holds a rewritten request body to server.max_body_bytes: the
+// rules' replacements count as the rule's failure when they would make the
+// body larger than the proxy accepts from a client.
+func (s *Server) maskedFits(x *exchange, masked []byte) error {
+	limit := s.cfg.Server.MaxBodyBytes
+	if limit <= 0 || int64(len(masked)) <= limit {
+		return nil
+	}
+	rule := x.verdict.Rule
+	for _, f := range x.verdict.Findings {
+		if f.Action == rules.FindingMask {
+			rule = f.Rule
+			break
+		}
+	}
+	x.verdict.Errors = append(x.verdict.Errors[:0], rules.RuleError{Rule: rule, Blocked: true,
+		Err: fmt.Errorf("the masked body of %d bytes exceeds server.max_body_bytes (%d)", len(masked), limit)})
+	var fs findingSet
+	fs.errors = x.verdict.Errors
+	s.reportFindingSet(x.tok, x.reqID, "request", &fs)
+	return &core.Error{Status: 403, Type: core.TypePermission, Code: "content_policy_violation",
+		Message: "Request blocked: content rule " + strconv.Quote(rule) + " could not be checked (request id " + x.reqID + ")"}
 }

@@ -44,6 +44,10 @@ type Config struct {
 	// StreamTailMax bounds the bytes a Stream holds back (the longest match
 	// a streamed rule is guaranteed to catch across chunks). Default 4096.
 	StreamTailMax int
+	// PreloadBuiltins starts loading the four built-in plugins at
+	// Provision, in the background (what serve wants; tests and tools load
+	// only what they use).
+	PreloadBuiltins bool
 	// SandboxBuiltins runs built-in plugins like custom ones, with
 	// termination checks and the watchdog (slower; see RATIONALE.md).
 	SandboxBuiltins bool

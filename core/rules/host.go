@@ -78,7 +78,7 @@ func (h *Host) Provision(ctx context.Context) error {
 	h.provision = true
 	// Built-ins start loading now, in the background, so the first token
 	// that uses one rarely finds it still compiling.
-	if h.cfg.Builtins != nil {
+	if h.cfg.PreloadBuiltins && h.cfg.Builtins != nil {
 		for _, typ := range []string{TypePII, TypeRegex, TypeKeyword, TypePromptGuard} {
 			if _, err := h.builtin(typ); err != nil {
 				h.log.Debug("built-in plugin not preloaded", "type", typ, "error", err)

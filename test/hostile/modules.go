@@ -204,3 +204,14 @@ func AllowTagged(tag string) []byte {
 	m.Data = append(m.Data, Data{Offset: 8192, Bytes: []byte(tag)})
 	return m.Encode()
 }
+
+// Replace1000 masks the first byte of the first text with 1000 bytes of
+// 'x': within the host's per-replacement cap, so only the proxy's body cap
+// (server.max_body_bytes) can stop it.
+func Replace1000() []byte {
+	r := append(header(0, 1, 0, 0), match(0, 0, 1, 0, 40, 1000)...)
+	for range 1000 {
+		r = append(r, 'x')
+	}
+	return withResult(r).Encode()
+}
