@@ -30,6 +30,10 @@ import (
 //	      findings:                     # exact list (optional); fields left out are not compared
 //	        - {detector: word, text: 0, start: 3, end: 9}
 //	      reason_contains: "..."        # for block (optional)
+//	  - name: refuses an empty list
+//	    config: {words: []}
+//	    expect:
+//	      configure_error: "words"      # the plugin must refuse the config; the message contains this
 type CaseFile struct {
 	Cases []Case `yaml:"cases"`
 }
@@ -58,6 +62,10 @@ type CaseExpect struct {
 	Findings       []CaseFinding `yaml:"findings"`
 	ReasonContains string        `yaml:"reason_contains"`
 	NoFindings     bool          `yaml:"no_findings"`
+	// ConfigureError expects the rule not to compile (the plugin refuses
+	// its config, or the policy parser refuses the rule) with a message
+	// containing this text; no texts are checked.
+	ConfigureError string `yaml:"configure_error"`
 }
 
 // CaseFinding is an expected finding; nil fields match anything.
@@ -131,6 +139,10 @@ func ParseCases(casesYAML []byte) ([]Case, error) {
 		}
 		switch c.Expect.Action {
 		case "allow", "mask", "block":
+		case "":
+			if c.Expect.ConfigureError == "" {
+				errs = append(errs, fmt.Errorf("case %q: expect.action is empty (want allow, mask or block, or expect.configure_error)", c.Name))
+			}
 		default:
 			errs = append(errs, fmt.Errorf("case %q: expect.action %q (want allow, mask or block)", c.Name, c.Expect.Action))
 		}
@@ -164,11 +176,11 @@ func (h *Host) runCase(ctx context.Context, c Case, fix func(map[string]any), so
 	}
 	r, err := caseRule(c, fix)
 	if err != nil {
-		return []string{err.Error()}
+		return configureOutcome(c.Expect, err)
 	}
 	rs, err := h.Compile([]policy.Rule{r}, source)
-	if err != nil {
-		return []string{fmt.Sprintf("compiling rule: %v", err)}
+	if err != nil || c.Expect.ConfigureError != "" {
+		return configureOutcome(c.Expect, err)
 	}
 	texts := make([]Text, len(c.Texts))
 	for i, t := range c.Texts {
@@ -209,6 +221,19 @@ func caseRule(c Case, fix func(map[string]any)) (policy.Rule, error) {
 		return policy.Rule{}, fmt.Errorf("rule: %w", err)
 	}
 	return p.Rules[0], nil
+}
+
+// configureOutcome compares a compile outcome with expect.configure_error.
+func configureOutcome(e CaseExpect, err error) []string {
+	switch {
+	case e.ConfigureError == "" && err != nil:
+		return []string{fmt.Sprintf("compiling rule: %v", err)}
+	case e.ConfigureError != "" && err == nil:
+		return []string{fmt.Sprintf("the rule compiled, want a configure error containing %q", e.ConfigureError)}
+	case e.ConfigureError != "" && !strings.Contains(err.Error(), e.ConfigureError):
+		return []string{fmt.Sprintf("configure error %q does not contain %q", err.Error(), e.ConfigureError)}
+	}
+	return nil
 }
 
 func compareCase(e CaseExpect, texts []Text, v *Verdict) []string {
