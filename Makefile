@@ -8,7 +8,7 @@ DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X $(PKG)/cmd/cli.version=$(VERSION) -X $(PKG)/cmd/cli.commit=$(COMMIT) -X $(PKG)/cmd/cli.date=$(DATE)
 TESTFLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: all build test lint plugins bench bench-load fuzz clean
+.PHONY: all build test test-go lint plugins bench bench-load fuzz clean
 
 all: build
 
@@ -26,7 +26,13 @@ build: plugins
 demo: build
 	$(GO) run ./cmd/demo -bin $(BIN)
 
+# test/testenv.sh installs the SDK clients (npm ci) and starts a private
+# redis-server when those tools exist, and names every test group it
+# cannot enable, with the command that would.
 test: plugins build
+	@test/testenv.sh $(MAKE) --no-print-directory test-go
+
+test-go:
 	TOKENOMICS_BIN=$(CURDIR)/$(BIN) $(GO) test $(TESTFLAGS) ./...
 	# Allocation assertions, which the race detector's own allocations void.
 	$(GO) test -count=1 -run 'Alloc' ./core/... ./providers/...

@@ -4,7 +4,9 @@
 //
 // # API
 //
-//	GET    /health, /ready                 unauthenticated, {"status":"ok"}
+//	GET    /health                         unauthenticated, {"status":"ok"}
+//	GET    /ready                          unauthenticated; 503 when the store cannot be read
+//	GET    /metrics                        unauthenticated; revision and push figures per target
 //	*      /api/v1/tokens...               core/tokenapi.NewHandler
 //	POST   /api/v1/plugins                 manifest.Upload → 201 manifest.Entry (200 if already held)
 //	GET    /api/v1/plugins[?since=N]       manifest.Listing
@@ -28,9 +30,14 @@
 //
 // # Push
 //
-// Every token change (tokenapi.Service.OnChange) and plugin change emits a
-// token.created|updated|deleted or plugin.uploaded|deleted event whose
-// Revision is the revision of its feed (token store or registry). The
-// events go to events.webhooks through the durable dispatcher. A push only
-// says "revision N exists": the proxy verifies it and then pulls.
+// Every token change writes its push in the same bbolt transaction (a
+// store.OnWrite hook calling the Noticer's NoteTx): a token.created,
+// token.updated or token.deleted notice at the change's revision, which
+// replaces any older notice still pending for the same target. Plugin
+// changes note plugin.uploaded|deleted at the registry's revision. At
+// start, AnnounceRevision notes token.sync at the current revision, so
+// what a crashed run had not pushed, or what token commands changed
+// offline, reaches the proxies. A push only says "revision N exists": the
+// proxy verifies it and then pulls. Handlers never let a panic escape: it
+// is logged at ERROR with the request id and answered with a 500.
 package central

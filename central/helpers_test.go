@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.etcd.io/bbolt"
 
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
@@ -19,16 +20,22 @@ import (
 
 const testAPIKey = "central-test-api-key"
 
-// recorder is an Emitter that keeps what it got.
+// recorder is a Noticer that keeps what was committed.
 type recorder struct {
 	mu  sync.Mutex
 	evs []events.Event
 }
 
-func (r *recorder) Emit(ev events.Event) {
+func (r *recorder) NoteTx(tx *bbolt.Tx, ev events.Event) error {
+	tx.OnCommit(func() { _ = r.Note(ev) })
+	return nil
+}
+
+func (r *recorder) Note(ev events.Event) error {
 	r.mu.Lock()
 	r.evs = append(r.evs, ev)
 	r.mu.Unlock()
+	return nil
 }
 
 func (r *recorder) Wants(typ string) bool {
@@ -57,7 +64,7 @@ func newFixture(t *testing.T, trusted ...ed25519.PublicKey) *fixture {
 	reg, err := OpenRegistry(db.Bolt(), trusted, nil)
 	require.NoError(t, err)
 	rec := &recorder{}
-	srv, err := New(Options{DB: db, Tokens: tokenapi.NewService(db, nil, nil, nil), Registry: reg, APIKey: testAPIKey, Events: rec})
+	srv, err := New(Options{DB: db, Tokens: tokenapi.NewService(db, nil, nil, nil), Registry: reg, APIKey: testAPIKey, Notices: rec})
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)

@@ -39,8 +39,11 @@ var (
 type Registry struct {
 	db      *bbolt.DB
 	trusted []ed25519.PublicKey
-	log     hclog.Logger
-	now     func() time.Time
+	// requireTrusted refuses every upload while trusted is empty (see
+	// RequireTrustedKeys).
+	requireTrusted bool
+	log            hclog.Logger
+	now            func() time.Time
 }
 
 // OpenRegistry creates the registry's buckets in db if needed. With trusted
@@ -67,6 +70,17 @@ func OpenRegistry(db *bbolt.DB, trusted []ed25519.PublicKey, log hclog.Logger) (
 	return &Registry{db: db, trusted: trusted, log: log.Named("registry"), now: time.Now}, nil
 }
 
+// RequireTrustedKeys makes a registry without trusted keys refuse every
+// upload (manifest.ErrUntrustedKey), instead of accepting any intact
+// signature. `tokenomics remote` calls it unless --allow-unsigned-plugins:
+// without trusted keys, whoever holds the API key could otherwise take a
+// plugin name with their own signature.
+func (r *Registry) RequireTrustedKeys() { r.requireTrusted = true }
+
+// ErrNoTrustedKeys wraps manifest.ErrUntrustedKey for an upload to a
+// registry that requires trusted keys and has none.
+var ErrNoTrustedKeys = fmt.Errorf("%w: this central server has no plugins.trusted_keys; list the operators' public keys there (or run `remote --allow-unsigned-plugins` for development only)", manifest.ErrUntrustedKey)
+
 // Put verifies and stores a plugin. It returns the entry and whether it is
 // new; uploading a binary the registry holds already changes nothing.
 func (r *Registry) Put(envelope, wasm []byte) (manifest.Entry, bool, error) {
@@ -74,9 +88,12 @@ func (r *Registry) Put(envelope, wasm []byte) (manifest.Entry, bool, error) {
 		m   manifest.Manifest
 		err error
 	)
-	if len(r.trusted) > 0 {
+	switch {
+	case len(r.trusted) > 0:
 		m, err = manifest.Verify(envelope, r.trusted)
-	} else {
+	case r.requireTrusted:
+		return manifest.Entry{}, false, ErrNoTrustedKeys
+	default:
 		m, err = manifest.VerifySelfSigned(envelope)
 	}
 	if err != nil {
@@ -109,7 +126,7 @@ func (r *Registry) Put(envelope, wasm []byte) (manifest.Entry, bool, error) {
 				return nil
 			}
 		}
-		if err := checkVersions(entries, m); err != nil {
+		if err := checkVersions(entries, m, entry.Signers); err != nil {
 			return err
 		}
 		rev := getUint64(root.Get(keyRevision)) + 1
@@ -136,15 +153,18 @@ func (r *Registry) Put(envelope, wasm []byte) (manifest.Entry, bool, error) {
 	return entry, created, nil
 }
 
-// checkVersions refuses m when a held entry of the same name has a newer
-// version, or the same version with other bytes.
-func checkVersions(entries *bbolt.Bucket, m manifest.Manifest) error {
+// checkVersions refuses m when a held entry of the same name, signed by
+// one of the same keys, has a newer version, or the same version with
+// other bytes. Entries by other signers do not count: with trusted keys
+// every held entry is trusted anyway, and without them (development) an
+// upload signed by someone else must not block the owner's versions.
+func checkVersions(entries *bbolt.Bucket, m manifest.Manifest, signers []string) error {
 	return entries.ForEach(func(_, v []byte) error {
 		var e manifest.Entry
 		if err := json.Unmarshal(v, &e); err != nil {
 			return fmt.Errorf("decoding registry entry: %w", err)
 		}
-		if e.Name != m.Name {
+		if e.Name != m.Name || !shareSigner(e.Signers, signers) {
 			return nil
 		}
 		held := manifest.Manifest{Name: e.Name, Version: e.Version, SHA256: e.SHA256}
@@ -274,4 +294,16 @@ func putUint64(n uint64) []byte {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], n)
 	return b[:]
+}
+
+// shareSigner reports whether two signer lists have a key in common.
+func shareSigner(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
 }

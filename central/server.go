@@ -6,22 +6,18 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/tokenomics-dev/tokenomics/core/events"
+	"github.com/tokenomics-dev/tokenomics/core/metrics"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 )
-
-// Emitter takes events for delivery; *events.Dispatcher is one.
-type Emitter interface {
-	Emit(events.Event)
-	Wants(typ string) bool
-}
 
 // Options are what a Server is built from; cmd/cli wires them.
 type Options struct {
 	// DB is the central token database; the registry lives in its file.
 	DB *store.DB
-	// Tokens manages DB. New registers its push hook on it, so every
-	// change made through it (REST API or local admin) is pushed.
+	// Tokens manages DB. Every change to DB (REST API or local admin) is
+	// pushed: New registers a write hook on DB that records the push in
+	// the change's own transaction.
 	Tokens *tokenapi.Service
 	// Registry holds the plugins (OpenRegistry on DB.Bolt()).
 	Registry *Registry
@@ -30,15 +26,20 @@ type Options struct {
 	// NoAuth accepts requests without a key. Only for loopback demos; New
 	// refuses an empty APIKey without it.
 	NoAuth bool
-	// Events receives the push events; nil pushes nothing.
-	Events Emitter
-	Logger hclog.Logger
+	// Notices receives the pushes; nil pushes nothing.
+	Notices Noticer
+	// Metrics is where /metrics figures live; nil makes a registry.
+	Metrics *metrics.Registry
+	// PushStats reports the push targets for /metrics; nil for none.
+	PushStats func() []events.TargetStats
+	Logger    hclog.Logger
 }
 
 // Server is the central server's HTTP side.
 type Server struct {
 	o       Options
 	log     hclog.Logger
+	met     *centralMetrics
 	handler http.Handler
 }
 
@@ -53,14 +54,18 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
 	}
-	s := &Server{o: o, log: o.Logger.Named("central")}
-	if o.Events != nil {
-		o.Tokens.OnChange(s.pushToken)
+	if o.Metrics == nil {
+		o.Metrics = metrics.NewRegistry()
+	}
+	s := &Server{o: o, log: o.Logger.Named("central"), met: newCentralMetrics(o.Metrics)}
+	if o.Notices != nil {
+		o.DB.OnWrite(s.noteTokens)
 	}
 	auth := s.authenticator()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
-	mux.HandleFunc("GET /ready", s.health)
+	mux.HandleFunc("GET /ready", s.ready)
+	mux.HandleFunc("GET /metrics", s.serveMetrics)
 	tokens := tokenapi.NewHandler(o.Tokens, auth, o.Logger)
 	mux.Handle("/api/v1/tokens", tokens)
 	mux.Handle("/api/v1/tokens/", tokens)
@@ -70,7 +75,7 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
-	s.handler = mux
+	s.handler = recoverPanics(newAuthGuard(s.log).middleware(mux), s.log)
 	return s, nil
 }
 
@@ -79,6 +84,17 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// ready checks the store: a file that became unreadable takes the server
+// out of rotation instead of failing every request behind a 200 /ready.
+func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
+	if err := s.o.DB.Check(); err != nil {
+		s.log.Error("not ready: the token database cannot be read", "db_path", s.o.DB.Path(), "error", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": "the token database cannot be read"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "revision": s.o.DB.Revision()})
 }
 
 // authenticator checks the bearer key in constant time.

@@ -9,9 +9,13 @@
 // decoded data; Object and Array iterate members and elements, skipping
 // whatever the caller does not read. It never panics on malformed input, and
 // nesting is capped at MaxDepth. Keys are matched exactly (case-sensitive,
-// escapes decoded), as the providers' own parsers do; the adapters refuse a
-// repeated field they act on (ErrDupField), so the gateway and the provider
-// cannot read different values from one body.
+// escapes decoded). Because providers' parsers differ (many keep the last
+// repeated member, lax ones fold case), the adapters check every member name
+// of the objects they walk against a Keys set: a repeated name is refused
+// (ErrDupField), and so is any other spelling a case-folding decoder would
+// take for a known name, escaped or in another case (ErrVariantKey), so the
+// gateway and the provider cannot read different values from one body.
+// MaxMessages and MaxTexts bound the work a body can ask for.
 //
 // A TextRef is the span of one JSON string literal, quotes included, plus
 // where it sits (Role, Kind, Index, Part). DecodeText turns it into text for

@@ -8,6 +8,12 @@ var (
 	ErrDepth    = errors.New("providers: JSON nested too deeply")
 	ErrType     = errors.New("providers: field has the wrong type")
 	ErrDupField = errors.New("providers: duplicate field")
+	// ErrVariantKey is a member name that is not one the gateway reads but
+	// that a lax decoder would match to one (case variant, escaped spelling).
+	ErrVariantKey = errors.New("providers: variant spelling of a field name")
+	// ErrTooLarge is a request holding more messages or texts than the
+	// gateway checks (MaxMessages, MaxTexts).
+	ErrTooLarge = errors.New("providers: request holds too many messages or texts")
 	ErrBadRef   = errors.New("providers: text reference is not a string literal in the body")
 	ErrBadEdit  = errors.New("providers: edits unsorted, overlapping or not on string literals")
 

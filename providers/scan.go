@@ -7,9 +7,10 @@ import (
 )
 
 // MaxDepth is the deepest nesting of arrays and objects the scanner accepts.
-// Real requests nest a handful of levels; the limit keeps hostile bodies from
-// exhausting the stack.
-const MaxDepth = 512
+// Real requests nest a handful of levels (tool schemas a dozen or two); the
+// limit keeps hostile bodies from exhausting the stack and from making
+// every walk over them deep.
+const MaxDepth = 128
 
 // Kind is the type of a JSON value, known from its first byte.
 type Kind uint8
@@ -107,6 +108,16 @@ func (s *Scanner) fail(off int, msg string) {
 // allocation here does not matter.
 func syntaxError(off int, msg string) error {
 	return fmt.Errorf("%w at offset %d: %s", ErrSyntax, off, msg)
+}
+
+// Fail makes err the scanner's error (if it has none yet) and ends the
+// scan: adapters use it to refuse a well-formed body from inside an
+// iteration.
+func (s *Scanner) Fail(err error) {
+	if s.err == nil {
+		s.err = err
+	}
+	s.pos = len(s.body)
 }
 
 // Peek returns the kind of the next value without consuming it.

@@ -7,14 +7,20 @@ import (
 
 // Kinds of text a TextRef points at.
 const (
-	TextSystem     = "system"     // system prompt: system/developer messages, instructions, Anthropic system
-	TextMessage    = "message"    // user, assistant or tool message content
-	TextToolArgs   = "tool_args"  // tool call arguments (request history, responses, streamed fragments)
-	TextPrompt     = "prompt"     // legacy completions prompt
+	TextSystem   = "system"    // system prompt: system/developer messages, instructions, Anthropic system
+	TextMessage  = "message"   // user, assistant or tool message content
+	TextToolArgs = "tool_args" // tool call arguments (request history, responses, streamed fragments)
+	// TextPrompt is the legacy completions prompt. It is not "prompt": the
+	// rule ABI reserves that kind for the policy's own (trusted) prompts.
+	TextPrompt     = "completion_prompt"
 	TextInput      = "input"      // embeddings input, responses string input
 	TextCompletion = "completion" // generated text in a non-streamed response
 	TextDelta      = "delta"      // generated text fragment in one stream event
 	TextReasoning  = "reasoning"  // visible reasoning (thinking blocks, reasoning summaries)
+	// TextToolDef is text of a tool or output-format definition that the
+	// provider renders into the prompt: descriptions and the string values
+	// of JSON schemas (enums, defaults, examples, titles).
+	TextToolDef = "tool_def"
 )
 
 // TextRef points at one JSON string literal inside a body. Start and End span

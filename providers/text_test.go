@@ -234,3 +234,32 @@ func FuzzEstimateTokens(f *testing.F) {
 		}
 	})
 }
+
+func TestStringLeaves(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"error":{"message":"bad value 'a\u0041'","code":null,"param":["x",{"y":"z"}],"n":1}}`)
+	refs, err := providers.StringLeaves(nil, body, "assistant", providers.TextCompletion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range refs {
+		b, err := providers.DecodeText(nil, body, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(b))
+	}
+	want := []string{"bad value 'aA'", "x", "z"}
+	if len(got) != len(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+	if _, err := providers.StringLeaves(nil, []byte(`{"a":`), "", ""); err == nil {
+		t.Fatal("malformed body accepted")
+	}
+}

@@ -27,17 +27,21 @@ func TestDistributedTeamExample(t *testing.T) {
 		AnthropicModels: []string{"claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5"},
 	})
 	work := t.TempDir()
-	proxyPort := freePort(t)
+	centralPort, proxyPort, tlsPort := freePort(t), freePort(t), freePort(t)
 	env := append(os.Environ(),
 		"BIN="+binary(t), "WORK="+work,
-		fmt.Sprintf("CENTRAL_PORT=%d", freePort(t)), fmt.Sprintf("PROXY_PORT=%d", proxyPort), fmt.Sprintf("PROXY_TLS_PORT=%d", freePort(t)),
+		fmt.Sprintf("CENTRAL_PORT=%d", centralPort), fmt.Sprintf("PROXY_PORT=%d", proxyPort), fmt.Sprintf("PROXY_TLS_PORT=%d", tlsPort),
 		"OPENAI_UPSTREAM="+fake.URL(), "ANTHROPIC_UPSTREAM="+fake.URL(), "GROQ_UPSTREAM="+fake.URL(), "MISTRAL_UPSTREAM="+fake.URL(),
 		"OPENAI_API_KEY="+fakeOpenAIKey, "ANTHROPIC_API_KEY="+fakeAnthropicKey, "GROQ_API_KEY="+fakeOpenAIKey, "MISTRAL_API_KEY="+fakeOpenAIKey,
 		"TOKENOMICS_WASM_CACHE="+wasmCacheDir(t),
 		"TOKENOMICS_HASH_KEY=", "TOKENOMICS_REMOTE_KEY=", "TOKENOMICS_WEBHOOK_SECRET=", "TOKENOMICS_SIGNING_KEY=")
 	setup := exec.Command("bash", "../examples/distributed-team/setup.sh")
 	setup.Env = env
+	// The servers setup.sh starts receive the test's sockets for their
+	// ports (through bash, as inherited descriptors).
+	ports.handOver(t, setup, []int{centralPort, proxyPort, tlsPort})
 	out, err := setup.CombinedOutput()
+	ports.started(setup)
 	t.Cleanup(func() {
 		_ = exec.Command("bash", filepath.Join(work, "stop.sh")).Run()
 		if t.Failed() {
@@ -159,6 +163,21 @@ func TestDistributedTeamExample(t *testing.T) {
 			}
 			return nil
 		})
+	})
+
+	t.Run("revocation pushed over https", func(t *testing.T) {
+		// central-config.yaml pushes to the proxy's https port, trusting the
+		// CA the proxy generated (ca_file); the poll is 300 s, so only a
+		// push can make this sub-second.
+		secrets := readExportFile(t, filepath.Join(work, ".env"))
+		cliEnv := []string{}
+		for k, v := range secrets {
+			cliEnv = append(cliEnv, k+"="+v)
+		}
+		res := run(t, filepath.Join(work, "central"), cliEnv, "token", "delete", "--hash", tokens["CI_PIPELINE_HASH"][:12])
+		require.Equal(t, 0, res.code, res.stderr)
+		took := waitAll(t, []string{url}, tok("ci-pipeline"), "hello", 401, 5*time.Second)
+		assert.Less(t, took, time.Second)
 	})
 }
 

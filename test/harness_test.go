@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -42,13 +41,12 @@ func startFake(t *testing.T, opts fakeupstream.Options) *fakeupstream.Server {
 	return f
 }
 
-// freePort asks the kernel for a free loopback port.
+// freePort returns a loopback port this test owns: the harness keeps it
+// bound until the test ends and hands the socket to the process that
+// serves on it (see ports.go), so no other program can take it meanwhile.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports.reserve(t)
 }
 
 // proxySetup describes a proxy working directory.
@@ -112,11 +110,12 @@ func proxyEnv(extra ...string) []string {
 
 // proc is a running tokenomics process.
 type proc struct {
-	cmd  *exec.Cmd
-	URL  string
-	mu   sync.Mutex
-	logs strings.Builder
-	done chan struct{}
+	cmd   *exec.Cmd
+	URL   string
+	Ready readyInfo // what the process wrote to its --ready-file
+	mu    sync.Mutex
+	logs  strings.Builder
+	done  chan struct{}
 }
 
 // Logs returns what the process wrote to stderr so far.
@@ -144,22 +143,34 @@ func (p *proc) Kill() {
 	<-p.done
 }
 
-// startServe runs `tokenomics serve` in dir and waits until /ready answers.
+// startServe runs `tokenomics serve` in dir and waits until it reports
+// its listeners and /ready answers. port is the server.http_port written
+// by newProxyDir (a freePort): its socket, and that of any other owned
+// port in config.yaml, is handed to the process.
 func startServe(t *testing.T, dir string, port int, env []string) *proc {
 	t.Helper()
 	return startProc(t, dir, env, fmt.Sprintf("http://127.0.0.1:%d", port), "/ready", "serve")
 }
 
-// startProc runs the binary with args and waits for url+probe to answer 200.
+// startProc runs the binary with args (a serve or remote command) and
+// waits for it to write its --ready-file, then for url+probe to answer
+// 200. Sockets of owned ports named in args or in dir/config.yaml are
+// handed over, so the process never races another program for its port;
+// p.URL is the address the process reports, which may differ from url
+// when the port was not owned (then the process binds it itself).
 func startProc(t *testing.T, dir string, env []string, url, probe string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
+	readyPath := filepath.Join(t.TempDir(), "ready.env")
+	full := append(append([]string{}, args...), "--ready-file", readyPath)
+	cmd := exec.Command(binary(t), full...)
 	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
+	handed := ports.handOver(t, cmd, portsNamed(dir, args, env, url))
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	cmd.Stdout = io.Discard
 	require.NoError(t, cmd.Start())
+	ports.started(cmd)
 	p := &proc{cmd: cmd, URL: url, done: make(chan struct{})}
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -171,6 +182,9 @@ func startProc(t *testing.T, dir string, env []string, url, probe string, args .
 			p.mu.Unlock()
 		}
 		_ = cmd.Wait()
+		// The process is gone: its ports refuse connections again, as a
+		// crashed server's would, until a restart takes them back.
+		ports.release(handed)
 		close(p.done)
 	}()
 	t.Cleanup(func() {
@@ -183,14 +197,29 @@ func startProc(t *testing.T, dir string, env []string, url, probe string, args .
 			t.Logf("%s logs:\n%s", args[0], p.Logs())
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
+	// A busy machine compiles the rule plugins slowly: a minute, not 20s.
+	deadline := time.Now().Add(60 * time.Second)
+	for p.Ready == nil && time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			t.Fatalf("%v exited before it was ready:\n%s", args, p.Logs())
+		case <-time.After(20 * time.Millisecond):
+		}
+		p.Ready = readReady(readyPath)
+	}
+	if p.Ready == nil {
+		t.Fatalf("%v wrote no ready file after 60s:\n%s", args, p.Logs())
+	}
+	if a := p.Ready.addr(); a != "" {
+		p.URL = "http://" + a
+	}
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.done:
 			t.Fatalf("%v exited early:\n%s", args, p.Logs())
 		default:
 		}
-		resp, err := http.Get(url + probe)
+		resp, err := probeClient.Get(p.URL + probe)
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -199,9 +228,13 @@ func startProc(t *testing.T, dir string, env []string, url, probe string, args .
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("%v not ready after 20s:\n%s", args, p.Logs())
+	t.Fatalf("%v listens on %s but %s did not answer 200 within 60s:\n%s", args, p.URL, probe, p.Logs())
 	return nil
 }
+
+// probeClient polls a process this test started, on the address it
+// reported; a probe that hangs is retried rather than waited on.
+var probeClient = &http.Client{Timeout: 5 * time.Second}
 
 // createToken runs `token create` in dir and returns the token and its hash.
 func createToken(t *testing.T, dir string, env []string, policy string, extra ...string) (token, hash string) {

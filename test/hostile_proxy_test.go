@@ -126,7 +126,7 @@ func TestHostilePluginsProxy(t *testing.T) {
 			if h.name == "many_replacements" && h.action == "fail" {
 				continue // its matches block a fail rule before any cap matters
 			}
-			assert.Contains(t, msg, "could not be checked", "%s/%s", h.name, h.action)
+			assert.Contains(t, msg, "could not check this text", "%s/%s", h.name, h.action)
 			assert.Contains(t, msg, "request id", "%s/%s", h.name, h.action)
 			for _, leak := range []string{"panic", "goroutine", "wasm", "stack", "\n"} {
 				assert.NotContains(t, msg, leak, "%s/%s leaks the cause to the client", h.name, h.action)
@@ -232,7 +232,7 @@ func TestHostileMaskedBodyCap(t *testing.T) {
 	r := pxPost(t, p.URL+"/v1/chat/completions", tok, pxChat("gpt-4o", "hello world", false, ""))
 	require.Equal(t, 403, r.status, string(r.body))
 	_, _, msg := pxOpenAIError(t, r.body)
-	assert.Contains(t, msg, "could not be checked")
+	assert.Contains(t, msg, "could not check this text")
 	assert.Contains(t, p.Logs(), "exceeds server.max_body_bytes")
 	assert.Empty(t, fake.Requests(), "nothing reached the provider")
 }

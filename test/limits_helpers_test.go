@@ -37,6 +37,7 @@ type redisProc struct {
 	port    int
 	durable bool
 	cmd     *exec.Cmd
+	done    chan struct{} // closed when cmd has exited
 }
 
 // limStartRedis starts redis-server on a free loopback port. A durable server
@@ -46,44 +47,20 @@ func limStartRedis(t *testing.T, durable bool) *redisProc {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("no redis-server on PATH: install it to run the Redis limit tests")
 	}
-	r := &redisProc{dir: t.TempDir(), port: freePort(t), durable: durable}
-	r.start(t)
+	r := &redisProc{dir: t.TempDir(), durable: durable}
 	t.Cleanup(r.kill)
+	r.startFresh(t)
 	return r
 }
 
 func (r *redisProc) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
 
+// start runs redis-server on r.port again (after a kill) and fails the
+// test if it cannot have the port back.
 func (r *redisProc) start(t *testing.T) {
 	t.Helper()
-	args := []string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "",
-		"--dir", r.dir, "--daemonize", "no", "--protected-mode", "no"}
-	if r.durable {
-		args = append(args, "--appendonly", "yes", "--appendfsync", "always")
-	} else {
-		args = append(args, "--appendonly", "no")
-	}
-	cmd := exec.Command("redis-server", args...)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	// A test binary killed by a timeout must not leave servers behind.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	require.NoError(t, cmd.Start())
-	r.cmd = cmd
-	c := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			r.kill()
-			t.Fatalf("redis-server on port %d does not answer: %v", r.port, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := r.launch(); err != nil {
+		t.Fatalf("redis-server on port %d: %v", r.port, err)
 	}
 }
 
@@ -93,7 +70,7 @@ func (r *redisProc) kill() {
 		return
 	}
 	_ = r.cmd.Process.Kill()
-	_ = r.cmd.Wait()
+	<-r.done
 	r.cmd = nil
 }
 
@@ -408,7 +385,7 @@ func limGetUsage(t *testing.T, c *http.Client, base, tok string) limUsageReport 
 // (a stream settles just after its last byte) and returns the row.
 func limSettled(t *testing.T, c *http.Client, base, tok, key string) limBudgetRow {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		row := limGetUsage(t, c, base, tok).Budget(t, key)
 		if row.Reserved == 0 || time.Now().After(deadline) {

@@ -131,7 +131,7 @@ func TestProxyBodyTooLargeWhileWriting(t *testing.T) {
 func TestProxyUpstreamDown(t *testing.T) {
 	t.Parallel()
 	port := freePort(t)
-	dead := fmt.Sprintf("http://127.0.0.1:%d", freePort(t)) // closed again by freePort
+	dead := fmt.Sprintf("http://127.0.0.1:%d", deadPort(t)) // bound, never listening: refused
 	dir := newProxyDir(t, proxySetup{fakeURL: dead, port: port})
 	env := proxyEnv()
 	p := startServe(t, dir, port, env)

@@ -49,7 +49,7 @@ type registryFlags struct {
 func (rf *registryFlags) add(cmd *cobra.Command, withOutput bool) {
 	f := cmd.Flags()
 	f.StringVar(&rf.url, "remote", "", "central server URL (default: remote.url from config)")
-	f.StringVar(&rf.apiKey, "api-key", "", "central server API key (default: $"+remoteKeyEnv+", then remote.api_key)")
+	f.StringVar(&rf.apiKey, "api-key", "", "central server API key; visible in ps, prefer $"+remoteKeyEnv+" or remote.api_key_env")
 	if withOutput {
 		f.StringVarP(&rf.output, "output", "o", "text", "text or json")
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -16,7 +15,9 @@ import (
 	"github.com/tokenomics-dev/tokenomics/central"
 	"github.com/tokenomics-dev/tokenomics/core/config"
 	"github.com/tokenomics-dev/tokenomics/core/events"
+	"github.com/tokenomics-dev/tokenomics/core/metrics"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
+	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 )
 
@@ -31,6 +32,10 @@ type remoteOptions struct {
 	apiKey     string
 	apiKeyFile string
 	noAuth     bool
+	readyFile  string
+	// allowUnsigned lets a central server without plugins.trusted_keys
+	// accept self-signed plugin uploads (development only).
+	allowUnsigned bool
 }
 
 func remoteCmd(a *app) *cobra.Command {
@@ -44,12 +49,15 @@ and a plugin registry in the same file, serves them under /api/v1/tokens and
 to every events.webhooks target so proxies pull the change at once.
 
 The API key comes from --api-key, else --api-key-file, else $TOKENOMICS_REMOTE_KEY.
-Clients send it as "Authorization: Bearer <key>".
+Prefer the file or the variable: a flag's value is visible to every local user
+(ps, /proc). Clients send it as "Authorization: Bearer <key>". Failed
+authentications are logged at WARN with the source address, and a source that
+keeps failing is answered 429 for a while (docs/SECURITY.md).
 
 Token commands run on this machine with the same config (token list, create,
 update, delete) reach this process through its loopback admin endpoint, so
 their changes are pushed like those made over the REST API.`,
-		Example: `  tokenomics remote --addr :9090 --api-key "$TOKENOMICS_REMOTE_KEY"
+		Example: `  TOKENOMICS_REMOTE_KEY=$(cat /etc/tokenomics/remote.key) tokenomics remote --addr :9090
   tokenomics remote --api-key-file /etc/tokenomics/remote.key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -66,9 +74,11 @@ their changes are pushed like those made over the REST API.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&ro.addr, "addr", "127.0.0.1:9090", "listen address of the REST API (\":9090\" for all interfaces)")
-	f.StringVar(&ro.apiKey, "api-key", "", "API key clients must present (default: --api-key-file, then $"+remoteKeyEnv+")")
+	f.StringVar(&ro.apiKey, "api-key", "", "API key clients must present; visible in ps, prefer --api-key-file or $"+remoteKeyEnv)
 	f.StringVar(&ro.apiKeyFile, "api-key-file", "", "file holding the API key")
 	f.BoolVar(&ro.noAuth, "insecure-no-auth", false, "serve the API without an API key (loopback demos only)")
+	f.BoolVar(&ro.allowUnsigned, "allow-unsigned-plugins", false, "without plugins.trusted_keys, accept plugins signed by any key (development only)")
+	f.StringVar(&ro.readyFile, "ready-file", "", "once listening, write the bound addresses here as KEY=value lines (API_ADDR, ADMIN_ADDR, PID)")
 	return cmd
 }
 
@@ -95,8 +105,11 @@ func (ro *remoteOptions) key(a *app) (string, error) {
 }
 
 func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key string, log hclog.Logger) error {
+	began := time.Now()
 	var c components
 	defer c.close(context.Background(), log)
+	defer removeReadyFile(ro.readyFile)
+	log.Info("starting central server", "config", cfg.Path, "db_path", cfg.Storage.DBPath)
 	if ro.noAuth {
 		log.Warn("the central API runs WITHOUT authentication (--insecure-no-auth): anyone who reaches it can read and change every token")
 	} else if len(key) < 16 {
@@ -108,6 +121,9 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	}
 
 	db, err := openServerStore(cfg, log)
+	if errors.Is(err, store.ErrCorrupt) {
+		return fmt.Errorf("%w: restore storage.db_path from a backup (or move it aside to start with no tokens)", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -117,10 +133,17 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	if err != nil {
 		return err
 	}
-	var emitter central.Emitter
 	if disp != nil {
 		c.add(disp.Close)
-		emitter = disp
+	}
+	notifier, err := newNotifier(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	var notices central.Noticer
+	if notifier != nil {
+		c.add(notifier.Close)
+		notices = notifier
 	} else {
 		log.Warn("events.webhooks is empty: proxies learn of changes only by polling (remote.sync)")
 	}
@@ -129,10 +152,24 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	if err != nil {
 		return err
 	}
+	switch {
+	case len(trusted) > 0:
+	case ro.allowUnsigned:
+		log.Warn("plugins.trusted_keys is empty and --allow-unsigned-plugins is set: plugin uploads signed by any key are accepted (development only)")
+	default:
+		reg.RequireTrustedKeys()
+		log.Info("plugins.trusted_keys is empty: plugin uploads are refused until it lists the operators' public keys")
+	}
 	svc := tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log)
 	srv, err := central.New(central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: key, NoAuth: ro.noAuth,
-		Events: emitter, Logger: log})
+		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: pushStats(notifier)})
 	if err != nil {
+		return err
+	}
+	// Announce the current revision before serving: whatever a previous
+	// run committed but had not pushed, or what token commands changed
+	// offline, reaches the proxies now.
+	if err := srv.AnnounceRevision(); err != nil {
 		return err
 	}
 
@@ -142,7 +179,8 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	}
 	c.add(func(context.Context) error { return admin.Close() })
 
-	ln, err := net.Listen("tcp", ro.addr)
+	ln, err := listenTCP(ro.addr)
+	closeUnclaimed()
 	if err != nil {
 		return fmt.Errorf("listening on --addr %s: %w", ro.addr, err)
 	}
@@ -156,9 +194,22 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("central server started", "addr", ln.Addr().String(), "db_path", cfg.Storage.DBPath,
+	// Pushes start once the API listens: a proxy told of a revision pulls
+	// at once, and must find the server answering.
+	if notifier != nil {
+		if err := notifier.Start(); err != nil {
+			return fmt.Errorf("starting pushes: %w", err)
+		}
+	}
+	if everyInterface(ln.Addr()) {
+		log.Warn("the central API listens on every network interface; use --addr 127.0.0.1:PORT to accept only local clients", "addr", ln.Addr().String())
+	}
+	if err := (readyFile{"API_ADDR": ln.Addr().String(), "ADMIN_ADDR": admin.Addr()}).write(ro.readyFile); err != nil {
+		return err
+	}
+	log.Info("central server started", "addr", ln.Addr().String(), "admin_addr", admin.Addr(), "db_path", cfg.Storage.DBPath,
 		"revision", db.Revision(), "plugin_revision", reg.Revision(), "webhooks", len(cfg.Events.Webhooks),
-		"trusted_plugin_keys", len(trusted))
+		"trusted_plugin_keys", len(trusted), "took", time.Since(began).Round(time.Millisecond).String())
 	if disp != nil {
 		if ev, err := events.New(events.ServerStart, events.SourceCentral, db.Revision(),
 			events.ServerData{Role: "central", Version: currentBuild().Version}); err == nil {
@@ -182,4 +233,52 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	c.close(sctx, log)
 	c.closers = nil
 	return nil
+}
+
+// newNotifier pushes token and plugin changes to events.webhooks, coalesced
+// per target and written in the change's own transaction; nil when no
+// webhook is configured.
+func newNotifier(cfg *config.Config, db *store.DB, log hclog.Logger) (*events.Notifier, error) {
+	if len(cfg.Events.Webhooks) == 0 {
+		return nil, nil
+	}
+	n, err := events.NewNotifier(log, events.NotifierConfig{DB: db.Bolt(), Targets: webhookTargets(cfg)})
+	if err != nil {
+		return nil, fmt.Errorf("events.webhooks: %w", err)
+	}
+	for i, w := range cfg.Events.Webhooks {
+		if w.CAFile != "" {
+			if _, err := os.Stat(cfg.Abs(w.CAFile)); err != nil {
+				log.Warn("events.webhooks ca_file cannot be read yet: pushes to this webhook fail until it can (a proxy writes its generated CA when it first starts)",
+					"webhook", i, "ca_file", cfg.Abs(w.CAFile), "error", err)
+			}
+		}
+		if w.Insecure {
+			log.Warn("events.webhooks insecure: true: the certificate of this webhook is not checked, so its secret goes to whoever answers",
+				"webhook", i, "url", redactedURL(w.URL))
+		}
+	}
+	return n, nil
+}
+
+// webhookTargets turns events.webhooks into delivery targets.
+func webhookTargets(cfg *config.Config) []events.Target {
+	var ts []events.Target
+	for _, w := range cfg.Events.Webhooks {
+		t := events.Target{URL: w.URL, Secret: w.Secret, SigningKey: w.SigningKey, Events: w.Events,
+			Timeout: time.Duration(w.Timeout) * time.Second, Insecure: w.Insecure}
+		if w.CAFile != "" {
+			t.CAFile = cfg.Abs(w.CAFile)
+		}
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+// pushStats adapts the notifier for central's metrics; nil without one.
+func pushStats(n *events.Notifier) func() []events.TargetStats {
+	if n == nil {
+		return nil
+	}
+	return n.Stats
 }

@@ -36,6 +36,10 @@ func (e *exitError) Unwrap() error { return e.err }
 // Main runs the CLI and returns the process exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr}
+	if err := loadDotenv(dotenvFiles(), os.LookupEnv, os.Setenv); err != nil {
+		fmt.Fprintln(stderr, "Error:", err)
+		return 1
+	}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

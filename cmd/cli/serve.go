@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"runtime/pprof"
@@ -31,13 +32,20 @@ import (
 func init() { register(serveCmd) }
 
 func serveCmd(a *app) *cobra.Command {
-	var cpuProfile string
+	var cpuProfile, readyPath string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the proxy (data plane)",
 		Long: `Runs the gateway on server.http_port (and server.https_port with TLS). Tokens
 come from storage.db_path; token commands run on the same machine reach this
-process through its loopback admin endpoint and apply at once.`,
+process through its loopback admin endpoint and apply at once.
+
+Start-up logs what it loads, where it listens (and warns when that is every
+interface) and how long it took. --ready-file receives the bound addresses
+once every listener accepts connections. A parent that opened the listening
+sockets itself (a supervisor, a test) passes them as file descriptors 3, 4, …
+with TOKENOMICS_LISTEN_FDS=<count>; a configured port with a socket there is
+served on it instead of being bound again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig(cmd)
@@ -51,10 +59,11 @@ process through its loopback admin endpoint and apply at once.`,
 				}
 				defer stop()
 			}
-			return runServe(cmd.Context(), cfg, a.logger(cfg))
+			return runServe(cmd.Context(), cfg, a.logger(cfg), readyPath)
 		},
 	}
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for load tests)")
+	cmd.Flags().StringVar(&readyPath, "ready-file", "", "once listening, write the bound addresses here as KEY=value lines (HTTP_ADDR, HTTPS_ADDR, ADMIN_ADDR, PID)")
 	return cmd
 }
 
@@ -85,12 +94,15 @@ func (c *components) close(ctx context.Context, log hclog.Logger) {
 	}
 }
 
-func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
+func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPath string) error {
+	began := time.Now()
 	var c components
 	defer c.close(context.Background(), log)
+	defer removeReadyFile(readyPath)
 	cfg = withProxyStore(cfg) // a synced proxy keeps its own <db>.proxy.db
+	log.Info("starting proxy", "config", cfg.Path, "providers_file", cfg.ProvidersPath, "db_path", cfg.Storage.DBPath)
 
-	db, err := openServerStore(cfg, log)
+	db, err := openProxyStore(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -102,11 +114,16 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 	}
 	c.add(func(context.Context) error { return limiter.Close() })
 
+	// Compiling the rule plugins is the slow part of a first start (seconds
+	// on a busy machine); say so before, not after.
+	ruleStart := time.Now()
+	log.Info("starting the rule host", "builtin_plugins", builtinPlugins(), "cache_dir", cfg.Abs(cfg.Plugins.CacheDir))
 	host := rules.New(ruleHostConfig(cfg), log)
 	if err := host.Provision(ctx); err != nil {
 		return fmt.Errorf("starting the rule host: %w", err)
 	}
 	c.add(host.Close)
+	log.Info("rule host ready", "took", time.Since(ruleStart).Round(time.Millisecond).String())
 
 	mem := memory.New(memory.Options{AllowedDirs: cfg.Memory.AllowedDirs, BaseDir: mustWD(), Logger: log})
 	c.add(mem.Close)
@@ -119,26 +136,33 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 		c.add(disp.Close)
 	}
 
+	reg := metrics.NewRegistry()
 	var sy *syncer.Syncer
 	if cfg.Remote.URL != "" {
-		if sy, err = startSyncer(cfg, db, log); err != nil {
+		if sy, err = startSyncer(cfg, db, reg, log); err != nil {
 			return err
 		}
 		c.add(sy.Close)
 	}
-	plugins, routes, ready, err := syncWiring(cfg, sy)
+	plugins, routes, notReady, err := syncWiring(cfg, sy)
 	if err != nil {
 		return err
 	}
 
-	reg := metrics.NewRegistry()
+	// Loading the tokens compiles the rule plugins their policies use: on a
+	// cold plugins.cache_dir that is seconds, which the log must not hide.
+	loadStart := time.Now()
+	log.Info("loading tokens and compiling their rule plugins", "cache_dir", cfg.Abs(cfg.Plugins.CacheDir))
 	srv, err := proxy.New(proxy.Options{Config: cfg, Logger: log, Tokens: db, Hasher: db.Hasher(), Limiter: limiter,
 		Rules: host, Plugins: plugins, Memory: mem, Events: emitterOrNil(disp), Metrics: reg,
-		Source: events.ProxySource(hostname()), Routes: routes, Ready: ready})
+		Source: events.ProxySource(hostname()), Routes: routes, NotReady: notReady})
 	if err != nil {
 		return err
 	}
 
+	log.Info("tokens loaded", "tokens", srv.Tokens(), "took", time.Since(loadStart).Round(time.Millisecond).String())
+
+	rf := readyFile{}
 	// A synced copy is written only by the syncer: local token commands go
 	// to remote.url instead (see manager in token.go).
 	if cfg.Remote.URL == "" {
@@ -147,18 +171,30 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 			return fmt.Errorf("starting the local admin endpoint: %w", err)
 		}
 		c.add(func(context.Context) error { return admin.Close() })
+		rf["ADMIN_ADDR"] = admin.Addr()
 	}
 
 	listeners, err := listen(cfg, srv)
+	closeUnclaimed()
 	if err != nil {
+		return err
+	}
+	if err := startMetrics(cfg, srv, &c, log); err != nil {
+		closeAll(listeners)
 		return err
 	}
 	errc := make(chan error, len(listeners))
 	for _, l := range listeners {
 		go func() { errc <- srv.Serve(l.ln) }()
-		log.Info("listening", "addr", l.ln.Addr().String(), "scheme", l.scheme)
+		logListening(log, l, cfg)
+		rf[l.readyKey()] = l.ln.Addr().String()
 	}
-	log.Info("proxy started", "tokens", srv.Tokens(), "providers", len(cfg.Providers), "session_backend", cfg.Session.Backend)
+	if err := rf.write(readyPath); err != nil {
+		return err
+	}
+	log.Info("proxy ready", "tokens", srv.Tokens(), "builtin_plugins", builtinPlugins(), "providers", len(cfg.Providers),
+		"session_backend", cfg.Session.Backend, "synced_from", redactedURL(cfg.Remote.URL),
+		"took", time.Since(began).Round(time.Millisecond).String())
 	if disp != nil {
 		emitStart(disp, "proxy", log)
 	}
@@ -204,14 +240,14 @@ type listener struct {
 func listen(cfg *config.Config, srv *proxy.Server) ([]listener, error) {
 	var out []listener
 	if p := cfg.Server.HTTPPort; p > 0 {
-		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Server.Host, strconv.Itoa(p)))
+		ln, err := listenTCP(net.JoinHostPort(cfg.Server.Host, strconv.Itoa(p)))
 		if err != nil {
 			return nil, fmt.Errorf("listening on server.http_port %d: %w", p, err)
 		}
 		out = append(out, listener{ln, "http"})
 	}
 	if p := cfg.Server.HTTPSPort; p > 0 && cfg.Server.TLS.Enabled {
-		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Server.Host, strconv.Itoa(p)))
+		ln, err := listenTCP(net.JoinHostPort(cfg.Server.Host, strconv.Itoa(p)))
 		if err != nil {
 			closeAll(out)
 			return nil, fmt.Errorf("listening on server.https_port %d: %w", p, err)
@@ -228,6 +264,38 @@ func listen(cfg *config.Config, srv *proxy.Server) ([]listener, error) {
 		return nil, errors.New("no listener: set server.http_port or server.https_port with tls.enabled")
 	}
 	return out, nil
+}
+
+// readyKey names the listener in the --ready-file.
+func (l listener) readyKey() string {
+	if l.scheme == "http" {
+		return "HTTP_ADDR"
+	}
+	return "HTTPS_ADDR"
+}
+
+// logListening says where the proxy accepts connections, with TLS, and
+// warns when that is every network interface.
+func logListening(log hclog.Logger, l listener, cfg *config.Config) {
+	kv := []any{"addr", l.ln.Addr().String(), "scheme", l.scheme}
+	if l.scheme != "http" {
+		t := cfg.Server.TLS
+		if t.CertFile != "" {
+			kv = append(kv, "cert_file", t.CertFile)
+		} else {
+			kv = append(kv, "cert_dir", cfg.Abs(t.CertDir), "auto_gen", t.AutoGen)
+		}
+	}
+	log.Info("listening", kv...)
+	if everyInterface(l.ln.Addr()) {
+		log.Warn("listening on every network interface; set server.host: 127.0.0.1 to accept only local clients", "addr", l.ln.Addr().String())
+	}
+}
+
+// builtinPlugins counts the embedded rule plugins.
+func builtinPlugins() int {
+	m, _ := fs.Glob(plugins.FS, "*.wasm")
+	return len(m)
 }
 
 func closeAll(ls []listener) {
@@ -278,10 +346,7 @@ func newDispatcher(cfg *config.Config, db *store.DB, log hclog.Logger) (*events.
 		// unreachable hears of the next change at once, not after backoff.
 		dc.DB, dc.WakeOnEmit = db.Bolt(), true
 	}
-	for _, w := range cfg.Events.Webhooks {
-		dc.Targets = append(dc.Targets, events.Target{URL: w.URL, Secret: w.Secret, SigningKey: w.SigningKey,
-			Events: w.Events, Timeout: time.Duration(w.Timeout) * time.Second})
-	}
+	dc.Targets = webhookTargets(cfg)
 	d, err := events.NewDispatcher(log, dc)
 	if err != nil {
 		return nil, fmt.Errorf("events.webhooks: %w", err)

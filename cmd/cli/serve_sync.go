@@ -2,7 +2,7 @@ package cli
 
 import (
 	"cmp"
-	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -17,6 +17,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/config"
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
+	"github.com/tokenomics-dev/tokenomics/core/metrics"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/syncer"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
@@ -58,16 +59,38 @@ func withProxyStore(cfg *config.Config) *config.Config {
 	return &cp
 }
 
+// openProxyStore opens the proxy's token database. A synced copy that is
+// damaged is moved aside and started afresh: the central server holds the
+// truth, and the first sync rebuilds it (until then the proxy is not ready
+// and refuses every token). A standalone proxy's file is the only copy, so
+// it stops with a one-line error saying what to do.
+func openProxyStore(cfg *config.Config, log hclog.Logger) (*store.DB, error) {
+	db, err := openServerStore(cfg, log)
+	if !errors.Is(err, store.ErrCorrupt) {
+		return db, err
+	}
+	if cfg.Remote.URL == "" {
+		return nil, fmt.Errorf("%w: restore storage.db_path from a backup (or move it aside to start with no tokens)", err)
+	}
+	path := cfg.Storage.DBPath
+	aside := fmt.Sprintf("%s.corrupt-%s", path, time.Now().UTC().Format("20060102T150405Z"))
+	if rerr := os.Rename(path, aside); rerr != nil {
+		return nil, fmt.Errorf("%w; moving it aside failed: %w", err, rerr)
+	}
+	log.Error("the synced token copy is damaged: moved it aside, rebuilding it from the central server",
+		"db_path", path, "moved_to", aside, "error", err)
+	return openServerStore(cfg, log)
+}
+
 // startSyncer wires and starts the proxy side of central sync.
-func startSyncer(cfg *config.Config, db *store.DB, log hclog.Logger) (*syncer.Syncer, error) {
+func startSyncer(cfg *config.Config, db *store.DB, reg *metrics.Registry, log hclog.Logger) (*syncer.Syncer, error) {
 	trusted, err := cfg.Plugins.PublicKeys()
 	if err != nil {
 		return nil, err
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: cfg.Remote.Insecure, //nolint:gosec // remote.insecure is the operator's explicit choice
+	tr, err := remoteTransport(cfg, log)
+	if err != nil {
+		return nil, err
 	}
 	hc := &http.Client{Transport: tr, Timeout: syncer.DefaultRequestTimeout}
 	key := firstNonEmpty(os.Getenv(remoteKeyEnv), cfg.RemoteAPIKey())
@@ -92,6 +115,7 @@ func startSyncer(cfg *config.Config, db *store.DB, log hclog.Logger) (*syncer.Sy
 		MaxCallMS:      cmp.Or(uint32(cfg.Plugins.CallTimeout.D()/time.Millisecond), hostCallMS),
 		Interval:       time.Duration(cfg.Remote.Sync) * time.Second,
 		Webhook:        verifier,
+		Metrics:        reg,
 		Logger:         log,
 	})
 	if err != nil {
@@ -104,10 +128,31 @@ func startSyncer(cfg *config.Config, db *store.DB, log hclog.Logger) (*syncer.Sy
 	return s, nil
 }
 
+// remoteTransport checks remote.url's certificate: system roots plus
+// remote.ca_file, or nothing with remote.insecure.
+func remoteTransport(cfg *config.Config, log hclog.Logger) (*http.Transport, error) {
+	o := events.TLSOptions{Insecure: cfg.Remote.Insecure}
+	if cfg.Remote.CAFile != "" {
+		o.CAFile = cfg.Abs(cfg.Remote.CAFile)
+		if _, err := os.Stat(o.CAFile); err != nil {
+			log.Warn("remote.ca_file cannot be read yet: pulls over https fail until it can", "ca_file", o.CAFile, "error", err)
+		}
+	}
+	tr, err := events.NewTransport(o)
+	if err != nil {
+		return nil, fmt.Errorf("remote.ca_file: %w", err)
+	}
+	if o.Insecure && strings.HasPrefix(cfg.Remote.URL, "https:") {
+		log.Warn("remote.insecure is true: the central server's certificate is not checked")
+	}
+	return tr, nil
+}
+
 // syncWiring fills the proxy options a syncer provides: the verified
-// plugin resolver, the webhook route and readiness. Without a syncer the
-// local plugins.dir resolver stays.
-func syncWiring(cfg *config.Config, s *syncer.Syncer) (plugins func(string, string) ([]byte, error), routes map[string]fasthttp.RequestHandler, ready func() bool, err error) {
+// plugin resolver, the webhook route and readiness (with its reason).
+// Without a syncer the local plugins.dir resolver stays (signature-checked
+// when plugins.trusted_keys is set).
+func syncWiring(cfg *config.Config, s *syncer.Syncer) (plugins func(string, string) ([]byte, error), routes map[string]fasthttp.RequestHandler, notReady func() string, err error) {
 	if s == nil {
 		plugins, err = localPluginSource(cfg)
 		return plugins, nil, nil, err
@@ -115,7 +160,7 @@ func syncWiring(cfg *config.Config, s *syncer.Syncer) (plugins func(string, stri
 	if cfg.Remote.Webhook.Enabled {
 		routes = map[string]fasthttp.RequestHandler{cfg.Remote.Webhook.Path: s.WebhookHandler()}
 	}
-	return s.Resolve, routes, s.Ready, nil
+	return s.Resolve, routes, s.NotReady, nil
 }
 
 // redactedURL hides a password in the URL, for logs.

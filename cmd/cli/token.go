@@ -38,7 +38,7 @@ With --remote (or remote.url in config.yaml) they go to a central server.`,
 	rf := &remoteFlags{}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&rf.url, "remote", "", "central server URL (default: remote.url from config)")
-	pf.StringVar(&rf.apiKey, "api-key", "", "central server API key (default: $TOKENOMICS_REMOTE_KEY, then remote.api_key)")
+	pf.StringVar(&rf.apiKey, "api-key", "", "central server API key; visible in ps, prefer $TOKENOMICS_REMOTE_KEY or remote.api_key_env")
 	pf.StringVarP(&rf.output, "output", "o", "text", "text or json")
 	cmd.AddCommand(tokenCreateCmd(a, rf), tokenListCmd(a, rf), tokenGetCmd(a, rf),
 		tokenUpdateCmd(a, rf), tokenDeleteCmd(a, rf))
@@ -95,20 +95,25 @@ func openStore(cfg *config.Config, log hclog.Logger) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	encKey, err := cfg.EncryptionKey()
+	enc, err := cfg.EncryptionSecret()
 	if errors.Is(err, config.ErrSecretNotSet) {
 		log.Warn("policies are stored unencrypted: the encryption key variable is not set", "variable", cfg.Security.EncryptionKeyEnv)
-		encKey, err = nil, nil
+		enc, err = nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(cfg.Storage.DBPath, store.Options{HashKey: hashKey, EncryptionKey: encKey, Logger: log})
+	opts := store.Options{HashKey: hashKey, Logger: log}
+	if enc != nil {
+		opts.EncryptionKey, opts.EncryptionPassphrase = enc.Raw, enc.Passphrase
+	}
+	return store.Open(cfg.Storage.DBPath, opts)
 }
 
 // policyValidator checks a policy strictly, including the memory paths the
 // operator allows, and stores it compacted as written.
 func policyValidator(cfg *config.Config) tokenapi.Validator {
+	upstreams := cfg.AllowedUpstreams()
 	return func(raw json.RawMessage) (json.RawMessage, error) {
 		p, err := policy.Parse(raw)
 		if err != nil {
@@ -121,12 +126,32 @@ func policyValidator(cfg *config.Config) tokenapi.Validator {
 		if err := p.CheckMemoryPaths(cfg.Memory.AllowedDirs, wd); err != nil {
 			return nil, err
 		}
+		if err := checkUpstreams(p, upstreams); err != nil {
+			return nil, err
+		}
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, raw); err != nil {
 			return nil, fmt.Errorf("compacting policy: %w", err)
 		}
 		return buf.Bytes(), nil
 	}
+}
+
+// checkUpstreams refuses a policy that sends requests (and with them a
+// provider key) to a URL outside the configured upstreams.
+func checkUpstreams(p *policy.Policy, allowed *config.Upstreams) error {
+	var errs []error
+	if p.UpstreamURL != "" {
+		errs = append(errs, allowed.Check("upstream_url", p.UpstreamURL))
+	}
+	for _, g := range p.Providers {
+		for i, e := range g.Entries {
+			if e.UpstreamURL != "" {
+				errs = append(errs, allowed.Check(fmt.Sprintf("providers.%s[%d].upstream_url", g.Name, i), e.UpstreamURL))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // readPolicyArg accepts inline JSON or @file.json.

@@ -60,6 +60,7 @@ type demo struct {
 	passed     int
 	failed     []string
 	centralDir string
+	held       []*net.TCPListener // the demo's ports, closed at cleanup
 }
 
 func newDemo(out io.Writer, bin, example string) (*demo, error) {
@@ -92,7 +93,20 @@ func (d *demo) start() error {
 	if err != nil {
 		return fmt.Errorf("starting the fake provider: %w", err)
 	}
-	central, proxyPort, tlsPort := freePort(), freePort(), freePort()
+	// The demo owns its ports: it binds them here and hands the sockets to
+	// the servers setup.sh starts, so no other program can take one in
+	// between (see TOKENOMICS_LISTEN_FDS in cmd/cli/listeners.go).
+	held, files, err := holdPorts(3)
+	d.held = held
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, f := range files {
+			_ = f.Close()
+		}
+	}()
+	central, proxyPort, tlsPort := port(held[0]), port(held[1]), port(held[2])
 	d.proxy = fmt.Sprintf("http://127.0.0.1:%d", proxyPort)
 	d.env = append(os.Environ(),
 		"BIN="+d.bin, "WORK="+d.work,
@@ -101,9 +115,10 @@ func (d *demo) start() error {
 		"OPENAI_API_KEY="+openAIKey, "ANTHROPIC_API_KEY="+anthropicKey,
 		// Compiled plugins survive between runs: the second demo starts fast.
 		"TOKENOMICS_WASM_CACHE="+filepath.Join(os.TempDir(), "tokenomics-wasm-cache"),
-		"TOKENOMICS_HASH_KEY=", "TOKENOMICS_REMOTE_KEY=", "TOKENOMICS_WEBHOOK_SECRET=", "TOKENOMICS_SIGNING_KEY=")
+		"TOKENOMICS_HASH_KEY=", "TOKENOMICS_ENCRYPTION_KEY=", "TOKENOMICS_REMOTE_KEY=", "TOKENOMICS_WEBHOOK_SECRET=", "TOKENOMICS_SIGNING_KEY=")
 	cmd := exec.Command("bash", filepath.Join(d.example, "setup.sh"))
-	cmd.Env = d.env
+	cmd.Env = append(d.env, fmt.Sprintf("TOKENOMICS_LISTEN_FDS=%d", len(files)))
+	cmd.ExtraFiles = files
 	cmd.Stdout, cmd.Stderr = indent(d.out), indent(d.out)
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("setup.sh: %w", err)
@@ -186,6 +201,9 @@ func (d *demo) cleanup(keep bool) {
 	if d.fake != nil {
 		_ = d.fake.Close()
 	}
+	for _, l := range d.held {
+		_ = l.Close()
+	}
 	_ = os.RemoveAll(d.work)
 }
 
@@ -212,14 +230,27 @@ func (d *demo) summary() int {
 	return 1
 }
 
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0
+// holdPorts binds n loopback ports and returns them with duplicates of
+// their descriptors to hand to a child process.
+func holdPorts(n int) ([]*net.TCPListener, []*os.File, error) {
+	var lns []*net.TCPListener
+	var files []*os.File
+	for range n {
+		ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			return lns, files, fmt.Errorf("binding a loopback port: %w", err)
+		}
+		lns = append(lns, ln)
+		f, err := ln.File()
+		if err != nil {
+			return lns, files, err
+		}
+		files = append(files, f)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return lns, files, nil
 }
+
+func port(l *net.TCPListener) int { return l.Addr().(*net.TCPAddr).Port }
 
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")

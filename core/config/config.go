@@ -47,11 +47,21 @@ type ServerConfig struct {
 	TLS         TLSConfig `yaml:"tls"`
 	// MaxBodyBytes bounds a request body. Default 10 MiB.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxResponseBytes bounds an upstream answer after decompression,
+	// whole body or stream: a compressed answer that expands past it is
+	// cut and the request fails (502, or an error event in a stream).
+	// Default 32 MiB.
+	MaxResponseBytes int64 `yaml:"max_response_bytes"`
 	// ShutdownTimeout bounds the graceful drain. Default 30s.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// AdminAddr is the admin listener (metrics, health); its host must be
 	// loopback. Default "127.0.0.1:0".
 	AdminAddr string `yaml:"admin_addr"`
+	// MetricsAddr, when set, is a separate listener (host:port) for
+	// /metrics and the detailed /ready; the public ports then answer
+	// /metrics with 404 and /ready with its status only. "" (the default)
+	// keeps both on the public ports, for compatibility.
+	MetricsAddr string `yaml:"metrics_addr"`
 	// DefaultMaxOutputTokens is reserved against a budget when a request
 	// does not say how many tokens it may produce. Default 4096.
 	DefaultMaxOutputTokens int64 `yaml:"default_max_output_tokens"`
@@ -67,6 +77,13 @@ type TLSConfig struct {
 	CertDir  string `yaml:"cert_dir"`
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
+	// Hosts are extra names and addresses the generated certificate
+	// covers, beside localhost, the loopback addresses and the hostname
+	// (proxy.internal, 10.0.0.7).
+	Hosts []string `yaml:"hosts"`
+	// AllowPlainHTTP says whether the https port also answers plain http;
+	// see Config.PlainHTTPOnTLSPort for the unset case.
+	AllowPlainHTTP bool `yaml:"allow_plain_http"`
 }
 
 // StorageConfig is the local bbolt database.
@@ -118,6 +135,10 @@ type SecurityConfig struct {
 	// EncryptionKeyEnv names the policy encryption key; "" (the default)
 	// stores policies unencrypted.
 	EncryptionKeyEnv string `yaml:"encryption_key_env"`
+	// AllowedUpstreams are base URLs, beside the providers' upstream_url,
+	// that a token's upstream_url may point at (see Upstreams). Provider
+	// keys are never sent anywhere else.
+	AllowedUpstreams []string `yaml:"allowed_upstreams"`
 }
 
 // LoggingConfig is the root logger.
@@ -141,8 +162,11 @@ type RemoteConfig struct {
 	// Sync is the poll interval in seconds. Default 300.
 	Sync int `yaml:"sync"`
 	// Insecure skips TLS certificate verification towards URL.
-	Insecure bool            `yaml:"insecure"`
-	Webhook  WebhookReceiver `yaml:"webhook"`
+	Insecure bool `yaml:"insecure"`
+	// CAFile is a PEM file of extra CAs trusted for URL (relative paths
+	// are from the config file's directory).
+	CAFile  string          `yaml:"ca_file"`
+	Webhook WebhookReceiver `yaml:"webhook"`
 }
 
 // WebhookReceiver accepts push events from the central server.
@@ -173,6 +197,12 @@ type WebhookTarget struct {
 	Events []string `yaml:"events"`
 	// Timeout per delivery attempt, in seconds. Default 10.
 	Timeout int `yaml:"timeout"`
+	// CAFile is a PEM file of extra CAs trusted for URL, such as the CA a
+	// proxy generated for its https port (relative paths are from the
+	// config file's directory).
+	CAFile string `yaml:"ca_file"`
+	// Insecure skips TLS certificate verification towards URL.
+	Insecure bool `yaml:"insecure"`
 }
 
 // MemoryConfig bounds where policy "memory" files may be written.

@@ -13,6 +13,7 @@ const (
 	DefaultMaxBodyBytes           = 10 << 20
 	DefaultShutdownTimeout        = Duration(30 * time.Second)
 	DefaultAdminAddr              = "127.0.0.1:0"
+	DefaultMaxResponseBytes       = 32 << 20
 	DefaultMaxOutputTokens        = 4096
 	DefaultDBPath                 = "./tokenomics.db"
 	DefaultPersistInterval        = Duration(10 * time.Second)
@@ -56,6 +57,7 @@ func (c *Config) SetDefaults() {
 	setString(&s.UpstreamURL, DefaultUpstreamURL)
 	setString(&s.TLS.CertDir, DefaultCertDir)
 	setInt(&s.MaxBodyBytes, DefaultMaxBodyBytes)
+	setInt(&s.MaxResponseBytes, DefaultMaxResponseBytes)
 	setInt(&s.ShutdownTimeout, DefaultShutdownTimeout)
 	setString(&s.AdminAddr, DefaultAdminAddr)
 	setInt(&s.DefaultMaxOutputTokens, DefaultMaxOutputTokens)

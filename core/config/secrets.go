@@ -2,12 +2,13 @@ package config
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -92,10 +93,21 @@ func (c *Config) secretField(envName string) string {
 	return ""
 }
 
+// keyAdvice ends every message about a weak or malformed key.
+const keyAdvice = "; generate one with: openssl rand -hex 32"
+
 // HashKey returns the HMAC key for token hashes: the bytes of the variable
 // named by security.hash_key_env, used as written. It refuses an unset
-// variable or one shorter than MinHashKeyLen bytes; there is no default
-// key.
+// variable, one shorter than MinHashKeyLen bytes, and a weak one (an
+// example placeholder, or too few distinct characters); there is no
+// default key.
+//
+// The hash key is not stretched: every node of a fleet (the central
+// server, each proxy with its own database) must turn a token into the
+// same hash, and tokens, which carry 256 random bits, cannot be re-hashed
+// under a new derivation. Its strength protects nothing a token's own
+// randomness does not; the encryption key, which does protect stored
+// policies, is stretched (see EncryptionSecret).
 func (c *Config) HashKey() ([]byte, error) {
 	const field = "security.hash_key_env"
 	if c.Security.HashKeyEnv == "" {
@@ -108,45 +120,99 @@ func (c *Config) HashKey() ([]byte, error) {
 	if len(v) < MinHashKeyLen {
 		return nil, &SecretError{
 			Var: c.Security.HashKeyEnv, Field: field, Err: ErrSecretInvalid,
-			Reason: fmt.Sprintf("is too short: need at least %d bytes, got %d", MinHashKeyLen, len(v)),
+			Reason: fmt.Sprintf("is too short: need at least %d bytes, got %d%s", MinHashKeyLen, len(v), keyAdvice),
 		}
+	}
+	if reason := weakSecret(v); reason != "" {
+		return nil, &SecretError{Var: c.Security.HashKeyEnv, Field: field, Err: ErrSecretInvalid, Reason: reason + keyAdvice}
 	}
 	return []byte(v), nil
 }
 
-// EncryptionKey returns the 32-byte AES-256 key for stored policies, or
-// nil, nil when security.encryption_key_env is "" (no encryption). The
+// KeySecret is the encryption key as configured: Raw when the variable
+// holds 32 random bytes (64 hex digits or base64), else Passphrase, which
+// the store stretches with scrypt and a salt kept in the database.
+type KeySecret struct {
+	Raw        []byte
+	Passphrase []byte
+}
+
+// EncryptionSecret returns the policy encryption key material, or nil,
+// nil when security.encryption_key_env is "" (no encryption). The
 // variable's value is read, in this order, as:
 //
-//   - 64 hex digits: the raw key;
+//   - 64 hex digits: a raw 32-byte key;
 //   - base64 (standard or URL alphabet, padded or not) of exactly 32 bytes:
-//     the raw key;
-//   - otherwise a passphrase of at least 16 characters, whose SHA-256
-//     digest is the key. SHA-256 is a fast hash, not a password KDF, so a
-//     passphrase must carry enough entropy by itself; prefer a random key
-//     (openssl rand -hex 32).
+//     a raw key;
+//   - otherwise a passphrase of at least 16 characters, which the store
+//     stretches with scrypt (salt stored beside enc_check).
 //
-// An unset variable or a shorter passphrase is an error.
-func (c *Config) EncryptionKey() ([]byte, error) {
-	name := c.Security.EncryptionKeyEnv
-	if name == "" {
+// An unset variable, a shorter passphrase and a weak one (an example
+// placeholder such as change-me…, or too few distinct characters) are
+// errors whose message shows how to generate a key.
+func (c *Config) EncryptionSecret() (*KeySecret, error) {
+	if c.Security.EncryptionKeyEnv == "" {
 		return nil, nil
 	}
-	v, err := c.Secret(name)
+	return c.KeySecret(c.Security.EncryptionKeyEnv)
+}
+
+// KeySecret reads the variable envName by the rules of EncryptionSecret;
+// `tokenomics rekey --new-key-env` uses it for the new key.
+func (c *Config) KeySecret(envName string) (*KeySecret, error) {
+	v, err := c.Secret(envName)
 	if err != nil {
 		return nil, err
 	}
+	field := c.secretField(envName)
 	if key, ok := decodeKey32(v); ok {
-		return key, nil
+		return &KeySecret{Raw: key}, nil
 	}
 	if utf8.RuneCountInString(v) < minPassphraseLen {
 		return nil, &SecretError{
-			Var: name, Field: "security.encryption_key_env", Err: ErrSecretInvalid,
-			Reason: fmt.Sprintf("is neither a 32-byte key (64 hex digits or base64) nor a passphrase of at least %d characters", minPassphraseLen),
+			Var: envName, Field: field, Err: ErrSecretInvalid,
+			Reason: fmt.Sprintf("is neither a 32-byte key (64 hex digits or base64) nor a passphrase of at least %d characters%s", minPassphraseLen, keyAdvice),
 		}
 	}
-	sum := sha256.Sum256([]byte(v))
-	return sum[:], nil
+	if reason := weakSecret(v); reason != "" {
+		return nil, &SecretError{Var: envName, Field: field, Err: ErrSecretInvalid, Reason: reason + keyAdvice}
+	}
+	return &KeySecret{Passphrase: []byte(v)}, nil
+}
+
+// placeholders are fragments of the example values in documentation and
+// .env templates; a secret containing one was never changed.
+var placeholders = []string{"change-me", "changeme", "change_me", "replace-me", "replaceme", "replace_me",
+	"placeholder", "example", "your-key", "your_key", "yourkey", "your-secret", "your_secret", "..."}
+
+// minDistinct is the fewest distinct bytes a passphrase or hash key may
+// have: "passwordpassword" has 7, a random key of 16 characters about 14.
+const minDistinct = 8
+
+// weakSecret says why v is unfit as a key, or "" when it is not obviously
+// weak.
+func weakSecret(v string) string {
+	lower := strings.ToLower(v)
+	for _, p := range placeholders {
+		if strings.Contains(lower, p) {
+			return "still holds an example placeholder (" + strconv.Quote(p) + ")"
+		}
+	}
+	if strings.Contains(v, "<") && strings.Contains(v, ">") {
+		return "still holds an example placeholder (<...>)"
+	}
+	var seen [256]bool
+	distinct := 0
+	for i := 0; i < len(v); i++ {
+		if !seen[v[i]] {
+			seen[v[i]] = true
+			distinct++
+		}
+	}
+	if distinct < minDistinct {
+		return fmt.Sprintf("is too predictable: %d distinct characters, need at least %d", distinct, minDistinct)
+	}
+	return ""
 }
 
 // decodeKey32 reads 32 raw bytes written as 64 hex digits or base64.

@@ -39,6 +39,8 @@ func TestHashKey(t *testing.T) {
 		{name: "unset", wantErr: ErrSecretNotSet},
 		{name: "empty", env: []string{"TOKENOMICS_HASH_KEY="}, wantErr: ErrSecretNotSet},
 		{name: "too short", env: []string{"TOKENOMICS_HASH_KEY=0123456789abcde"}, wantErr: ErrSecretInvalid},
+		{name: "seed placeholder", env: []string{"TOKENOMICS_HASH_KEY=change-me-to-a-strong-random-string"}, wantErr: ErrSecretInvalid},
+		{name: "low variety", env: []string{"TOKENOMICS_HASH_KEY=passwordpassword"}, wantErr: ErrSecretInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,28 +89,31 @@ func TestSecretMessage(t *testing.T) {
 	require.ErrorIs(t, err, ErrSecretNotSet)
 }
 
-func TestEncryptionKey(t *testing.T) {
+func TestEncryptionSecret(t *testing.T) {
 	t.Parallel()
 	passphrase := "correct horse battery"
-	sum := sha256.Sum256([]byte(passphrase))
 	tests := []struct {
-		name    string
-		keyEnv  string // "" = encryption off
-		value   *string
-		want    []byte
-		wantErr error
+		name     string
+		keyEnv   string // "" = encryption off
+		value    *string
+		wantRaw  []byte
+		wantPass string
+		wantErr  error
 	}{
 		{name: "off"},
-		{name: "hex", keyEnv: "K", value: ptr(hexKey), want: rawKey},
-		{name: "hex upper case", keyEnv: "K", value: ptr(strings.ToUpper(hexKey)), want: rawKey},
-		{name: "base64", keyEnv: "K", value: ptr(base64.StdEncoding.EncodeToString(rawKey)), want: rawKey},
-		{name: "base64 raw url", keyEnv: "K", value: ptr(base64.RawURLEncoding.EncodeToString(rawKey)), want: rawKey},
-		{name: "passphrase", keyEnv: "K", value: ptr(passphrase), want: sum[:]},
-		{name: "passphrase of 16 characters", keyEnv: "K", value: ptr("ünïcödé-pässwörd"), want: sha(("ünïcödé-pässwörd"))},
-		{name: "base64 of 16 bytes is a passphrase", keyEnv: "K", value: ptr(base64.StdEncoding.EncodeToString(rawKey[:16])), want: sha(base64.StdEncoding.EncodeToString(rawKey[:16]))},
+		{name: "hex", keyEnv: "K", value: ptr(hexKey), wantRaw: rawKey},
+		{name: "hex upper case", keyEnv: "K", value: ptr(strings.ToUpper(hexKey)), wantRaw: rawKey},
+		{name: "base64", keyEnv: "K", value: ptr(base64.StdEncoding.EncodeToString(rawKey)), wantRaw: rawKey},
+		{name: "base64 raw url", keyEnv: "K", value: ptr(base64.RawURLEncoding.EncodeToString(rawKey)), wantRaw: rawKey},
+		{name: "passphrase", keyEnv: "K", value: ptr(passphrase), wantPass: passphrase},
+		{name: "passphrase of 16 characters", keyEnv: "K", value: ptr("ünïcödé-pässwörd"), wantPass: "ünïcödé-pässwörd"},
+		{name: "base64 of 16 bytes is a passphrase", keyEnv: "K", value: ptr(base64.StdEncoding.EncodeToString(rawKey[:16])), wantPass: base64.StdEncoding.EncodeToString(rawKey[:16])},
 		{name: "unset", keyEnv: "K", wantErr: ErrSecretNotSet},
 		{name: "empty", keyEnv: "K", value: ptr(""), wantErr: ErrSecretNotSet},
 		{name: "short passphrase", keyEnv: "K", value: ptr("too-short"), wantErr: ErrSecretInvalid},
+		{name: "seed placeholder", keyEnv: "K", value: ptr("change-me-another-strong-secret"), wantErr: ErrSecretInvalid},
+		{name: "angle-bracket placeholder", keyEnv: "K", value: ptr("<your encryption key here>"), wantErr: ErrSecretInvalid},
+		{name: "too few distinct characters", keyEnv: "K", value: ptr("passwordpassword"), wantErr: ErrSecretInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,19 +124,29 @@ func TestEncryptionKey(t *testing.T) {
 			}
 			c := loadEnv(t, env...)
 			c.Security.EncryptionKeyEnv = tc.keyEnv
-			key, err := c.EncryptionKey()
+			key, err := c.EncryptionSecret()
 			if tc.wantErr != nil {
 				require.ErrorIs(t, err, tc.wantErr)
 				var se *SecretError
 				require.ErrorAs(t, err, &se)
 				assert.Equal(t, "K", se.Var)
 				assert.Equal(t, "security.encryption_key_env", se.Field)
+				if tc.wantErr == ErrSecretInvalid {
+					assert.Contains(t, err.Error(), "openssl rand -hex 32", "the message shows how to generate a key")
+					assert.NotContains(t, err.Error(), *tc.value, "the message never repeats the secret")
+				}
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tc.want, key)
-			if tc.keyEnv != "" {
-				assert.Len(t, key, 32)
+			if tc.keyEnv == "" {
+				assert.Nil(t, key)
+				return
+			}
+			assert.Equal(t, tc.wantRaw, key.Raw)
+			if tc.wantPass != "" {
+				assert.Equal(t, []byte(tc.wantPass), key.Passphrase)
+			} else {
+				assert.Nil(t, key.Passphrase)
 			}
 		})
 	}

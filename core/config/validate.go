@@ -123,8 +123,24 @@ func (c *Config) validateServer(p *problems) {
 	if s.MaxBodyBytes <= 0 {
 		p.add("server.max_body_bytes", "must be positive")
 	}
+	if s.MaxResponseBytes <= 0 {
+		p.add("server.max_response_bytes", "must be positive")
+	}
 	positive(p, "server.shutdown_timeout", s.ShutdownTimeout)
 	checkLoopback(p, "server.admin_addr", s.AdminAddr)
+	if s.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(s.MetricsAddr); err != nil || !validPort(port) {
+			p.add("server.metrics_addr", "must be host:port; got %q", s.MetricsAddr)
+		}
+	}
+	for i, h := range s.TLS.Hosts {
+		if h == "" || strings.ContainsAny(h, "/:@ ") && net.ParseIP(h) == nil {
+			p.add(fmt.Sprintf("server.tls.hosts[%d]", i), "must be a host name or IP address; got %q", h)
+		}
+	}
+	if s.TLS.AllowPlainHTTP && s.HTTPSPort == 0 {
+		p.add("server.tls.allow_plain_http", "applies to server.https_port, which is not set")
+	}
 	if s.DefaultMaxOutputTokens <= 0 {
 		p.add("server.default_max_output_tokens", "must be positive")
 	}
@@ -157,6 +173,13 @@ func (c *Config) validateSecurity(p *problems) {
 	}
 	envName(p, "security.hash_key_env", c.Security.HashKeyEnv)
 	envName(p, "security.encryption_key_env", c.Security.EncryptionKeyEnv)
+	for i, raw := range c.Security.AllowedUpstreams {
+		field := fmt.Sprintf("security.allowed_upstreams[%d]", i)
+		checkURL(p, field, raw, true)
+		if _, ok := parseUpstream(raw); !ok && raw != "" {
+			p.add(field, "must be an absolute http or https base URL without credentials or dot segments")
+		}
+	}
 }
 
 func (c *Config) validateRemote(p *problems) {

@@ -31,6 +31,14 @@ type Target struct {
 	SigningKey string   // signs the body; may be empty
 	Events     []string // filter, see Match; empty means all
 	Timeout    time.Duration
+	// CAFile and Insecure set how the target's certificate is checked
+	// (see TLSOptions); the seed's per-webhook insecure keeps its meaning.
+	CAFile   string
+	Insecure bool
+}
+
+func (t Target) tlsOptions(insecure bool) TLSOptions {
+	return TLSOptions{CAFile: t.CAFile, Insecure: t.Insecure || insecure}
 }
 
 func (t Target) credentials() Credentials {

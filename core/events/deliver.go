@@ -33,19 +33,35 @@ const userAgent = "tokenomics-events/1"
 // attempt makes one HTTP delivery, signed at the current time.
 func (q *targetQueue) attempt(dl *delivery) result {
 	d := q.d
-	ctx, cancel := context.WithTimeout(d.runCtx, q.target.Timeout)
+	r := send(d.runCtx, q.client, q.target, dl.eventID, dl.body, d.cfg.clock.Now)
+	if r.err != nil && IsCertError(r.err) {
+		q.certOnce.Do(func() { d.log.Warn(certAdvice, "target", q.name, "error", r.err) })
+	}
+	return r
+}
+
+// certAdvice is the warning for a failed certificate check: it names the
+// options that fix it.
+const certAdvice = "webhook TLS certificate not trusted: set ca_file on this webhook to the proxy's CA " +
+	"(for a generated certificate, <certs dir>/ca.pem) or, for a test setup only, insecure: true"
+
+// send makes one signed POST of body to t and classifies the outcome.
+// runCtx is the sender's lifetime: when it ends mid-attempt the outcome is
+// outcomeCanceled, not the endpoint's fault.
+func send(runCtx context.Context, client *http.Client, t Target, id string, body []byte, now func() time.Time) result {
+	ctx, cancel := context.WithTimeout(runCtx, t.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, q.target.URL, bytes.NewReader(dl.body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
 	if err != nil {
 		return result{outcome: outcomeRejected, err: errors.New("building request failed")}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
-	SignHeaders(req.Header.Set, q.target.credentials(), dl.eventID, d.cfg.clock.Now(), dl.body)
+	SignHeaders(req.Header.Set, t.credentials(), id, now(), body)
 
-	resp, err := d.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		if d.runCtx.Err() != nil {
+		if runCtx.Err() != nil {
 			return result{outcome: outcomeCanceled}
 		}
 		return result{outcome: outcomeRetry, err: redactErr(err)}
@@ -55,7 +71,7 @@ func (q *targetQueue) attempt(dl *delivery) result {
 	_ = resp.Body.Close()
 	r := classify(resp.StatusCode)
 	if r.outcome == outcomeRetry {
-		r.wait, r.hasWait = retryAfter(resp.Header.Get("Retry-After"), d.cfg.clock.Now())
+		r.wait, r.hasWait = retryAfter(resp.Header.Get("Retry-After"), now())
 	}
 	return r
 }

@@ -2,9 +2,7 @@ package events
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,7 +16,6 @@ import (
 type Dispatcher struct {
 	cfg    DispatcherConfig
 	log    hclog.Logger
-	client *http.Client
 	outbox *outbox // nil in memory mode
 	queues []*targetQueue
 
@@ -66,21 +63,10 @@ func NewDispatcher(logger hclog.Logger, cfg DispatcherConfig) (*Dispatcher, erro
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: cfg.InsecureSkipVerify, //nolint:gosec // opt-in for loopback demos
-	}
-	tr.MaxIdleConnsPerHost = cfg.WorkersPerTarget
 	runCtx, cancel := context.WithCancel(context.Background())
 	d := &Dispatcher{
-		cfg: cfg,
-		log: logger.Named("events"),
-		client: &http.Client{
-			Transport: tr,
-			// A redirect would carry the secret header to wherever it points.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+		cfg:        cfg,
+		log:        logger.Named("events"),
 		ingress:    make(chan Event, cfg.QueueSize),
 		runCtx:     runCtx,
 		cancelRun:  cancel,
@@ -92,8 +78,14 @@ func NewDispatcher(logger hclog.Logger, cfg DispatcherConfig) (*Dispatcher, erro
 		d.outbox = &outbox{db: cfg.DB, bucket: []byte(cfg.Bucket)}
 	}
 	for i, t := range cfg.Targets {
+		client, err := newHTTPClient(t.tlsOptions(cfg.InsecureSkipVerify), cfg.WorkersPerTarget)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("%w: webhook %d: %w", ErrBadConfig, i, err)
+		}
 		d.queues = append(d.queues, &targetQueue{
 			d:      d,
+			client: client,
 			target: t,
 			key:    targetKey(t.URL),
 			name:   fmt.Sprintf("#%d %s", i, redactURL(t.URL)),

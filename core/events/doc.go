@@ -81,4 +81,22 @@
 // token change and its event commit together. Without a database (proxies'
 // alert events) the outbox lives in memory and a full queue drops its oldest
 // entry.
+//
+// # Notices
+//
+// A [Notifier] is for pushes that only announce a revision ("tokens are at
+// R"): per target and feed (the event type's prefix) it keeps just the
+// newest undelivered notice, in bbolt, written by [Notifier.NoteTx] inside
+// the transaction of the change it announces. Whatever number of changes
+// pile up while a delivery is in flight, the next delivery is the newest
+// one; a crash before delivery loses nothing ([Notifier.Start] sends what
+// is pending). Failed deliveries back off; a new notice cuts a long pause
+// to BaseDelay after the last attempt.
+//
+// # TLS
+//
+// Each target has its own transport: Target.CAFile adds a PEM CA to the
+// system roots (read on connect and again when it changes, so it may appear
+// after start), Target.Insecure skips verification. A failed certificate
+// check is logged once per failure streak with a WARN that names ca_file.
 package events

@@ -31,6 +31,8 @@ type LimitData struct {
 	Limit           int64  `json:"limit"`
 	Used            int64  `json:"used"`
 	Window          string `json:"window,omitempty"` // rate limits: "1m", "1h", …
+	// Metadata is the token policy's metadata (labels such as team or role).
+	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
 // RuleData is the payload of rule.* events. Findings name what matched
@@ -42,6 +44,8 @@ type RuleData struct {
 	Action          string   `json:"action"`          // block, mask, warn, log
 	Phase           string   `json:"phase,omitempty"` // request, response, stream
 	Findings        []string `json:"findings,omitempty"`
+	// Metadata is the token policy's metadata (labels such as team or role).
+	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
 // RuleErrorData is the payload of rule.error: a rule whose plugin failed
@@ -69,6 +73,12 @@ type RequestData struct {
 	OutputTokens    int64  `json:"output_tokens"`
 	LatencyMS       int64  `json:"latency_ms"`
 	Stream          bool   `json:"stream,omitempty"`
+	// Metadata is the token policy's metadata (labels such as team or role).
+	Metadata map[string]string `json:"metadata,omitempty"`
+	// FallbackFrom is the model the client asked for when Model, a
+	// retry.fallbacks entry, answered instead; FallbackReason says why.
+	FallbackFrom   string `json:"fallback_from,omitempty"`
+	FallbackReason string `json:"fallback_reason,omitempty"`
 }
 
 // PluginData is the payload of plugin.* events.

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -28,11 +29,13 @@ const memSeqBit = 1 << 63
 // stay in the outbox ("spilled") and are loaded as memory drains. Deliveries
 // not in the outbox (memory mode) are dropped, oldest first, when full.
 type targetQueue struct {
-	d      *Dispatcher
-	target Target
-	key    []byte // outbox bucket
-	name   string // for logs: index and scheme://host, never the full URL
-	cap    int
+	d        *Dispatcher
+	client   *http.Client // the target's TLS settings
+	certOnce sync.Once    // one certificate warning per run
+	target   Target
+	key      []byte // outbox bucket
+	name     string // for logs: index and scheme://host, never the full URL
+	cap      int
 
 	wake chan struct{}
 

@@ -1,9 +1,20 @@
 // Package memory appends each proxied exchange to Markdown files, as a
-// policy's "memory" block asks: one file per token ({token_hash} in
-// file_name), per day ({date}), or one shared file. The request path only
-// enqueues an entry (never blocks: a full queue drops and counts); one
-// goroutine formats and writes, keeping a bounded set of files open. Paths
-// are checked against the operator's allowed directories again at write
-// time, so a config change narrows what old tokens may write. The texts it
-// receives are the ones sent upstream, that is after input masking.
+// policy's "memory" block asks: one file per token ({token_hash} or
+// {session_id} in file_name), per day ({date}), in subdirectories ("/" in
+// file_name, e.g. "{date}/{token_hash}.md"), or one shared file. The request
+// path only enqueues an entry (never blocks: a full queue drops and counts);
+// one goroutine formats and writes, keeping a bounded set of files open, and
+// rotates a file past memory.max_size_mb (gzipping it with compress_old).
+//
+// Paths are checked against the operator's allowed directories after the
+// placeholders are expanded, and again at every open, so a config change
+// narrows what old tokens may write. Below an allowed directory the path is
+// walked one segment at a time from a directory descriptor, creating
+// directories 0700 and files 0600, and no symbolic link is followed
+// (openat2 with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS on Linux, O_NOFOLLOW on
+// other unix systems); only regular files with a single link are appended
+// to. Values from the request or the policy (model, provider, roles,
+// metadata) are escaped on one line and texts are block-quoted, so none can
+// forge a record boundary. The texts it receives are the ones sent
+// upstream, that is after input masking.
 package memory

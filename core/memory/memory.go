@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,8 +26,11 @@ type Message struct {
 // Entry is one exchange to record.
 type Entry struct {
 	FilePath  string // policy memory.file_path
-	FileName  string // policy memory.file_name (may be empty)
+	FileName  string // policy memory.file_name (may be empty; may hold "/")
+	MaxSizeMB int    // policy memory.max_size_mb: rotate past it; <0 never
+	Compress  bool   // policy memory.compress_old: gzip rotated files
 	TokenHash string
+	Metadata  map[string]string // policy metadata, written in the record header
 	Time      time.Time
 	Model     string
 	Provider  string
@@ -65,9 +67,24 @@ type Writer struct {
 }
 
 type openFile struct {
-	f    *os.File
-	w    *bufio.Writer
-	used uint64
+	f       *os.File
+	dir     dirHandle // the file's directory, for rotation without path lookups
+	name    string    // the file's name in dir
+	w       *bufio.Writer
+	written int64 // bytes in the file, flushed
+	used    uint64
+}
+
+// size is the file's size including what is still buffered.
+func (of *openFile) size() int64 { return of.written + int64(of.w.Buffered()) }
+
+// countingWriter counts what bufio flushes to the file.
+type countingWriter struct{ of *openFile }
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.of.f.Write(p)
+	c.of.written += int64(n)
+	return n, err
 }
 
 // New starts the writer goroutine.
@@ -149,57 +166,61 @@ func (w *Writer) loop() {
 	}
 }
 
-// Resolve gives the file an entry goes to, or ErrOutsideAllowed.
-func (w *Writer) Resolve(e Entry) (string, error) {
-	p := e.FilePath
-	if e.FileName != "" {
-		name := strings.NewReplacer("{token_hash}", prefix(e.TokenHash), "{date}", e.Time.UTC().Format("2006-01-02")).Replace(e.FileName)
-		if strings.ContainsAny(name, `/\`) || name == ".." || name == "." {
-			return "", fmt.Errorf("memory: bad file name %q", name)
-		}
-		p = filepath.Join(p, name)
-	}
-	abs := absUnder(w.opts.BaseDir, p)
-	for _, dir := range w.allowed {
-		if abs != dir && strings.HasPrefix(abs, dir+string(filepath.Separator)) {
-			return abs, nil
-		}
-	}
-	return "", fmt.Errorf("%w: %s", ErrOutsideAllowed, abs)
-}
-
 func (w *Writer) write(e Entry) error {
-	path, err := w.Resolve(e)
+	t, err := w.target(e)
 	if err != nil {
 		return err
 	}
-	of, err := w.open(path)
+	of, err := w.open(t)
 	if err != nil {
 		return err
 	}
 	format(of.w, e)
 	w.written.Add(1)
+	if limit := rotateAt(e); limit > 0 && of.size() >= limit {
+		w.rotate(t.path, of, e.Compress)
+	}
 	return nil
 }
 
-func (w *Writer) open(path string) (*openFile, error) {
+// rotateAt is the size in bytes past which an entry's file is rotated, or 0.
+// As in the original project, rotation is on when max_size_mb is set or
+// compress_old is (then at 100 MB); a negative max_size_mb turns it off.
+func rotateAt(e Entry) int64 {
+	switch {
+	case e.MaxSizeMB > 0:
+		return int64(e.MaxSizeMB) << 20
+	case e.MaxSizeMB == 0 && e.Compress:
+		return 100 << 20
+	}
+	return 0
+}
+
+func (w *Writer) open(t target) (*openFile, error) {
 	w.tick++
-	if of := w.files[path]; of != nil {
+	if of := w.files[t.path]; of != nil {
 		of.used = w.tick
 		return of, nil
 	}
 	if len(w.files) >= w.opts.MaxOpen {
 		w.evictOldest()
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := os.MkdirAll(t.root, 0o700); err != nil {
 		return nil, fmt.Errorf("creating memory directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	f, dir, err := openBeneath(t.root, t.rel)
 	if err != nil {
-		return nil, fmt.Errorf("opening memory file: %w", err)
+		return nil, fmt.Errorf("opening memory file %s: %w", t.path, err)
 	}
-	of := &openFile{f: f, w: bufio.NewWriterSize(f, 16<<10), used: w.tick}
-	w.files[path] = of
+	st, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		closeDir(dir)
+		return nil, fmt.Errorf("opening memory file %s: %w", t.path, err)
+	}
+	of := &openFile{f: f, dir: dir, name: filepath.Base(t.rel), written: st.Size(), used: w.tick}
+	of.w = bufio.NewWriterSize(countingWriter{of}, 16<<10)
+	w.files[t.path] = of
 	return of, nil
 }
 
@@ -221,6 +242,7 @@ func (w *Writer) closeFile(path string, of *openFile) {
 		w.log.Warn("flushing memory file", "path", path, "error", err)
 	}
 	_ = of.f.Close()
+	closeDir(of.dir)
 	delete(w.files, path)
 }
 
@@ -236,29 +258,6 @@ func (w *Writer) closeAll() {
 	for p, of := range w.files {
 		w.closeFile(p, of)
 	}
-}
-
-// format writes one exchange as a Markdown section.
-func format(b *bufio.Writer, e Entry) {
-	fmt.Fprintf(b, "## %s · %s", e.Time.UTC().Format(time.RFC3339), e.Model)
-	if e.Provider != "" {
-		fmt.Fprintf(b, " via %s", e.Provider)
-	}
-	fmt.Fprintf(b, " · token %s\n\n", prefix(e.TokenHash))
-	for _, m := range e.Request {
-		fmt.Fprintf(b, "**%s:**\n\n%s\n\n", m.Role, quote(m.Content))
-	}
-	fmt.Fprintf(b, "**assistant:**\n\n%s\n\n", quote(e.Response))
-	fmt.Fprintf(b, "_tokens: %d prompt, %d completion_\n\n---\n\n", e.Prompt, e.Output)
-}
-
-// quote renders text as a Markdown block quote so its own headings and
-// rules cannot break the file's structure.
-func quote(s string) string {
-	if s == "" {
-		return "> (empty)"
-	}
-	return "> " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n> ")
 }
 
 func prefix(h string) string {

@@ -61,7 +61,9 @@ func TestRefusesPathsOutsideAllowedDirs(t *testing.T) {
 		{"other dir", "elsewhere/x.md", ""},
 		{"the dir itself", "logs", ""},
 		{"dot dot in path", "logs/../x.md", ""},
-		{"separator in name", "logs", "a/{token_hash}.md"},
+		{"dot dot in name", "logs", "a/../../{token_hash}.md"},
+		{"backslash in name", "logs", `a\{token_hash}.md`},
+		{"absolute name", "logs", "/{token_hash}.md"},
 		{"absolute", "/etc/passwd", ""},
 	}
 	for _, tc := range cases {

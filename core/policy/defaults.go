@@ -23,6 +23,9 @@ func (p *Policy) applyDefaults() {
 				r.OnError = OnErrorBlock
 			}
 		}
+		if r.Type == RuleTypeJailbreak && r.Threshold == 0 {
+			r.Threshold = JailbreakThreshold
+		}
 		r.SHA256 = strings.ToLower(r.SHA256)
 		if len(r.Config) > 0 {
 			// Canonical form: compact, valid UTF-8, key order and numbers as
@@ -60,6 +63,11 @@ func (p *Policy) applyDefaults() {
 		g := &p.Providers[gi]
 		for i := range g.Entries {
 			e := &g.Entries[i]
+			// An entry's rules and prompts get the same normalization as the
+			// policy's own.
+			sub := Policy{Rules: e.Rules, Prompts: e.Prompts}
+			sub.applyDefaults()
+			e.Rules, e.Prompts = sub.Rules, sub.Prompts
 			e.budgetKey = ""
 			if e.MaxTokens > 0 {
 				// Computed once here so Resolve need not allocate it.

@@ -31,6 +31,9 @@ func addPolicySeeds(f *testing.F) [][]byte {
 		[]byte(`{"max_tokens":1,"max_tokens":2}`),
 		[]byte(`{"metadata":{"\u00e9":"\ud800"}}`),
 		[]byte(`[]`),
+		[]byte(`{"rules":["(?i)x",{"pattern":"y"},{"type":"jailbreak","action":"mask"}],"default_provider":"openai"}`),
+		[]byte(`{"providers":{"a":[{"prompts":[{"role":"system","content":"p"}],"rules":["z",{"type":"pii","detect":["SSN"]}]}]}}`),
+		[]byte(`{"memory":{"enabled":true,"file_path":"m","file_name":"{date}/{session_id}.md","max_size_mb":-1,"redis":true}}`),
 	)
 }
 

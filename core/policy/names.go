@@ -6,8 +6,22 @@ const (
 	RuleTypeRegex       = "regex"
 	RuleTypeKeyword     = "keyword"
 	RuleTypePromptGuard = "prompt_guard"
-	RuleTypeWASM        = "wasm"
+	// RuleTypeJailbreak is the original project's prompt-injection rule; it
+	// runs the prompt_guard plugin, and with action mask replaces each
+	// offending message as a whole with JailbreakReplacement.
+	RuleTypeJailbreak = "jailbreak"
+	RuleTypeWASM      = "wasm"
 )
+
+// JailbreakReplacement is the text a masking jailbreak rule puts in place
+// of an offending message, as the original project did.
+const JailbreakReplacement = "[JAILBREAK_ATTEMPT_REDACTED]"
+
+// JailbreakThreshold is a jailbreak rule's default prompt-injection score.
+// It is below prompt_guard's 0.5 so that one clear signal (a role override,
+// "developer mode", "ignore previous instructions") is enough, as any one of
+// the original's patterns was.
+const JailbreakThreshold = 0.4
 
 // Rule actions. "block" is accepted in input as an alias of ActionFail.
 const (

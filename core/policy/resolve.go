@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -11,11 +12,12 @@ import (
 //
 // With providers, groups and entries are walked in written order and the
 // first entry that admits the model wins: an entry admits it by exact model,
-// by model_regex (unanchored), or by naming neither. A top-level model or
-// model_regex must admit the model as well. Without providers only the
+// by model_regex (unanchored), or by naming neither. A top-level model and
+// model_regex, when set, must each admit the model as well. Without providers only the
 // top-level model/model_regex is checked, and naming neither admits any
-// model. A refused model yields an error wrapping ErrModelNotAllowed, an
-// empty one ErrNoModel.
+// model; such a route names the policy's default_provider, if any. A
+// refused model yields an error wrapping ErrModelNotAllowed, an empty one
+// ErrNoModel.
 //
 // Resolve does not allocate on success; it needs the state Validate
 // computes, and an uncompiled model_regex admits nothing.
@@ -37,17 +39,19 @@ func (p *Policy) AllowsModel(model string) bool {
 }
 
 func (p *Policy) resolve(model string) (Resolved, bool) {
-	if model == "" || !admits(p.Model, p.ModelRegex, p.modelRE, model) {
+	if model == "" || !admitsAll(p.Model, p.ModelRegex, p.modelRE, model) {
 		return Resolved{}, false
 	}
 	r := Resolved{
 		Model:       model,
+		GroupIndex:  -1,
 		EntryIndex:  -1,
 		KeyEnv:      p.BaseKeyEnv,
 		UpstreamURL: p.UpstreamURL,
 		Timeout:     seconds(p.Timeout),
 	}
 	if len(p.Providers) == 0 {
+		r.Provider = p.DefaultProvider
 		return r, true
 	}
 	for gi := range p.Providers {
@@ -58,7 +62,7 @@ func (p *Policy) resolve(model string) (Resolved, bool) {
 				continue
 			}
 			r.Provider = g.Name
-			r.EntryIndex = i
+			r.GroupIndex, r.EntryIndex = gi, i
 			if e.BaseKeyEnv != "" {
 				r.KeyEnv = e.BaseKeyEnv
 			}
@@ -81,8 +85,14 @@ func (p *Policy) resolve(model string) (Resolved, bool) {
 	return Resolved{}, false
 }
 
-// admits reports whether a model/model_regex pair admits model; a pair
-// naming neither admits every model.
+// admitsAll is the top-level check: each of model and model_regex that is
+// set must admit the model.
+func admitsAll(exact, pattern string, re *regexp.Regexp, model string) bool {
+	return (exact == "" || exact == model) && (pattern == "" || (re != nil && re.MatchString(model)))
+}
+
+// admits is a provider entry's check: the entry admits the model by exact
+// model or by model_regex; an entry naming neither admits every model.
 func admits(exact, pattern string, re *regexp.Regexp, model string) bool {
 	if exact == "" && pattern == "" {
 		return true
@@ -106,4 +116,44 @@ func (p *Policy) HasRules(scope string) bool {
 		}
 	}
 	return false
+}
+
+// RoutePrompts returns the prompts injected for a route: the provider
+// entry's own prompts, then the policy's. The result is shared when the
+// entry has none; do not modify it.
+func (p *Policy) RoutePrompts(r Resolved) []Message {
+	e := p.entry(r)
+	if e == nil || len(e.Prompts) == 0 {
+		return p.Prompts
+	}
+	return append(slices.Clone(e.Prompts), p.Prompts...)
+}
+
+// RouteRules returns the rules that run for a route: the policy's, then the
+// provider entry's own. The result is shared when the entry has none; do
+// not modify it.
+func (p *Policy) RouteRules(r Resolved) []Rule {
+	e := p.entry(r)
+	if e == nil || len(e.Rules) == 0 {
+		return p.Rules
+	}
+	return append(slices.Clone(p.Rules), e.Rules...)
+}
+
+// HasRouteContent reports whether the route's entry brings prompts or rules
+// of its own, so callers can share the policy-wide ones otherwise.
+func (p *Policy) HasRouteContent(r Resolved) bool {
+	e := p.entry(r)
+	return e != nil && (len(e.Prompts) > 0 || len(e.Rules) > 0)
+}
+
+func (p *Policy) entry(r Resolved) *ProviderEntry {
+	if r.GroupIndex < 0 || r.GroupIndex >= len(p.Providers) {
+		return nil
+	}
+	g := &p.Providers[r.GroupIndex]
+	if r.EntryIndex < 0 || r.EntryIndex >= len(g.Entries) {
+		return nil
+	}
+	return &g.Entries[r.EntryIndex]
 }

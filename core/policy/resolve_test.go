@@ -19,49 +19,49 @@ func TestResolveCompatPolicies(t *testing.T) {
 	}{
 		{
 			name: "developer gpt-4o takes the first openai entry", policy: "developer.json", model: "gpt-4o",
-			want: Resolved{Model: "gpt-4o", Provider: "openai", EntryIndex: 0, KeyEnv: "OPENAI_API_KEY",
+			want: Resolved{Model: "gpt-4o", Provider: "openai", GroupIndex: 0, EntryIndex: 0, KeyEnv: "OPENAI_API_KEY",
 				MaxTokens: 100000, Timeout: 60 * time.Second, BudgetKey: "openai/0"},
 		},
 		{
 			name: "developer dated mini takes the regex entry", policy: "developer.json", model: "gpt-4o-mini-2024",
-			want: Resolved{Model: "gpt-4o-mini-2024", Provider: "openai", EntryIndex: 1, KeyEnv: "OPENAI_API_KEY",
+			want: Resolved{Model: "gpt-4o-mini-2024", Provider: "openai", GroupIndex: 0, EntryIndex: 1, KeyEnv: "OPENAI_API_KEY",
 				MaxTokens: 200000, Timeout: 60 * time.Second, BudgetKey: "openai/1"},
 		},
 		{
 			name: "developer claude has no entry budget", policy: "developer.json", model: "claude-sonnet-4-6",
-			want: Resolved{Model: "claude-sonnet-4-6", Provider: "anthropic", EntryIndex: 0, KeyEnv: "ANTHROPIC_API_KEY",
+			want: Resolved{Model: "claude-sonnet-4-6", Provider: "anthropic", GroupIndex: 1, EntryIndex: 0, KeyEnv: "ANTHROPIC_API_KEY",
 				Timeout: 60 * time.Second},
 		},
 		{name: "developer llama refused", policy: "developer.json", model: "llama-3.1-70b", refused: true},
 		{
 			name: "lead gpt-4o uses the entry timeout", policy: "lead-engineer.json", model: "gpt-4o",
-			want: Resolved{Model: "gpt-4o", Provider: "openai", EntryIndex: 0, KeyEnv: "OPENAI_API_KEY",
+			want: Resolved{Model: "gpt-4o", Provider: "openai", GroupIndex: 0, EntryIndex: 0, KeyEnv: "OPENAI_API_KEY",
 				MaxTokens: 500000, Timeout: 120 * time.Second, BudgetKey: "openai/0"},
 		},
 		{
 			name: "lead o3-mini", policy: "lead-engineer.json", model: "o3-mini",
-			want: Resolved{Model: "o3-mini", Provider: "openai", EntryIndex: 1, KeyEnv: "OPENAI_API_KEY",
+			want: Resolved{Model: "o3-mini", Provider: "openai", GroupIndex: 0, EntryIndex: 1, KeyEnv: "OPENAI_API_KEY",
 				MaxTokens: 1000000, Timeout: 120 * time.Second, BudgetKey: "openai/1"},
 		},
 		{
 			name: "lead llama goes to groq", policy: "lead-engineer.json", model: "llama-3.1-70b",
-			want: Resolved{Model: "llama-3.1-70b", Provider: "groq", EntryIndex: 0, KeyEnv: "GROQ_API_KEY",
+			want: Resolved{Model: "llama-3.1-70b", Provider: "groq", GroupIndex: 2, EntryIndex: 0, KeyEnv: "GROQ_API_KEY",
 				Timeout: 120 * time.Second},
 		},
 		{
 			name: "lead mistral", policy: "lead-engineer.json", model: "mistral-large",
-			want: Resolved{Model: "mistral-large", Provider: "mistral", EntryIndex: 0, KeyEnv: "MISTRAL_API_KEY",
+			want: Resolved{Model: "mistral-large", Provider: "mistral", GroupIndex: 3, EntryIndex: 0, KeyEnv: "MISTRAL_API_KEY",
 				Timeout: 120 * time.Second},
 		},
 		{name: "lead gemini refused", policy: "lead-engineer.json", model: "gemini-pro", refused: true},
 		{
 			name: "contractor gpt-4o-mini", policy: "contractor.json", model: "gpt-4o-mini",
-			want: Resolved{Model: "gpt-4o-mini", EntryIndex: -1, KeyEnv: "OPENAI_API_KEY", Timeout: 30 * time.Second},
+			want: Resolved{Model: "gpt-4o-mini", GroupIndex: -1, EntryIndex: -1, KeyEnv: "OPENAI_API_KEY", Timeout: 30 * time.Second},
 		},
 		{name: "contractor gpt-3.5 refused", policy: "contractor.json", model: "gpt-3.5-turbo", refused: true},
 		{
 			name: "ci gpt-4o-mini", policy: "ci-pipeline.json", model: "gpt-4o-mini",
-			want: Resolved{Model: "gpt-4o-mini", EntryIndex: -1, KeyEnv: "OPENAI_API_KEY", Timeout: 30 * time.Second},
+			want: Resolved{Model: "gpt-4o-mini", GroupIndex: -1, EntryIndex: -1, KeyEnv: "OPENAI_API_KEY", Timeout: 30 * time.Second},
 		},
 		{name: "ci gpt-4o refused", policy: "ci-pipeline.json", model: "gpt-4o", refused: true},
 		{name: "ci dated mini refused", policy: "ci-pipeline.json", model: "gpt-4o-mini-2024", refused: true},
@@ -105,12 +105,12 @@ func TestResolveOverridesAndConstraints(t *testing.T) {
 	}{
 		{
 			name: "entry overrides url and timeout, inherits key", model: "local-llm",
-			want: Resolved{Model: "local-llm", Provider: "local", EntryIndex: 0, KeyEnv: "DEFAULT_KEY",
+			want: Resolved{Model: "local-llm", Provider: "local", GroupIndex: 0, EntryIndex: 0, KeyEnv: "DEFAULT_KEY",
 				UpstreamURL: "http://127.0.0.1:11434/v1", Timeout: 300 * time.Second},
 		},
 		{
 			name: "entry naming no model admits any model", model: "gpt-5",
-			want: Resolved{Model: "gpt-5", Provider: "anything", EntryIndex: 0, KeyEnv: "DEFAULT_KEY",
+			want: Resolved{Model: "gpt-5", Provider: "anything", GroupIndex: 1, EntryIndex: 0, KeyEnv: "DEFAULT_KEY",
 				UpstreamURL: "https://default.example.com/v1", MaxTokens: 10, Timeout: 45 * time.Second, BudgetKey: "anything/0"},
 		},
 		{name: "top-level regex still applies", model: "claude-3", refused: true},
@@ -135,7 +135,7 @@ func TestResolveWithoutModelRestriction(t *testing.T) {
 	require.NoError(t, err)
 	got, err := p.Resolve("whatever")
 	require.NoError(t, err)
-	assert.Equal(t, Resolved{Model: "whatever", EntryIndex: -1}, got)
+	assert.Equal(t, Resolved{Model: "whatever", GroupIndex: -1, EntryIndex: -1}, got)
 
 	_, err = p.Resolve("")
 	assert.ErrorIs(t, err, ErrNoModel)

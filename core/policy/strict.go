@@ -14,6 +14,7 @@ var (
 	typeEntries      = reflect.TypeFor[[]ProviderEntry]()
 	typeRawMessage   = reflect.TypeFor[json.RawMessage]()
 	typePolicyStruct = reflect.TypeFor[Policy]()
+	typeRule         = reflect.TypeFor[Rule]()
 )
 
 // checkShape walks a decoded document against the Go type it will be
@@ -27,6 +28,10 @@ func checkShape(v *value, t reflect.Type, p *path, errs *[]error) {
 	switch t {
 	case typeRawMessage:
 		return // any JSON; validation decides what it must be
+	case typeRule:
+		if v.kind == kindString {
+			return // the legacy form, a bare regex pattern (see Rule.UnmarshalJSON)
+		}
 	case typeProviders:
 		if v.kind == kindNull {
 			return

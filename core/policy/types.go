@@ -24,6 +24,9 @@ type Policy struct {
 	// Providers keeps the written order of the JSON object's keys, because
 	// resolution walks groups and entries in that order.
 	Providers Providers `json:"providers,omitempty"`
+	// DefaultProvider names the provider (a providers.yaml entry) for models
+	// no providers entry routes, when the policy has no providers list.
+	DefaultProvider string `json:"default_provider,omitempty"`
 
 	modelRE *regexp.Regexp
 }
@@ -35,7 +38,9 @@ type Message struct {
 }
 
 // Rule is one content rule. Type selects the built-in plugin (pii, regex,
-// keyword, prompt_guard) or a custom one (wasm).
+// keyword, prompt_guard; jailbreak is prompt_guard under the original
+// project's name) or a custom one (wasm). In JSON a rule may also be a bare
+// string, the original's legacy form: a regex rule with action fail.
 type Rule struct {
 	Name          string          `json:"name"`
 	Type          string          `json:"type"`
@@ -43,7 +48,7 @@ type Rule struct {
 	Pattern       string          `json:"pattern,omitempty"`        // regex
 	Keywords      []string        `json:"keywords,omitempty"`       // keyword
 	CaseSensitive bool            `json:"case_sensitive,omitempty"` // keyword, default false
-	Threshold     float64         `json:"threshold,omitempty"`      // prompt_guard score in (0,1]; 0 = plugin default
+	Threshold     float64         `json:"threshold,omitempty"`      // prompt_guard/jailbreak score in (0,1]; 0 = plugin default
 	Action        string          `json:"action,omitempty"`         // fail|warn|log|mask
 	Scope         string          `json:"scope,omitempty"`          // input|output|both; default input
 	OnError       string          `json:"on_error,omitempty"`       // block|allow; default block for fail and mask rules
@@ -79,7 +84,16 @@ type Retry struct {
 type Memory struct {
 	Enabled  bool   `json:"enabled"`
 	FilePath string `json:"file_path,omitempty"` // a file, or a directory when FileName is set
-	FileName string `json:"file_name,omitempty"` // may hold {token_hash} and {date}
+	// FileName may hold {token_hash}, {session_id} (the same value) and
+	// {date} (YYYY-MM-DD, UTC), and "/" to make subdirectories.
+	FileName string `json:"file_name,omitempty"`
+	// Redis is accepted for the original's policies and ignored, as the
+	// original ignored it: memory is always written to files.
+	Redis bool `json:"redis,omitempty"`
+	// MaxSizeMB rotates a file once it grows past this size (0 with
+	// CompressOld: 100; negative: never). CompressOld gzips rotated files.
+	MaxSizeMB   int  `json:"max_size_mb,omitempty"`
+	CompressOld bool `json:"compress_old,omitempty"`
 }
 
 // Providers is the ordered list of provider groups of a policy.
@@ -99,6 +113,10 @@ type ProviderEntry struct {
 	ModelRegex  string `json:"model_regex,omitempty"`
 	MaxTokens   int64  `json:"max_tokens,omitempty"`
 	Timeout     int    `json:"timeout,omitempty"`
+	// Prompts go before the policy's own prompts, and Rules run after the
+	// policy's rules, for requests this entry routes.
+	Prompts []Message `json:"prompts,omitempty"`
+	Rules   []Rule    `json:"rules,omitempty"`
 
 	modelRE   *regexp.Regexp
 	budgetKey string // "<group>/<index>" when MaxTokens > 0; set by Validate
@@ -107,8 +125,9 @@ type ProviderEntry struct {
 // Resolved is the effective policy for one requested model.
 type Resolved struct {
 	Model       string
-	Provider    string // group name; "" when the policy names no providers
-	EntryIndex  int    // index within the group; -1 when Provider is ""
+	Provider    string // group name, or the policy's default_provider; "" when neither
+	GroupIndex  int    // index of the group in Policy.Providers; -1 when no entry matched
+	EntryIndex  int    // index within the group; -1 when no entry matched
 	KeyEnv      string // entry's base_key_env, else the policy's
 	UpstreamURL string // entry's upstream_url, else the policy's
 	MaxTokens   int64  // the entry's own budget (0 = none); the policy's budget applies as well

@@ -22,6 +22,7 @@ const MaxRetries = 10
 // budget keys. Parse calls it; call it yourself for a policy built in code,
 // and again after changing one.
 func (p *Policy) Validate() error {
+	p.fillCompat()
 	v := &validator{}
 	v.policy(p)
 	if len(v.errs) == 0 {
@@ -60,18 +61,8 @@ func (v *validator) policy(p *Policy) {
 	v.target("", p.BaseKeyEnv, p.UpstreamURL)
 	p.modelRE = v.modelMatch("", p.Model, p.ModelRegex)
 	v.limits("", p.MaxTokens, p.Timeout)
-	for i, m := range p.Prompts {
-		at := fmt.Sprintf("prompts[%d]", i)
-		switch m.Role {
-		case "system", "user", "assistant":
-		default:
-			v.add(at+".role", "must be one of system, user, assistant, got %q", m.Role)
-		}
-		if strings.TrimSpace(m.Content) == "" {
-			v.add(at+".content", "must not be empty")
-		}
-	}
-	v.rules(p.Rules)
+	v.prompts("prompts", p.Prompts)
+	names := v.rules("rules", p.Rules, nil)
 	if p.RateLimit != nil {
 		v.rateLimit(p.RateLimit)
 	}
@@ -84,7 +75,24 @@ func (v *validator) policy(p *Policy) {
 	if p.Memory != nil {
 		v.memory(p.Memory)
 	}
-	v.providers(p.Providers)
+	v.providers(p.Providers, names)
+	if p.DefaultProvider != "" && !groupNameRE.MatchString(p.DefaultProvider) {
+		v.add("default_provider", "must be a provider name matching [a-z0-9_-]+, got %q", p.DefaultProvider)
+	}
+}
+
+func (v *validator) prompts(at string, msgs []Message) {
+	for i, m := range msgs {
+		mat := fmt.Sprintf("%s[%d]", at, i)
+		switch m.Role {
+		case "system", "user", "assistant":
+		default:
+			v.add(mat+".role", "must be one of system, user, assistant, got %q", m.Role)
+		}
+		if strings.TrimSpace(m.Content) == "" {
+			v.add(mat+".content", "must not be empty")
+		}
+	}
 }
 
 // target checks where requests go: the key's environment variable and the
@@ -103,11 +111,10 @@ func (v *validator) target(at, keyEnv, upstream string) {
 	}
 }
 
-// modelMatch checks model/model_regex and returns the compiled regexp.
+// modelMatch checks model_regex and returns the compiled regexp. Both
+// model and model_regex may be set, as in the original project: at the top
+// level a model must pass both, in a provider entry either (see Resolve).
 func (v *validator) modelMatch(at, model, pattern string) *regexp.Regexp {
-	if model != "" && pattern != "" {
-		v.add(field(at, "model_regex"), "must not be set together with model")
-	}
 	if pattern == "" {
 		return nil
 	}
@@ -142,23 +149,28 @@ var ruleFields = []struct {
 	{"pattern", RuleTypeRegex, func(r *Rule) bool { return r.Pattern != "" }},
 	{"keywords", RuleTypeKeyword, func(r *Rule) bool { return len(r.Keywords) > 0 }},
 	{"case_sensitive", RuleTypeKeyword, func(r *Rule) bool { return r.CaseSensitive }},
-	{"threshold", RuleTypePromptGuard, func(r *Rule) bool { return r.Threshold != 0 }},
+	{"threshold", RuleTypePromptGuard, func(r *Rule) bool { return r.Threshold != 0 }}, // and jailbreak
 	{"plugin", RuleTypeWASM, func(r *Rule) bool { return r.Plugin != "" }},
 	{"sha256", RuleTypeWASM, func(r *Rule) bool { return r.SHA256 != "" }},
 	{"config", RuleTypeWASM, func(r *Rule) bool { return len(r.Config) > 0 }},
 }
 
-func (v *validator) rules(rules []Rule) {
-	names := make(map[string]int, len(rules))
+// rules checks one list of rules, at the JSON path prefix. Names must be
+// unique within the list and not repeat one of taken (the policy's own
+// rules, for a provider entry's). It returns the names, with their paths.
+func (v *validator) rules(prefix string, rules []Rule, taken map[string]string) map[string]string {
+	names := make(map[string]string, len(rules))
 	for i := range rules {
 		r := &rules[i]
-		at := fmt.Sprintf("rules[%d]", i)
+		at := fmt.Sprintf("%s[%d]", prefix, i)
 		if r.Name == "" {
 			v.add(at+".name", "is required")
-		} else if j, dup := names[r.Name]; dup {
-			v.add(at+".name", "duplicate rule name %q (also rules[%d])", r.Name, j)
+		} else if other, dup := names[r.Name]; dup {
+			v.add(at+".name", "duplicate rule name %q (also %s)", r.Name, other)
+		} else if other, dup := taken[r.Name]; dup {
+			v.add(at+".name", "duplicate rule name %q (also %s)", r.Name, other)
 		} else {
-			names[r.Name] = i
+			names[r.Name] = at
 		}
 
 		action := normalAction(r.Action)
@@ -203,9 +215,9 @@ func (v *validator) rules(rules []Rule) {
 					v.add(fmt.Sprintf("%s.keywords[%d]", at, j), "must not be empty")
 				}
 			}
-		case RuleTypePromptGuard:
-			if action == ActionMask {
-				v.add(at+".action", "mask is not supported by prompt_guard rules")
+		case RuleTypePromptGuard, RuleTypeJailbreak:
+			if action == ActionMask && r.Type == RuleTypePromptGuard {
+				v.add(at+".action", "mask is not supported by prompt_guard rules; a jailbreak rule masks whole messages")
 			}
 			if r.Threshold < 0 || r.Threshold > 1 {
 				v.add(at+".threshold", "must be between 0 and 1")
@@ -216,15 +228,25 @@ func (v *validator) rules(rules []Rule) {
 			v.add(at+".type", "is required")
 			continue
 		default:
-			v.add(at+".type", "must be one of pii, regex, keyword, prompt_guard, wasm, got %q", r.Type)
+			v.add(at+".type", "must be one of pii, regex, keyword, jailbreak, prompt_guard, wasm, got %q", r.Type)
 			continue
 		}
 		for _, f := range ruleFields {
-			if f.owner != r.Type && f.set(r) {
+			if f.owner != engineType(r.Type) && f.set(r) {
 				v.add(at+"."+f.name, "not allowed for a %s rule (only for %s)", r.Type, f.owner)
 			}
 		}
 	}
+	return names
+}
+
+// engineType is the built-in plugin a rule type runs on: jailbreak is the
+// original project's name for the prompt-injection detector.
+func engineType(t string) string {
+	if t == RuleTypeJailbreak {
+		return RuleTypePromptGuard
+	}
+	return t
 }
 
 func (v *validator) wasm(at string, r *Rule) {
@@ -323,20 +345,42 @@ func (v *validator) memory(m *Memory) {
 	case hasDotDot(m.FilePath):
 		v.add("memory.file_path", "must not contain .. segments")
 	}
-	if m.FileName == "" {
-		return
+	if m.FileName != "" {
+		if msg := checkFileName(m.FileName); msg != "" {
+			v.add("memory.file_name", "%s, got %q", msg, m.FileName)
+		}
+		if bad := unknownPlaceholder(m.FileName); bad != "" {
+			v.add("memory.file_name", "unknown placeholder %q; only {token_hash}, {session_id} and {date} are allowed", bad)
+		}
 	}
+	if m.MaxSizeMB > MaxMemorySizeMB {
+		v.add("memory.max_size_mb", "must be at most %d", MaxMemorySizeMB)
+	}
+}
+
+// MaxMemorySizeMB bounds memory.max_size_mb.
+const MaxMemorySizeMB = 1 << 20
+
+// checkFileName says what is wrong with a memory file_name, or "". It is a
+// relative path of "/"-separated segments, none empty, "." or "..".
+func checkFileName(name string) string {
 	switch {
-	case strings.ContainsAny(m.FileName, `/\`):
-		v.add("memory.file_name", "must not contain a path separator")
-	case strings.Contains(m.FileName, ".."):
-		v.add("memory.file_name", "must not contain ..")
-	case m.FileName == ".", strings.ContainsRune(m.FileName, 0):
-		v.add("memory.file_name", "must be a file name, got %q", m.FileName)
+	case strings.ContainsRune(name, 0):
+		return "must not contain NUL"
+	case strings.ContainsRune(name, '\\'):
+		return `must separate directories with "/", not "\"`
+	case strings.HasPrefix(name, "/"):
+		return "must be relative to file_path"
 	}
-	if bad := unknownPlaceholder(m.FileName); bad != "" {
-		v.add("memory.file_name", "unknown placeholder %q; only {token_hash} and {date} are allowed", bad)
+	for _, seg := range strings.Split(name, "/") {
+		switch seg {
+		case "":
+			return "must not have empty segments or a trailing /"
+		case ".", "..":
+			return `must not have "." or ".." segments`
+		}
 	}
+	return ""
 }
 
 // unknownPlaceholder returns the first brace group of name that is not a
@@ -346,7 +390,7 @@ func unknownPlaceholder(name string) string {
 		switch name[i] {
 		case '{':
 			rest := name[i:]
-			if strings.HasPrefix(rest, "{token_hash}") || strings.HasPrefix(rest, "{date}") {
+			if strings.HasPrefix(rest, "{token_hash}") || strings.HasPrefix(rest, "{session_id}") || strings.HasPrefix(rest, "{date}") {
 				i += strings.IndexByte(rest, '}')
 				continue
 			}
@@ -371,7 +415,7 @@ func hasDotDot(p string) bool {
 	return false
 }
 
-func (v *validator) providers(ps Providers) {
+func (v *validator) providers(ps Providers, ruleNames map[string]string) {
 	seen := make(map[string]bool, len(ps))
 	for gi := range ps {
 		g := &ps[gi]
@@ -392,6 +436,8 @@ func (v *validator) providers(ps Providers) {
 			v.target(eat, e.BaseKeyEnv, e.UpstreamURL)
 			e.modelRE = v.modelMatch(eat, e.Model, e.ModelRegex)
 			v.limits(eat, e.MaxTokens, e.Timeout)
+			v.prompts(eat+".prompts", e.Prompts)
+			v.rules(eat+".rules", e.Rules, ruleNames)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tokenomics-dev/tokenomics/core"
+	"github.com/tokenomics-dev/tokenomics/core/config"
 	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
 	"github.com/tokenomics-dev/tokenomics/core/store"
@@ -52,6 +53,7 @@ func (s *Server) buildEntry(r store.Record) *tokenEntry {
 		in, out := set.Scopes()
 		e.rules = &tokenRules{set: set, input: in, output: out}
 	}
+	s.buildRoutes(e)
 	return e
 }
 
@@ -120,6 +122,14 @@ func (s *Server) resolve(e *tokenEntry, model string) (policy.Resolved, *provide
 		p = s.providerForModel(model)
 	}
 	if res.UpstreamURL != "" {
+		// Checked again here, not only when the token was created: the
+		// record may come from a central server with another allow-list,
+		// an older build, or a copied database. A provider key goes only
+		// where this proxy's operator configured.
+		if !s.upstreams.Allows(res.UpstreamURL) {
+			return res, nil, "", &core.Error{Status: 403, Type: core.TypePermission, Code: "upstream_not_allowed",
+				Message: "The token's upstream_url is not an upstream this proxy is configured for.", Err: config.ErrUpstreamNotAllowed}
+		}
 		override := p.cfg
 		override.UpstreamURL = res.UpstreamURL
 		op, err := newProvider(override)

@@ -46,18 +46,20 @@ func (s *Server) record(tok *tokenEntry, reqID string, a attempt, start time.Tim
 		s.log.Debug("request completed", "request_id", reqID, "token", tok.short, "model", a.model, "provider", a.prov.name,
 			"status", status, "prompt_tokens", u.PromptTokens, "completion_tokens", u.CompletionTokens,
 			"cached_tokens", u.CachedTokens, "reasoning_tokens", u.ReasoningTokens, "usage_reported", u.Reported,
-			"stream", stream, "latency_ms", lat.Milliseconds())
+			"stream", stream, "latency_ms", lat.Milliseconds(), "metadata", tok.policy.Metadata)
 	}
 	if !s.wants(events.RequestCompleted) {
 		return // building the payload allocates: skip it when nobody listens
 	}
 	s.emit(events.RequestCompleted, events.RequestData{TokenHashPrefix: events.HashPrefix(tok.hash), RequestID: reqID,
 		Model: a.model, Provider: a.prov.name, Status: status, InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens,
-		LatencyMS: lat.Milliseconds(), Stream: stream})
+		LatencyMS: lat.Milliseconds(), Stream: stream, Metadata: tok.policy.Metadata,
+		FallbackFrom: a.fallbackFrom, FallbackReason: a.why})
 }
 
 func (s *Server) remember(tok *tokenEntry, a attempt, start time.Time, req []memText, answer string, u providers.Usage) {
 	s.memory.Append(memory.Entry{FilePath: tok.memory.FilePath, FileName: tok.memory.FileName, TokenHash: tok.hash,
+		MaxSizeMB: tok.memory.MaxSizeMB, Compress: tok.memory.CompressOld, Metadata: tok.policy.Metadata,
 		Time: start, Model: a.model, Provider: a.prov.name, Request: req, Response: answer,
 		Prompt: u.PromptTokens, Output: u.CompletionTokens})
 }
@@ -110,20 +112,21 @@ func (s *Server) limitError(x *exchange, err error) error {
 	}
 	x.limitErr = le
 	prefix := events.HashPrefix(x.tok.hash)
+	md := x.tok.policy.Metadata
 	switch le.Kind {
 	case limits.KindBudget:
-		s.log.Info("budget exceeded", "request_id", x.reqID, "token", x.tok.short, "rule", le.Rule, "limit", le.Limit, "remaining", le.Remaining)
-		s.emit(events.BudgetExceeded, events.LimitData{TokenHashPrefix: prefix, Model: x.model, Limit: le.Limit, Used: le.Limit - le.Remaining})
+		s.log.Info("budget exceeded", "request_id", x.reqID, "token", x.tok.short, "rule", le.Rule, "limit", le.Limit, "remaining", le.Remaining, "metadata", md)
+		s.emit(events.BudgetExceeded, events.LimitData{TokenHashPrefix: prefix, Model: x.model, Limit: le.Limit, Used: le.Limit - le.Remaining, Metadata: md})
 		return &core.Error{Status: 429, Type: "insufficient_quota", Code: "budget_exceeded", Err: err,
 			Message: "Token budget exhausted (" + le.Rule + ": " + strconv.FormatInt(le.Remaining, 10) + " of " +
 				strconv.FormatInt(le.Limit, 10) + " tokens left, this request needs up to " + strconv.FormatInt(x.limReq.Reserve, 10) + ")."}
 	case limits.KindRate:
-		s.log.Info("rate limited", "request_id", x.reqID, "token", x.tok.short, "rule", le.Rule, "retry_after", le.RetryAfter)
-		s.emit(events.RateExceeded, events.LimitData{TokenHashPrefix: prefix, Model: x.model, Limit: le.Limit, Used: le.Limit - le.Remaining, Window: le.Rule})
+		s.log.Info("rate limited", "request_id", x.reqID, "token", x.tok.short, "rule", le.Rule, "retry_after", le.RetryAfter, "metadata", md)
+		s.emit(events.RateExceeded, events.LimitData{TokenHashPrefix: prefix, Model: x.model, Limit: le.Limit, Used: le.Limit - le.Remaining, Window: le.Rule, Metadata: md})
 		return &core.Error{Status: 429, Type: core.TypeRateLimit, Code: "rate_limit_exceeded", RetryAfter: le.RetryAfter, Err: err,
 			Message: "Rate limit reached for this token (" + le.Rule + "). Retry after " + le.RetryAfter.Round(time.Second).String() + "."}
 	case limits.KindParallel:
-		s.emit(events.RateExceeded, events.LimitData{TokenHashPrefix: prefix, Model: x.model, Limit: le.Limit, Window: "max_parallel"})
+		s.emit(events.RateExceeded, events.LimitData{TokenHashPrefix: prefix, Model: x.model, Limit: le.Limit, Window: "max_parallel", Metadata: md})
 		return &core.Error{Status: 429, Type: core.TypeRateLimit, Code: "too_many_parallel_requests", RetryAfter: le.RetryAfter, Err: err,
 			Message: "Too many requests in flight for this token (max_parallel " + strconv.FormatInt(le.Limit, 10) + ")."}
 	}

@@ -22,6 +22,11 @@ type attempt struct {
 	res   policy.Resolved
 	prov  *provider
 	key   string
+	// fallbackFrom and why are set on the attempt that answered when it is
+	// not the requested model: the client sees it in headers, operators in
+	// the log and the request.completed event.
+	fallbackFrom string
+	why          string
 }
 
 // Retry timing. Backoff is exponential with full jitter; an upstream
@@ -80,6 +85,7 @@ func (x *exchange) forward(ctx *fasthttp.RequestCtx) error {
 	plan := x.plan()
 	var wait time.Duration
 	var lastErr error
+	var failure string               // why the previous attempt did not answer
 	for i := 0; i < len(plan); i++ { // by index: skipModel may shorten plan
 		a := plan[i]
 		if i > 0 {
@@ -106,6 +112,7 @@ func (x *exchange) forward(ctx *fasthttp.RequestCtx) error {
 			x.logAttempt(a, i, code, err)
 			if !last && x.retryable(code) {
 				wait = 0
+				failure = a.model + ": provider " + a.prov.name + " unreachable (" + strconv.Itoa(code) + ")"
 				continue
 			}
 			return lastErr
@@ -121,10 +128,14 @@ func (x *exchange) forward(ctx *fasthttp.RequestCtx) error {
 			if i < len(plan)-1 {
 				x.logAttempt(a, i, status, nil)
 				closeResponse(resp)
+				failure = a.model + ": upstream answered " + strconv.Itoa(status)
 				continue
 			}
 		}
 		x.logAttempt(a, i, status, nil)
+		if i > 0 {
+			a = x.announce(ctx, a, i, failure)
+		}
 		return x.respond(ctx, a, resp)
 	}
 	if lastErr == nil {
@@ -282,6 +293,32 @@ func copyClientHeaders(from *fasthttp.RequestHeader, to *fasthttp.Request) {
 			to.Header.SetBytesV(h, v)
 		}
 	}
+}
+
+// Headers of an answer that took more than one attempt: the model that
+// answered and, when it is a fallback, the model that was asked for. A
+// client (or the person reading its logs) can tell a gpt-4o-mini answer to
+// a gpt-4o request from the real thing.
+const (
+	hdrModel        = "X-Tokenomics-Model"
+	hdrFallbackFrom = "X-Tokenomics-Fallback-From"
+	hdrAttempts     = "X-Tokenomics-Attempts"
+)
+
+// announce marks an answer that came after a retry or from a fallback
+// model, in the response headers and the log; only retries pay for it.
+func (x *exchange) announce(ctx *fasthttp.RequestCtx, a attempt, i int, failure string) attempt {
+	h := &ctx.Response.Header
+	h.Set(hdrModel, a.model)
+	h.Set(hdrAttempts, strconv.Itoa(i+1))
+	if a.model == x.model {
+		return a
+	}
+	a.fallbackFrom, a.why = x.model, failure
+	h.Set(hdrFallbackFrom, x.model)
+	x.s.log.Warn("answered by a fallback model", "request_id", x.reqID, "token", x.tok.short,
+		"requested", x.model, "model", a.model, "provider", a.prov.name, "attempts", i+1, "reason", failure)
+	return a
 }
 
 func (x *exchange) logAttempt(a attempt, i, status int, err error) {

@@ -56,6 +56,8 @@ type exchange struct {
 	bounds    []int // decodeTexts' text offsets in scratch
 	masked    []byte
 	outMasked []byte
+	groups    []joinGroup // joined message parts (join.go)
+	joined    []byte
 	out       []byte
 }
 
@@ -71,6 +73,7 @@ func releaseExchange(x *exchange) {
 	*x = exchange{
 		verdict: x.verdict, texts: x.texts[:0], refs: x.refs[:0], edits: x.edits[:0],
 		scratch: x.scratch[:0], bounds: x.bounds[:0], masked: x.masked[:0], outMasked: x.outMasked[:0], out: x.out[:0],
+		groups: x.groups[:0], joined: x.joined[:0],
 	}
 	x.verdict.Reset()
 	exchangePool.Put(x)
@@ -163,8 +166,7 @@ func (x *exchange) parse(body []byte) error {
 		x.clientUsage = r.IncludeUsage
 	}
 	if err != nil {
-		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "invalid_json",
-			Message: "The request body could not be read: " + err.Error(), Err: err}
+		return parseError(err)
 	}
 	if x.model == "" {
 		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "missing_model", Param: "model",
@@ -180,6 +182,7 @@ func (x *exchange) route() error {
 		return err
 	}
 	x.res, x.prov, x.key = res, prov, key
+	x.tok = x.tok.forRoute(res) // the provider entry's own prompts and rules
 	if err := checkCompat(x.ep, prov); err != nil {
 		return err
 	}
@@ -252,16 +255,22 @@ func (x *exchange) inputRules(ctx *fasthttp.RequestCtx) error {
 	if err != nil {
 		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "invalid_json", Message: "The request body could not be read: " + err.Error()}
 	}
+	if len(x.refs) > providers.MaxTexts {
+		return parseError(providers.ErrTooLarge)
+	}
 	if err := x.decodeTexts(x.body); err != nil {
 		return err
 	}
-	if err := x.s.checkRules(x, rules.Input, "request"); err != nil {
+	x.joinParts()
+	err = x.s.checkRules(x, rules.Input, "request")
+	x.splitJoined()
+	if err != nil {
 		return err
 	}
 	switch x.verdict.Action {
 	case rules.Block:
 		return &core.Error{Status: 403, Type: core.TypePermission, Code: "content_policy_violation",
-			Message: "Request blocked: " + x.verdict.Reason}
+			Message: "Request blocked: " + blockReason(&x.verdict, x.reqID)}
 	case rules.Mask:
 		masked, err := x.applyMasks(x.masked[:0], x.body)
 		if err != nil {

@@ -24,7 +24,7 @@ func (x *exchange) respond(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.R
 		return x.startStream(ctx, a, resp)
 	}
 	defer closeResponse(resp)
-	body, err := responseBody(resp)
+	body, err := responseBody(resp, x.s.cfg.Server.MaxResponseBytes)
 	if err != nil {
 		return &core.Error{Status: 502, Type: core.TypeUpstream, Code: "upstream_bad_body",
 			Message: "Provider " + strconv.Quote(a.prov.name) + " sent a body that could not be read.", Err: err}
@@ -58,8 +58,8 @@ func (x *exchange) respond(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.R
 }
 
 // responseBody returns the body, decompressed if the provider compressed it
-// (usage has to be read either way).
-func responseBody(resp *fasthttp.Response) ([]byte, error) {
+// (usage has to be read either way), at most limit bytes once decoded.
+func responseBody(resp *fasthttp.Response, limit int64) ([]byte, error) {
 	if resp.StreamBody { // an error answer to a stream request
 		b, err := io.ReadAll(io.LimitReader(resp.BodyStream(), 1<<20))
 		_ = resp.CloseBodyStream()
@@ -69,10 +69,7 @@ func responseBody(resp *fasthttp.Response) ([]byte, error) {
 		}
 		resp.SetBody(b)
 	}
-	if len(resp.Header.ContentEncoding()) == 0 {
-		return resp.Body(), nil
-	}
-	return resp.BodyUncompressed()
+	return decodeBody(resp.Header.ContentEncoding(), resp.Body(), limit)
 }
 
 // usageOf reads the provider's usage report; if it has none, the prompt
@@ -124,7 +121,7 @@ func (x *exchange) outputRules(a attempt, body []byte) ([]byte, error) {
 	switch x.verdict.Action {
 	case rules.Block:
 		return nil, &core.Error{Status: 403, Type: core.TypePermission, Code: "content_policy_violation",
-			Message: "Response blocked: " + x.verdict.Reason}
+			Message: "Response blocked: " + blockReason(&x.verdict, x.reqID)}
 	case rules.Mask:
 		// Its own buffer: x.masked may hold the masked request, which
 		// conversation memory still reads.
@@ -147,12 +144,12 @@ func (x *exchange) passError(ctx *fasthttp.RequestCtx, a attempt, status int, h 
 	}
 	switch {
 	case a.prov.format == providers.Anthropic && x.ep == epChat:
-		ctx.Response.SetBody(anthropic.ErrorToOpenAI(status, body))
+		ctx.Response.SetBody(x.checkErrorBody(status, anthropic.ErrorToOpenAI(status, body)))
 	case len(body) == 0 || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")):
 		e := core.Errorf(status, core.TypeUpstream, "upstream_error", "Provider %q answered with status %d.", a.prov.name, status)
 		ctx.Response.SetBody(e.AppendJSON(nil))
 	default:
-		ctx.Response.SetBody(body)
+		ctx.Response.SetBody(x.checkErrorBody(status, body))
 	}
 	x.s.finish(x, a, status, providers.Usage{}, "")
 }

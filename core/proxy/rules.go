@@ -32,17 +32,9 @@ func (s *Server) checkRules(x *exchange, phase rules.Phase, label string) error 
 	var fs findingSet
 	fs.add(&x.verdict)
 	s.reportFindingSet(x.tok, x.reqID, label, &fs)
-	if x.verdict.Failed {
-		x.verdict.Reason = failedReason(&x.verdict, x.reqID)
-	}
+	// A rule that could not run reaches the client through blockReason:
+	// its name and the request id, never the cause.
 	return nil
-}
-
-// failedReason is the client's reason for a rule that could not run: the
-// rule's name and the request id to quote to an operator, never the cause
-// (panic text, a wasm stack trace, guest-chosen text).
-func failedReason(v *rules.Verdict, reqID string) string {
-	return v.Reason + " (request id " + reqID + ")"
 }
 
 // findingSet gathers rule findings by rule and action, so a stream of
@@ -104,13 +96,13 @@ func (s *Server) reportFindingSet(tok *tokenEntry, reqID, phase string, fs *find
 		s.met.ruleAction(it.action)
 		if info {
 			s.log.Info("content rule matched", "request_id", reqID, "token", tok.short, "rule", it.rule,
-				"action", it.action, "phase", phase, "detectors", it.detectors)
+				"action", it.action, "phase", phase, "detectors", it.detectors, "metadata", tok.policy.Metadata)
 		}
 		if !s.wants(eventForAction(it.action)) {
 			continue
 		}
 		s.emit(eventForAction(it.action), events.RuleData{TokenHashPrefix: events.HashPrefix(tok.hash), RequestID: reqID,
-			Rule: it.rule, Action: it.action, Phase: phase, Findings: it.detectors})
+			Rule: it.rule, Action: it.action, Phase: phase, Findings: it.detectors, Metadata: tok.policy.Metadata})
 	}
 }
 
@@ -213,9 +205,25 @@ const startupRulesWait = time.Minute
 func (s *Server) awaitRules() {
 	ctx, cancel := context.WithTimeout(context.Background(), startupRulesWait)
 	defer cancel()
-	for _, e := range *s.tokens.m.Load() {
+	var wait func(e *tokenEntry)
+	wait = func(e *tokenEntry) {
+		if e == nil {
+			return
+		}
 		if e.rules != nil {
 			_ = e.rules.set.Wait(ctx)
+		}
+		for _, group := range e.routes {
+			for _, sub := range group {
+				if sub != e {
+					wait(sub)
+				}
+			}
+		}
+	}
+	for _, shard := range s.tokens.set.Load() {
+		for _, e := range shard {
+			wait(e)
 		}
 	}
 }
@@ -241,5 +249,5 @@ func (s *Server) maskedFits(x *exchange, masked []byte) error {
 	fs.errors = x.verdict.Errors
 	s.reportFindingSet(x.tok, x.reqID, "request", &fs)
 	return &core.Error{Status: 403, Type: core.TypePermission, Code: "content_policy_violation",
-		Message: "Request blocked: content rule " + strconv.Quote(rule) + " could not be checked (request id " + x.reqID + ")"}
+		Message: "Request blocked: content rule " + strconv.Quote(rule) + " could not check this text (request id " + x.reqID + ")"}
 }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -50,8 +51,11 @@ type Options struct {
 	// Routes are extra handlers by exact path (the webhook receiver).
 	Routes map[string]fasthttp.RequestHandler
 	// Ready reports readiness beyond the proxy's own (e.g. first sync done).
-	Ready  func() bool
-	Source string // event source, e.g. "proxy:host"
+	Ready func() bool
+	// NotReady, when set, says why the proxy should not take traffic ("" when
+	// it may); /ready answers 503 with that reason.
+	NotReady func() string
+	Source   string // event source, e.g. "proxy:host"
 }
 
 // Server is the proxy. New builds it, Serve runs it, Shutdown drains it.
@@ -68,11 +72,13 @@ type Server struct {
 	getenv      func(string) string
 	routes      map[string]fasthttp.RequestHandler
 	ready       func() bool
+	notReady    func() string
 	tokens      *tokenCache
 	unsubscribe func()
 	providers   map[string]*provider
 	order       []*provider // providers.yaml order, for model lookups
 	allowedKeys map[string]bool
+	upstreams   *config.Upstreams // where a token's upstream_url may point
 	clients     *clients
 	met         *proxyMetrics
 	reg         *metrics.Registry
@@ -102,8 +108,8 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{cfg: o.Config, log: o.Logger.Named("proxy"), hasher: o.Hasher, limiter: o.Limiter,
 		rulesHost: o.Rules, plugins: o.Plugins, memory: o.Memory, events: o.Events, source: o.Source,
-		getenv: o.Getenv, routes: o.Routes, ready: o.Ready, clients: newClients(), reg: o.Metrics,
-		providers: map[string]*provider{}, allowedKeys: map[string]bool{},
+		getenv: o.Getenv, routes: o.Routes, ready: o.Ready, notReady: o.NotReady, clients: newClients(), reg: o.Metrics,
+		providers: map[string]*provider{}, allowedKeys: map[string]bool{}, upstreams: o.Config.AllowedUpstreams(),
 		idPrefix: strconv.FormatInt(time.Now().UnixNano()%1e9, 36)}
 	for _, pc := range o.Config.Providers {
 		p, err := newProvider(pc)
@@ -121,7 +127,7 @@ func New(o Options) (*Server, error) {
 		o.Rules.SetObserver(newRuleMetrics(o.Metrics))
 	}
 	s.tokens = newTokenCache(s.buildEntry, s.log)
-	s.unsubscribe = o.Tokens.Subscribe(s.tokens.apply)
+	s.unsubscribe = o.Tokens.SubscribeBatch(s.tokens.apply)
 	recs, err := o.Tokens.List()
 	if err != nil {
 		s.unsubscribe()
@@ -255,7 +261,11 @@ func (s *Server) closeUnused() {
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.log.Error("panic in handler", "path", string(ctx.Path()), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			id := string(ctx.Response.Header.Peek("X-Request-Id"))
+			if id == "" {
+				id = s.requestID(ctx)
+			}
+			s.log.Error("panic in handler", "request_id", id, "path", string(ctx.Path()), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			writeError(ctx, errInternal)
 		}
 	}()
@@ -274,8 +284,16 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("text/plain")
 		ctx.SetBodyString("pong")
 	case "/ready", "/readyz":
+		if s.adminSplit() {
+			s.serveReadyStatus(ctx)
+			return
+		}
 		s.serveReady(ctx)
 	case "/metrics":
+		if s.adminSplit() {
+			writeError(ctx, errNotFound)
+			return
+		}
 		s.serveMetrics(ctx)
 	case "/v1/models":
 		s.serveModels(ctx)
@@ -292,6 +310,14 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 
 func (s *Server) serveReady(ctx *fasthttp.RequestCtx) {
 	ctx.SetContentType("application/json")
+	if s.notReady != nil {
+		if why := s.notReady(); why != "" {
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+			b, _ := json.Marshal(map[string]string{"status": "not ready", "reason": why})
+			ctx.SetBody(b)
+			return
+		}
+	}
 	if s.draining.Load() || (s.ready != nil && !s.ready()) {
 		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
 		ctx.SetBodyString(`{"status":"not ready"}`)

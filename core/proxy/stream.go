@@ -3,7 +3,6 @@ package proxy
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"io"
 	"sync"
@@ -39,17 +38,19 @@ const (
 // upstream response, the lease and its own copies of the request facts. It
 // never touches the exchange or the RequestCtx.
 type relay struct {
-	s      *Server
-	tok    *tokenEntry
-	a      attempt
-	ep     endpoint
-	mode   streamMode
-	reqID  string
-	model  string
-	start  time.Time
-	resp   *fasthttp.Response
-	lease  *limits.Lease
-	memReq []memText
+	// closeDecoder releases the decompressor of the upstream body.
+	closeDecoder func()
+	s            *Server
+	tok          *tokenEntry
+	a            attempt
+	ep           endpoint
+	mode         streamMode
+	reqID        string
+	model        string
+	start        time.Time
+	resp         *fasthttp.Response
+	lease        *limits.Lease
+	memReq       []memText
 
 	parser    sse.Parser
 	oa        openai.StreamState
@@ -156,11 +157,14 @@ func (r *relay) run(w *bufio.Writer) {
 // source returns the upstream body, decompressing it when the provider
 // compressed the stream.
 func (r *relay) source() (io.Reader, error) {
-	body := r.resp.BodyStream()
-	if bytes.EqualFold(r.resp.Header.ContentEncoding(), []byte("gzip")) {
-		return gzip.NewReader(body)
+	dec, closeFn, err := decoder(r.resp.Header.ContentEncoding(), r.resp.BodyStream())
+	r.closeDecoder = closeFn
+	if err != nil {
+		return nil, err
 	}
-	return body, nil
+	// Every stream is bounded, compressed or not: the relay never hands
+	// on more than server.max_response_bytes of decoded text.
+	return &limitedReader{r: dec, n: r.s.cfg.Server.MaxResponseBytes}, nil
 }
 
 // writeTail finishes the client's stream: the held-back text, a clean end
@@ -416,12 +420,8 @@ func (r *relay) eventName() []byte {
 }
 
 func (r *relay) blockError() *core.Error {
-	reason := r.verdict.Reason
-	if r.verdict.Failed {
-		reason = failedReason(&r.verdict, r.reqID)
-	}
 	return &core.Error{Status: 403, Type: core.TypePermission, Code: "content_policy_violation",
-		Message: "Response blocked: " + reason}
+		Message: "Response blocked: " + blockReason(&r.verdict, r.reqID)}
 }
 
 // errorEvent appends an error in the client's stream format.
@@ -477,6 +477,9 @@ func (r *relay) close() {
 	u := r.usage()
 	if err := r.s.limiter.Settle(context.Background(), r.lease, u.Total()); err != nil {
 		r.s.log.Warn("settling stream usage failed", "request_id", r.reqID, "token", r.tok.short, "tokens", u.Total(), "error", err)
+	}
+	if r.closeDecoder != nil {
+		r.closeDecoder()
 	}
 	_ = r.resp.CloseBodyStream()
 	fasthttp.ReleaseResponse(r.resp)

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,10 +14,12 @@ import (
 )
 
 // TokenSource is where the proxy's tokens come from: the local bbolt store,
-// which the syncer also writes when a central server is configured.
+// which the syncer also writes when a central server is configured. It
+// hands over each committed transaction's changes in one call, so a sync of
+// ten thousand changes is one cache swap.
 type TokenSource interface {
 	List() ([]store.Record, error)
-	Subscribe(fn func(store.Change)) (cancel func())
+	SubscribeBatch(fn func([]store.Change)) (cancel func())
 }
 
 // tokenEntry is everything a request needs about its token, built once per
@@ -33,19 +36,32 @@ type tokenEntry struct {
 	// promptEstimate is the policy prompts' share of every reservation.
 	promptEstimate int64
 	memory         *policy.Memory // nil when disabled
-	err            error          // the stored policy did not load: refuse with 500
-	expired        atomic.Bool    // token.expired event sent
+	// routes are variants for provider entries with prompts or rules of
+	// their own, by group and entry index (see forRoute); nil otherwise.
+	routes  [][]*tokenEntry
+	err     error       // the stored policy did not load: refuse with 500
+	expired atomic.Bool // token.expired event sent
 }
 
 func (e *tokenEntry) expiredAt(now time.Time) bool {
 	return e.hasExpiry && !now.Before(e.expiresAt)
 }
 
+// cacheShards splits the cache so that a change copies one shard, not the
+// whole map. Keys are hex hashes: the first two hex digits pick the shard.
+const cacheShards = 256
+
+// shardSet is one immutable version of the cache. Readers never see a
+// shard map change: writers copy the shards they touch into a new set.
+type shardSet [cacheShards]map[string]*tokenEntry
+
 // tokenCache maps token hashes to entries. Reads are one atomic load and a
-// map lookup; writers copy the map, so a revocation is visible to the next
-// request without any lock on the request path.
+// map lookup, without any lock on the request path. A batch of changes
+// copies only the shards it touches and publishes them with one atomic
+// swap, so a sync of any size is one swap and costs in proportion to what
+// it changed, and a revocation is visible to the next request.
 type tokenCache struct {
-	m     atomic.Pointer[map[string]*tokenEntry]
+	set   atomic.Pointer[shardSet]
 	mu    sync.Mutex // serializes writers
 	build func(store.Record) *tokenEntry
 	log   hclog.Logger
@@ -53,50 +69,94 @@ type tokenCache struct {
 
 func newTokenCache(build func(store.Record) *tokenEntry, log hclog.Logger) *tokenCache {
 	c := &tokenCache{build: build, log: log}
-	empty := map[string]*tokenEntry{}
-	c.m.Store(&empty)
+	c.set.Store(&shardSet{})
 	return c
+}
+
+// shardOf picks a key's shard from its first two characters (hex digits
+// for real hashes; anything else still lands somewhere, consistently).
+func shardOf[T string | []byte](key T) int {
+	if len(key) < 2 {
+		return 0
+	}
+	return int(unhex(key[0])<<4 | unhex(key[1]))
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c & 0x0f
 }
 
 // get looks a hash up; string(hash) in a map index does not allocate.
 func (c *tokenCache) get(hash []byte) *tokenEntry {
-	return (*c.m.Load())[string(hash)]
+	return c.set.Load()[shardOf(hash)][string(hash)]
 }
 
-func (c *tokenCache) len() int { return len(*c.m.Load()) }
+func (c *tokenCache) len() int {
+	n := 0
+	for _, m := range c.set.Load() {
+		n += len(m)
+	}
+	return n
+}
 
 // load replaces the whole cache.
 func (c *tokenCache) load(recs []store.Record) {
-	m := make(map[string]*tokenEntry, len(recs))
+	var set shardSet
 	for _, r := range recs {
-		m[r.Hash] = c.build(r)
+		i := shardOf(r.Hash)
+		if set[i] == nil {
+			set[i] = make(map[string]*tokenEntry, len(recs)/cacheShards+1)
+		}
+		set[i][r.Hash] = c.build(r)
 	}
 	c.mu.Lock()
-	c.m.Store(&m)
+	c.set.Store(&set)
 	c.mu.Unlock()
 }
 
-// apply folds one committed change into the cache.
-func (c *tokenCache) apply(ch store.Change) {
-	var e *tokenEntry
-	if !ch.Deleted && ch.Record != nil {
-		e = c.build(*ch.Record) // outside the lock: may compile rules
+// apply folds one transaction's changes into the cache with one swap.
+// Entries are built before the lock: building may compile rules.
+func (c *tokenCache) apply(changes []store.Change) {
+	if len(changes) == 0 {
+		return
+	}
+	built := make([]*tokenEntry, len(changes))
+	for i, ch := range changes {
+		if !ch.Deleted && ch.Record != nil {
+			built[i] = c.build(*ch.Record)
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	old := *c.m.Load()
-	m := make(map[string]*tokenEntry, len(old)+1)
-	for k, v := range old {
-		m[k] = v
+	old := c.set.Load()
+	next := *old
+	var copied [cacheShards]bool
+	for i, ch := range changes {
+		k := shardOf(ch.Hash)
+		if !copied[k] {
+			next[k] = maps.Clone(old[k])
+			if next[k] == nil {
+				next[k] = map[string]*tokenEntry{}
+			}
+			copied[k] = true
+		}
+		if built[i] == nil {
+			delete(next[k], ch.Hash)
+		} else {
+			next[k][ch.Hash] = built[i]
+		}
 	}
-	if e == nil {
-		delete(m, ch.Hash)
-	} else {
-		m[ch.Hash] = e
-	}
-	c.m.Store(&m)
+	c.set.Store(&next)
 	if c.log.IsDebug() {
-		c.log.Debug("token change applied", "token", shortHash(ch.Hash), "deleted", ch.Deleted, "revision", ch.Revision)
+		last := changes[len(changes)-1]
+		c.log.Debug("token changes applied", "changes", len(changes), "last_token", shortHash(last.Hash),
+			"last_deleted", last.Deleted, "revision", last.Revision)
 	}
 }
 

@@ -22,6 +22,8 @@ func (rs *RuleSet) Check(ctx context.Context, phase Phase, texts []Text, v *Verd
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("checking rules: %w", err)
 	}
+	texts = v.normalized(texts) // rules read the detection view
+	defer v.mapBack()
 	budget := -1 // replacement bytes this check may add; computed on first use
 	for i := range rs.rules {
 		r := &rs.rules[i]

@@ -218,7 +218,7 @@ func (h *Host) compileRule(pr *policy.Rule, custom func(name, sha256 string) ([]
 	if pr.Type == TypeWASM {
 		mod, err = h.customModule(pr, custom)
 	} else {
-		mod, err = h.builtin(pr.Type)
+		mod, err = h.builtin(builtinName(pr.Type))
 	}
 	if err != nil {
 		return r, err
@@ -266,13 +266,18 @@ func builtinConfig(pr *policy.Rule) ([]byte, error) {
 			Keywords      []string `json:"keywords"`
 			CaseSensitive bool     `json:"case_sensitive"`
 		}{pr.Keywords, pr.CaseSensitive}
-	case TypePromptGuard:
+	case TypePromptGuard, policy.RuleTypeJailbreak:
 		if pr.Threshold < 0 || pr.Threshold > 1 {
 			return nil, fmt.Errorf("%w: threshold %v must be in (0,1]", ErrBadRule, pr.Threshold)
 		}
-		v = struct {
+		c := struct {
 			Threshold float64 `json:"threshold,omitempty"`
-		}{pr.Threshold}
+			Replace   string  `json:"replace,omitempty"`
+		}{Threshold: pr.Threshold}
+		if pr.Type == policy.RuleTypeJailbreak && pr.Action == FindingMask {
+			c.Replace = policy.JailbreakReplacement // whole messages, as the original did
+		}
+		v = c
 	case TypeWASM:
 		if len(pr.Config) == 0 {
 			return []byte("{}"), nil
@@ -282,6 +287,15 @@ func builtinConfig(pr *policy.Rule) ([]byte, error) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, pr.Type)
 	}
 	return json.Marshal(v)
+}
+
+// builtinName is the built-in plugin behind a rule type: jailbreak is the
+// original project's name for prompt_guard.
+func builtinName(ruleType string) string {
+	if ruleType == policy.RuleTypeJailbreak {
+		return TypePromptGuard
+	}
+	return ruleType
 }
 
 func (h *Host) customModule(pr *policy.Rule, custom func(name, sha256 string) ([]byte, error)) (*module, error) {

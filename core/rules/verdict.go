@@ -68,6 +68,7 @@ type Verdict struct {
 	Errors []RuleError
 
 	arena []byte // guest-provided replacements
+	view  detectionView
 }
 
 // RuleError is one rule that could not run.

@@ -21,6 +21,7 @@ package store
 // and reads only what changed after it.
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"encoding/binary"
 	"errors"
@@ -70,6 +71,11 @@ type Options struct {
 	// EncryptionKey, when set, is a 32-byte AES-256 key sealing policies.
 	// nil stores policies in plain JSON.
 	EncryptionKey []byte
+	// EncryptionPassphrase, instead of EncryptionKey, is stretched into
+	// the key with the derivation the database records (keys.go): scrypt
+	// with a stored salt for new databases, the legacy SHA-256 for those
+	// created before it was recorded.
+	EncryptionPassphrase []byte
 	// LockTimeout bounds the wait for the file lock; default DefaultLockTimeout.
 	LockTimeout time.Duration
 	// TombstoneRetention is how long Compact keeps tombstones; default
@@ -77,6 +83,10 @@ type Options struct {
 	TombstoneRetention time.Duration
 	// ReadOnly opens with a shared lock; writes fail.
 	ReadOnly bool
+	// SkipVerify leaves out the pass over the whole file that Open makes
+	// by default, which turns a damaged page into a *CorruptError at open
+	// rather than a failed request later.
+	SkipVerify bool
 	// Logger receives debug lines; nil discards them.
 	Logger hclog.Logger
 	// Now replaces time.Now in tests.
@@ -107,6 +117,10 @@ type DB struct {
 	logger    hclog.Logger
 	now       func() time.Time
 	retention time.Duration
+	// passphrase is kept only until init derives the key from it.
+	passphrase []byte
+	// legacyKDF: the passphrase is stretched the old way (see LegacyKDF).
+	legacyKDF bool
 
 	revision atomic.Uint64 // cache of meta/revision, for Revision()
 
@@ -114,8 +128,12 @@ type DB struct {
 	// subscribers see changes in revision order.
 	writeMu sync.Mutex
 	subsMu  sync.Mutex
-	subs    map[uint64]func(Change)
+	subs    map[uint64]func([]Change)
 	nextSub uint64
+
+	// txHook runs inside every write transaction that changed something;
+	// see OnWrite.
+	txHook atomic.Pointer[func(tx *bbolt.Tx, changes []Change) error]
 }
 
 // Open opens or creates the database at path. A file held by another
@@ -130,6 +148,9 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening database %q: %w", path, err)
 	}
+	if opts.EncryptionKey != nil && opts.EncryptionPassphrase != nil {
+		return nil, fmt.Errorf("opening database %q: %w: give an encryption key or a passphrase, not both", path, ErrInvalidKey)
+	}
 	c, err := newCodec(opts.EncryptionKey)
 	if err != nil {
 		return nil, fmt.Errorf("opening database %q: %w", path, err)
@@ -141,28 +162,52 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("opening database %q: %w", path, err)
 		}
 	}
-	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+	var bdb *bbolt.DB
+	err = guard(path, func() error {
+		var oerr error
+		bdb, oerr = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+		return oerr
+	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, &LockedError{Path: path}
 	}
 	if err != nil {
+		if ce := corruptOpenError(path, err); ce != err {
+			return nil, ce
+		}
+		if errors.Is(err, ErrCorrupt) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("opening database %q: %w", path, err)
 	}
 	db := &DB{
-		bolt:      bdb,
-		path:      path,
-		hasher:    hasher,
-		codec:     c,
-		logger:    opts.Logger.Named("store"),
-		now:       opts.Now,
-		retention: opts.TombstoneRetention,
-		subs:      make(map[uint64]func(Change)),
+		bolt:       bdb,
+		path:       path,
+		hasher:     hasher,
+		codec:      c,
+		logger:     opts.Logger.Named("store"),
+		now:        opts.Now,
+		retention:  opts.TombstoneRetention,
+		subs:       make(map[uint64]func([]Change)),
+		passphrase: opts.EncryptionPassphrase,
 	}
-	if err := db.init(opts.ReadOnly); err != nil {
-		_ = bdb.Close()
+	err = guard(path, func() error {
+		if !opts.SkipVerify {
+			if err := bdb.View(verify); err != nil {
+				return err
+			}
+		}
+		return db.init(opts.ReadOnly)
+	})
+	if err != nil {
+		_ = guard(path, bdb.Close)
 		return nil, err
 	}
-	db.logger.Debug("opened database", "path", path, "encrypted", c.encrypted(),
+	db.passphrase = nil
+	if db.legacyKDF {
+		db.logger.Warn("the encryption passphrase is stretched with one unsalted SHA-256 (a database from an older build); run `tokenomics rekey` to move it to scrypt", "path", path)
+	}
+	db.logger.Debug("opened database", "path", path, "encrypted", db.codec.encrypted(),
 		"read_only", opts.ReadOnly, "revision", db.revision.Load())
 	return db, nil
 }
@@ -195,6 +240,9 @@ func (db *DB) init(readOnly bool) error {
 			return fmt.Errorf("%w: database %q has schema %d, this build reads up to %d", ErrCorrupt, db.path, s[0], schemaVersion)
 		}
 		if err := db.checkHashKey(meta, readOnly); err != nil {
+			return err
+		}
+		if err := db.derivePassphraseKey(meta, readOnly); err != nil {
 			return err
 		}
 		if err := db.checkEncryptionKey(meta, readOnly); err != nil {
@@ -247,7 +295,9 @@ func (db *DB) checkEncryptionKey(meta *bbolt.Bucket, readOnly bool) error {
 		return nil
 	case sealed == nil:
 		// First use of a key with this file: remember it, so opening without
-		// it later fails up front rather than on the first sealed record.
+		// it later fails up front rather than on the first sealed record,
+		// and seal the records written before it. From now on a plain
+		// record can only be an intrusion, and is refused.
 		if readOnly {
 			return nil
 		}
@@ -255,14 +305,64 @@ func (db *DB) checkEncryptionKey(meta *bbolt.Bucket, readOnly bool) error {
 		if err != nil {
 			return fmt.Errorf("opening database %q: %w", db.path, err)
 		}
-		return meta.Put(keyEncCheck, v)
+		if err := meta.Put(keyEncCheck, v); err != nil {
+			return err
+		}
+		db.codec.strict = true
+		return db.sealPlainRecords(meta.Tx().Bucket(bucketRecords))
 	case !db.codec.encrypted():
 		return fmt.Errorf("opening database %q: %w: the database is encrypted and no encryption key was given", db.path, ErrDecrypt)
 	}
+	db.codec.strict = true
 	if plain, err := db.codec.open(sealed, keyEncCheck); err != nil || !hmac.Equal(plain, encCheckLabel) {
 		return fmt.Errorf("opening database %q: %w: the encryption key is not the one the database was encrypted with", db.path, ErrDecrypt)
 	}
 	return nil
+}
+
+// sealPlainRecords encrypts, in place and at their revisions, the records
+// written while the database had no encryption key.
+func (db *DB) sealPlainRecords(records *bbolt.Bucket) error {
+	if records == nil {
+		return nil
+	}
+	var plain [][]byte
+	err := records.ForEach(func(k, v []byte) error {
+		if len(v) > 0 && v[0] == valuePlain {
+			plain = append(plain, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	lax := db.codec
+	lax.strict = false
+	for _, k := range plain {
+		rec, err := lax.decode(string(k), records.Get(k))
+		if err != nil {
+			return fmt.Errorf("sealing record %s: %w", short(string(k)), err)
+		}
+		v, err := db.codec.encode(rec)
+		if err != nil {
+			return err
+		}
+		if err := records.Put(k, v); err != nil {
+			return fmt.Errorf("sealing record %s: %w", short(string(k)), err)
+		}
+	}
+	if len(plain) > 0 {
+		db.logger.Info("sealed the records written before the encryption key was set", "records", len(plain))
+	}
+	return nil
+}
+
+// skipUnsealed reports an unsealed record of an encrypted database, which
+// listings leave out: one planted record must not take every other token
+// down with it, and must never be served.
+func (db *DB) skipUnsealed(hash []byte) {
+	db.logger.Error("refusing a record stored in the clear in an encrypted database; it was not written by tokenomics",
+		"token_hash", short(string(hash)))
 }
 
 // Close releases the file and its lock.
@@ -289,6 +389,19 @@ func (db *DB) Revision() uint64 { return db.revision.Load() }
 // the transaction. fn runs while the database holds its write lock: it must
 // be quick and must not write to the database. cancel stops the calls.
 func (db *DB) Subscribe(fn func(Change)) (cancel func()) {
+	return db.SubscribeBatch(func(cs []Change) {
+		for _, c := range cs {
+			fn(c)
+		}
+	})
+}
+
+// SubscribeBatch is Subscribe with one call per committed transaction: a
+// sync that applies ten thousand changes is one call with all of them, so a
+// subscriber can fold them in at once. The slice must not be kept or
+// modified. The same call is made by Publish for changes that could not be
+// persisted.
+func (db *DB) SubscribeBatch(fn func([]Change)) (cancel func()) {
 	db.subsMu.Lock()
 	id := db.nextSub
 	db.nextSub++
@@ -304,20 +417,32 @@ func (db *DB) Subscribe(fn func(Change)) (cancel func()) {
 	}
 }
 
+// OnWrite registers fn to run inside every write transaction that changed
+// a record or tombstone, after the changes and before the commit, with the
+// transaction and its changes in revision order. An error from fn aborts
+// the whole change. The central server writes its push intent here, so a
+// change and the promise to announce it commit together. One hook at a
+// time; nil removes it.
+func (db *DB) OnWrite(fn func(tx *bbolt.Tx, changes []Change) error) {
+	if fn == nil {
+		db.txHook.Store(nil)
+		return
+	}
+	db.txHook.Store(&fn)
+}
+
 func (db *DB) notify(changes []Change) {
 	if len(changes) == 0 {
 		return
 	}
 	db.subsMu.Lock()
-	fns := make([]func(Change), 0, len(db.subs))
+	fns := make([]func([]Change), 0, len(db.subs))
 	for _, fn := range db.subs {
 		fns = append(fns, fn)
 	}
 	db.subsMu.Unlock()
-	for _, c := range changes {
-		for _, fn := range fns {
-			fn(c)
-		}
+	for _, fn := range fns {
+		fn(changes)
 	}
 }
 
@@ -335,22 +460,29 @@ func (db *DB) write(fn func(t *txn) error) error {
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
 	var t *txn
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		t = &txn{
-			db:        db,
-			meta:      tx.Bucket(bucketMeta),
-			records:   tx.Bucket(bucketRecords),
-			tombs:     tx.Bucket(bucketTombstones),
-			changeIdx: tx.Bucket(bucketChanges),
-		}
-		if t.meta == nil || t.records == nil || t.tombs == nil || t.changeIdx == nil {
-			return fmt.Errorf("%w: database %q lacks its buckets", ErrCorrupt, db.path)
-		}
-		t.rev = getUint64(t.meta, keyRevision)
-		if err := fn(t); err != nil {
-			return err
-		}
-		return putUint64(t.meta, keyRevision, t.rev)
+	err := guard(db.path, func() error {
+		return db.bolt.Update(func(tx *bbolt.Tx) error {
+			t = &txn{
+				db:        db,
+				meta:      tx.Bucket(bucketMeta),
+				records:   tx.Bucket(bucketRecords),
+				tombs:     tx.Bucket(bucketTombstones),
+				changeIdx: tx.Bucket(bucketChanges),
+			}
+			if t.meta == nil || t.records == nil || t.tombs == nil || t.changeIdx == nil {
+				return fmt.Errorf("%w: database %q lacks its buckets", ErrCorrupt, db.path)
+			}
+			t.rev = getUint64(t.meta, keyRevision)
+			if err := fn(t); err != nil {
+				return err
+			}
+			if hook := db.txHook.Load(); hook != nil && len(t.changes) > 0 {
+				if err := (*hook)(tx, t.changes); err != nil {
+					return err
+				}
+			}
+			return putUint64(t.meta, keyRevision, t.rev)
+		})
 	})
 	if err != nil {
 		return err
@@ -363,8 +495,10 @@ func (db *DB) write(fn func(t *txn) error) error {
 // read runs fn in a read transaction. Buckets are nil only in a read-only
 // database no writer has initialised.
 func (db *DB) read(fn func(records, tombs, changeIdx, meta *bbolt.Bucket) error) error {
-	return db.bolt.View(func(tx *bbolt.Tx) error {
-		return fn(tx.Bucket(bucketRecords), tx.Bucket(bucketTombstones), tx.Bucket(bucketChanges), tx.Bucket(bucketMeta))
+	return guard(db.path, func() error {
+		return db.bolt.View(func(tx *bbolt.Tx) error {
+			return fn(tx.Bucket(bucketRecords), tx.Bucket(bucketTombstones), tx.Bucket(bucketChanges), tx.Bucket(bucketMeta))
+		})
 	})
 }
 
@@ -454,6 +588,32 @@ func getUint64(b *bbolt.Bucket, key []byte) uint64 {
 func putUint64(b *bbolt.Bucket, key []byte, n uint64) error {
 	k := revKey(n)
 	return b.Put(key, k[:])
+}
+
+// Check reads the meta bucket and the first record, cheaply, so a
+// readiness probe notices a file that became unreadable.
+func (db *DB) Check() error {
+	return db.read(func(records, _, _, meta *bbolt.Bucket) error {
+		if meta == nil || records == nil {
+			return fmt.Errorf("%w: database %q lacks its buckets", ErrCorrupt, db.path)
+		}
+		_ = getUint64(meta, keyRevision)
+		k, v := records.Cursor().First()
+		if k != nil && len(v) == 0 {
+			return fmt.Errorf("%w: database %q holds an empty record", ErrCorrupt, db.path)
+		}
+		return nil
+	})
+}
+
+// Publish hands changes that could not be persisted to the subscribers, as
+// if committed, without touching the file or the revision. A proxy whose
+// disk is full uses it for deletions, so a revocation takes effect in
+// memory even though the synced copy cannot record it.
+func (db *DB) Publish(changes []Change) {
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	db.notify(changes)
 }
 
 // Bolt returns the underlying bbolt handle, so other packages can keep

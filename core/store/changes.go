@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -29,6 +30,10 @@ func (db *DB) Changes(since uint64) ([]Change, uint64, error) {
 			rev := binary.BigEndian.Uint64(k)
 			if v := records.Get(hash); v != nil {
 				rec, err := db.codec.decode(string(hash), v)
+				if errors.Is(err, ErrUnsealed) {
+					db.skipUnsealed(hash)
+					continue
+				}
 				if err != nil {
 					return err
 				}

@@ -18,6 +18,10 @@ var (
 	// ErrDecrypt means a policy could not be decrypted: no key, or the wrong key,
 	// or a record that was tampered with.
 	ErrDecrypt = errors.New("store: cannot decrypt")
+	// ErrUnsealed means a record of an encrypted database is stored in the
+	// clear: written by something other than this store (a tampered or
+	// hand-edited file). It is refused, never served.
+	ErrUnsealed = errors.New("store: record is not sealed although the database is encrypted")
 	// ErrStaleRevision means Apply was given a revision older than the database's.
 	ErrStaleRevision = errors.New("store: revision is older than the database's")
 	// ErrResyncRequired means the changes since the asked revision are no longer

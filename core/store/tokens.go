@@ -133,6 +133,10 @@ func (db *DB) List() ([]Record, error) {
 		}
 		return records.ForEach(func(k, v []byte) error {
 			rec, err := db.codec.decode(string(k), v)
+			if errors.Is(err, ErrUnsealed) {
+				db.skipUnsealed(k)
+				return nil
+			}
 			if err != nil {
 				return err
 			}

@@ -38,6 +38,11 @@ type storedRecord struct {
 // codec encodes record values, sealing them when it has an AEAD.
 type codec struct {
 	aead cipher.AEAD // nil = plain
+	// strict refuses plain values. It is set once the database has
+	// adopted its encryption key (enc_check written, older plain records
+	// sealed); only a read-only open of a database that has not adopted
+	// it yet reads plain records with a key.
+	strict bool
 }
 
 func newCodec(key []byte) (codec, error) {
@@ -96,6 +101,9 @@ func (c codec) decode(hash string, v []byte) (Record, error) {
 	body := v[headerLen:]
 	switch v[0] {
 	case valuePlain:
+		if c.aead != nil && c.strict {
+			return Record{}, fmt.Errorf("%w: record %s", ErrUnsealed, short(hash))
+		}
 	case valueSealed:
 		if c.aead == nil {
 			return Record{}, fmt.Errorf("%w: record %s is encrypted and no encryption key was given", ErrDecrypt, short(hash))

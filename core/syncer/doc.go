@@ -22,7 +22,17 @@
 // pull, which starts after it, so the last push is never lost and a burst
 // costs at most two pulls. After a failure the next try backs off
 // exponentially from one second up to the poll interval (at most a
-// minute).
+// minute). A push ends that wait when the failure was reaching the central
+// server (the push shows it is back); while the local file cannot be
+// written, pushes start at most one pull per 200 ms.
+//
+// # When the disk fails
+//
+// A pull whose changes cannot be written (a full disk, an I/O error) still
+// applies its deletions, and new expiries of tokens it holds, to the
+// proxy's memory through store.Publish, so a revocation holds even then; NotReady reports the failure, which /ready
+// answers with 503 and the reason, until a write succeeds. A token cache
+// subscribed with store.SubscribeBatch receives each pull as one batch.
 //
 // # Plugins
 //

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
+	"github.com/tokenomics-dev/tokenomics/core/metrics"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 )
@@ -62,6 +63,8 @@ type Options struct {
 	RequestTimeout time.Duration
 	// Webhook verifies pushes; nil means WebhookHandler refuses everything.
 	Webhook *events.Verifier
+	// Metrics receives the sync gauges; nil keeps them unexported.
+	Metrics *metrics.Registry
 	Logger  hclog.Logger
 	// Now replaces time.Now in tests.
 	Now func() time.Time
@@ -99,6 +102,11 @@ type Syncer struct {
 	synced atomic.Int64 // unix nanos of the last successful pull
 	fails  atomic.Int64 // consecutive failed pulls
 
+	central    atomic.Uint64                // newest central revision heard of
+	persistErr atomic.Pointer[PersistError] // the last write of synced tokens failed
+	lastErr    atomic.Pointer[string]       // the last pull's error; nil after a success
+	met        *syncMetrics
+
 	plugins *pluginSet
 
 	trigger chan struct{} // one slot: coalesces pushes
@@ -116,6 +124,9 @@ func New(o Options) (*Syncer, error) {
 	}
 	o.setDefaults()
 	s := &Syncer{o: o, log: o.Logger.Named("syncer"), trigger: make(chan struct{}, 1), done: make(chan struct{})}
+	if o.Metrics != nil {
+		s.met = newSyncMetrics(o.Metrics)
+	}
 	ps, err := loadPluginSet(o.Store.Bolt(), o.PluginDir, o.TrustedKeys, s.log)
 	if err != nil {
 		return nil, err
@@ -182,6 +193,8 @@ func (s *Syncer) LastSync() time.Time {
 
 func (s *Syncer) run(ctx context.Context, first time.Duration) {
 	defer close(s.done)
+	due := time.Now().Add(first)
+	var last time.Time
 	timer := time.NewTimer(first)
 	defer timer.Stop()
 	for {
@@ -189,8 +202,24 @@ func (s *Syncer) run(ctx context.Context, first time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-s.trigger:
+			// A push means "pull now": it also proves the central server is
+			// back if the last pull could not reach it. But while the local
+			// disk refuses writes, pushes are paced to one pull per
+			// MinBackoff/5: a proxy with a full disk is told of every change
+			// and would otherwise retry hundreds of times a second, yet a
+			// revocation must still reach its memory within a second.
+			soon := time.Now()
+			if s.fails.Load() > 0 && s.persistErr.Load() != nil {
+				soon = later(soon, last.Add(s.o.MinBackoff/5))
+			}
+			if soon.Before(due) {
+				due = soon
+				timer.Reset(time.Until(due))
+			}
+			continue
 		case <-timer.C:
 		}
+		last = time.Now()
 		pctx, cancel := context.WithTimeout(ctx, s.o.RequestTimeout)
 		err := s.Sync(pctx)
 		cancel()
@@ -202,8 +231,16 @@ func (s *Syncer) run(ctx context.Context, first time.Duration) {
 			next = s.backoff()
 			s.log.Warn("sync with the central server failed", "error", err, "failures", s.fails.Load(), "retry_in", next.String())
 		}
+		due = time.Now().Add(next)
 		timer.Reset(next)
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // backoff is the delay after the current run of failures, with jitter.
@@ -234,10 +271,14 @@ func (s *Syncer) Sync(ctx context.Context) error {
 	} else {
 		s.ready.Store(true)
 	}
+	defer s.observe()
 	if err := errors.Join(errs...); err != nil {
 		s.fails.Add(1)
+		msg := err.Error()
+		s.lastErr.Store(&msg)
 		return err
 	}
+	s.lastErr.Store(nil)
 	if s.fails.Swap(0) > 0 {
 		s.log.Info("in sync with the central server again", "revision", s.o.Store.Revision())
 	}

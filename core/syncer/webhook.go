@@ -56,6 +56,9 @@ func (s *Syncer) WebhookHandler() fasthttp.RequestHandler {
 func (s *Syncer) wants(typ string, rev uint64) bool {
 	switch {
 	case strings.HasPrefix(typ, "token."):
+		s.seen(rev)
+		// While writes fail the local revision stays behind, so every push
+		// asks for a pull; run's backoff paces them.
 		return rev == 0 || rev > s.o.Store.Revision()
 	case strings.HasPrefix(typ, "plugin."):
 		return true

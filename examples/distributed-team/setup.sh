@@ -2,7 +2,12 @@
 # Brings the distributed-team example up on one machine: a central server
 # and a proxy, each in its own directory under $WORK, with the four role
 # tokens created on the central server. Both keep running; $WORK/stop.sh
-# stops them. Tokens are written to $WORK/tokens.env (mode 0600).
+# stops them. Tokens are written to $WORK/tokens.env (mode 0600). Nothing is
+# written outside $WORK; to start over: $WORK/stop.sh && rm -rf $WORK.
+#
+# "ready" is printed only when both servers this script started are up:
+# each writes its bound addresses to a ready file, and a server that died
+# (a port already in use, a bad config) stops the script with its log.
 #
 # Environment (all optional):
 #   BIN                 tokenomics binary (default: <repo>/bin/tokenomics)
@@ -35,7 +40,7 @@ if [ -f "$WORK/.env" ]; then
   . "$WORK/.env"
 fi
 gen() { head -c 32 /dev/urandom | base64 | tr -d '/+=' | cut -c1-40; }
-for v in TOKENOMICS_HASH_KEY TOKENOMICS_REMOTE_KEY TOKENOMICS_WEBHOOK_SECRET TOKENOMICS_SIGNING_KEY; do
+for v in TOKENOMICS_HASH_KEY TOKENOMICS_ENCRYPTION_KEY TOKENOMICS_REMOTE_KEY TOKENOMICS_WEBHOOK_SECRET TOKENOMICS_SIGNING_KEY; do
   if [ -z "${!v:-}" ]; then
     printf -v "$v" '%s' "$(gen)"
     echo "export $v=${!v}" >> "$WORK/.env"
@@ -44,23 +49,55 @@ for v in TOKENOMICS_HASH_KEY TOKENOMICS_REMOTE_KEY TOKENOMICS_WEBHOOK_SECRET TOK
 done
 chmod 600 "$WORK/.env"
 
-wait_for() { # url, seconds
-  for _ in $(seq 1 $(( $2 * 10 ))); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.1
+stop_all() {
+  local p
+  for p in "$WORK/proxy/proxy.pid" "$WORK/central/central.pid"; do
+    if [ -f "$p" ]; then
+      kill "$(cat "$p")" 2>/dev/null || true
+      rm -f "$p"
+    fi
   done
-  return 1
 }
 
-say "central server on :$CENTRAL_PORT"
+# start NAME DIR ARGS…: runs the binary in DIR and waits until that very
+# process has written DIR/ready.env; fails with the server's log if it
+# exits first. A first start compiles the rule plugins: allow a minute.
+start() {
+  local name=$1 dir=$2 pid
+  shift 2
+  rm -f "$dir/ready.env"
+  # exec: the subshell becomes the server, so $! is the server's pid and no
+  # shell lingers holding this script's output open.
+  (cd "$dir" && exec "$BIN" "$@" --ready-file "$dir/ready.env" > "$dir/$name.log" 2>&1 < /dev/null) &
+  pid=$!
+  echo "$pid" > "$dir/$name.pid"
+  for _ in $(seq 1 600); do
+    if [ -f "$dir/ready.env" ]; then
+      grep -qx "PID=$pid" "$dir/ready.env" || { stop_all; die "$dir/ready.env was not written by the $name server this script started"; }
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      printf 'setup: the %s server (pid %s) exited during start-up; last lines of %s:\n' "$name" "$pid" "$dir/$name.log" >&2
+      tail -n 15 "$dir/$name.log" >&2
+      stop_all
+      exit 1
+    fi
+    sleep 0.1
+  done
+  stop_all
+  die "the $name server did not get ready within 60s; see $dir/$name.log"
+}
+
+# ready_addr DIR KEY: an address from DIR/ready.env.
+ready_addr() { sed -n "s/^$2=//p" "$1/ready.env"; }
+
+say "central server on 127.0.0.1:$CENTRAL_PORT"
 cp "$here/central-config.yaml" "$WORK/central/config.yaml"
 cp "$here/providers.yaml" "$WORK/central/providers.yaml"
-# exec: the subshell becomes the server, so the pid file is right and no
-# shell lingers holding this script's output open.
-(cd "$WORK/central" && exec "$BIN" remote --addr "127.0.0.1:$CENTRAL_PORT" --api-key "$TOKENOMICS_REMOTE_KEY" \
-  > central.log 2>&1 < /dev/null) &
-echo $! > "$WORK/central/central.pid"
-wait_for "$CENTRAL_URL/health" 20 || die "central server did not start; see $WORK/central/central.log"
+# The API key comes from $TOKENOMICS_REMOTE_KEY (exported above), never the
+# command line, where every local user could read it in ps.
+start central "$WORK/central" remote --addr "127.0.0.1:$CENTRAL_PORT"
+echo "    listening on $(ready_addr "$WORK/central" API_ADDR)"
 
 say "role tokens, created on the central server"
 : > "$WORK/tokens.env"
@@ -79,17 +116,17 @@ done
 say "proxy on :$PROXY_PORT (https and http on :$PROXY_TLS_PORT)"
 cp "$here/proxy-config.yaml" "$WORK/proxy/config.yaml"
 cp "$here/providers.yaml" "$WORK/proxy/providers.yaml"
-(cd "$WORK/proxy" && exec "$BIN" serve > proxy.log 2>&1 < /dev/null) &
-echo $! > "$WORK/proxy/proxy.pid"
-wait_for "http://127.0.0.1:$PROXY_PORT/ready" 30 || die "proxy did not become ready; see $WORK/proxy/proxy.log"
-
-cat > "$WORK/stop.sh" <<STOP
-#!/usr/bin/env bash
-for p in "$WORK/proxy/proxy.pid" "$WORK/central/central.pid"; do
-  [ -f "\$p" ] && kill "\$(cat "\$p")" 2>/dev/null; rm -f "\$p"
+start proxy "$WORK/proxy" serve
+proxy_addr=$(ready_addr "$WORK/proxy" HTTP_ADDR)
+echo "    listening on $proxy_addr and $(ready_addr "$WORK/proxy" HTTPS_ADDR) (every interface: see server.host)"
+# /ready answers once the first pull from the central server is done.
+ok=
+for _ in $(seq 1 300); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:${proxy_addr##*:}/ready" 2>/dev/null; then ok=1; break; fi
+  kill -0 "$(cat "$WORK/proxy/proxy.pid")" 2>/dev/null || break
+  sleep 0.1
 done
-STOP
-chmod +x "$WORK/stop.sh"
+[ -n "$ok" ] || { tail -n 15 "$WORK/proxy/proxy.log" >&2; stop_all; die "the proxy did not become ready; see $WORK/proxy/proxy.log"; }
 
 say "ready"
 cat <<EOT
@@ -98,4 +135,5 @@ cat <<EOT
   manage:      (cd $WORK/central && $BIN token list)
   logs:        $WORK/central/central.log, $WORK/proxy/proxy.log
   stop:        $WORK/stop.sh
+  start over:  $WORK/stop.sh && rm -rf $WORK
 EOT

@@ -6,7 +6,9 @@
 // at 1. At or above the threshold the plugin reports the signals' spans and
 // blocks with a reason naming the score and the signals.
 //
-// Config: {"threshold": 0.5} (optional, in (0,1]).
+// Config: {"threshold": 0.5} (optional, in (0,1]), and "replace": a text
+// that, when set, takes the place of every message with a signal instead
+// of blocking (the original project's jailbreak rule with action mask).
 package main
 
 import (
@@ -44,6 +46,7 @@ var signals = []signal{
 type checker struct {
 	re        *sdk.Regex
 	threshold float64
+	replace   []byte
 	dets      []int
 	found     []sdk.Match
 	spans     []span
@@ -56,6 +59,7 @@ type span struct{ text, start, end, sig int }
 func configure(c *sdk.Config) (sdk.Checker, error) {
 	var cfg struct {
 		Threshold float64 `json:"threshold"`
+		Replace   string  `json:"replace"`
 	}
 	if err := c.Decode(&cfg); err != nil {
 		return nil, err
@@ -68,6 +72,9 @@ func configure(c *sdk.Config) (sdk.Checker, error) {
 	}
 	patterns := make([]string, len(signals))
 	ch := &checker{threshold: cfg.Threshold}
+	if cfg.Replace != "" {
+		ch.replace = []byte(cfg.Replace)
+	}
 	for i, s := range signals {
 		patterns[i] = s.pattern
 		ch.dets = append(ch.dets, c.Detector(s.name))
@@ -107,6 +114,10 @@ func (ch *checker) Check(req *sdk.Request, res *sdk.Result) error {
 	if score < ch.threshold {
 		return nil
 	}
+	if ch.replace != nil {
+		ch.replaceTexts(req, res)
+		return nil
+	}
 	for _, s := range ch.spans {
 		res.Match(s.text, s.start, s.end, ch.dets[s.sig])
 	}
@@ -129,4 +140,17 @@ func (ch *checker) Check(req *sdk.Request, res *sdk.Result) error {
 	ch.reason = r
 	res.Block(string(r))
 	return nil
+}
+
+// replaceTexts masks each text holding a signal as a whole, once, under its
+// first signal's detector.
+func (ch *checker) replaceTexts(req *sdk.Request, res *sdk.Result) {
+	last := -1
+	for _, s := range ch.spans { // in text order
+		if s.text == last {
+			continue
+		}
+		last = s.text
+		res.Replace(s.text, 0, len(req.Texts[s.text].Data), ch.dets[s.sig], ch.replace)
+	}
 }

@@ -31,6 +31,7 @@ type Request struct {
 // OutputCap returns the most output tokens the request can produce.
 func (r Request) OutputCap() int64 { return r.MaxTokens }
 
+// Duplicate-check bits of the rewriter (rewrite.go).
 const (
 	fModel = 1 << iota
 	fStream
@@ -38,6 +39,25 @@ const (
 	fSystem
 	fMessages
 	fTools
+)
+
+// topKeys are the top-level names the gateway reads, rewrites or scans,
+// and the ones whose text reaches the model: each must appear once and
+// spelled exactly (see providers.Keys).
+var topKeys = providers.NewKeys(
+	"model", "stream", "max_tokens", "system", "messages", "tools", "tool_choice", "thinking",
+	"stop_sequences", "metadata", "container", "mcp_servers", "temperature", "top_p", "top_k",
+	"service_tier", "context_management",
+)
+
+// itemKeys are the names read inside messages, content blocks, document
+// sources and tool definitions, under the same rule.
+var itemKeys = providers.NewKeys(
+	"role", "content", "type", "text", "source", "data", "media_type", "input", "name", "id",
+	"tool_use_id", "thinking", "signature", "title", "context", "citations", "cited_text", "is_error",
+	"cache_control", "description", "input_schema", "url", "file_id", "document_title", "enabled",
+	"document_index", "start_char_index", "end_char_index", "search_result_index", "encrypted_content",
+	"page_age", "query", "properties", "items",
 )
 
 // ParseRequest reads the fields the gateway acts on and estimates the
@@ -85,10 +105,13 @@ type walker struct {
 	estimate bool
 	tokens   int64
 	messages int
+	ntexts   int
 	system   bool
 }
 
 func (w *walker) text(v providers.Value, role, kind string, index, part int) {
+	w.ntexts++
+	providers.CountText(&w.s, w.ntexts)
 	if w.collect {
 		w.refs = append(w.refs, v.Ref(role, kind, index, part))
 	}
@@ -121,19 +144,17 @@ func (w *walker) walk(req *Request) error {
 		s.Skip()
 		return errOrType(s)
 	}
-	var seen uint32
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
 		if !ok {
 			break
 		}
-		name := s.Key(k)
-		var bit uint32
+		name := topKeys.Member(s, k, &seen)
 		var err error
 		switch string(name) {
 		case "model":
-			bit = fModel
 			v := s.Value()
 			if v.Kind != providers.KindString {
 				err = errOrType(s)
@@ -141,7 +162,6 @@ func (w *walker) walk(req *Request) error {
 				req.Model = v.String(w.body)
 			}
 		case "stream":
-			bit = fStream
 			v := s.Value()
 			if !v.IsNull() {
 				b, berr := v.Bool()
@@ -152,7 +172,6 @@ func (w *walker) walk(req *Request) error {
 				}
 			}
 		case "max_tokens":
-			bit = fMaxTokens
 			v := s.Value()
 			if !v.IsNull() {
 				n, ierr := v.Int(w.body)
@@ -166,20 +185,11 @@ func (w *walker) walk(req *Request) error {
 				}
 			}
 		case "system":
-			bit = fSystem
 			err = w.systemField()
 		case "messages":
-			bit = fMessages
 			err = w.messagesField()
 		case "tools":
-			bit = fTools
-			w.raw(s.Value())
-		}
-		if bit != 0 {
-			if seen&bit != 0 {
-				return fieldErr(string(name), providers.ErrDupField)
-			}
-			seen |= bit
+			err = w.toolsField()
 		}
 		if err == nil {
 			err = s.Err()
@@ -223,19 +233,21 @@ func (w *walker) messagesField() error {
 	for arr.Next() {
 		idx := arr.Index()
 		w.messages++
+		providers.CountMessage(s, w.messages)
 		if s.Peek() != providers.KindObject {
 			s.Skip()
 			return errOrType(s)
 		}
 		from := len(w.refs)
 		role := ""
+		var seen uint64
 		obj := s.Object()
 		for {
 			k, ok := obj.Next()
 			if !ok {
 				break
 			}
-			switch string(s.Key(k)) {
+			switch string(itemKeys.Member(s, k, &seen)) {
 			case "role":
 				role = roleOf(w.body, s.Value())
 			case "content":
@@ -291,13 +303,14 @@ func (w *walker) block(idx, part int, role, kind string) {
 	}
 	from := len(w.refs)
 	var typ providers.Value
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
 		if !ok {
 			break
 		}
-		switch string(s.Key(k)) {
+		switch string(itemKeys.Member(s, k, &seen)) {
 		case "type":
 			typ = s.Value()
 		case "text":
@@ -316,6 +329,22 @@ func (w *walker) block(idx, part int, role, kind string) {
 			w.content(idx, RoleTool, providers.TextMessage)
 		case "source":
 			w.source(idx, part, role, kind)
+		case "title", "context":
+			// document and search_result blocks: rendered with the text
+			if v := s.Value(); v.Kind == providers.KindString {
+				w.text(v, role, kind, idx, part)
+			}
+		case "citations":
+			// cited passages and document titles the model reads back
+			v := s.Value()
+			w.raw(v)
+			if w.collect && (v.Kind == providers.KindArray || v.Kind == providers.KindObject) {
+				from := len(w.refs)
+				w.refs = appendLeaves(w.refs, w.body, v, kind, idx, part)
+				for i := from; i < len(w.refs); i++ {
+					w.refs[i].Role = role
+				}
+			}
 		case "name", "thinking", "signature", "data":
 			s.Skip()
 		}
@@ -343,23 +372,75 @@ func (w *walker) source(idx, part int, role, kind string) {
 		s.Skip()
 		return
 	}
+	from := len(w.refs)
 	var typ, data providers.Value
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
 		if !ok {
 			break
 		}
-		switch string(s.Key(k)) {
+		switch string(itemKeys.Member(s, k, &seen)) {
 		case "type":
 			typ = s.Value()
 		case "data":
 			data = s.Value()
+		case "content":
+			// source.type "content": a string or text blocks
+			w.content(idx, role, kind)
 		}
 	}
 	if typ.Equal(w.body, "text") && data.Kind == providers.KindString {
 		w.text(data, role, kind, idx, part)
 	}
+	for i := from; i < len(w.refs); i++ {
+		w.refs[i].Part = part
+	}
+}
+
+// toolsField reads tool definitions: descriptions and the string values of
+// input schemas are rendered into the prompt. Priced by their JSON text.
+func (w *walker) toolsField() error {
+	s := &w.s
+	v := s.Value()
+	w.raw(v)
+	if !w.collect || v.Kind != providers.KindArray {
+		return s.Err()
+	}
+	t := providers.NewScanner(w.body[:v.End])
+	t.Seek(v.Start)
+	arr := t.Array()
+	for arr.Next() {
+		if t.Peek() != providers.KindObject {
+			t.Skip()
+			continue
+		}
+		var seen uint64
+		obj := t.Object()
+		for {
+			k, ok := obj.Next()
+			if !ok {
+				break
+			}
+			switch string(itemKeys.Member(&t, k, &seen)) {
+			case "description":
+				if d := t.Value(); d.Kind == providers.KindString {
+					w.refs = append(w.refs, d.Ref(RoleSystem, providers.TextToolDef, -1, arr.Index()))
+				}
+			case "input_schema":
+				from := len(w.refs)
+				w.refs = leaves(w.refs, &t, providers.TextToolDef, -1, arr.Index())
+				for i := from; i < len(w.refs); i++ {
+					w.refs[i].Role = RoleSystem
+				}
+			}
+		}
+	}
+	if err := t.Err(); err != nil {
+		return err
+	}
+	return s.Err()
 }
 
 // appendLeaves appends refs to every string value (not key) inside v.

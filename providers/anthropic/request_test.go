@@ -53,6 +53,11 @@ func TestParseRequest(t *testing.T) {
 		},
 		{name: "duplicate max_tokens", body: `{"max_tokens":1,"max_tokens":100000}`, err: providers.ErrDupField},
 		{name: "duplicate system", body: `{"system":"a","system":"b"}`, err: providers.ErrDupField},
+		{name: "upper-case model", body: `{"model":"a","Model":"b","max_tokens":1}`, err: providers.ErrVariantKey},
+		{name: "Kelvin max_tokens", body: "{\"model\":\"a\",\"max_to\u212Aens\":1}", err: providers.ErrVariantKey},
+		{name: "escaped system", body: `{"model":"a","syst\u0065m":"x"}`, err: providers.ErrVariantKey},
+		{name: "mixed case block text", body: `{"model":"a","messages":[{"role":"user","content":[{"type":"text","Text":"x"}]}]}`, err: providers.ErrVariantKey},
+		{name: "duplicate block text", body: `{"model":"a","messages":[{"role":"user","content":[{"type":"text","text":"x","text":"y"}]}]}`, err: providers.ErrDupField},
 		{name: "negative", body: `{"max_tokens":-5}`, err: anthropic.ErrNegative},
 		{name: "system wrong type", body: `{"system":5}`, err: providers.ErrType},
 		{name: "malformed", body: `{"model":"m"`, err: providers.ErrSyntax},
@@ -166,4 +171,30 @@ func readTestdataB(b *testing.B, path string) []byte {
 		b.Fatal(err)
 	}
 	return raw
+}
+
+func TestRequestTextsDocumentsToolsCitations(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"model":"m","max_tokens":1,
+		"tools":[{"name":"f","description":"d1","input_schema":{"type":"object","properties":{"a":{"description":"d2"}}}}],
+		"messages":[{"role":"user","content":[
+			{"type":"document","title":"T","context":"C","source":{"type":"content","content":[{"type":"text","text":"inner"}]}},
+			{"type":"document","source":{"type":"content","content":"plain"}}
+		]},{"role":"assistant","content":[{"type":"text","text":"x","citations":[{"type":"char_location","cited_text":"cited","document_title":"dt"}]}]}]}`)
+	refs, err := anthropic.RequestTexts(nil, body)
+	require.NoError(t, err)
+	want := []text{
+		{"d1", "system", providers.TextToolDef, -1, 0},
+		{"object", "system", providers.TextToolDef, -1, 0},
+		{"d2", "system", providers.TextToolDef, -1, 0},
+		{"T", "user", providers.TextMessage, 0, 0},
+		{"C", "user", providers.TextMessage, 0, 0},
+		{"inner", "user", providers.TextMessage, 0, 0},
+		{"plain", "user", providers.TextMessage, 0, 1},
+		{"x", "assistant", providers.TextMessage, 1, 0},
+		{"char_location", "assistant", providers.TextMessage, 1, 0},
+		{"cited", "assistant", providers.TextMessage, 1, 0},
+		{"dt", "assistant", providers.TextMessage, 1, 0},
+	}
+	assert.Equal(t, want, decodeAll(t, body, refs))
 }

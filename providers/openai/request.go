@@ -41,24 +41,26 @@ type Request struct {
 // (MaxTokens × N), or 0 when the request sets no cap.
 func (r Request) OutputCap() int64 { return r.MaxTokens * max(r.N, 1) }
 
-// Fields whose repetition is refused: with duplicates, the gateway and the
-// provider could read different values (most parsers keep the last one).
-const (
-	fModel = 1 << iota
-	fStream
-	fStreamOptions
-	fMaxTokens
-	fMaxCompletionTokens
-	fMaxOutputTokens
-	fN
-	fBestOf
-	fMessages
-	fPrompt
-	fInput
-	fInstructions
-	fTools
-	fSuffix
-	fFunctions
+// topKeys are the top-level names the gateway reads, rewrites or scans on
+// any OpenAI endpoint, and the ones whose text reaches the model: each must
+// appear once and spelled exactly (see providers.Keys).
+var topKeys = providers.NewKeys(
+	"model", "stream", "stream_options", "n", "best_of", "messages", "prompt", "suffix", "input",
+	"instructions", "max_tokens", "max_completion_tokens", "max_output_tokens", "tools", "functions",
+	"tool_choice", "function_call", "response_format", "prediction", "text", "previous_response_id",
+	"conversation", "system", "reasoning", "include", "store", "background", "prompt_cache_key",
+	"web_search_options", "audio", "modalities", "metadata", "user", "parallel_tool_calls",
+)
+
+// itemKeys are the names read inside messages, content parts, tool calls,
+// input items and tool definitions, under the same rule.
+var itemKeys = providers.NewKeys(
+	"role", "content", "tool_calls", "function_call", "name", "tool_call_id", "refusal", "type", "text",
+	"image_url", "input_audio", "file", "function", "arguments", "id", "index", "input", "output",
+	"summary", "encrypted_content", "call_id", "description", "parameters", "strict", "json_schema",
+	"schema", "include_usage", "status", "annotations", "url", "file_data", "file_id", "filename",
+	"action", "queries", "results", "format", "custom", "grammar", "server_label", "server_url",
+	"instructions", "prompt", "audio", "data", "title", "detail",
 )
 
 // ParseRequest reads the fields the gateway acts on and estimates the
@@ -116,10 +118,13 @@ type walker struct {
 	estimate bool
 	tokens   int64
 	messages int
+	ntexts   int
 	gen      string // kind of generated text: TextCompletion or TextDelta
 }
 
 func (w *walker) text(v providers.Value, role, kind string, index, part int) {
+	w.ntexts++
+	providers.CountText(&w.s, w.ntexts)
 	if w.collect {
 		w.refs = append(w.refs, v.Ref(role, kind, index, part))
 	}
@@ -155,7 +160,7 @@ func (w *walker) walk(ep Endpoint, req *Request) error {
 		}
 		return fieldErr("", providers.ErrType)
 	}
-	var seen uint32
+	var seen uint64
 	var maxTokens, maxCompletion int64
 	obj := s.Object()
 	for {
@@ -163,14 +168,8 @@ func (w *walker) walk(ep Endpoint, req *Request) error {
 		if !ok {
 			break
 		}
-		name := s.Key(k)
-		bit, f := fieldBit(ep, name)
-		if bit != 0 {
-			if seen&bit != 0 {
-				return fieldErr(string(name), providers.ErrDupField)
-			}
-			seen |= bit
-		}
+		name := topKeys.Member(s, k, &seen)
+		f := fieldOf(ep, name)
 		if f == fieldSkip {
 			continue // skipped by the next call to Next
 		}
@@ -208,6 +207,9 @@ const (
 	fieldResponsesInput
 	fieldInstructions
 	fieldStateful
+	fieldFormat
+	fieldPrediction
+	fieldPromptTemplate
 )
 
 // read reads one top-level field's value.
@@ -241,65 +243,78 @@ func (w *walker) read(f field, req *Request, maxTokens, maxCompletion *int64) er
 		return readInstructions(w)
 	case fieldStateful:
 		return readStateful(w, req)
+	case fieldFormat:
+		return readFormat(w)
+	case fieldPrediction:
+		return readPrediction(w)
+	case fieldPromptTemplate:
+		return readPromptTemplate(w)
 	}
 	return nil
 }
 
-// fieldBit returns the duplicate-check bit of a top-level field and its
-// reader, or fieldSkip.
-func fieldBit(ep Endpoint, name []byte) (uint32, field) {
+// fieldOf returns the reader of a top-level field, or fieldSkip.
+func fieldOf(ep Endpoint, name []byte) field {
 	switch string(name) {
 	case "model":
-		return fModel, fieldModel
+		return fieldModel
 	case "stream":
-		return fStream, fieldStream
+		return fieldStream
 	case "stream_options":
-		return fStreamOptions, fieldStreamOptions
+		return fieldStreamOptions
 	case "n":
-		return fN, fieldN
+		return fieldN
 	case "tools":
-		return fTools, fieldTools
+		return fieldTools
 	}
 	switch ep {
 	case Chat:
 		switch string(name) {
 		case "messages":
-			return fMessages, fieldMessages
+			return fieldMessages
 		case "max_tokens":
-			return fMaxTokens, fieldMaxTokens
+			return fieldMaxTokens
 		case "max_completion_tokens":
-			return fMaxCompletionTokens, fieldMaxCompletion
+			return fieldMaxCompletion
 		case "functions":
-			return fFunctions, fieldTools
+			return fieldTools
+		case "response_format":
+			return fieldFormat
+		case "prediction":
+			return fieldPrediction
 		}
 	case Completions:
 		switch string(name) {
 		case "prompt":
-			return fPrompt, fieldPrompt
+			return fieldPrompt
 		case "suffix":
-			return fSuffix, fieldSuffix
+			return fieldSuffix
 		case "max_tokens":
-			return fMaxTokens, fieldMaxTokens
+			return fieldMaxTokens
 		case "best_of":
-			return fBestOf, fieldBestOf
+			return fieldBestOf
 		}
 	case Embeddings:
 		if string(name) == "input" {
-			return fInput, fieldEmbeddingInput
+			return fieldEmbeddingInput
 		}
 	case Responses:
 		switch string(name) {
 		case "input":
-			return fInput, fieldResponsesInput
+			return fieldResponsesInput
 		case "instructions":
-			return fInstructions, fieldInstructions
+			return fieldInstructions
 		case "max_output_tokens":
-			return fMaxOutputTokens, fieldMaxTokens
+			return fieldMaxTokens
 		case "previous_response_id", "conversation":
-			return 0, fieldStateful
+			return fieldStateful
+		case "text":
+			return fieldFormat
+		case "prompt":
+			return fieldPromptTemplate
 		}
 	}
-	return 0, fieldSkip
+	return fieldSkip
 }
 
 func readModel(w *walker, req *Request) error {
@@ -351,13 +366,14 @@ func readStreamOptions(w *walker, req *Request) error {
 	if req != nil {
 		req.HasStreamOptions = true
 	}
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
 		if !ok {
 			break
 		}
-		if string(s.Key(k)) != "include_usage" {
+		if string(itemKeys.Member(s, k, &seen)) != "include_usage" {
 			continue
 		}
 		v := s.Value()
@@ -413,9 +429,127 @@ func readStateful(w *walker, req *Request) error {
 	return w.s.Err()
 }
 
-// readTools prices tool definitions by their JSON text: providers render
-// them into the prompt in a similar or shorter form.
+// readTools reads tool definitions (tools, functions): descriptions and
+// the string values of parameter schemas are text the model reads. The
+// definitions are priced by their JSON text: providers render them into
+// the prompt in a similar or shorter form.
 func readTools(w *walker) error {
-	w.raw(w.s.Value())
-	return w.s.Err()
+	return w.priced(func() {
+		s := &w.s
+		if s.Peek() != providers.KindArray {
+			s.Skip()
+			return
+		}
+		arr := s.Array()
+		for arr.Next() {
+			w.toolDef(arr.Index())
+		}
+	})
+}
+
+// readFormat reads response_format (chat) or text (responses): a
+// json_schema format carries a description and a schema the model follows.
+func readFormat(w *walker) error {
+	return w.priced(func() { w.toolDef(-1) })
+}
+
+// readPrediction reads a predicted output: its content is fed to the model.
+func readPrediction(w *walker) error {
+	s := &w.s
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		return w.s.Err()
+	}
+	var seen uint64
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		if string(itemKeys.Member(s, k, &seen)) == "content" {
+			from := len(w.refs)
+			w.content(-1, providers.TextMessage)
+			w.setRole(from, RoleAssistant)
+		}
+	}
+	return s.Err()
+}
+
+// readPromptTemplate reads a responses prompt template reference: every
+// string inside it (variables) is substituted into the prompt.
+func readPromptTemplate(w *walker) error {
+	return w.priced(func() { w.leaves(RoleUser, providers.TextInput, -1, -1) })
+}
+
+// priced runs read and estimates the tokens of the JSON text it passed
+// over, instead of the texts it referenced.
+func (w *walker) priced(read func()) error {
+	s := &w.s
+	start := s.Pos()
+	est := w.estimate
+	w.estimate = false
+	read()
+	w.estimate = est
+	if err := s.Err(); err != nil {
+		return err
+	}
+	if est {
+		w.tokens += providers.EstimateTokens(w.body[start:s.Pos()])
+	}
+	return nil
+}
+
+// toolDef reads one tool or format definition, wherever its members sit:
+// chat nests them under "function" or "json_schema", the responses API
+// puts them at the top, custom tools add a "format".
+func (w *walker) toolDef(idx int) {
+	s := &w.s
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		return
+	}
+	var seen uint64
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		switch string(itemKeys.Member(s, k, &seen)) {
+		case "function", "json_schema", "format", "custom":
+			w.toolDef(idx)
+		case "description", "title", "grammar", "definition":
+			if v := s.Value(); v.Kind == providers.KindString {
+				w.text(v, RoleSystem, providers.TextToolDef, -1, idx)
+			}
+		case "parameters", "schema", "input_schema":
+			w.leaves(RoleSystem, providers.TextToolDef, -1, idx)
+		}
+	}
+}
+
+// leaves references every string value (not member names) of the next
+// value, to any depth the scanner allows.
+func (w *walker) leaves(r, kind string, idx, part int) {
+	s := &w.s
+	switch s.Peek() {
+	case providers.KindString:
+		w.text(s.Value(), r, kind, idx, part)
+	case providers.KindObject:
+		obj := s.Object()
+		for {
+			if _, ok := obj.Next(); !ok {
+				break
+			}
+			w.leaves(r, kind, idx, part)
+		}
+	case providers.KindArray:
+		arr := s.Array()
+		for arr.Next() {
+			w.leaves(r, kind, idx, part)
+		}
+	default:
+		s.Skip()
+	}
 }

@@ -1,6 +1,7 @@
 package openai_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -43,12 +44,18 @@ func TestParseRequest(t *testing.T) {
 			body:     `{"model":"m","stream":true,"stream_options":{"include_obfuscation":false},"messages":[]}`,
 			want:     openai.Request{Model: "m", Stream: true, HasStreamOptions: true, N: 1},
 		},
-		{
-			name:     "escaped model",
-			endpoint: openai.Chat,
-			body:     `{"mod\u0065l":"gpt\u002d4o","messages":[]}`,
-			want:     openai.Request{Model: "gpt-4o", N: 1},
-		},
+		{name: "escaped model", endpoint: openai.Chat, body: `{"mod\u0065l":"gpt-4o","messages":[]}`, err: providers.ErrVariantKey},
+		{name: "upper-case model", endpoint: openai.Chat, body: `{"model":"a","MODEL":"b","messages":[]}`, err: providers.ErrVariantKey},
+		{name: "Kelvin sign folds to k", endpoint: openai.Chat, body: "{\"model\":\"a\",\"max_to\u212aens\":9,\"messages\":[]}", err: providers.ErrVariantKey},
+		{name: "long s folds to s", endpoint: openai.Chat, body: "{\"model\":\"a\",\"\u017ftream\":true}", err: providers.ErrVariantKey},
+		{name: "mixed case messages", endpoint: openai.Chat, body: `{"model":"a","Messages":[]}`, err: providers.ErrVariantKey},
+		{name: "mixed case content", endpoint: openai.Chat, body: `{"model":"a","messages":[{"role":"user","Content":"x"}]}`, err: providers.ErrVariantKey},
+		{name: "duplicate content", endpoint: openai.Chat, body: `{"model":"a","messages":[{"role":"user","content":"x","content":"y"}]}`, err: providers.ErrDupField},
+		{name: "mixed case prompt", endpoint: openai.Completions, body: `{"model":"a","PROMPT":"x"}`, err: providers.ErrVariantKey},
+		{name: "mixed case input", endpoint: openai.Embeddings, body: `{"model":"a","Input":"x"}`, err: providers.ErrVariantKey},
+		{name: "mixed case input responses", endpoint: openai.Responses, body: `{"model":"a","inPut":"x"}`, err: providers.ErrVariantKey},
+		{name: "escaped stream_options key", endpoint: openai.Chat, body: `{"model":"a","stream_options":{"include_usag\u0065":true}}`, err: providers.ErrVariantKey},
+		{name: "unknown key kept", endpoint: openai.Chat, body: `{"model":"a","Temperature_X":1}`, want: openai.Request{Model: "a", N: 1}},
 		{
 			name:     "completions best_of",
 			endpoint: openai.Completions,
@@ -75,7 +82,7 @@ func TestParseRequest(t *testing.T) {
 		},
 		{name: "duplicate model", endpoint: openai.Chat, body: `{"model":"a","messages":[],"model":"b"}`, err: providers.ErrDupField},
 		{name: "duplicate messages", endpoint: openai.Chat, body: `{"messages":[],"messages":[]}`, err: providers.ErrDupField},
-		{name: "duplicate via escape", endpoint: openai.Chat, body: `{"model":"a","m\u006fdel":"b"}`, err: providers.ErrDupField},
+		{name: "duplicate via escape", endpoint: openai.Chat, body: `{"model":"a","m\u006fdel":"b"}`, err: providers.ErrVariantKey},
 		{name: "model not a string", endpoint: openai.Chat, body: `{"model":5}`, err: providers.ErrType},
 		{name: "stream not a bool", endpoint: openai.Chat, body: `{"stream":"yes"}`, err: providers.ErrType},
 		{name: "max_tokens fraction", endpoint: openai.Chat, body: `{"max_tokens":1.5}`, err: providers.ErrType},
@@ -178,4 +185,21 @@ func TestEndpointForPath(t *testing.T) {
 	}
 	_, err := openai.EndpointForPath("/v1/models")
 	assert.ErrorIs(t, err, openai.ErrEndpoint)
+}
+
+func TestParseRequestBounds(t *testing.T) {
+	t.Parallel()
+	msgs := strings.Repeat(`{"role":"user","content":"x"},`, providers.MaxMessages)
+	body := `{"model":"m","messages":[` + msgs + `{"role":"user","content":"last"}]}`
+	_, err := openai.ParseRequest([]byte(body), openai.Chat)
+	assert.ErrorIs(t, err, providers.ErrTooLarge)
+
+	parts := strings.Repeat(`{"type":"text","text":"x"},`, providers.MaxTexts)
+	body = `{"model":"m","messages":[{"role":"user","content":[` + parts + `{"type":"text","text":"y"}]}]}`
+	_, err = openai.ParseRequest([]byte(body), openai.Chat)
+	assert.ErrorIs(t, err, providers.ErrTooLarge)
+
+	deep := strings.Repeat("[", providers.MaxDepth+1) + strings.Repeat("]", providers.MaxDepth+1)
+	_, err = openai.ParseRequest([]byte(`{"model":"m","metadata":`+deep+`}`), openai.Chat)
+	assert.ErrorIs(t, err, providers.ErrDepth)
 }

@@ -161,7 +161,7 @@ func (r *rewriter) scan() error {
 		}
 		return fieldErr("", providers.ErrType)
 	}
-	var seen uint32
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
@@ -169,13 +169,9 @@ func (r *rewriter) scan() error {
 			break
 		}
 		r.members = true
-		name := s.Key(k)
-		bit, _ := fieldBit(r.ep, name)
-		if bit != 0 {
-			if seen&bit != 0 {
-				return fieldErr(string(name), providers.ErrDupField)
-			}
-			seen |= bit
+		name := topKeys.Member(&s, k, &seen)
+		if name == nil {
+			break
 		}
 		if err := r.member(&s, string(name)); err != nil {
 			return fieldErr(string(name), err)

@@ -69,6 +69,7 @@ func readMessages(w *walker) error {
 	for arr.Next() {
 		idx := arr.Index()
 		w.messages++
+		providers.CountMessage(s, w.messages)
 		if s.Peek() != providers.KindObject {
 			s.Skip()
 			if err := s.Err(); err != nil {
@@ -78,13 +79,14 @@ func readMessages(w *walker) error {
 		}
 		from := len(w.refs)
 		r := ""
+		var seen uint64
 		obj := s.Object()
 		for {
 			k, ok := obj.Next()
 			if !ok {
 				break
 			}
-			switch string(s.Key(k)) {
+			switch string(itemKeys.Member(s, k, &seen)) {
 			case "role":
 				r = role(w.body, s.Value())
 			case "content":
@@ -93,6 +95,10 @@ func readMessages(w *walker) error {
 				w.toolCalls(idx)
 			case "function_call":
 				w.functionCall(idx, -1)
+			case "refusal":
+				if v := s.Value(); v.Kind == providers.KindString {
+					w.text(v, "", "", idx, -1)
+				}
 			case "name":
 				if v := s.Value(); v.Kind == providers.KindString {
 					w.raw(v) // names are part of the prompt, not text to scan
@@ -130,18 +136,23 @@ func (w *walker) part(idx, partIdx int, kind string) {
 		s.Skip()
 		return
 	}
-	var text providers.Value
+	var text, refusal providers.Value
 	image := false
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
 		if !ok {
 			break
 		}
-		switch string(s.Key(k)) {
-		case "text", "refusal":
+		switch string(itemKeys.Member(s, k, &seen)) {
+		case "text":
 			if v := s.Value(); v.Kind == providers.KindString {
 				text = v
+			}
+		case "refusal":
+			if v := s.Value(); v.Kind == providers.KindString {
+				refusal = v
 			}
 		case "type":
 			v := s.Value()
@@ -151,8 +162,13 @@ func (w *walker) part(idx, partIdx int, kind string) {
 	if image {
 		w.image()
 	}
+	// A part may carry both: the provider reads text, a client may show
+	// refusal; both are checked.
 	if text.Kind == providers.KindString {
 		w.text(text, "", kind, idx, partIdx)
+	}
+	if refusal.Kind == providers.KindString {
+		w.text(refusal, "", kind, idx, partIdx)
 	}
 }
 
@@ -171,13 +187,14 @@ func (w *walker) toolCalls(idx int) {
 			continue
 		}
 		from := len(w.refs)
+		var seen uint64
 		obj := s.Object()
 		for {
 			k, ok := obj.Next()
 			if !ok {
 				break
 			}
-			switch string(s.Key(k)) {
+			switch string(itemKeys.Member(s, k, &seen)) {
 			case "function":
 				w.functionCall(idx, call)
 			case "index":
@@ -201,13 +218,14 @@ func (w *walker) functionCall(idx, call int) {
 		s.Skip()
 		return
 	}
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
 		if !ok {
 			break
 		}
-		switch string(s.Key(k)) {
+		switch string(itemKeys.Member(s, k, &seen)) {
 		case "arguments":
 			if v := s.Value(); v.Kind == providers.KindString {
 				w.text(v, "", providers.TextToolArgs, idx, call)
@@ -304,16 +322,18 @@ func (w *walker) inputItem(idx int) {
 		return
 	}
 	w.messages++
+	providers.CountMessage(s, w.messages)
 	from := len(w.refs)
 	r := ""
 	reasoning := false
+	var seen uint64
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
 		if !ok {
 			break
 		}
-		switch string(s.Key(k)) {
+		switch string(itemKeys.Member(s, k, &seen)) {
 		case "role":
 			r = role(w.body, s.Value())
 		case "type":
@@ -336,14 +356,17 @@ func (w *walker) inputItem(idx int) {
 		case "name":
 			w.raw(s.Value())
 		case "summary":
-			w.raw(s.Value()) // reasoning summary: priced, never scanned
+			w.content(idx, providers.TextReasoning) // reasoning summary parts
 		}
 	}
 	if reasoning {
-		// Reasoning items are the model's own (often encrypted) and never
-		// rule input; keep their cost, drop their refs.
-		w.refs = w.refs[:from]
-		return
+		// Reasoning items (summaries, reasoning text) are read back by
+		// the model on the next turn, so they are checked like any text;
+		// encrypted_content is opaque and only forwarded.
+		r = RoleAssistant
+		for i := from; i < len(w.refs); i++ {
+			w.refs[i].Kind = providers.TextReasoning
+		}
 	}
 	if r == "" {
 		r = RoleUser

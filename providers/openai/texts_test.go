@@ -38,6 +38,52 @@ func TestRequestTexts(t *testing.T) {
 		want     []text
 	}{
 		{
+			name:     "chat tool and format definitions",
+			endpoint: openai.Chat,
+			body: `{"model":"m","messages":[],"tools":[{"type":"function","function":{"name":"f","description":"d1",` +
+				`"parameters":{"type":"object","properties":{"a":{"type":"string","description":"d2","enum":["e1"]}}}}}],` +
+				`"response_format":{"type":"json_schema","json_schema":{"name":"n","description":"d3","schema":{"description":"d4"}}},` +
+				`"prediction":{"type":"content","content":"p1"}}`,
+			want: []text{
+				{"d1", "system", providers.TextToolDef, -1, 0},
+				{"object", "system", providers.TextToolDef, -1, 0},
+				{"string", "system", providers.TextToolDef, -1, 0},
+				{"d2", "system", providers.TextToolDef, -1, 0},
+				{"e1", "system", providers.TextToolDef, -1, 0},
+				{"d3", "system", providers.TextToolDef, -1, -1},
+				{"d4", "system", providers.TextToolDef, -1, -1},
+				{"p1", "assistant", providers.TextMessage, -1, -1},
+			},
+		},
+		{
+			name:     "text and refusal in one part",
+			endpoint: openai.Chat,
+			body:     `{"messages":[{"role":"assistant","content":[{"type":"text","refusal":"r","text":"t"}],"refusal":"r2"}]}`,
+			want: []text{
+				{"t", "assistant", providers.TextMessage, 0, 0},
+				{"r", "assistant", providers.TextMessage, 0, 0},
+				{"r2", "assistant", providers.TextMessage, 0, -1},
+			},
+		},
+		{
+			name:     "responses tools, text format, prompt variables, reasoning summary",
+			endpoint: openai.Responses,
+			body: `{"model":"m","tools":[{"type":"function","name":"f","description":"d1","parameters":{"x":"d2"}}],` +
+				`"text":{"format":{"type":"json_schema","description":"d3","schema":{"y":"d4"}}},` +
+				`"prompt":{"id":"p","variables":{"v":"secret"}},` +
+				`"input":[{"type":"reasoning","summary":[{"type":"summary_text","text":"s1"}],"content":[{"type":"input_text","text":"s2"}]}]}`,
+			want: []text{
+				{"d1", "system", providers.TextToolDef, -1, 0},
+				{"d2", "system", providers.TextToolDef, -1, 0},
+				{"d3", "system", providers.TextToolDef, -1, -1},
+				{"d4", "system", providers.TextToolDef, -1, -1},
+				{"p", "user", providers.TextInput, -1, -1},
+				{"secret", "user", providers.TextInput, -1, -1},
+				{"s1", "assistant", providers.TextReasoning, 0, 0},
+				{"s2", "assistant", providers.TextReasoning, 0, 0},
+			},
+		},
+		{
 			name:     "chat messages of every role",
 			endpoint: openai.Chat,
 			body: `{"model":"gpt-4o","messages":[
@@ -118,6 +164,7 @@ func TestRequestTexts(t *testing.T) {
 			want: []text{
 				{"rules", "developer", providers.TextSystem, 0, -1},
 				{"hi", "user", providers.TextMessage, 1, 0},
+				{"thinking", "assistant", providers.TextReasoning, 2, 0},
 				{"prior answer", "assistant", providers.TextMessage, 3, 0},
 				{`{"x":1}`, "assistant", providers.TextToolArgs, 4, -1},
 				{"42", "tool", providers.TextMessage, 5, -1},

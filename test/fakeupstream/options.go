@@ -41,6 +41,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// Logger gets one Debug line per request when at Debug level. Default: none.
 	Logger hclog.Logger
+	// FoldKeys records every member name a case-folding server would read
+	// as another field or as a repeat (see VariantKeys and foldkeys.go).
+	FoldKeys bool
 }
 
 func (o *Options) setDefaults() {

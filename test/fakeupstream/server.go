@@ -24,6 +24,7 @@ type Server struct {
 	script     script
 	failModels map[string]struct{}
 	errBodies  [2]map[int][]byte
+	variants   variantLog
 	models     [2][]byte // GET /v1/models bodies, per format
 
 	seq    atomic.Uint64 // numbers ids: chatcmpl-fake<n>, msg_fake<n>, ...
@@ -255,6 +256,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, a api, body []
 		s.writeError(w, f, status, msg, "", nil)
 		return
 	}
+	s.noteVariantKeys(body)
 	c, err := parseCall(a, body)
 	if err != nil {
 		s.writeError(w, f, http.StatusBadRequest, err.Error(), "", nil)

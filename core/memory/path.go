@@ -1,0 +1,82 @@
+package memory
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// target is where an entry is written: an allowed directory (root) and the
+// file's slash-separated path below it (rel).
+type target struct {
+	path string // root joined with rel, for logs and the open-file map
+	root string
+	rel  string
+}
+
+// Resolve gives the file an entry goes to, or an error wrapping
+// ErrOutsideAllowed. Placeholders in the file name are expanded first, so
+// the check covers the final path.
+func (w *Writer) Resolve(e Entry) (string, error) {
+	t, err := w.target(e)
+	return t.path, err
+}
+
+func (w *Writer) target(e Entry) (target, error) {
+	p := e.FilePath
+	if e.FileName != "" {
+		name := expand(e.FileName, e)
+		if err := checkName(name); err != nil {
+			return target{}, err
+		}
+		p = filepath.Join(p, filepath.FromSlash(name))
+	}
+	if hasDotDot(e.FilePath) {
+		return target{}, fmt.Errorf("%w: %q has a .. segment", ErrOutsideAllowed, e.FilePath)
+	}
+	abs := absUnder(w.opts.BaseDir, p)
+	for _, dir := range w.allowed {
+		rel, err := filepath.Rel(dir, abs)
+		if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+			continue
+		}
+		return target{path: abs, root: dir, rel: filepath.ToSlash(rel)}, nil
+	}
+	return target{}, fmt.Errorf("%w: %s", ErrOutsideAllowed, abs)
+}
+
+// expand replaces the file-name placeholders: {token_hash} and
+// {session_id} (the same value, as in the original project: the first 16
+// hex digits of the token hash) and {date} (YYYY-MM-DD, UTC).
+func expand(name string, e Entry) string {
+	if !strings.Contains(name, "{") {
+		return name
+	}
+	h := prefix(e.TokenHash)
+	return strings.NewReplacer("{token_hash}", h, "{session_id}", h,
+		"{date}", e.Time.UTC().Format("2006-01-02")).Replace(name)
+}
+
+// checkName refuses an expanded file name that could leave its directory:
+// it must be "/"-separated segments, none empty, "." or "..".
+func checkName(name string) error {
+	if strings.ContainsAny(name, "\\\x00") || strings.HasPrefix(name, "/") {
+		return fmt.Errorf("%w: bad file name %q", ErrOutsideAllowed, name)
+	}
+	for _, seg := range strings.Split(name, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("%w: bad file name %q", ErrOutsideAllowed, name)
+		}
+	}
+	return nil
+}
+
+// hasDotDot reports whether p has a ".." segment, with either separator.
+func hasDotDot(p string) bool {
+	for _, seg := range strings.FieldsFunc(p, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if seg == ".." {
+			return true
+		}
+	}
+	return false
+}

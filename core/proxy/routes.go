@@ -1,0 +1,77 @@
+package proxy
+
+import (
+	"fmt"
+
+	"github.com/tokenomics-dev/tokenomics/core/policy"
+	"github.com/tokenomics-dev/tokenomics/providers"
+)
+
+// buildRoutes prepares, for each provider entry of the policy that brings
+// prompts or rules of its own, a variant of the token's entry with the
+// merged prompts (the entry's before the policy's) and rules (the policy's,
+// then the entry's). Entries without their own content share e. A variant
+// whose rules do not compile makes the whole token refuse (fail closed).
+func (s *Server) buildRoutes(e *tokenEntry) {
+	p := e.policy
+	for gi := range p.Providers {
+		g := &p.Providers[gi]
+		for i := range g.Entries {
+			res := policy.Resolved{GroupIndex: gi, EntryIndex: i}
+			if !p.HasRouteContent(res) {
+				continue
+			}
+			v, err := s.routeVariant(e, p.RoutePrompts(res), p.RouteRules(res), len(g.Entries[i].Rules) > 0)
+			if err != nil {
+				e.err = fmt.Errorf("provider entry %s[%d]: %w", g.Name, i, err)
+				s.log.Error("token rules do not compile; the token is refused", "token", e.short, "error", e.err)
+				return
+			}
+			if e.routes == nil {
+				e.routes = make([][]*tokenEntry, len(p.Providers))
+			}
+			if e.routes[gi] == nil {
+				e.routes[gi] = make([]*tokenEntry, len(g.Entries))
+			}
+			e.routes[gi][i] = v
+		}
+	}
+}
+
+// routeVariant copies what requests read from e and replaces the prompts,
+// and the rules when the entry has its own (else e's compiled set is shared).
+func (s *Server) routeVariant(e *tokenEntry, prompts []policy.Message, rs []policy.Rule, ownRules bool) (*tokenEntry, error) {
+	v := &tokenEntry{hash: e.hash, short: e.short, expiresAt: e.expiresAt, hasExpiry: e.hasExpiry,
+		policy: e.policy, lim: e.lim, memory: e.memory}
+	for _, m := range prompts {
+		v.prompts = append(v.prompts, providers.Message{Role: m.Role, Content: m.Content})
+		v.promptEstimate += providers.EstimateTokens([]byte(m.Content)) + providers.TokensPerMessage
+	}
+	if !ownRules {
+		v.rules = e.rules
+		return v, nil
+	}
+	if s.rulesHost == nil {
+		return nil, fmt.Errorf("the policy has content rules and this proxy runs no rule host")
+	}
+	set, err := s.rulesHost.Compile(rs, s.plugins)
+	if err != nil {
+		return nil, fmt.Errorf("compiling rules: %w", err)
+	}
+	in, out := set.Scopes()
+	v.rules = &tokenRules{set: set, input: in, output: out}
+	return v, nil
+}
+
+// forRoute is the entry requests routed by res use: the variant of its
+// provider entry when that entry has prompts or rules of its own, else e.
+func (e *tokenEntry) forRoute(res policy.Resolved) *tokenEntry {
+	if res.GroupIndex < 0 || res.GroupIndex >= len(e.routes) {
+		return e
+	}
+	g := e.routes[res.GroupIndex]
+	if res.EntryIndex < 0 || res.EntryIndex >= len(g) || g[res.EntryIndex] == nil {
+		return e
+	}
+	return g[res.EntryIndex]
+}
