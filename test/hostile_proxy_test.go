@@ -183,9 +183,9 @@ func TestHostileSlowPluginUnderLoad(t *testing.T) {
 	fake := startFake(t, fakeupstream.Options{})
 	port := freePort(t)
 	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port,
-		extra: "  dir: ./plugins\n  pool_size: 1\n  call_timeout: 2s\n  pool_wait: 20s\n"})
+		extra: "  dir: ./plugins\n  pool_size: 1\n  call_timeout: 10s\n  pool_wait: 60s\n"})
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "plugins"), 0o755))
-	slow := hostile.Slow(3_000_000)
+	slow := hostile.Slow(300_000)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "plugins", "slow.wasm"), slow, 0o644))
 	env := proxyEnv()
 	p := startServe(t, dir, port, env)

@@ -378,7 +378,7 @@ func ruleHostConfig(cfg *config.Config) rules.Config {
 	pc := cfg.Plugins
 	return rules.Config{Builtins: plugins.FS, CacheDir: cfg.Abs(pc.CacheDir), PoolSize: pc.PoolSize,
 		CallTimeout: pc.CallTimeout.D(), InitTimeout: pc.InitTimeout.D(), PoolWait: pc.PoolWait.D(),
-		MemoryLimitPages: pc.MemoryPages, PreloadBuiltins: true}
+		MemoryLimitPages: pc.MemoryPages}
 }
 
 func mustWD() string {

@@ -198,7 +198,7 @@ func (s *Server) pluginProblems() []byte {
 // it loads: only at startup, before the proxy serves, so the first requests
 // do not find their rules still compiling. Token changes after that never
 // wait (CompileAsync).
-const startupRulesWait = time.Minute
+const startupRulesWait = 20 * time.Second
 
 // awaitRules waits, within startupRulesWait, until the rule sets of the
 // loaded tokens have an outcome; failures are already logged by the host.

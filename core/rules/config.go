@@ -45,8 +45,9 @@ type Config struct {
 	// a streamed rule is guaranteed to catch across chunks). Default 4096.
 	StreamTailMax int
 	// PreloadBuiltins starts loading the four built-in plugins at
-	// Provision, in the background (what serve wants; tests and tools load
-	// only what they use).
+	// Provision, in the background. Off by default: serve, tools and tests
+	// load only what policies use (four cold compiles at once slow a first
+	// start on a small machine).
 	PreloadBuiltins bool
 	// SandboxBuiltins runs built-in plugins like custom ones, with
 	// termination checks and the watchdog (slower; see RATIONALE.md).
