@@ -116,6 +116,32 @@ func (e *bypassEnv) run(t *testing.T, tc bypassCase) {
 	if tc.masked {
 		assert.Contains(t, texts, "[REDACTED:", "the forwarded body is masked")
 	}
+	assertArgumentsJSON(t, up)
+}
+
+// assertArgumentsJSON checks that every tool-call "arguments" string that
+// holds a JSON object is still valid JSON after masking.
+func assertArgumentsJSON(t *testing.T, body []byte) {
+	t.Helper()
+	var v any
+	require.NoError(t, json.Unmarshal(body, &v))
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			for k, e := range x {
+				if s, ok := e.(string); ok && k == "arguments" && strings.HasPrefix(strings.TrimSpace(s), "{") {
+					assert.True(t, json.Valid([]byte(s)), "masked arguments are not valid JSON: %s", s)
+				}
+				walk(e)
+			}
+		}
+	}
+	walk(v)
 }
 
 // upstreamTexts returns every string of a body, decoded, with strings that

@@ -129,7 +129,7 @@ func TestCompatOriginalPolicies(t *testing.T) {
 		`{"memory": {"enabled": true, "file_path": "memory/evil", "file_name": "{date}/x.md"}}`))
 	apiFull, apiFullHash := compatAPICreate(t, centralURL, compatFullPolicy)
 	apiFail, _ := compatAPICreate(t, centralURL, `{"rules": [{"type": "jailbreak"}], "metadata": {"role": "api"}}`)
-	apiDefault, _ := compatAPICreate(t, centralURL, `{"default_provider": "anthropic", "rules": ["(?i)secret"]}`)
+	apiDefault, apiDefaultHash := compatAPICreate(t, centralURL, `{"default_provider": "anthropic", "rules": ["(?i)secret"]}`)
 
 	// Strictness is kept: a misspelled field is refused with its path by both.
 	res := run(t, cdir, env, "token", "create", "--policy", "@"+write("typo.json", `{"rules": [{"type": "jailbreak", "actoin": "mask"}]}`))
@@ -185,6 +185,14 @@ func TestCompatOriginalPolicies(t *testing.T) {
 		r := chat(apiFail, "gpt-4o", user(attack))
 		assert.Equal(t, 403, r.status, string(r.body))
 		assert.Equal(t, 200, chat(apiFail, "gpt-4o", user("What is a goroutine?")).status)
+	})
+
+	t.Run("per-provider max_tokens", func(t *testing.T) {
+		for via, full := range fulls {
+			row := limGetUsage(t, pxClient, purl, full).Budget(t, "openai/0")
+			assert.Equal(t, int64(100000), row.Limit, via)
+			assert.Positive(t, row.Used, "%s: gpt-4o requests count against the openai entry's budget", via)
+		}
 	})
 
 	t.Run("retry_on 529", func(t *testing.T) {
@@ -252,6 +260,16 @@ func TestCompatOriginalPolicies(t *testing.T) {
 		}
 		assert.Equal(t, 2, headings, "one heading per exchange:\n%s", b)
 		assert.Equal(t, 2, rules, "one separator per exchange:\n%s", b)
+	})
+
+	t.Run("update with @file", func(t *testing.T) {
+		patch := write("patch.json", `{"rules": ["(?i)forbidden[-_ ]word"]}`)
+		res := run(t, cdir, env, "token", "update", "--hash", tokenPrefix(apiDefaultHash), "--policy", "@"+patch)
+		require.Equal(t, 0, res.code, res.stderr)
+		require.Eventually(t, func() bool {
+			return chat(apiDefault, "custom-model", user("a forbidden word")).status == 403
+		}, 20*time.Second, 100*time.Millisecond, "the patched legacy rule reaches the proxy")
+		assert.Equal(t, 200, chat(apiDefault, "custom-model", user("a secret")).status, "the patch replaced the rules")
 	})
 
 	t.Run("memory in dated subdirectories", func(t *testing.T) {

@@ -130,8 +130,17 @@ func redisBudgetUsed(t *testing.T, c *redis.Client, hash string) (used int64, ok
 }
 
 // limSessionYAML is the session block of config.yaml for a Redis backend.
-func limSessionYAML(addr, failMode string) string {
-	return fmt.Sprintf("session:\n  backend: redis\n  fail_mode: %s\n  redis:\n    addr: %q\n", failMode, addr)
+// The Redis timeout is 2s unless given: 240 requests from three proxies on
+// a machine running another copy of the suite take longer than the 200ms
+// default to reach a shared Redis, and a test of admission must not turn
+// that into "Redis unreachable". Outage tests pass the short default,
+// since they measure how fast an outage is noticed.
+func limSessionYAML(addr, failMode string, timeout ...string) string {
+	to := "2s"
+	if len(timeout) > 0 {
+		to = timeout[0]
+	}
+	return fmt.Sprintf("session:\n  backend: redis\n  fail_mode: %s\n  redis:\n    addr: %q\n    timeout: %s\n", failMode, addr, to)
 }
 
 // countingFake is a fake upstream behind a handler that counts the requests

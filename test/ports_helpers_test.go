@@ -120,14 +120,14 @@ func (r *portRegistry) release(handed []int) {
 }
 
 var (
-	configPortRE = regexp.MustCompile(`(?m)^\s*(?:http_port|https_port):\s*(\d+)`)
+	configPortRE = regexp.MustCompile(`(?m)^\s*(?:http_port:\s*|https_port:\s*|metrics_addr:\s*"?[^:\s]*:)(\d+)`)
 	argPortRE    = regexp.MustCompile(`:(\d+)(?:/|$)`)
-	envPortRE    = regexp.MustCompile(`^TOKENOMICS_SERVER_HTTPS?_PORT=(\d+)$`)
+	envPortRE    = regexp.MustCompile(`^TOKENOMICS_SERVER_(?:HTTPS?_PORT=|METRICS_ADDR=[^:]*:)(\d+)$`)
 )
 
 // portsNamed lists the ports a server started with args and env in dir
 // will bind: those of its arguments (remote --addr), of the server port
-// overrides in env, and config.yaml's server ports.
+// and metrics_addr overrides in env, and config.yaml's server ports.
 func portsNamed(dir string, args, env []string, urls ...string) []int {
 	var out []int
 	for _, e := range env {

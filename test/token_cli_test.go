@@ -223,9 +223,12 @@ func TestInitPrintsClientEnv(t *testing.T) {
 	cmd := exec.Command("bash", "-c", script)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "BIN="+binary(t))
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, string(out))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, stderr.String())
 	assert.Equal(t, "http://proxy.internal:8443/v1|"+tok+"|http://proxy.internal:8443|"+tok, string(out))
+	assert.Contains(t, stderr.String(), "clear text", "plain http is said out loud, on stderr")
 
 	res := run(t, dir, nil, "init", "--token", tok, "--port", "8443", "--provider", "claude", "--output", "json")
 	require.Equal(t, 0, res.code, res.stderr)

@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -18,6 +21,7 @@ func init() { register(initCmd) }
 
 type initFlags struct {
 	token, host, provider, output string
+	caFile                        string
 	port                          int
 	insecure, tls                 bool
 }
@@ -25,16 +29,24 @@ type initFlags struct {
 func initCmd(a *app) *cobra.Command {
 	f := &initFlags{}
 	cmd := &cobra.Command{
-		Use:   "init --token tkn_... [--host H] [--port P] [--tls|--insecure] [--provider NAME] [--output shell|dotenv|json]",
+		Use:   "init --token tkn_... [--host H] [--port P] [--tls [--ca-file ca.pem]|--insecure] [--provider NAME] [--output shell|dotenv|json]",
 		Short: "Print the environment a client needs to use the proxy",
 		Long: `Prints OPENAI_BASE_URL / OPENAI_API_KEY and ANTHROPIC_BASE_URL / ANTHROPIC_API_KEY
 pointing at the proxy, so unchanged OpenAI and Anthropic SDKs, curl and agent
 tools use it. --tls selects https, --insecure plain http; without either, https
 is used for port 443 and the configured https_port, http otherwise.
 --provider limits the output to one provider (openai, anthropic, generic, or a
-cli_maps alias from config.yaml such as claude).`,
-		Example: `  eval $(tokenomics init --token tkn_... --host proxy.internal --port 8443 --insecure)`,
-		Args:    cobra.NoArgs,
+cli_maps alias from config.yaml such as claude).
+
+With plain http the token travels in clear text: init says so on stderr.
+--ca-file names the CA certificate that signed the proxy's certificate (the
+generated one is server.tls.cert_dir/ca.pem) and adds SSL_CERT_FILE (Go,
+OpenSSL, curl), NODE_EXTRA_CA_CERTS (Node) and REQUESTS_CA_BUNDLE (Python
+requests/httpx) so the SDKs trust it. SSL_CERT_FILE and REQUESTS_CA_BUNDLE
+replace the default trust store of the programs that read them.`,
+		Example: `  eval $(tokenomics init --token tkn_... --host proxy.internal --port 8443 --insecure)
+  eval $(tokenomics init --token tkn_... --host proxy.internal --port 8443 --tls --ca-file certs/ca.pem)`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig(cmd)
 			if err != nil {
@@ -43,6 +55,12 @@ cli_maps alias from config.yaml such as claude).`,
 			vars, err := clientEnv(f, cfg, cmd.Flags().Changed("port"))
 			if err != nil {
 				return err
+			}
+			if len(vars) > 0 && strings.HasPrefix(vars[0].value, "http://") {
+				fmt.Fprintln(a.stderr, "warning: plain http: the token travels in clear text to the proxy; use --tls (and --ca-file) unless the network is trusted")
+			}
+			if f.caFile != "" {
+				fmt.Fprintln(a.stderr, "note: SSL_CERT_FILE and REQUESTS_CA_BUNDLE replace the default CA list of the programs that read them; append the proxy's CA to a copy of the system bundle if those programs also reach other HTTPS sites")
 			}
 			return a.writeEnv(vars, f.output)
 		},
@@ -53,6 +71,7 @@ cli_maps alias from config.yaml such as claude).`,
 	fl.IntVar(&f.port, "port", 0, "proxy port (default: server.http_port from config)")
 	fl.BoolVar(&f.insecure, "insecure", false, "plain http (no TLS)")
 	fl.BoolVar(&f.tls, "tls", false, "https")
+	fl.StringVar(&f.caFile, "ca-file", "", "the CA certificate clients must trust (e.g. server.tls.cert_dir/ca.pem); implies https")
 	fl.StringVar(&f.provider, "provider", "", "only this provider's variables (openai, anthropic, generic or a cli_maps alias)")
 	fl.StringVarP(&f.output, "output", "o", "shell", "shell, dotenv or json")
 	_ = cmd.MarkFlagRequired("token")
@@ -83,9 +102,20 @@ func clientEnv(f *initFlags, cfg *config.Config, portSet bool) ([]envVar, error)
 	if f.host == "" || strings.ContainsAny(f.host, "/?#@ ") {
 		return nil, fmt.Errorf("--host: %q is not a host name or address", f.host)
 	}
+	if f.caFile != "" && f.insecure {
+		return nil, errors.New("--ca-file and --insecure exclude each other: a CA is for https")
+	}
 	scheme := "http"
-	if f.tls || (!f.insecure && (port == 443 || port == cfg.Server.HTTPSPort)) {
+	if f.tls || f.caFile != "" || (!f.insecure && (port == 443 || port == cfg.Server.HTTPSPort)) {
 		scheme = "https"
+	}
+	var trust []envVar
+	if f.caFile != "" {
+		ca, err := caBundle(f.caFile)
+		if err != nil {
+			return nil, err
+		}
+		trust = []envVar{{"SSL_CERT_FILE", ca}, {"NODE_EXTRA_CA_CERTS", ca}, {"REQUESTS_CA_BUNDLE", ca}}
 	}
 	base := scheme + "://" + net.JoinHostPort(f.host, strconv.Itoa(port))
 	openai := []envVar{{"OPENAI_BASE_URL", base + "/v1"}, {"OPENAI_API_KEY", f.token}}
@@ -96,11 +126,11 @@ func clientEnv(f *initFlags, cfg *config.Config, portSet bool) ([]envVar, error)
 	}
 	switch name {
 	case "":
-		return append(openai, anthropic...), nil
+		return append(append(openai, anthropic...), trust...), nil
 	case "openai", "generic", "groq", "mistral":
-		return openai, nil
+		return append(openai, trust...), nil
 	case "anthropic":
-		return anthropic, nil
+		return append(anthropic, trust...), nil
 	}
 	return nil, fmt.Errorf("--provider: unknown provider %q (openai, anthropic, generic or a cli_maps alias)", f.provider)
 }
@@ -131,4 +161,21 @@ func (a *app) writeEnv(vars []envVar, format string) error {
 // shellQuote wraps s in single quotes, which the shell takes literally.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// caBundle checks that path holds a PEM certificate and returns its
+// absolute path, which the client's environment needs wherever it runs from.
+func caBundle(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("--ca-file: %w", err)
+	}
+	b, err := os.ReadFile(abs)
+	if err != nil {
+		return "", fmt.Errorf("--ca-file: %w", err)
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(b) {
+		return "", fmt.Errorf("--ca-file: %s holds no PEM certificate", path)
+	}
+	return abs, nil
 }

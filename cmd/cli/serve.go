@@ -175,11 +175,13 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	}
 
 	listeners, err := listen(cfg, srv)
-	closeUnclaimed()
 	if err != nil {
+		closeUnclaimed()
 		return err
 	}
-	if err := startMetrics(cfg, srv, &c, log); err != nil {
+	err = startMetrics(cfg, srv, &c, log)
+	closeUnclaimed()
+	if err != nil {
 		closeAll(listeners)
 		return err
 	}

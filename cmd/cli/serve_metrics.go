@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -18,7 +17,7 @@ func startMetrics(cfg *config.Config, srv *proxy.Server, c *components, log hclo
 	if addr == "" {
 		return nil
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listenTCP(addr)
 	if err != nil {
 		return fmt.Errorf("listening on server.metrics_addr %s: %w", addr, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -31,9 +32,16 @@ const logTail = 16 << 10
 // startProcess runs bin with args in dir. When firstLine is true it waits
 // for the first line of stdout and returns it (the fake prints its URL).
 func startProcess(name, dir string, env []string, firstLine bool, bin string, args ...string) (*process, string, error) {
+	return startProcessFiles(name, dir, env, nil, firstLine, bin, args...)
+}
+
+// startProcessFiles is startProcess handing files to the child as file
+// descriptors 3, 4, … (listening sockets the parent owns).
+func startProcessFiles(name, dir string, env []string, files []*os.File, firstLine bool, bin string, args ...string) (*process, string, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = env
+	cmd.ExtraFiles = files
 	dieWithParent(cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

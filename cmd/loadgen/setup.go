@@ -28,17 +28,19 @@ type bench struct {
 	dir     string // config.yaml, providers.yaml, tokenomics.db, memory/
 	bin     string // tokenomics binary (absolute)
 	port    int
+	ln      *net.TCPListener // the proxy's port, owned by loadgen and handed to serve
 	fakeURL string
 	env     []string
 }
 
 // newBench writes the proxy configuration for a fake upstream at fakeURL.
 func newBench(dir, bin, fakeURL string) (*bench, error) {
-	port, err := freePort()
+	ln, err := holdPort()
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{dir: dir, bin: bin, port: port, fakeURL: fakeURL, env: []string{
+	port := ln.Addr().(*net.TCPAddr).Port
+	b := &bench{dir: dir, bin: bin, port: port, ln: ln, fakeURL: fakeURL, env: []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"TOKENOMICS_HASH_KEY=" + hashKey, "OPENAI_API_KEY=" + fakeOpenAIKey, "ANTHROPIC_API_KEY=" + fakeAnthropicKey,
 	}}
@@ -115,7 +117,15 @@ func (b *bench) serve(profile string) (*process, error) {
 	if profile != "" {
 		args = append(args, "--cpuprofile", profile)
 	}
-	p, _, err := startProcess("serve", b.dir, b.env, false, b.bin, args...)
+	// serve gets the socket loadgen holds, so no other program can have
+	// taken the port since newBench chose it (TOKENOMICS_LISTEN_FDS).
+	f, err := b.ln.File()
+	if err != nil {
+		return nil, fmt.Errorf("handing over the proxy's port: %w", err)
+	}
+	env := append(append([]string{}, b.env...), "TOKENOMICS_LISTEN_FDS=1")
+	p, _, err := startProcessFiles("serve", b.dir, env, []*os.File{f}, false, b.bin, args...)
+	_ = f.Close()
 	if err != nil {
 		return nil, err
 	}
@@ -137,12 +147,12 @@ func (b *bench) serve(profile string) (*process, error) {
 	return nil, fmt.Errorf("starting serve: %w after 60s:\n%s", ErrNotReady, p.Logs())
 }
 
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// holdPort binds a loopback port for the proxy and keeps it until
+// loadgen exits.
+func holdPort() (*net.TCPListener, error) {
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
+		return nil, fmt.Errorf("binding the proxy's port: %w", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ln, nil
 }

@@ -24,6 +24,9 @@ const (
 	CertFile   = "server.pem"
 	KeyFile    = "server-key.pem"
 	renewAhead = 30 * 24 * time.Hour
+	// leafLifetime is the server certificate's validity, the most
+	// browsers and most TLS clients accept.
+	leafLifetime = 397 * 24 * time.Hour
 )
 
 // Options say where TLS material comes from.
@@ -32,6 +35,9 @@ type Options struct {
 	Dir               string   // otherwise: auto-generate here
 	Hosts             []string // DNS names and IPs the server certificate covers (localhost and loopback are always added)
 	Now               func() time.Time
+	// Log, when set, receives what Load did to the directory (a
+	// certificate issued, an old CA key removed).
+	Log func(msg string, kv ...any)
 }
 
 // Load returns a tls.Config for the proxy's HTTPS listener.
@@ -67,28 +73,75 @@ func serverConfig(pair tls.Certificate) *tls.Config {
 	}
 }
 
-// ensure reuses the CA and server certificate in o.Dir, generating what is
-// missing or about to expire. The CA is kept as long as it is valid, so a
-// client that trusts ca.pem keeps trusting regenerated server certificates.
+// ensure reuses the server certificate in o.Dir while it is valid, signed
+// by ca.pem and covers the hosts; otherwise it issues a new one. The CA's
+// private key is never kept: a CA is made for one issuance, signs the
+// server certificate and is forgotten, so whoever reads the directory (or
+// a backup of it) cannot mint certificates that clients trusting ca.pem
+// would accept. A new issuance therefore comes with a new ca.pem, which
+// clients must trust again. A ca-key.pem left by an older build is used
+// one last time (clients keep their trust) and then removed.
 func ensure(o Options) (tls.Certificate, error) {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return tls.Certificate{}, fmt.Errorf("creating certificate directory %s: %w", o.Dir, err)
 	}
 	now := o.Now()
-	ca, caKey, err := loadPair(filepath.Join(o.Dir, CAFile), filepath.Join(o.Dir, CAKeyFile), now)
-	if err != nil {
-		if ca, caKey, err = newCA(o.Dir, now); err != nil {
-			return tls.Certificate{}, err
+	caPath, caKeyPath := filepath.Join(o.Dir, CAFile), filepath.Join(o.Dir, CAKeyFile)
+	certPath, keyPath := filepath.Join(o.Dir, CertFile), filepath.Join(o.Dir, KeyFile)
+	if ca, err := loadCert(caPath); err == nil {
+		if leaf, _, err := loadPair(certPath, keyPath, now); err == nil && leaf.CheckSignatureFrom(ca) == nil && covers(leaf, o.Hosts) {
+			if err := removeOldCAKey(o, caKeyPath); err != nil {
+				return tls.Certificate{}, err
+			}
+			return tls.LoadX509KeyPair(certPath, keyPath)
 		}
 	}
-	certPath, keyPath := filepath.Join(o.Dir, CertFile), filepath.Join(o.Dir, KeyFile)
-	if leaf, _, err := loadPair(certPath, keyPath, now); err == nil && leaf.CheckSignatureFrom(ca) == nil && covers(leaf, o.Hosts) {
-		return tls.LoadX509KeyPair(certPath, keyPath)
+	ca, caKey, err := loadPair(caPath, caKeyPath, now)
+	if err != nil {
+		if ca, caKey, err = newCA(o, now); err != nil {
+			return tls.Certificate{}, err
+		}
+		o.log("generated a new local CA for the server certificate; clients must trust the new ca.pem", "ca_file", caPath)
 	}
 	if err := newServerCert(o, ca, caKey, now); err != nil {
 		return tls.Certificate{}, err
 	}
+	o.log("issued the server certificate", "cert_file", certPath, "hosts", hosts(o.Hosts))
+	if err := removeOldCAKey(o, caKeyPath); err != nil {
+		return tls.Certificate{}, err
+	}
 	return tls.LoadX509KeyPair(certPath, keyPath)
+}
+
+func (o Options) log(msg string, kv ...any) {
+	if o.Log != nil {
+		o.Log(msg, kv...)
+	}
+}
+
+// removeOldCAKey deletes a CA key an older build kept beside the server key.
+func removeOldCAKey(o Options, path string) error {
+	err := os.Remove(path)
+	switch {
+	case err == nil:
+		o.log("removed the CA private key from the certificate directory; the next renewal makes a new CA", "removed", path)
+		return nil
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	}
+	return fmt.Errorf("removing the old CA key %s: %w", path, err)
+}
+
+func loadCert(path string) (*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, errors.New("certs: not PEM")
+	}
+	return x509.ParseCertificate(block.Bytes)
 }
 
 func loadPair(certPath, keyPath string, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
@@ -119,7 +172,10 @@ func loadPair(certPath, keyPath string, now time.Time) (*x509.Certificate, *ecds
 	return cert, key, nil
 }
 
-func newCA(dir string, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+// newCA makes a CA that lives as long as the certificate it will sign and
+// may only vouch for the hosts it covers (name constraints), and writes
+// its certificate, never its key.
+func newCA(o Options, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("generating CA key: %w", err)
@@ -128,17 +184,31 @@ func newCA(dir string, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, err
 		SerialNumber:          serial(),
 		Subject:               pkix.Name{CommonName: "Tokenomics local CA", Organization: []string{"Tokenomics"}},
 		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(10 * 365 * 24 * time.Hour),
+		NotAfter:              now.Add(leafLifetime + 24*time.Hour),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLenZero:        true,
 	}
+	for _, h := range hosts(o.Hosts) {
+		if ip := net.ParseIP(h); ip != nil {
+			bits := 8 * len(ip.To4())
+			if bits == 0 {
+				bits = 8 * net.IPv6len
+			} else {
+				ip = ip.To4()
+			}
+			tmpl.PermittedIPRanges = append(tmpl.PermittedIPRanges, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+		} else {
+			tmpl.PermittedDNSDomains = append(tmpl.PermittedDNSDomains, h)
+		}
+	}
+	tmpl.PermittedDNSDomainsCritical = true
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating CA certificate: %w", err)
 	}
-	if err := writePEM(dir, CAFile, CAKeyFile, der, key); err != nil {
+	if err := writeFile(filepath.Join(o.Dir, CAFile), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		return nil, nil, err
 	}
 	cert, err := x509.ParseCertificate(der)
@@ -154,7 +224,7 @@ func newServerCert(o Options, ca *x509.Certificate, caKey *ecdsa.PrivateKey, now
 		SerialNumber: serial(),
 		Subject:      pkix.Name{CommonName: "tokenomics proxy"},
 		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(397 * 24 * time.Hour),
+		NotAfter:     now.Add(leafLifetime),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}

@@ -57,7 +57,7 @@
 //
 // Secrets are never stored in the config: security.hash_key_env and friends
 // name environment variables, read through [Config.Secret] from the
-// environment given to [Load]. [Config.EncryptionKey] documents how a key is
+// environment given to [Load]. [Config.EncryptionSecret] documents how a key is
 // derived from the variable's value.
 //
 // # Relative paths

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/tokenomics-dev/tokenomics/core/rules"
+	"github.com/tokenomics-dev/tokenomics/providers"
 )
 
 // A model reads the text parts of one message as one text, so a secret
@@ -48,7 +49,9 @@ func (x *exchange) joinParts() {
 	for i := 0; i < n; {
 		j := i + 1
 		r := x.refs[i]
-		for j < n && r.Index >= 0 && r.Part >= 0 && x.refs[j].Index == r.Index && x.refs[j].Kind == r.Kind &&
+		// Parts of a message, or blocks of a system prompt (index -1).
+		joinable := r.Part >= 0 && (r.Index >= 0 || r.Kind == providers.TextSystem)
+		for j < n && joinable && x.refs[j].Index == r.Index && x.refs[j].Kind == r.Kind &&
 			x.refs[j].Role == r.Role && x.refs[j].Part >= 0 {
 			j++
 		}

@@ -27,7 +27,8 @@ func (s *Server) checkRules(x *exchange, phase rules.Phase, label string) error 
 	// so no per-request context timer is needed here.
 	err := x.tok.rules.set.Check(context.Background(), phase, x.texts, &x.verdict)
 	if err != nil {
-		return &core.Error{Status: 500, Type: core.TypeServer, Code: "rule_error", Message: "A content rule failed to run.", Err: err}
+		return &core.Error{Status: 500, Type: core.TypeServer, Code: "rule_error",
+			Message: "A content rule failed to run (request id " + x.reqID + ").", Err: err}
 	}
 	var fs findingSet
 	fs.add(&x.verdict)

@@ -164,14 +164,21 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // ListenTLS wraps ln so it serves TLS with the configured or generated
-// certificate, and plain HTTP on the same port.
+// certificate (covering server.tls.hosts), and plain HTTP on the same port
+// as server.tls.allow_plain_http says (Config.PlainHTTPOnTLSPort).
 func (s *Server) ListenTLS(ln net.Listener) (net.Listener, error) {
 	t := s.cfg.Server.TLS
-	tc, err := certs.Load(certs.Options{CertFile: t.CertFile, KeyFile: t.KeyFile, Dir: t.CertDir})
+	tc, err := certs.Load(certs.Options{CertFile: t.CertFile, KeyFile: t.KeyFile, Dir: t.CertDir, Hosts: t.Hosts,
+		Log: func(msg string, kv ...any) { s.log.Info(msg, kv...) }})
 	if err != nil {
 		return nil, err
 	}
-	return &certs.SniffListener{Listener: ln, TLS: tc}, nil
+	plain, explicit := s.cfg.PlainHTTPOnTLSPort()
+	if plain && !explicit {
+		s.log.Warn("the https port also answers plain http, where tokens travel in clear text; set server.tls.allow_plain_http: false to require TLS there (or true to keep it and silence this)",
+			"https_port", s.cfg.Server.HTTPSPort)
+	}
+	return &certs.SniffListener{Listener: ln, TLS: tc, AllowPlainHTTP: plain}, nil
 }
 
 // Shutdown stops accepting, lets in-flight requests and streams finish

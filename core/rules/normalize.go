@@ -58,3 +58,26 @@ func (v *Verdict) mapBack() {
 		}
 	}
 }
+
+// maxViewHold bounds how far a stream's hold-back may grow, in multiples of
+// the rule set's tail, when the held text is mostly characters the view
+// drops: without it, a stream of invisible characters would be held back
+// without end.
+const maxViewHold = 16
+
+// viewCut moves a stream's emit point back so that the held-back tail holds
+// tail bytes of the detection view, not only of the source: a match padded
+// with invisible characters is longer in the source than any pattern. It
+// returns cut unchanged when the last Check read the source itself.
+func (v *Verdict) viewCut(cut, tail, pending int) int {
+	d := &v.view
+	if !d.on {
+		return cut
+	}
+	n := len(d.norm.Text(0))
+	if n <= tail {
+		return max(0, min(cut, pending-maxViewHold*tail))
+	}
+	src, _ := d.norm.Map(0, n-tail, n-tail)
+	return min(cut, max(src, pending-maxViewHold*tail))
+}

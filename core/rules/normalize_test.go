@@ -2,10 +2,13 @@ package rules
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tokenomics-dev/tokenomics/core/policy"
 )
 
 // TestNormalizedDetection runs the contractor rules on disguised secrets:
@@ -42,4 +45,27 @@ func TestNormalizedDetection(t *testing.T) {
 			assert.Equal(t, tc.want, string(v.Apply(0, texts[0].Data, nil)))
 		})
 	}
+}
+
+// TestStreamHoldsBackOnTheView: a streamed SSN padded with zero-width
+// characters (longer in bytes than the rule set's tail) is still masked
+// whole when it arrives one character per chunk.
+func TestStreamHoldsBackOnTheView(t *testing.T) {
+	t.Parallel()
+	rs, err := sharedHost(t).Compile([]policy.Rule{
+		{Name: "pii", Type: "pii", Detect: []string{"ssn"}, Action: "mask", Scope: "output"},
+	}, nil)
+	require.NoError(t, err)
+	pad := strings.Repeat("\u200b", 4)
+	var chunks []string
+	chunks = append(chunks, "ssn ")
+	for _, c := range "123-45-6789" {
+		chunks = append(chunks, string(c)+pad)
+	}
+	chunks = append(chunks, " and "+strings.Repeat("more words ", 20))
+	require.Greater(t, len(strings.Join(chunks[1:12], "")), rs.StreamTail(), "the padded SSN must be longer than the tail")
+	out, blocked, _ := runStream(t, rs, chunks)
+	assert.False(t, blocked)
+	assert.Contains(t, out, "ssn [REDACTED:ssn]")
+	assert.NotContains(t, out, "6"+pad+"7")
 }

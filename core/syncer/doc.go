@@ -7,7 +7,7 @@
 //
 // A pull asks the central server for the change feed after the local
 // revision (GET /api/v1/tokens?since=N) and writes it with store.Apply; the
-// proxy's token cache follows through store.Subscribe, so a revocation is
+// proxy's token cache follows through store.SubscribeBatch, so a revocation is
 // refused by the next request. A 410 resync_required (the central server
 // pruned tombstones, or was restored to an older revision) triggers a full
 // fetch written with store.Replace. A local revision of 0 is always a full

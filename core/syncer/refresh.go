@@ -10,10 +10,16 @@ import (
 // ruleRefs is the part of a policy that names plugins. Decoding only this
 // keeps the syncer independent of the full policy schema.
 type ruleRefs struct {
-	Rules []struct {
-		Type   string `json:"type"`
-		Plugin string `json:"plugin"`
-	} `json:"rules"`
+	Rules []json.RawMessage `json:"rules"`
+	// Provider entries carry rules of their own (the original schema's).
+	Providers map[string][]struct {
+		Rules []json.RawMessage `json:"rules"`
+	} `json:"providers"`
+}
+
+type ruleRef struct {
+	Type   string `json:"type"`
+	Plugin string `json:"plugin"`
 }
 
 // refreshTokens re-applies, at their own revisions, the tokens whose
@@ -50,7 +56,17 @@ func usesPlugin(policy json.RawMessage, names map[string]bool) bool {
 	if err := json.Unmarshal(policy, &refs); err != nil {
 		return false
 	}
-	for _, r := range refs.Rules {
+	all := refs.Rules
+	for _, entries := range refs.Providers {
+		for _, e := range entries {
+			all = append(all, e.Rules...)
+		}
+	}
+	for _, raw := range all {
+		var r ruleRef
+		if json.Unmarshal(raw, &r) != nil {
+			continue // a legacy string rule: a regex, no plugin
+		}
 		if r.Type == "wasm" && names[r.Plugin] {
 			return true
 		}

@@ -43,3 +43,18 @@ func TestHotPathAllocs(t *testing.T) {
 		})
 	}
 }
+
+func TestDefinitionsAllocs(t *testing.T) {
+	body := []byte(`{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}],` +
+		`"tools":[{"type":"function","function":{"name":"f","description":"d","parameters":{"type":"object","properties":{"q":{"type":"string","description":"x"}}}}}],` +
+		`"response_format":{"type":"json_schema","json_schema":{"name":"r","schema":{"type":"object"}}},"prediction":{"type":"content","content":"p"}}`)
+	refs := make([]providers.TextRef, 0, 64)
+	for name, fn := range map[string]func(){
+		"request texts": func() { refs, _ = openai.RequestTexts(refs[:0], body, openai.Chat) },
+		"parse":         func() { _, _ = openai.ParseRequest(body, openai.Chat) },
+	} {
+		if allocs := testing.AllocsPerRun(50, fn); allocs != 0 {
+			t.Errorf("%s: %v allocations, want 0", name, allocs)
+		}
+	}
+}
