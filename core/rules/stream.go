@@ -85,7 +85,7 @@ func (s *Stream) process(final bool, v *Verdict) ([]byte, error) {
 		return nil, nil // the blocking match is still in the tail: wait
 	}
 	if !final {
-		cut = sv.viewCut(cut, s.rs.tail, len(s.pending)) // tail measured on the detection view
+		cut = sv.viewCut(cut, s.tail, len(s.pending)) // tail measured on the detection view
 	}
 	// Never cut through a match: it would be lost from the next scan.
 	for moved := true; moved && !final; {
