@@ -54,8 +54,9 @@ type ServerConfig struct {
 	MaxResponseBytes int64 `yaml:"max_response_bytes"`
 	// ShutdownTimeout bounds the graceful drain. Default 30s.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
-	// AdminAddr is the admin listener (metrics, health); its host must be
-	// loopback. Default "127.0.0.1:0".
+	// AdminAddr is the local token-admin endpoint (token commands reach a
+	// running server through it); its host must be loopback. Default
+	// "127.0.0.1:0". Metrics have their own listener: MetricsAddr.
 	AdminAddr string `yaml:"admin_addr"`
 	// MetricsAddr, when set, is a separate listener (host:port) for
 	// /metrics and the detailed /ready; the public ports then answer

@@ -188,11 +188,18 @@ func TestNotifierBacksOff(t *testing.T) {
 	}
 	time.Sleep(600 * time.Millisecond)
 	mu.Lock()
-	count := len(hits)
+	count := 0
+	for _, h := range hits {
+		if !h.Before(start) {
+			count++
+		}
+	}
 	mu.Unlock()
 	// 200 changes, but at most one attempt per BaseDelay after the last
-	// one, and fewer as the backoff grows.
-	limit := int(time.Since(start)/(100*time.Millisecond)) + 2
+	// one, and fewer as the backoff grows. Attempts are spaced from their
+	// start, while hits are stamped on arrival; on a loaded machine a late
+	// arrival can sit next to the following one, hence the slack of three.
+	limit := int(time.Since(start)/(100*time.Millisecond)) + 3
 	require.GreaterOrEqual(t, count, 1)
 	require.LessOrEqual(t, count, limit, "attempts in %s", time.Since(start))
 	st := n.Stats()[0]
