@@ -233,6 +233,7 @@ func TestHostileMaskedBodyCap(t *testing.T) {
 	require.Equal(t, 403, r.status, string(r.body))
 	_, _, msg := pxOpenAIError(t, r.body)
 	assert.Contains(t, msg, "could not check this text")
-	assert.Contains(t, p.Logs(), "exceeds server.max_body_bytes")
+	require.Eventually(t, func() bool { return strings.Contains(p.Logs(), "exceeds server.max_body_bytes") },
+		10*time.Second, 20*time.Millisecond, "the cause reaches the log")
 	assert.Empty(t, fake.Requests(), "nothing reached the provider")
 }
