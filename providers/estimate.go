@@ -249,3 +249,61 @@ func wsTokens(ws []byte) int64 {
 	}
 	return t
 }
+
+// Guaranteed prompt bounds. Byte-level BPE tokenizers (OpenAI cl100k and
+// o200k, Anthropic's) give every token at least one byte of the UTF-8 text,
+// so a text never has more tokens than bytes, and a JSON string literal is
+// never shorter than the text it holds. A request's prompt therefore costs
+// at most the bytes of its text literals and tool definitions, plus
+// TokensPerMessage per message, TokensPerReply, ToolsBound when tools are
+// offered and MaxTokensPerImage per image, whatever the estimate says.
+// Images are bounded by the documented ceilings of gpt-4o tiling (1,445 at
+// 2048×768) and of Anthropic images (about 1,600 at 1.15 megapixels). Not
+// bounded: models that price images by other rules (gpt-4o-mini's
+// multiplier), audio, file and document inputs, and state held by the
+// provider (previous_response_id), which the body does not contain.
+const MaxTokensPerImage = 1600
+
+// ToolsBound covers the system prompt providers add when a request offers
+// tools (Anthropic documents 313 to 346 tokens); counted once.
+const ToolsBound = 600
+
+// Bound accumulates a request's guaranteed prompt bound while a parser
+// walks it. The zero value is ready.
+type Bound struct {
+	bytes  int64
+	images int64
+	tools  bool
+}
+
+// Text counts a text literal (or any raw JSON text) by its bytes.
+func (b *Bound) Text(raw []byte) { b.bytes += int64(len(raw)) }
+
+// Add counts n tokens known exactly (token-id prompts).
+func (b *Bound) Add(n int64) { b.bytes += n }
+
+// Tools notes that tools are offered: their definitions count as Text, and
+// the provider's tool prompt once.
+func (b *Bound) Tools() { b.tools = true }
+
+// Image counts one image.
+func (b *Bound) Image() { b.images++ }
+
+// Total is the bound for messages framed messages; reply adds the reply
+// priming (chat formats).
+func (b *Bound) Total(messages int, reply bool) int64 {
+	n := b.bytes + MaxTokensPerImage*b.images + TokensPerMessage*int64(messages)
+	if reply {
+		n += TokensPerReply
+	}
+	if b.tools {
+		n += ToolsBound
+	}
+	return n
+}
+
+// MessageBound is the guaranteed bound of one prepended message: its bytes
+// plus its framing.
+func MessageBound(content string) int64 {
+	return int64(len(content)) + TokensPerMessage
+}

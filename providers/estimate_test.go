@@ -54,3 +54,23 @@ func TestEstimateTokensCorpus(t *testing.T) {
 		})
 	}
 }
+
+// TestPromptBoundHolds: the guaranteed bound is never below the byte count
+// of the texts, whatever their content, and never below the estimate for
+// text (the estimate errs high on prose, the bound must hold on anything).
+func TestPromptBoundHolds(t *testing.T) {
+	for _, text := range []string{"", "hello world", strings.Repeat("!", 100), "日本語のテキスト", "a\u00e9\U0001F600"} {
+		var b providers.Bound
+		b.Text([]byte(`"` + text + `"`))
+		got := b.Total(1, true)
+		if got < int64(len(text))+providers.TokensPerMessage+providers.TokensPerReply {
+			t.Errorf("%q: bound %d below bytes plus framing", text, got)
+		}
+	}
+	var b providers.Bound
+	b.Image()
+	b.Tools()
+	if got := b.Total(0, false); got != providers.MaxTokensPerImage+providers.ToolsBound {
+		t.Errorf("image and tools bound %d", got)
+	}
+}

@@ -195,7 +195,8 @@ func TestLimitsRoleContractor(t *testing.T) {
 				break
 			}
 			require.Equal(t, 200, r.Status, "%s", r.Body)
-			assert.Equal(t, int64(100), r.Usage(t).CompletionTokens)
+			// 100, or fewer once the budget's end clamps the cap.
+			assert.LessOrEqual(t, r.Usage(t).CompletionTokens, int64(100))
 		}
 		assert.Less(t, i, 10, "a 400-token budget never ran out")
 		assert.GreaterOrEqual(t, i, 2, "refused before the budget was spent")

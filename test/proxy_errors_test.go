@@ -182,6 +182,9 @@ func TestProxyUpstreamFaults(t *testing.T) {
 		upstreamType   string // the error type the client must see
 		maxTime        time.Duration
 		retryAfter     bool
+		// charged: the request reached the provider, which bills it, before
+		// the answer broke or timed out (see TestBudgetEdgesChargedFailures).
+		charged bool
 	}{
 		{name: "openai 400 passed on", path: "/v1/chat/completions", body: pxChat("gpt-4o", "[[fake:status=400]]", false, ""), status: 400, upstreamType: "invalid_request_error"},
 		{name: "openai 404 passed on", path: "/v1/chat/completions", body: pxChat("gpt-4o", "[[fake:status=404]]", false, ""), status: 404, upstreamType: "invalid_request_error"},
@@ -194,12 +197,12 @@ func TestProxyUpstreamFaults(t *testing.T) {
 		{name: "anthropic 529 translated on a stream", path: "/v1/chat/completions", body: pxChat("claude-sonnet-4-6", "[[fake:status=529]]", true, ""), status: 529},
 		{name: "anthropic 404 kept for messages", path: "/v1/messages", body: `{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":"[[fake:status=404]]"}]}`, status: 404, anthropicShape: true, upstreamType: "not_found_error"},
 		{name: "anthropic 529 kept for messages stream", path: "/v1/messages", body: `{"model":"claude-sonnet-4-6","max_tokens":10,"stream":true,"messages":[{"role":"user","content":"[[fake:status=529]]"}]}`, status: 529, anthropicShape: true, upstreamType: "overloaded_error"},
-		{name: "malformed body", path: "/v1/chat/completions", body: pxChat("gpt-4o", "[[fake:malformed]]", false, ""), status: 502, code: "upstream_bad_body"},
-		{name: "malformed anthropic body", path: "/v1/chat/completions", body: pxChat("claude-sonnet-4-6", "[[fake:malformed]]", false, ""), status: 502},
-		{name: "truncated body", path: "/v1/chat/completions", body: pxChat("gpt-4o", "[[fake:truncate]] cut me", false, ""), status: 502},
-		{name: "hang with policy timeout", path: "/v1/chat/completions", body: pxChat("gpt-4o", "[[fake:hang]]", false, ""), status: 504, code: "upstream_timeout", maxTime: 4 * time.Second},
-		{name: "hang on a stream with policy timeout", path: "/v1/chat/completions", body: pxChat("gpt-4o", "[[fake:hang]]", true, ""), status: 504, code: "upstream_timeout", maxTime: 4 * time.Second},
-		{name: "hang on anthropic with policy timeout", path: "/v1/messages", body: `{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":"[[fake:hang]]"}]}`, status: 504, code: "upstream_timeout", maxTime: 4 * time.Second},
+		{name: "malformed body", path: "/v1/chat/completions", body: pxChat("gpt-4o", "[[fake:malformed]]", false, ""), status: 502, code: "upstream_bad_body", charged: true},
+		{name: "malformed anthropic body", path: "/v1/chat/completions", body: pxChat("claude-sonnet-4-6", "[[fake:malformed]]", false, ""), status: 502, charged: true},
+		{name: "truncated body", path: "/v1/chat/completions", body: pxChat("gpt-4o", "[[fake:truncate]] cut me", false, ""), status: 502, charged: true},
+		{name: "hang with policy timeout", path: "/v1/chat/completions", body: pxChat("gpt-4o", "[[fake:hang]]", false, ""), status: 504, code: "upstream_timeout", maxTime: 4 * time.Second, charged: true},
+		{name: "hang on a stream with policy timeout", path: "/v1/chat/completions", body: pxChat("gpt-4o", "[[fake:hang]]", true, ""), status: 504, code: "upstream_timeout", maxTime: 4 * time.Second, charged: true},
+		{name: "hang on anthropic with policy timeout", path: "/v1/messages", body: `{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":"[[fake:hang]]"}]}`, status: 504, code: "upstream_timeout", maxTime: 4 * time.Second, charged: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -240,7 +243,11 @@ func TestProxyUpstreamFaults(t *testing.T) {
 				}
 			}
 			b := pxSettled(t, px.url, tok)
-			assert.Zero(t, b.Used, "a failed call is not charged")
+			if tc.charged {
+				assert.Positive(t, b.Used, "a call the provider received is charged")
+			} else {
+				assert.Zero(t, b.Used, "a call the provider refused is not charged")
+			}
 			assert.Zero(t, b.Reserved)
 		})
 	}

@@ -324,9 +324,25 @@ func newLimiter(cfg *config.Config, db *store.DB, log hclog.Logger) (limits.Limi
 	rc := cfg.Session.Redis
 	opts := limits.RedisClientOptions([]string{rc.Addr}, cfg.RedisPassword(), rc.DB, rc.Timeout.D())
 	client := redis.NewUniversalClient(opts)
-	red, err := limits.NewRedis(client, limits.RedisOptions{Timeout: rc.Timeout.D()})
+	inst, err := instanceID(cfg.Storage.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	red, err := limits.NewRedis(client, limits.RedisOptions{Timeout: rc.Timeout.D(), Instance: inst})
 	if err != nil {
 		return nil, fmt.Errorf("session.redis: %w", err)
+	}
+	// A previous run killed with requests in flight left leases holding
+	// max_parallel slots and reservations: free them now, each billing what
+	// it last reported, rather than waiting for them to expire.
+	rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	freed, err := red.ReleaseOrphans(rctx)
+	rcancel()
+	switch {
+	case err != nil:
+		log.Warn("could not free the leases of a previous run; they expire after session.lease_ttl", "error", err)
+	case freed > 0:
+		log.Info("freed leases left by a previous run", "instance", inst, "leases", freed)
 	}
 	mode, err := limits.ParseFailMode(cfg.Session.FailMode)
 	if err != nil {

@@ -113,6 +113,10 @@ type SessionConfig struct {
 	FailMode string `yaml:"fail_mode"`
 	// PersistInterval is how often memory counters are saved. Default 10s.
 	PersistInterval Duration `yaml:"persist_interval"`
+	// LeaseTTL is how long a request's reservation and max_parallel slot
+	// outlive a proxy that stopped renewing them (it renews every quarter
+	// of it while the request runs). Default 2m.
+	LeaseTTL Duration `yaml:"lease_ttl"`
 }
 
 // RedisConfig is the Redis session backend.

@@ -17,6 +17,7 @@ const (
 	DefaultMaxOutputTokens        = 4096
 	DefaultDBPath                 = "./tokenomics.db"
 	DefaultPersistInterval        = Duration(10 * time.Second)
+	DefaultLeaseTTL               = Duration(2 * time.Minute)
 	DefaultRedisAddr              = "127.0.0.1:6379"
 	DefaultRedisTimeout           = Duration(200 * time.Millisecond)
 	DefaultHashKeyEnv             = "TOKENOMICS_HASH_KEY"
@@ -70,6 +71,7 @@ func (c *Config) SetDefaults() {
 	ss.FailMode = strings.ToLower(ss.FailMode)
 	setString(&ss.FailMode, FailClosed)
 	setInt(&ss.PersistInterval, DefaultPersistInterval)
+	setInt(&ss.LeaseTTL, DefaultLeaseTTL)
 	setString(&ss.Redis.Addr, DefaultRedisAddr)
 	setInt(&ss.Redis.Timeout, DefaultRedisTimeout)
 

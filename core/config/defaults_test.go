@@ -29,7 +29,7 @@ func TestDefault(t *testing.T) {
 		{name: "server.default_max_output_tokens", got: c.Server.DefaultMaxOutputTokens, want: int64(4096)},
 		{name: "storage.db_path", got: c.Storage.DBPath, want: "./tokenomics.db"},
 		{name: "session", got: c.Session, want: SessionConfig{
-			Backend: "memory", FailMode: "closed", PersistInterval: Duration(10 * time.Second),
+			Backend: "memory", FailMode: "closed", PersistInterval: Duration(10 * time.Second), LeaseTTL: Duration(2 * time.Minute),
 			Redis: RedisConfig{Addr: "127.0.0.1:6379", Timeout: Duration(200 * time.Millisecond)},
 		}},
 		{name: "security", got: c.Security, want: SecurityConfig{HashKeyEnv: "TOKENOMICS_HASH_KEY"}},

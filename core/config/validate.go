@@ -155,6 +155,7 @@ func (c *Config) validateSession(p *problems) {
 		p.add("session.fail_mode", "must be closed or open; got %q", s.FailMode)
 	}
 	positive(p, "session.persist_interval", s.PersistInterval)
+	positive(p, "session.lease_ttl", s.LeaseTTL)
 	if s.Backend == BackendRedis {
 		if _, port, err := net.SplitHostPort(s.Redis.Addr); err != nil || !validPort(port) {
 			p.add("session.redis.addr", "must be host:port; got %q", s.Redis.Addr)

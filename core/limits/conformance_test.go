@@ -58,6 +58,7 @@ type step struct {
 	wantReserved  int64
 	wantReqLeft   *int64 // Lease.Rate().Requests.Remaining
 	wantTokLeft   *int64 // Lease.Rate().Tokens.Remaining
+	wantGrant     *int64 // Lease.Reserved()
 }
 
 func dur(d time.Duration) *time.Duration { return &d }
@@ -69,10 +70,63 @@ func TestConformance(t *testing.T) {
 	rpm := func(n int64, fixed bool) []Window {
 		return []Window{{Requests: true, Limit: n, Window: time.Minute, Fixed: fixed}}
 	}
+	tpm := func(n int64) []Window { return []Window{{Limit: n, Window: time.Minute}} }
 	tests := []struct {
 		name  string
 		steps []step
 	}{
+		{
+			name: "clamp grants what is left, then refuses below the floor",
+			steps: []step{
+				{req: &Request{Budgets: budget(1000), Reserve: 600, Floor: 50, Worst: 700}, lease: "a", wantGrant: ptr(600)},
+				// 400 left: cannot hold worst 700, the grant is the 400 left.
+				{req: &Request{Budgets: budget(1000), Reserve: 600, Floor: 50, Worst: 700}, lease: "b", wantGrant: ptr(400)},
+				{spent: key(""), wantReserved: 1000},
+				{req: &Request{Budgets: budget(1000), Reserve: 10, Floor: 1, Worst: 10}, wantErr: ErrBudgetExceeded, wantRemaining: ptr(0)},
+				{settle: "b", used: 120},
+				// 280 left: a floor of 300 does not fit.
+				{req: &Request{Budgets: budget(1000), Reserve: 400, Floor: 300, Worst: 500}, wantErr: ErrBudgetExceeded, wantRule: "max_tokens", wantRemaining: ptr(280)},
+				{req: &Request{Budgets: budget(1000), Reserve: 400, Floor: 280, Worst: 500}, wantGrant: ptr(280)},
+				{spent: key(""), wantUsed: 120, wantReserved: 880},
+			},
+		},
+		{
+			name: "clamp far from the end grants the estimate",
+			steps: []step{
+				{req: &Request{Budgets: budget(1000), Reserve: 100, Floor: 20, Worst: 300}, wantGrant: ptr(100)},
+				{req: &Request{Budgets: budget(1000), Reserve: 100, Floor: 20, Worst: 300}, wantGrant: ptr(100)},
+				// 800 left, worst 900: the grant covers the worst case, clamped.
+				{req: &Request{Budgets: budget(1000), Reserve: 100, Floor: 20, Worst: 900}, wantGrant: ptr(800)},
+			},
+		},
+		{
+			name: "clamp on the tightest of budgets and token windows",
+			steps: []step{
+				{req: &Request{Budgets: []Budget{{Key: "", Limit: 1000}, {Key: "p/0", Limit: 500}}, Windows: tpm(300), Reserve: 50, Floor: 10, Worst: 400}, wantGrant: ptr(300)},
+				{req: &Request{Budgets: []Budget{{Key: "", Limit: 1000}, {Key: "p/0", Limit: 500}}, Windows: tpm(300), Reserve: 50, Floor: 10, Worst: 400}, wantErr: ErrRateLimited},
+				{at: time.Minute, req: &Request{Budgets: []Budget{{Key: "", Limit: 1000}, {Key: "p/0", Limit: 500}}, Windows: []Window{{Limit: 300, Window: time.Minute, Fixed: true}}, Reserve: 50, Floor: 10, Worst: 400}, wantGrant: ptr(200)},
+			},
+		},
+		{
+			name: "an expired lease bills its report, a late settle corrects it",
+			steps: []step{
+				{req: &Request{Budgets: budget(1000), Reserve: 300, Report: 40, LeaseTTL: 10 * time.Second}, lease: "a"},
+				{at: 11 * time.Second, req: &Request{Budgets: budget(1000), Reserve: 100}, lease: "b"},
+				{spent: key(""), wantUsed: 40, wantReserved: 100},
+				{settle: "a", used: 55},
+				{spent: key(""), wantUsed: 55, wantReserved: 100},
+			},
+		},
+		{
+			name: "absurd amounts saturate instead of wrapping",
+			steps: []step{
+				{req: &Request{Budgets: budget(1000), Reserve: 9223372036854775784}, wantErr: ErrBudgetExceeded, wantRemaining: ptr(1000)},
+				{req: &Request{Budgets: budget(1000), Reserve: 10, Floor: 5, Worst: 9223372036854775784}, wantGrant: ptr(1000), lease: "a"},
+				{settle: "a", used: 9223372036854775807},
+				{spent: key(""), wantUsed: MaxTokens},
+				{req: &Request{Budgets: budget(1000), Reserve: 1}, wantErr: ErrBudgetExceeded, wantRemaining: ptr(0)},
+			},
+		},
 		{
 			name: "budget fits then refuses",
 			steps: []step{
@@ -255,6 +309,9 @@ func runSteps(t *testing.T, lim Limiter, steps []step) {
 					}
 					if s.wantTokLeft != nil {
 						assert.Equal(t, *s.wantTokLeft, l.Rate().Tokens.Remaining, where)
+					}
+					if s.wantGrant != nil {
+						assert.Equal(t, *s.wantGrant, l.Reserved(), "%s grant", where)
 					}
 					continue
 				}

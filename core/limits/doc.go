@@ -21,13 +21,26 @@
 // sum over admitted requests of max(0, actual - reserved): the estimation
 // error, zero when the reservation is a true upper bound.
 //
+// # Clamping
+//
+// A Request with Floor set clamps instead of refusing: while every limited
+// budget and token window can hold Worst (the caller's guaranteed prompt
+// bound plus the output cap), Reserve is granted; otherwise the grant is
+// what the tightest of them has left, refused only below Floor.
+// Lease.Clamped tells the caller to fit its output into Lease.Reserved.
+// Both backends decide alike (TestConformance). All amounts saturate at
+// MaxTokens. See docs/BUDGETS.md.
+//
 // # Leases
 //
 // A granted request holds a Lease until Settle. A lease expires after
 // Request.LeaseTTL (default 2m; long streams call Lease.KeepAlive) so that a
 // proxy dying mid-request cannot hold a parallel slot or a reservation
-// forever. At expiry the slot frees and the reservation is charged as usage,
-// because the provider may have billed it; a Settle arriving later corrects
+// forever. At expiry the slot frees and the usage last reported
+// (Request.Report, then Lease.Report sent with each KeepAlive; the
+// reservation when none) is charged, because the provider billed at least
+// that; Redis.ReleaseOrphans does the same at once for the leases of a
+// previous run of the same proxy instance. A Settle arriving later corrects
 // the charge to the real usage (Redis keeps the expired record one hour for
 // this). In Redis, leases live in a sorted set scored by expiry; in memory, in
 // a per-subject heap. Expired leases are collected by the next Acquire of the

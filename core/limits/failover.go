@@ -48,7 +48,33 @@ func (m FailMode) String() string {
 const (
 	DefaultProbeInterval = time.Second
 	DefaultMaxPending    = 100_000
+	// DefaultProbeTimeout bounds one outage probe. It is longer than a call
+	// timeout on purpose: a proxy whose CPU is saturated answers its own
+	// calls late, and must not take that for a dead Redis.
+	DefaultProbeTimeout = time.Second
+	// DefaultProbeFailures is how many probes in a row must fail before
+	// Redis is declared down.
+	DefaultProbeFailures = 3
 )
+
+// WithProbeTimeout sets the timeout of one outage probe (default 1s).
+func WithProbeTimeout(d time.Duration) FailoverOption {
+	return func(f *Failover) {
+		if d > 0 {
+			f.probeTimeout = d
+		}
+	}
+}
+
+// WithProbeFailures sets how many consecutive failed probes make an outage
+// (default 3).
+func WithProbeFailures(n int) FailoverOption {
+	return func(f *Failover) {
+		if n > 0 {
+			f.probeFailures = int32(n)
+		}
+	}
+}
 
 // FailoverOption tunes NewFailover.
 type FailoverOption func(*Failover)
@@ -99,6 +125,10 @@ type Failover struct {
 	probeEvery time.Duration
 	maxPending int
 
+	probeTimeout  time.Duration
+	probeFailures int32
+	failedProbes  atomic.Int32 // consecutive failed probes while not degraded
+
 	degraded      atomic.Bool
 	since         atomic.Int64 // outage start, unix ns
 	cause         atomic.Value // outageCause
@@ -111,6 +141,9 @@ type Failover struct {
 
 	mu      sync.Mutex
 	pending []pendingOp
+
+	epochSeen string // the store's epoch as this proxy knows it; loop only
+	Lost      atomic.Uint64
 
 	wake      chan struct{}
 	stop      chan struct{}
@@ -143,9 +176,12 @@ func NewFailover(primary *Redis, local *Memory, mode FailMode, logger hclog.Logg
 		log:        logger.Named("limits"),
 		probeEvery: DefaultProbeInterval,
 		maxPending: DefaultMaxPending,
-		wake:       make(chan struct{}, 1),
-		stop:       make(chan struct{}),
-		done:       make(chan struct{}),
+
+		probeTimeout:  DefaultProbeTimeout,
+		probeFailures: DefaultProbeFailures,
+		wake:          make(chan struct{}, 1),
+		stop:          make(chan struct{}),
+		done:          make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(f)
@@ -186,6 +222,23 @@ func (f *Failover) Acquire(ctx context.Context, req *Request) (*Lease, error) {
 		if !errors.Is(err, ErrUnavailable) {
 			return nil, err
 		}
+		alive := f.alive()
+		if l != nil && alive {
+			// One slow call on a healthy Redis (a busy proxy, a cold pool):
+			// try again under the same lease id, which the script grants
+			// at most once.
+			var rl *Lease
+			rl, totals, err = f.redis.acquireID(ctx, req, l.id)
+			if err == nil {
+				if len(totals) > 0 {
+					f.local.mirror(req.Subject, req.Budgets, totals)
+				}
+				return rl, nil
+			}
+			if !errors.Is(err, ErrUnavailable) {
+				return nil, err
+			}
+		}
 		if l != nil {
 			// The script may have run before the connection failed: release
 			// its reservation once Redis is back (a no-op if it never ran).
@@ -193,7 +246,9 @@ func (f *Failover) Acquire(ctx context.Context, req *Request) (*Lease, error) {
 				f.enqueue(pendingOp{lease: l})
 			}
 		}
-		f.markDown(err)
+		if !alive {
+			f.failed(err)
+		}
 	}
 	if f.mode == FailClosed {
 		f.unavailable.Add(1)
@@ -271,10 +326,30 @@ func (f *Failover) Close() error {
 	return errors.Join(f.local.Close(), f.redis.Close())
 }
 
+// alive probes Redis with the probe timeout; a success clears the count
+// of failed probes.
+func (f *Failover) alive() bool {
+	if f.redis.ping(context.Background(), f.probeTimeout) == nil {
+		f.failedProbes.Store(0)
+		return true
+	}
+	return false
+}
+
+// markDown probes Redis after a failed call and counts a failed probe.
 func (f *Failover) markDown(err error) {
-	// One slow call under load (a full connection pool, a GC pause) is not
-	// an outage: only a failed probe turns the whole proxy to fail_mode.
-	if !f.degraded.Load() && f.redis.ping(context.Background()) == nil {
+	if !f.degraded.Load() && f.alive() {
+		return
+	}
+	f.failed(err)
+}
+
+// failed counts a failed probe. One slow call under load (a full
+// connection pool, a GC pause, a saturated CPU) is not an outage: only
+// probeFailures failed probes in a row, each with its own longer timeout,
+// turn the whole proxy to fail_mode. Until then a failed call fails alone.
+func (f *Failover) failed(err error) {
+	if !f.degraded.Load() && f.failedProbes.Add(1) < f.probeFailures {
 		return
 	}
 	var le *LimitError
@@ -323,11 +398,51 @@ func (f *Failover) loop() {
 	}
 }
 
+// checkEpoch notices a Redis that came back empty (restarted without
+// persistence, flushed): the epoch this proxy saw is gone. It says so
+// loudly and writes its local copy of every counter it knows back (the
+// highest copy among the proxies wins), so budgets do not restart at zero.
+func (f *Failover) checkEpoch(ctx context.Context) error {
+	v, created, err := f.redis.epoch(ctx)
+	if err != nil {
+		return err
+	}
+	if f.epochSeen == "" || v == f.epochSeen {
+		f.epochSeen = v
+		return nil
+	}
+	_ = created
+	f.Lost.Add(1)
+	f.log.Error("REDIS LOST ITS DATA: the store came back empty (run it with appendonly yes); restoring budgets from this proxy's copy",
+		"epoch_was", f.epochSeen, "epoch_now", v)
+	restored := 0
+	for subject, e := range f.local.seen() {
+		if err := f.redis.restore(ctx, subject, e.keys, e.used); err != nil {
+			return err
+		}
+		restored++
+	}
+	f.log.Warn("budgets restored from the local copy", "subjects", restored)
+	f.epochSeen = v
+	return nil
+}
+
 func (f *Failover) tick() {
 	ctx := context.Background()
+	if err := f.checkEpoch(ctx); err != nil && f.log.IsDebug() {
+		f.log.Debug("epoch check failed", "error", err)
+	}
 	degraded := f.degraded.Load()
 	if degraded {
-		if err := f.redis.ping(ctx); err != nil {
+		if err := f.redis.ping(ctx, f.probeTimeout); err != nil {
+			return
+		}
+		f.failedProbes.Store(0)
+	} else if f.failedProbes.Load() > 0 {
+		// A call failed recently: keep probing, so an outage is declared
+		// even when no request comes to notice it.
+		if !f.alive() {
+			f.failed(errors.New("redis probe failed"))
 			return
 		}
 	}

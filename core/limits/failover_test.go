@@ -42,7 +42,9 @@ func newTestFailover(t *testing.T, addr string, mode FailMode, opts ...FailoverO
 	require.NoError(t, err)
 	m, err := NewMemory(MemoryOptions{Logger: logger})
 	require.NoError(t, err)
-	opts = append([]FailoverOption{WithProbeInterval(50 * time.Millisecond)}, opts...)
+	// One failed probe declares the outage here, so the tests below see it
+	// at once; TestFailoverSlowIsNotDown covers the consecutive probes.
+	opts = append([]FailoverOption{WithProbeInterval(50 * time.Millisecond), WithProbeFailures(1), WithProbeTimeout(failoverTimeout)}, opts...)
 	f := NewFailover(r, m, mode, logger, opts...)
 	t.Cleanup(func() { _ = f.Close() })
 	return f, logs
@@ -195,4 +197,25 @@ func TestParseFailMode(t *testing.T) {
 			assert.Equal(t, tc.in == "open", got.String() == "open")
 		})
 	}
+}
+
+// TestFailoverSlowIsNotDown: calls that miss their own timeout on a healthy
+// Redis (a saturated proxy) fail alone: the probes, with their own longer
+// timeout, find Redis alive, so no outage is declared and no other request
+// is refused for it.
+func TestFailoverSlowIsNotDown(t *testing.T) {
+	addr := needRedis(t)
+	r, err := NewRedis(newTestClient(t, addr), RedisOptions{Timeout: time.Nanosecond, Prefix: "tkntest"})
+	require.NoError(t, err)
+	m, err := NewMemory(MemoryOptions{})
+	require.NoError(t, err)
+	f := NewFailover(r, m, FailClosed, nil, WithProbeInterval(20*time.Millisecond))
+	t.Cleanup(func() { _ = f.Close() })
+	subject := uniqueSubject(t)
+	for range 10 {
+		_, err := f.Acquire(context.Background(), &Request{Subject: subject, Budgets: []Budget{{"", 1000}}, Reserve: 10})
+		require.ErrorIs(t, err, ErrUnavailable, "a call past its timeout still fails")
+	}
+	assert.False(t, f.Degraded(), "a healthy Redis was declared down")
+	assert.Zero(t, f.Stats().Outages)
 }

@@ -40,10 +40,27 @@ type Request struct {
 	Windows     []Window
 	MaxParallel int   // 0 = unlimited
 	Reserve     int64 // tokens reserved against budgets and token windows
+	// Floor, when positive, lets Acquire clamp instead of refuse: when some
+	// budget or token window cannot hold Worst, the grant is what is left
+	// of the tightest of them, and the request is refused only when that is
+	// below Floor (the caller's worst-case prompt plus one output token per
+	// choice). Lease.Reserved reports the grant; the caller lowers the output
+	// cap to fit it. 0 keeps the all-or-nothing check of Reserve.
+	Floor int64
+	// Worst is the reservation that holds whatever the prompt turns out to
+	// cost (a guaranteed upper bound of the prompt plus the output cap). While
+	// every counter can hold Worst, Reserve is granted; near the end of a
+	// counter the grant covers the worst case and the output is clamped.
+	// Values below Reserve are treated as Reserve.
+	Worst int64
 	// LeaseTTL bounds how long the parallel slot and the reservation outlive a
 	// proxy that died mid-request; default DefaultLeaseTTL. Long streams call
 	// Lease.KeepAlive.
 	LeaseTTL time.Duration
+	// Report is what an expired lease bills until the first Lease.Report:
+	// the prompt as sent (what the provider bills for a request that never
+	// answered). 0 bills the reservation.
+	Report int64
 	// Now replaces the clock (tests only). With Redis it replaces the server's
 	// TIME too, so do not mix set and unset Now for one subject.
 	Now time.Time
@@ -122,7 +139,7 @@ func (r *Request) validate() error {
 	if r.Subject == "" {
 		return fmt.Errorf("%w: empty subject", ErrInvalidRequest)
 	}
-	if r.Reserve < 0 || r.MaxParallel < 0 || r.LeaseTTL < 0 {
+	if r.Reserve < 0 || r.Floor < 0 || r.Worst < 0 || r.MaxParallel < 0 || r.LeaseTTL < 0 {
 		return fmt.Errorf("%w: negative reserve, max_parallel or lease TTL", ErrInvalidRequest)
 	}
 	for i, b := range r.Budgets {
@@ -149,6 +166,57 @@ func (r *Request) validate() error {
 		}
 	}
 	return nil
+}
+
+// MaxTokens is the largest token count a counter, a reservation or a usage
+// report may carry: 2^50, far above any real budget yet exact in the
+// double-precision numbers of Redis' Lua, so no sum of a few of them wraps.
+// Larger values saturate to it.
+const MaxTokens int64 = 1 << 50
+
+// SatAdd adds token counts, saturating at MaxTokens (and at 0 below).
+func SatAdd(a, b int64) int64 {
+	s := a + b
+	switch {
+	case (a > 0 && b > 0 && s < 0) || s > MaxTokens:
+		return MaxTokens
+	case s < 0:
+		return 0
+	}
+	return s
+}
+
+// SatMul multiplies non-negative token counts, saturating at MaxTokens.
+func SatMul(a, b int64) int64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	if a > MaxTokens/b {
+		return MaxTokens
+	}
+	return a * b
+}
+
+// clampTokens bounds a count to [0, MaxTokens].
+func clampTokens(n int64) int64 { return min(max(n, 0), MaxTokens) }
+
+// amounts returns the reservation, floor and worst case, saturated, with
+// Worst at least Reserve and Floor at most Worst.
+func (r *Request) amounts() (reserve, floor, worst int64) {
+	reserve, floor, worst = clampTokens(r.Reserve), clampTokens(r.Floor), clampTokens(r.Worst)
+	worst = max(worst, reserve)
+	floor = min(floor, worst)
+	return reserve, floor, worst
+}
+
+// grant decides the reservation from the tightest headroom among the
+// limited counters (h < 0: none is limited); clamped says the grant is the
+// headroom, not Reserve.
+func grant(reserve, floor, worst, h int64) (g int64, clamped bool) {
+	if floor <= 0 || h < 0 || h >= worst {
+		return reserve, false
+	}
+	return max(h, floor), true // below floor: the checks refuse at the tight counter
 }
 
 func (r *Request) leaseTTL() time.Duration {
@@ -194,7 +262,10 @@ type Lease struct {
 	subject  string
 	id       string // Redis lease id
 	reserved int64
-	windows  []Window // the request's windows, for token-window settlement
+	clamped  bool         // reserved is what was left, not Request.Reserve
+	report   atomic.Int64 // what expiry bills: the last Report (memory; Redis keeps it in the record)
+	charged  int64        // memory: what expiry charged
+	windows  []Window     // the request's windows, for token-window settlement
 	marks    []windowMark
 	markBuf  [3]windowMark
 	rate     RateInfo
@@ -230,12 +301,31 @@ type leaseOwner interface {
 // Reserved returns the tokens reserved at Acquire.
 func (l *Lease) Reserved() int64 { return l.reserved }
 
+// Clamped reports that a counter could not hold Request.Worst, so the grant
+// (Reserved) is what was left of the tightest counter: the caller must fit
+// the prompt's worst case and the output into it.
+func (l *Lease) Clamped() bool { return l.clamped }
+
 // Rate returns the tightest request and token rule after this request was
 // granted. After a Redis call retried by the client library, it may be empty.
 func (l *Lease) Rate() RateInfo { return l.rate }
 
 // ID identifies the lease in logs (Redis leases only; "" otherwise).
 func (l *Lease) ID() string { return l.id }
+
+// Report records the usage produced so far (prompt and output seen). It is
+// sent with the next KeepAlive; a lease that then expires, or is released
+// at the restart of the proxy that held it, bills this instead of the
+// reservation. Cheap: one atomic store.
+func (l *Lease) Report(used int64) { l.report.Store(clampTokens(used)) }
+
+// expiryCharge is what the lease bills when it expires unsettled.
+func (l *Lease) expiryCharge() int64 {
+	if r := l.report.Load(); r > 0 {
+		return r
+	}
+	return l.reserved
+}
 
 // KeepAlive pushes the lease's expiry to ttl from now (DefaultLeaseTTL when
 // ttl is 0); long streams call it periodically. ErrLeaseExpired after Settle
@@ -258,5 +348,5 @@ func settleLease(ctx context.Context, l *Lease, used int64) error {
 	if used < 0 {
 		return fmt.Errorf("%w: negative usage %d", ErrInvalidRequest, used)
 	}
-	return l.owner.settle(ctx, l, used)
+	return l.owner.settle(ctx, l, min(used, MaxTokens))
 }

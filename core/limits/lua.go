@@ -7,8 +7,9 @@ import "github.com/redis/go-redis/v9"
 //
 //	KEYS[1] <p>:{s}:b  hash   u:<budget key> = settled usage, r:<budget key> = reserved
 //	KEYS[2] <p>:{s}:l  zset   lease id -> expiry (unix ms); in-flight leases
-//	KEYS[3] <p>:{s}:r  hash   lease id -> "R\nkey1\nkey2…" (reservation and its budgets);
-//	                          "x…" once expired and charged; "sync:<id>" reconcile markers
+//	KEYS[3] <p>:{s}:r  hash   lease id -> "R/U\nkey1\nkey2…" (reservation, usage last
+//	                          reported, its budgets); "x" + record once expired and
+//	                          charged U; "sync:<id>" reconcile markers
 //	KEYS[4] <p>:{s}:t  zset   tombstone ids (expired records, sync markers) -> forget time
 //	KEYS[5] <p>:{s}:w  hash   <flags>:<window ms>:{i,c,p} = window bucket, its count, previous count
 //
@@ -32,6 +33,31 @@ local function split(s)
     pos = i + 1
   end
 end
+-- head reads a record's first line: "reserved/report" (a bare number is
+-- both, in records written before reports existed).
+local function head(s)
+  local i = string.find(s, '/', 1, true)
+  if not i then
+    local r = tonumber(s)
+    return r, r
+  end
+  return tonumber(string.sub(s, 1, i - 1)), tonumber(string.sub(s, i + 1))
+end
+-- expire frees a lease and charges what it last reported.
+local function expire(bk, rk, tk, lk, eid, now, tombttl)
+  local rec = redis.call('HGET', rk, eid)
+  if rec and string.sub(rec, 1, 1) ~= 'x' then
+    local parts = split(rec)
+    local r, u = head(parts[1])
+    for j = 2, #parts do
+      redis.call('HINCRBY', bk, 'r:' .. parts[j], -r)
+      redis.call('HINCRBY', bk, 'u:' .. parts[j], u)
+    end
+    redis.call('HSET', rk, eid, 'x' .. rec)
+    redis.call('ZADD', tk, now + tombttl, eid)
+  end
+  redis.call('ZREM', lk, eid)
+end
 local function clock(override)
   local now = tonumber(override)
   if now == 0 then
@@ -43,12 +69,16 @@ end
 `
 
 // acquireScript. ARGV: 1 lease id, 2 reserve, 3 lease ttl ms, 4 max parallel,
-// 5 now ms (0 = TIME), 6 tombstone ttl ms, 7 budget count, then per budget
-// key, limit; then window count, then per window flags, window ms, limit.
+// 5 now ms (0 = TIME), 6 tombstone ttl ms, 7 floor, 8 worst, 9 report (what
+// expiry bills before the first renewal; 0 = the grant), 10 budget count,
+// then per budget key, limit; then window count, then per window flags,
+// window ms, limit. Floor and worst are Request.amounts(): with floor > 0
+// the grant is reserve while every limited counter can hold worst, else the
+// least headroom (at least floor), exactly as Memory.admit decides.
 //
-// Returns {0, now, nb, total per budget…, nw, (bucket, remaining, drain ms) per window}
-// on success, {status, now, index, limit, remaining, retry ms, reset ms} on a
-// refusal, {4, now} when this lease id was already granted (a retried call).
+// Returns {0, now, nb, total per budget…, nw, (bucket, remaining, drain ms)
+// per window, grant, clamped 0/1} on success, {status, now, index, limit, remaining, retry ms, reset ms} on a
+// refusal, {4, now, grant} when this lease id was already granted (a retried call).
 var acquireScript = redis.NewScript(luaSplit + `
 local bk, lk, rk, tk, wk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id = ARGV[1]
@@ -58,25 +88,17 @@ local maxp = tonumber(ARGV[4])
 local now = clock(ARGV[5])
 local tombttl = tonumber(ARGV[6])
 
-if redis.call('HEXISTS', rk, id) == 1 then
-  return {4, now}
+local prior = redis.call('HGET', rk, id)
+if prior then
+  if string.sub(prior, 1, 1) == 'x' then prior = string.sub(prior, 2) end
+  local r = head(split(prior)[1])
+  return {4, now, r or 0}
 end
 
--- Expired leases: free the slot, charge the reservation (bounded work per call).
+-- Expired leases: free the slot, charge the last report (bounded work per call).
 local gone = redis.call('ZRANGEBYSCORE', lk, '-inf', now, 'LIMIT', 0, 16)
 for _, eid in ipairs(gone) do
-  local rec = redis.call('HGET', rk, eid)
-  if rec and string.sub(rec, 1, 1) ~= 'x' then
-    local parts = split(rec)
-    local r = tonumber(parts[1])
-    for j = 2, #parts do
-      redis.call('HINCRBY', bk, 'r:' .. parts[j], -r)
-      redis.call('HINCRBY', bk, 'u:' .. parts[j], r)
-    end
-    redis.call('HSET', rk, eid, 'x' .. rec)
-    redis.call('ZADD', tk, now + tombttl, eid)
-  end
-  redis.call('ZREM', lk, eid)
+  expire(bk, rk, tk, lk, eid, now, tombttl)
 end
 local old = redis.call('ZRANGEBYSCORE', tk, '-inf', now, 'LIMIT', 0, 16)
 for _, eid in ipairs(old) do
@@ -84,11 +106,58 @@ for _, eid in ipairs(old) do
   redis.call('ZREM', tk, eid)
 end
 
+local floor, worst = tonumber(ARGV[7]), tonumber(ARGV[8])
+local report = tonumber(ARGV[9])
+local clamped = 0
+local nb = tonumber(ARGV[10])
+if floor > 0 then
+  -- Headroom pass: the least any limited budget or token window has left.
+  local h = -1
+  local a = 11
+  for j = 1, nb do
+    local k, lim = ARGV[a], tonumber(ARGV[a + 1])
+    a = a + 2
+    if lim > 0 then
+      local v = redis.call('HMGET', bk, 'u:' .. k, 'r:' .. k)
+      local left = lim - ((tonumber(v[1]) or 0) + (tonumber(v[2]) or 0))
+      if left < 0 then left = 0 end
+      if h < 0 or left < h then h = left end
+    end
+  end
+  local nwh = tonumber(ARGV[a])
+  a = a + 1
+  for j = 1, nwh do
+    local flags, w, lim = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+    local f = ARGV[a] .. ':' .. ARGV[a + 1]
+    a = a + 3
+    if flags % 2 == 1 then
+      local fixed = flags >= 2
+      local v = redis.call('HMGET', wk, f .. ':i', f .. ':c', f .. ':p')
+      local i, c, p = tonumber(v[1]) or -1, tonumber(v[2]) or 0, tonumber(v[3]) or 0
+      local idx = math.floor(now / w)
+      if i ~= idx then
+        if (not fixed) and i == idx - 1 then p = c else p = 0 end
+        c = 0
+        i = idx
+      end
+      local est = c
+      if not fixed then est = p * (w - (now - i * w)) / w + c end
+      local left = math.floor(lim - est)
+      if left < 0 then left = 0 end
+      if h < 0 or left < h then h = left end
+    end
+  end
+  if h >= 0 and h < worst then
+    clamped = 1
+    res = h
+    if res < floor then res = floor end
+  end
+end
+
 local need = res
 if need < 1 then need = 1 end
 
-local nb = tonumber(ARGV[7])
-local a = 8
+local a = 11
 local bkeys, btot = {}, {}
 for j = 1, nb do
   local k, lim = ARGV[a], tonumber(ARGV[a + 1])
@@ -168,7 +237,8 @@ if maxp > 0 then
 end
 
 -- Every check passed: apply everything.
-local rec = ARGV[2]
+if report <= 0 then report = res end
+local rec = tostring(res) .. '/' .. tostring(report)
 for j = 1, nb do
   if res ~= 0 then redis.call('HINCRBY', bk, 'r:' .. bkeys[j], res) end
   rec = rec .. '\n' .. bkeys[j]
@@ -191,6 +261,8 @@ for j = 1, nw do
   out[#out + 1] = wrem[j]
   out[#out + 1] = wdrain[j]
 end
+out[#out + 1] = res
+out[#out + 1] = clamped
 return out
 `)
 
@@ -207,12 +279,12 @@ if not rec then return 0 end
 local expired = string.sub(rec, 1, 1) == 'x'
 if expired then rec = string.sub(rec, 2) end
 local parts = split(rec)
-local res = tonumber(parts[1])
+local res, charged = head(parts[1])
 local delta = used - res
 for j = 2, #parts do
   local k = parts[j]
   if expired then
-    if redis.call('HINCRBY', bk, 'u:' .. k, delta) < 0 then
+    if redis.call('HINCRBY', bk, 'u:' .. k, used - charged) < 0 then
       redis.call('HSET', bk, 'u:' .. k, 0)
     end
   else
@@ -251,12 +323,40 @@ return 1
 `)
 
 // keepAliveScript. KEYS: lease zset, lease records. ARGV: 1 lease id,
-// 2 ttl ms, 3 now ms (0 = TIME). Returns 1, or 0 for a settled or expired lease.
+// 2 ttl ms, 3 now ms (0 = TIME), 4 usage so far (0 = keep the last report).
+// Returns 1, or 0 for a settled or expired lease.
 var keepAliveScript = redis.NewScript(luaSplit + `
 local rec = redis.call('HGET', KEYS[2], ARGV[1])
 if (not rec) or string.sub(rec, 1, 1) == 'x' then return 0 end
+local report = tonumber(ARGV[4])
+if report > 0 then
+  local nl = string.find(rec, '\n', 1, true)
+  local r = head(split(rec)[1])
+  local rest = ''
+  if nl then rest = string.sub(rec, nl) end
+  redis.call('HSET', KEYS[2], ARGV[1], tostring(r) .. '/' .. tostring(report) .. rest)
+end
 redis.call('ZADD', KEYS[1], 'XX', clock(ARGV[3]) + tonumber(ARGV[2]), ARGV[1])
 return 1
+`)
+
+// releaseScript frees the leases a previous run of this proxy instance
+// left behind, as expiry would, at once. KEYS: the subject's five keys.
+// ARGV: 1 instance prefix, 2 this run's prefix, 3 now ms (0 = TIME),
+// 4 tombstone ttl ms. Returns how many leases it freed.
+var releaseScript = redis.NewScript(luaSplit + `
+local bk, lk, rk, tk = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local inst, mine = ARGV[1], ARGV[2]
+local now = clock(ARGV[3])
+local tombttl = tonumber(ARGV[4])
+local n = 0
+for _, id in ipairs(redis.call('ZRANGE', lk, 0, -1)) do
+  if string.sub(id, 1, #inst) == inst and string.sub(id, 1, #mine) ~= mine then
+    expire(bk, rk, tk, lk, id, now, tombttl)
+    n = n + 1
+  end
+end
+return n
 `)
 
 // syncScript adds usage settled locally during an outage. KEYS: budgets,

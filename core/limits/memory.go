@@ -134,7 +134,11 @@ func (m *Memory) Acquire(_ context.Context, req *Request) (*Lease, error) {
 
 // admit checks everything first and changes nothing until all checks passed.
 func (m *Memory) admit(st *subjectState, req *Request, now int64) (*Lease, error) {
-	r := req.Reserve
+	reserve, floor, worst := req.amounts()
+	r, clamped := reserve, false
+	if floor > 0 {
+		r, clamped = grant(reserve, floor, worst, m.headroom(st, req, now))
+	}
 	var slotBuf [8]int32
 	slots := slotBuf[:0]
 	for j := range req.Budgets {
@@ -145,7 +149,7 @@ func (m *Memory) admit(st *subjectState, req *Request, now int64) (*Lease, error
 			bs := &st.budgets[slot]
 			total = bs.base + bs.used + bs.reserved
 		}
-		if b.Limit > 0 && total+need(r) > b.Limit {
+		if b.Limit > 0 && SatAdd(total, need(r)) > b.Limit {
 			return nil, refusal(req, statusBudget, j+1, b.Limit, max(0, b.Limit-total), 0, 0)
 		}
 		slots = append(slots, slot)
@@ -178,7 +182,7 @@ func (m *Memory) admit(st *subjectState, req *Request, now int64) (*Lease, error
 			parallelRetry.Milliseconds(), st.leases[0].expiry)
 	}
 
-	l := &Lease{owner: m, subject: req.Subject, reserved: r, windows: req.Windows, st: st}
+	l := &Lease{owner: m, subject: req.Subject, reserved: r, clamped: clamped, windows: req.Windows, st: st}
 	l.slots = l.slotBuf[:0]
 	for j, slot := range slots {
 		if slot < 0 {
@@ -203,9 +207,46 @@ func (m *Memory) admit(st *subjectState, req *Request, now int64) (*Lease, error
 			l.marks = append(l.marks, windowMark{win: int32(j), slot: slot, idx: s.i})
 		}
 	}
+	l.report.Store(clampTokens(req.Report))
 	l.expiry = now + req.leaseTTL().Milliseconds()
 	st.push(l)
 	return l, nil
+}
+
+// headroom is the least any limited budget or token window has left, or -1
+// when none is limited. The Lua acquire script computes the same.
+func (m *Memory) headroom(st *subjectState, req *Request, now int64) int64 {
+	h := int64(-1)
+	for j := range req.Budgets {
+		b := &req.Budgets[j]
+		if b.Limit <= 0 {
+			continue
+		}
+		var total int64
+		if slot := st.budget(b.Key); slot >= 0 {
+			bs := &st.budgets[slot]
+			total = bs.base + bs.used + bs.reserved
+		}
+		if left := max(0, b.Limit-total); h < 0 || left < h {
+			h = left
+		}
+	}
+	for j := range req.Windows {
+		w := &req.Windows[j]
+		if w.Requests {
+			continue
+		}
+		wms := w.Window.Milliseconds()
+		s := winState{i: -1}
+		if slot := st.window(w.flags(), wms); slot >= 0 {
+			s = st.windows[slot].s
+		}
+		s.roll(floorDiv(now, wms), w.Fixed)
+		if left := remaining(s.estimate(wms, now, w.Fixed), w.Limit); h < 0 || left < h {
+			h = left
+		}
+	}
+	return h
 }
 
 func windowCost(w *Window, reserve int64) int64 {
@@ -216,17 +257,19 @@ func windowCost(w *Window, reserve int64) int64 {
 }
 
 // reclaim expires leases whose holder neither settled nor kept them alive
-// (a leaked lease, or a failed settle): the slot frees and the reservation is
-// charged as usage, since the provider may have billed it. A late Settle
+// (a leaked lease, or a failed settle): the slot frees and the usage last
+// reported (Lease.Report; the reservation when none) is charged, since the
+// provider billed at least that. A late Settle
 // corrects the charge to the real usage.
 func (m *Memory) reclaim(sh *memShard, st *subjectState, now int64) {
 	for len(st.leases) > 0 && st.leases[0].expiry <= now {
 		l := st.pop()
 		l.expired = true
+		l.charged = l.expiryCharge()
 		for _, slot := range l.slots {
 			b := &st.budgets[slot]
 			b.reserved -= l.reserved
-			m.charge(sh, st, b, l.reserved)
+			m.charge(sh, st, b, l.charged)
 		}
 	}
 }
@@ -234,7 +277,7 @@ func (m *Memory) reclaim(sh *memShard, st *subjectState, now int64) {
 // charge adds usage (negative corrects an over-charge, never below zero).
 func (m *Memory) charge(sh *memShard, st *subjectState, b *budgetState, delta int64) {
 	before := b.used
-	b.used = max(0, b.used+delta)
+	b.used = SatAdd(b.used, delta)
 	if m.trackUnsynced && b.used != before {
 		b.unsynced += b.used - before
 		sh.dirty[st.subject] = st
@@ -258,8 +301,8 @@ func (m *Memory) settle(_ context.Context, l *Lease, used int64) error {
 	for _, slot := range l.slots {
 		b := &st.budgets[slot]
 		if l.expired {
-			// The reservation was charged at expiry; charge the difference.
-			m.charge(sh, st, b, delta)
+			// Expiry charged the last report; charge the difference.
+			m.charge(sh, st, b, used-l.charged)
 			continue
 		}
 		b.reserved -= l.reserved

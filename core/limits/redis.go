@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,10 @@ type RedisOptions struct {
 	Timeout time.Duration
 	// Prefix starts every key; default "tkn", giving keys like "tkn:{<subject>}:b".
 	Prefix string
+	// Instance is the proxy's stable id (kept next to its database). Lease
+	// ids then start with it, so a restarted proxy can free the leases its
+	// previous run left behind (ReleaseOrphans). "" gives random ids.
+	Instance string
 }
 
 // Redis keeps counters in Redis, shared by every proxy. Each Acquire, Settle
@@ -41,6 +46,7 @@ type Redis struct {
 	timeout   time.Duration
 	prefix    string
 	idPrefix  string
+	instance  string // "<instance>." or ""
 	ownsProbe bool
 	seq       atomic.Uint64
 	closed    atomic.Bool
@@ -75,6 +81,15 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 		timeout:  opts.Timeout,
 		prefix:   opts.Prefix,
 		idPrefix: hex.EncodeToString(rnd[:]) + ".",
+	}
+	if opts.Instance != "" {
+		if strings.ContainsAny(opts.Instance, ".\n{}") {
+			return nil, fmt.Errorf("%w: instance id %q", ErrConfig, opts.Instance)
+		}
+		// instance.run.seq: the run part tells this run's leases from a
+		// predecessor's.
+		r.instance = opts.Instance + "."
+		r.idPrefix = r.instance + hex.EncodeToString(rnd[:4]) + "."
 	}
 	if r.timeout <= 0 {
 		r.timeout = DefaultRedisTimeout
@@ -145,16 +160,26 @@ func (r *Redis) Acquire(ctx context.Context, req *Request) (*Lease, error) {
 // local mirror), and on an unavailability the lease that may or may not have
 // been granted, so that the failover can cancel it later.
 func (r *Redis) acquire(ctx context.Context, req *Request) (*Lease, []int64, error) {
+	return r.acquireID(ctx, req, "")
+}
+
+// acquireID is acquire with a given lease id ("" makes a new one): a retry
+// with the id of a call whose outcome is unknown cannot grant twice.
+func (r *Redis) acquireID(ctx context.Context, req *Request, id string) (*Lease, []int64, error) {
 	if r.closed.Load() {
 		return nil, nil, ErrClosed
 	}
 	if err := req.validate(); err != nil {
 		return nil, nil, err
 	}
-	l := &Lease{owner: r, subject: req.Subject, id: r.newID(), reserved: req.Reserve, windows: req.Windows, heapIdx: -1}
-	args := make([]any, 0, 8+2*len(req.Budgets)+3*len(req.Windows))
-	args = append(args, l.id, req.Reserve, req.leaseTTL().Milliseconds(), req.MaxParallel,
-		nowArg(req), tombstoneTTL.Milliseconds(), len(req.Budgets))
+	if id == "" {
+		id = r.newID()
+	}
+	reserve, floor, worst := req.amounts()
+	l := &Lease{owner: r, subject: req.Subject, id: id, reserved: reserve, windows: req.Windows, heapIdx: -1}
+	args := make([]any, 0, 10+2*len(req.Budgets)+3*len(req.Windows))
+	args = append(args, l.id, reserve, req.leaseTTL().Milliseconds(), req.MaxParallel,
+		nowArg(req), tombstoneTTL.Milliseconds(), floor, worst, clampTokens(req.Report), len(req.Budgets))
 	for _, b := range req.Budgets {
 		args = append(args, b.Key, b.Limit)
 	}
@@ -174,6 +199,10 @@ func (r *Redis) acquire(ctx context.Context, req *Request) (*Lease, []int64, err
 	switch v[0] {
 	case statusOK:
 	case statusGranted:
+		if len(v) > 2 {
+			// A grant below Reserve was clamped; the caller must fit it.
+			l.reserved, l.clamped = v[2], v[2] < reserve
+		}
 		return l, nil, nil
 	default:
 		if len(v) < 7 {
@@ -182,10 +211,11 @@ func (r *Redis) acquire(ctx context.Context, req *Request) (*Lease, []int64, err
 		return nil, nil, refusal(req, v[0], int(v[2]), v[3], v[4], v[5], v[6])
 	}
 	nb := int(v[2])
-	if len(v) < 4+nb || len(v) != 4+nb+3*int(v[3+nb]) || int(v[3+nb]) != len(req.Windows) {
+	if len(v) < 4+nb || len(v) != 6+nb+3*int(v[3+nb]) || int(v[3+nb]) != len(req.Windows) {
 		return nil, nil, fmt.Errorf("acquiring: malformed script reply %v", v)
 	}
 	totals := v[3 : 3+nb]
+	l.reserved, l.clamped = v[len(v)-2], v[len(v)-1] == 1
 	l.marks = l.markBuf[:0]
 	for j := range req.Windows {
 		w := &req.Windows[j]
@@ -237,7 +267,7 @@ func (r *Redis) keepAlive(ctx context.Context, l *Lease, ttl time.Duration) erro
 	cctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	k := r.keys(l.subject)
-	ok, err := keepAliveScript.Run(cctx, r.client, k[1:3], l.id, ttl.Milliseconds(), 0).Int64()
+	ok, err := keepAliveScript.Run(cctx, r.client, k[1:3], l.id, ttl.Milliseconds(), 0, l.report.Load()).Int64()
 	if err != nil {
 		return r.wrap(ctx, "keeping lease alive", err)
 	}
@@ -264,9 +294,12 @@ func (r *Redis) sync(ctx context.Context, subject, batch string, keys []string, 
 	return nil
 }
 
-// ping reports whether Redis answers within the timeout.
-func (r *Redis) ping(ctx context.Context) error {
-	cctx, cancel := context.WithTimeout(ctx, r.timeout)
+// ping reports whether Redis answers within timeout (the call timeout when 0).
+func (r *Redis) ping(ctx context.Context, timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = r.timeout
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := r.probe.Ping(cctx).Err(); err != nil {
 		return r.wrap(ctx, "pinging", err)
@@ -329,6 +362,41 @@ func (r *Redis) wrap(parent context.Context, doing string, err error) error {
 		return &LimitError{Kind: KindUnavailable, Rule: "redis", Err: fmt.Errorf("%s: %w", doing, err)}
 	}
 	return fmt.Errorf("%s: %w", doing, err)
+}
+
+// ReleaseOrphans frees, at once, the leases a previous run of this proxy
+// instance left in Redis (it was killed with requests in flight): each
+// slot frees and each lease bills the usage it last reported, as expiry
+// would. It scans the lease keys once; call it at start, before serving.
+// Without RedisOptions.Instance it does nothing.
+func (r *Redis) ReleaseOrphans(ctx context.Context) (int, error) {
+	if r.instance == "" {
+		return 0, nil
+	}
+	c, ok := r.client.(*redis.Client)
+	if !ok {
+		return 0, nil // Cluster and Ring: the leases expire after their TTL instead
+	}
+	freed := 0
+	iter := c.Scan(ctx, 0, r.prefix+":{*}:l", 1000).Iterator()
+	for iter.Next(ctx) {
+		key := iter.Val()
+		open, end := strings.IndexByte(key, '{'), strings.LastIndex(key, "}:l")
+		if open < 0 || end <= open {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 5*r.timeout)
+		n, err := releaseScript.Run(cctx, r.client, r.keys(key[open+1:end]), r.instance, r.idPrefix, 0, tombstoneTTL.Milliseconds()).Int()
+		cancel()
+		if err != nil {
+			return freed, r.wrap(ctx, "releasing leases of a previous run", err)
+		}
+		freed += n
+	}
+	if err := iter.Err(); err != nil {
+		return freed, r.wrap(ctx, "scanning leases", err)
+	}
+	return freed, nil
 }
 
 var _ Limiter = (*Redis)(nil)

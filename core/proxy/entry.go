@@ -33,6 +33,7 @@ func (s *Server) buildEntry(r store.Record) *tokenEntry {
 	for _, m := range p.Prompts {
 		e.prompts = append(e.prompts, providers.Message{Role: m.Role, Content: m.Content})
 		e.promptEstimate += providers.EstimateTokens([]byte(m.Content)) + providers.TokensPerMessage
+		e.promptBound += providers.MessageBound(m.Content)
 	}
 	if p.Memory != nil && p.Memory.Enabled && s.memory != nil {
 		e.memory = p.Memory

@@ -117,9 +117,7 @@ func (s *Server) limitError(x *exchange, err error) error {
 	case limits.KindBudget:
 		s.log.Info("budget exceeded", "request_id", x.reqID, "token", x.tok.short, "rule", le.Rule, "limit", le.Limit, "remaining", le.Remaining, "metadata", md)
 		s.emit(events.BudgetExceeded, events.LimitData{TokenHashPrefix: prefix, Model: x.model, Limit: le.Limit, Used: le.Limit - le.Remaining, Metadata: md})
-		return &core.Error{Status: 429, Type: "insufficient_quota", Code: "budget_exceeded", Err: err,
-			Message: "Token budget exhausted (" + le.Rule + ": " + strconv.FormatInt(le.Remaining, 10) + " of " +
-				strconv.FormatInt(le.Limit, 10) + " tokens left, this request needs up to " + strconv.FormatInt(x.limReq.Reserve, 10) + ")."}
+		return &core.Error{Status: 429, Type: "insufficient_quota", Code: "budget_exceeded", Err: err, Message: budgetMessage(x, le)}
 	case limits.KindRate:
 		s.log.Info("rate limited", "request_id", x.reqID, "token", x.tok.short, "rule", le.Rule, "retry_after", le.RetryAfter, "metadata", md)
 		s.emit(events.RateExceeded, events.LimitData{TokenHashPrefix: prefix, Model: x.model, Limit: le.Limit, Used: le.Limit - le.Remaining, Window: le.Rule, Metadata: md})
@@ -174,4 +172,24 @@ func setRefusalHeaders(h *fasthttp.ResponseHeader, le *limits.LimitError) {
 	if !le.Reset.IsZero() {
 		h.SetBytesV("X-Ratelimit-Reset-"+kind, appendResetSecs(buf[:0], le.Reset))
 	}
+}
+
+// budgetMessage states both numbers: what the budget has left and what the
+// request needs at least, its prompt's guaranteed bound (the output would
+// have been clamped to fit anything above that).
+func budgetMessage(x *exchange, le *limits.LimitError) string {
+	need := x.limReq.Floor
+	what := " tokens left, and this request's prompt alone may need up to " + strconv.FormatInt(x.bound, 10) + " tokens"
+	if x.ep != epEmbeddings {
+		what += " plus at least " + strconv.FormatInt(x.choices, 10) + " output token"
+		if x.choices > 1 {
+			what += "s"
+		}
+	}
+	if need <= 0 {
+		need = x.limReq.Reserve
+		what = " tokens left, and this request needs up to " + strconv.FormatInt(need, 10)
+	}
+	return "Token budget exhausted: " + le.Rule + " has " + strconv.FormatInt(le.Remaining, 10) + " of " +
+		strconv.FormatInt(le.Limit, 10) + what + "."
 }

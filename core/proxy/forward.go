@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/tokenomics-dev/tokenomics/core"
+	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
 	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
@@ -104,6 +106,11 @@ func (x *exchange) forward(ctx *fasthttp.RequestCtx) error {
 		x.s.met.attempt(a.prov.name, status, err)
 		if err != nil {
 			fasthttp.ReleaseResponse(resp)
+			if reachedUpstream(err) {
+				// The provider got the request and bills the prompt it read:
+				// charge the estimate, since no usage report will come.
+				x.owed = limits.SatAdd(x.owed, x.estimate)
+			}
 			lastErr = upstreamError(a.prov.name, err)
 			code := 502
 			if errors.Is(err, fasthttp.ErrTimeout) {
@@ -167,13 +174,14 @@ func (x *exchange) rebudget(a attempt) error {
 	// The client's request was counted in the request windows already;
 	// the fallback only moves its tokens.
 	x.limReq.Windows = x.tok.lim.tokenWindows
-	x.limReq.Reserve = x.estimate + x.outCap
+	x.setReserve()
 	lease, err := x.s.limiter.Acquire(context.Background(), &x.limReq)
 	if err != nil {
 		x.lease = nil
 		return x.s.limitError(x, err)
 	}
-	x.lease, x.settled = lease, false
+	x.settled = false
+	x.grant(lease)
 	return nil
 }
 
@@ -201,6 +209,29 @@ func retryAfter(h *fasthttp.ResponseHeader) time.Duration {
 	return 0
 }
 
+// notSent marks a send error raised before any byte left the proxy.
+type notSent struct{ err error }
+
+func (e notSent) Error() string { return e.err.Error() }
+func (e notSent) Unwrap() error { return e.err }
+
+// reachedUpstream tells whether a failed send may have been billed: only a
+// request that never left (no connection, body not built) is certainly not.
+// A timeout counts as reached: fasthttp cannot say whether it hit while
+// dialing, and charging a prompt the provider did not read errs on the side
+// of the budget.
+func reachedUpstream(err error) bool {
+	var ns notSent
+	var op *net.OpError
+	switch {
+	case errors.As(err, &ns), errors.Is(err, fasthttp.ErrDialTimeout), errors.Is(err, fasthttp.ErrNoFreeConns):
+		return false
+	case errors.As(err, &op) && op.Op == "dial":
+		return false
+	}
+	return true
+}
+
 func upstreamError(provider string, err error) *core.Error {
 	if errors.Is(err, fasthttp.ErrTimeout) {
 		return &core.Error{Status: 504, Type: core.TypeUpstream, Code: "upstream_timeout",
@@ -217,7 +248,7 @@ func (x *exchange) send(a attempt, resp *fasthttp.Response) (int, error) {
 	defer fasthttp.ReleaseRequest(req)
 	body, err := x.upstreamBody(a)
 	if err != nil {
-		return 0, err
+		return 0, notSent{err}
 	}
 	x.out = body
 	req.Header.SetMethod(fasthttp.MethodPost)
@@ -256,7 +287,8 @@ func (x *exchange) send(a attempt, resp *fasthttp.Response) (int, error) {
 
 // upstreamBody rewrites (or translates) the client body for attempt a:
 // policy prompts prepended, the fallback model, an output cap when the
-// client set none (so the reservation bounds the output), and usage
+// client set none (so the reservation bounds the output), caps lowered to
+// the budget clamp, and usage
 // requested on OpenAI-format streams.
 func (x *exchange) upstreamBody(a attempt) ([]byte, error) {
 	prompts := x.tok.prompts
@@ -265,13 +297,14 @@ func (x *exchange) upstreamBody(a attempt) ([]byte, error) {
 		model = a.model
 	}
 	dst := x.out[:0]
+	capPer := x.sentCap()
 	switch {
 	case x.ep == epMessages:
-		return anthropic.RewriteRequest(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: x.outCap})
+		return anthropic.RewriteRequest(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit})
 	case a.prov.format == providers.Anthropic:
-		return anthropic.FromOpenAIChat(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: x.outCap})
+		return anthropic.FromOpenAIChat(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit})
 	default:
-		rw := openai.Rewrite{Model: model, Prepend: prompts, IncludeUsage: x.stream, DefaultMaxTokens: x.outCap}
+		rw := openai.Rewrite{Model: model, Prepend: prompts, IncludeUsage: x.stream, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit}
 		if a.prov.cfg.Name != "openai" {
 			rw.MaxTokensField = "max_tokens" // compatible hosts know the older field
 		}

@@ -34,7 +34,12 @@ type exchange struct {
 	stream      bool
 	clientUsage bool  // the client asked for stream usage itself
 	estimate    int64 // prompt estimate, in the provider's tokenizer
-	outCap      int64 // output cap: the request's, or the default the proxy sets
+	bound       int64 // guaranteed upper bound of the prompt (providers.Bound)
+	capPer      int64 // output cap per choice: the request's, or the default the proxy sets
+	choices     int64 // choices generated (n, best_of); at least 1
+	outCap      int64 // capPer × choices, saturated
+	capLimit    int64 // the clamped cap per choice sent upstream; 0 when not clamped
+	owed        int64 // usage of earlier attempts that reached the provider
 	body        []byte
 
 	res      policy.Resolved
@@ -83,6 +88,8 @@ func releaseExchange(x *exchange) {
 func (s *Server) serveLLM(ctx *fasthttp.RequestCtx, ep endpoint) {
 	x := acquireExchange(s, ep)
 	defer releaseExchange(x)
+	s.flight.begin()
+	defer s.flight.end()
 	x.reqID = s.requestID(ctx)
 	err := x.run(ctx)
 	if x.lease != nil && !x.settled {
@@ -154,19 +161,24 @@ func (x *exchange) authenticate(ctx *fasthttp.RequestCtx) error {
 func (x *exchange) parse(body []byte) error {
 	x.body = body
 	var err error
+	x.choices = 1
 	switch x.ep {
 	case epMessages:
 		var r anthropic.Request
 		r, err = anthropic.ParseRequest(body)
-		x.model, x.stream, x.outCap, x.estimate = r.Model, r.Stream, r.OutputCap(), r.PromptEstimate
+		x.model, x.stream, x.capPer, x.estimate, x.bound = r.Model, r.Stream, r.MaxTokens, r.PromptEstimate, r.PromptBound
 	default:
 		var r openai.Request
 		r, err = openai.ParseRequest(body, x.ep.openai())
-		x.model, x.stream, x.outCap, x.estimate = r.Model, r.Stream, r.OutputCap(), r.PromptEstimate
+		x.model, x.stream, x.capPer, x.estimate, x.bound = r.Model, r.Stream, r.MaxTokens, r.PromptEstimate, r.PromptBound
+		x.choices = max(r.N, 1)
 		x.clientUsage = r.IncludeUsage
 	}
 	if err != nil {
 		return parseError(err)
+	}
+	if err := checkCaps(x.capPer, x.choices); err != nil {
+		return err
 	}
 	if x.model == "" {
 		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "missing_model", Param: "model",
@@ -196,9 +208,11 @@ func (x *exchange) route() error {
 		}
 	}
 	x.estimate += prompts
-	if x.outCap == 0 && x.ep != epEmbeddings {
-		x.outCap = x.s.cfg.Server.DefaultMaxOutputTokens
+	x.bound = limits.SatAdd(x.bound, x.tok.promptBound)
+	if x.capPer == 0 && x.ep != epEmbeddings {
+		x.capPer = x.s.cfg.Server.DefaultMaxOutputTokens
 	}
+	x.outCap = limits.SatMul(x.capPer, x.choices)
 	return nil
 }
 
@@ -218,22 +232,26 @@ func checkCompat(ep endpoint, p *provider) error {
 // at once: a refused request consumes nothing.
 func (x *exchange) acquire(ctx *fasthttp.RequestCtx) error {
 	x.limReq = x.tok.limitRequest(x.res.BudgetKey)
-	x.limReq.Reserve = x.estimate + x.outCap
+	x.setReserve()
 	lease, err := x.s.limiter.Acquire(context.Background(), &x.limReq)
 	if err != nil {
 		return x.s.limitError(x, err)
 	}
-	x.lease = lease
+	x.grant(lease)
 	setRateHeaders(&ctx.Response.Header, lease.Rate())
 	return nil
 }
 
-// settle charges what the request used against every counter it reserved.
+// settle charges what the request used, plus what earlier attempts that
+// reached a provider owe, against every counter it reserved.
 func (x *exchange) settle(used int64, _ bool) {
 	if x.lease == nil || x.settled {
 		return
 	}
 	x.settled = true
+	x.s.flight.release(x.lease)
+	used = limits.SatAdd(used, x.owed)
+	x.owed = 0
 	if err := x.s.limiter.Settle(context.Background(), x.lease, used); err != nil {
 		x.s.log.Warn("settling usage failed", "request_id", x.reqID, "token", x.tok.short, "tokens", used, "error", err)
 	}

@@ -83,12 +83,15 @@ type Server struct {
 	met         *proxyMetrics
 	reg         *metrics.Registry
 
-	srv      *fasthttp.Server
-	draining atomic.Bool
-	connMu   sync.Mutex
-	conns    map[*trackedConn]struct{}
-	ids      atomic.Uint64
-	idPrefix string
+	srv       *fasthttp.Server
+	draining  atomic.Bool
+	flight    flights // requests and relays that hold a lease
+	stopRenew chan struct{}
+	renewOnce sync.Once
+	connMu    sync.Mutex
+	conns     map[*trackedConn]struct{}
+	ids       atomic.Uint64
+	idPrefix  string
 }
 
 // New builds a Server: providers are checked and every token loaded, so a
@@ -151,6 +154,8 @@ func New(o Options) (*Server, error) {
 		ConnState:                     s.trackConn,
 	}
 	s.conns = map[*trackedConn]struct{}{}
+	s.stopRenew = make(chan struct{})
+	go s.renew(o.Config.Session.LeaseTTL.D(), s.stopRenew)
 	return s, nil
 }
 
@@ -182,22 +187,48 @@ func (s *Server) ListenTLS(ln net.Listener) (net.Listener, error) {
 }
 
 // Shutdown stops accepting, lets in-flight requests and streams finish
-// until ctx ends, then closes what is left.
+// until ctx ends, then closes what is left. Streams still running shortly
+// before the deadline are cut: each sends its client a final error event
+// and settles what it produced. Shutdown returns once every lease is
+// settled (or settleWait has passed), so the caller may close the limiter.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
+	cutAt := cutTime(ctx)
 	done := make(chan error, 1)
 	go func() { done <- s.srv.ShutdownWithContext(ctx) }()
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
 		case err := <-done:
+			s.flight.cutAll() // the deadline passed: whatever still runs stops now
+			if !s.flight.wait(settleWait) {
+				s.log.Warn("requests still unsettled at shutdown", "in_flight", s.flight.count())
+			}
+			s.renewOnce.Do(func() { close(s.stopRenew) })
 			s.unsubscribe()
 			return err
-		case <-tick.C:
+		case now := <-tick.C:
 			s.closeUnused()
+			if !cutAt.IsZero() && now.After(cutAt) && s.flight.cutAll() > 0 {
+				s.log.Info("shutdown deadline near: cutting streams still running")
+			}
 		}
 	}
+}
+
+// settleWait bounds how long Shutdown waits for cut requests to settle.
+const settleWait = 5 * time.Second
+
+// cutTime is when Shutdown cuts the streams: a little before the deadline,
+// while their connections are still open for the final error event.
+func cutTime(ctx context.Context) time.Time {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return time.Time{}
+	}
+	grace := min(time.Second, time.Until(d)/5)
+	return d.Add(-grace)
 }
 
 // trackListener registers every connection, so Shutdown can close those

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -29,8 +31,7 @@ const (
 )
 
 const (
-	keepAliveEvery = 30 * time.Second
-	memoryCap      = 64 << 10 // bytes of answer kept for conversation memory
+	memoryCap = 64 << 10 // bytes of answer kept for conversation memory
 )
 
 // relay streams one upstream SSE response to the client. fasthttp runs it
@@ -50,6 +51,7 @@ type relay struct {
 	start        time.Time
 	resp         *fasthttp.Response
 	lease        *limits.Lease
+	owed         int64 // usage of earlier attempts that reached a provider
 	memReq       []memText
 
 	parser    sse.Parser
@@ -73,8 +75,8 @@ type relay struct {
 
 	blocked     bool
 	clientGone  bool
+	cut         atomic.Bool // set by Shutdown: stop relaying, settle, tell the client
 	upstreamErr error
-	lastAlive   time.Time
 }
 
 // textFilter is the output-rule stream of one generated text (a choice's
@@ -94,7 +96,7 @@ var relayBufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return
 // startStream hands a 200 stream to a relay and returns: the handler is done.
 func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.Response) error {
 	r := &relay{s: x.s, tok: x.tok, a: a, ep: x.ep, reqID: x.reqID, model: a.model, start: x.start,
-		resp: resp, lease: x.lease, rules: x.tok.rules, lastAlive: time.Now()}
+		resp: resp, lease: x.lease, owed: x.owed, rules: x.tok.rules}
 	x.settled = true // the relay settles
 	switch {
 	case a.prov.format == providers.Anthropic && x.ep == epChat:
@@ -118,6 +120,7 @@ func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fastht
 	ctx.Response.Header.SetContentType("text/event-stream")
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	x.s.flight.addRelay(r)
 	ctx.SetBodyStreamWriter(r.run)
 	return nil
 }
@@ -134,11 +137,16 @@ func (r *relay) run(w *bufio.Writer) {
 	defer relayBufPool.Put(bp)
 	buf := *bp
 	var out []byte
-	for !r.blocked {
+	for !r.blocked && !r.cut.Load() {
 		n, rerr := src.Read(buf)
 		if n > 0 {
 			r.parser.Feed(buf[:n])
 			out = r.drain(out[:0])
+			if r.lease != nil {
+				// The renewer sends this with the next KeepAlive: if the
+				// proxy dies now, the lease bills what was produced.
+				r.lease.Report(limits.SatAdd(r.usage().Total(), r.owed))
+			}
 			if len(out) > 0 && !r.write(w, out) {
 				return
 			}
@@ -149,7 +157,6 @@ func (r *relay) run(w *bufio.Writer) {
 			}
 			break
 		}
-		r.keepAlive()
 	}
 	r.writeTail(w)
 }
@@ -179,6 +186,12 @@ func (r *relay) writeTail(w *bufio.Writer) {
 			out = r.event(out, ev)
 		}
 		out = r.flushFilters(out)
+	}
+	if r.cut.Load() && !r.done() && !r.blocked {
+		r.upstreamErr = errShutdownCut
+		r.write(w, r.errorEvent(out, &core.Error{Status: 503, Type: core.TypeServer, Code: "server_shutting_down",
+			Message: "The proxy is shutting down; the answer was cut here. Usage so far is charged."}))
+		return
 	}
 	if r.upstreamErr != nil || !r.done() {
 		if r.upstreamErr == nil && !r.blocked {
@@ -448,16 +461,6 @@ func (r *relay) rememberText(t []byte) {
 	}
 }
 
-func (r *relay) keepAlive() {
-	if r.lease == nil || time.Since(r.lastAlive) < keepAliveEvery {
-		return
-	}
-	r.lastAlive = time.Now()
-	if err := r.lease.KeepAlive(context.Background(), 0); err != nil && r.s.log.IsDebug() {
-		r.s.log.Debug("lease keepalive failed", "request_id", r.reqID, "error", err)
-	}
-}
-
 func (r *relay) usage() providers.Usage {
 	switch r.mode {
 	case modeTranslate:
@@ -475,8 +478,10 @@ func (r *relay) close() {
 		r.cancel()
 	}
 	u := r.usage()
-	if err := r.s.limiter.Settle(context.Background(), r.lease, u.Total()); err != nil {
-		r.s.log.Warn("settling stream usage failed", "request_id", r.reqID, "token", r.tok.short, "tokens", u.Total(), "error", err)
+	charge := limits.SatAdd(u.Total(), r.owed)
+	r.s.flight.release(r.lease)
+	if err := r.s.limiter.Settle(context.Background(), r.lease, charge); err != nil {
+		r.s.log.Warn("settling stream usage failed", "request_id", r.reqID, "token", r.tok.short, "tokens", charge, "error", err)
 	}
 	if r.closeDecoder != nil {
 		r.closeDecoder()
@@ -494,4 +499,7 @@ func (r *relay) close() {
 	}
 	r.s.reportFindingSet(r.tok, r.reqID, "stream", &r.findings)
 	r.s.finishStream(r, status, u)
+	r.s.flight.removeRelay(r)
 }
+
+var errShutdownCut = errors.New("proxy: stream cut at shutdown")

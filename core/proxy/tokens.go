@@ -35,6 +35,7 @@ type tokenEntry struct {
 	prompts   []providers.Message
 	// promptEstimate is the policy prompts' share of every reservation.
 	promptEstimate int64
+	promptBound    int64          // their guaranteed upper bound (providers.MessageBound)
 	memory         *policy.Memory // nil when disabled
 	// routes are variants for provider entries with prompts or rules of
 	// their own, by group and entry index (see forRoute); nil otherwise.

@@ -570,6 +570,9 @@ func (t *translation) write(dst []byte, opt *Rewrite) ([]byte, error) {
 	if maxTokens == 0 {
 		maxTokens = opt.DefaultMaxTokens
 	}
+	if opt.MaxTokensLimit > 0 && maxTokens > opt.MaxTokensLimit {
+		maxTokens = opt.MaxTokensLimit
+	}
 	if maxTokens <= 0 {
 		return dst, ErrNoMaxTokens
 	}

@@ -26,6 +26,9 @@ type Request struct {
 	// Claude's tokenizer (providers.AdjustEstimate): texts, tool use
 	// inputs and definitions, per-message overhead, image allowance.
 	PromptEstimate int64
+	// PromptBound is a guaranteed upper bound of the prompt tokens
+	// (providers.BoundRequest): text and tool bytes, message framing, images.
+	PromptBound int64
 }
 
 // OutputCap returns the most output tokens the request can produce.
@@ -76,6 +79,7 @@ func ParseRequest(body []byte) (Request, error) {
 		n++
 	}
 	req.PromptEstimate = providers.AdjustEstimate(providers.EstimateRequest(w.tokens, n), providers.Anthropic)
+	req.PromptBound = w.bound.Total(n, true)
 	return req, nil
 }
 
@@ -104,6 +108,7 @@ type walker struct {
 	collect  bool
 	estimate bool
 	tokens   int64
+	bound    providers.Bound
 	messages int
 	ntexts   int
 	system   bool
@@ -117,12 +122,14 @@ func (w *walker) text(v providers.Value, role, kind string, index, part int) {
 	}
 	if w.estimate {
 		w.tokens += providers.EstimateLiteral(v.Raw(w.body))
+		w.bound.Text(v.Raw(w.body))
 	}
 }
 
 func (w *walker) raw(v providers.Value) {
 	if w.estimate {
 		w.tokens += providers.EstimateTokens(v.Raw(w.body))
+		w.bound.Text(v.Raw(w.body))
 	}
 }
 
@@ -189,6 +196,7 @@ func (w *walker) walk(req *Request) error {
 		case "messages":
 			err = w.messagesField()
 		case "tools":
+			w.bound.Tools()
 			err = w.toolsField()
 		}
 		if err == nil {
@@ -353,6 +361,7 @@ func (w *walker) block(idx, part int, role, kind string) {
 	case typ.Equal(w.body, "image"):
 		if w.estimate {
 			w.tokens += providers.TokensPerImage
+			w.bound.Image()
 		}
 		w.refs = w.refs[:from]
 	case typ.Equal(w.body, "tool_use"):

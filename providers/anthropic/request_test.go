@@ -72,7 +72,8 @@ func TestParseRequest(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Positive(t, got.PromptEstimate)
-			got.PromptEstimate = 0
+			assert.Positive(t, got.PromptBound)
+			got.PromptEstimate, got.PromptBound = 0, 0
 			assert.Equal(t, tc.want, got)
 			assert.Equal(t, tc.want.MaxTokens, got.OutputCap())
 		})

@@ -19,6 +19,9 @@ type Rewrite struct {
 	// DefaultMaxTokens sets max_tokens when the request lacks it (the API
 	// requires it); 0 leaves the request alone.
 	DefaultMaxTokens int64
+	// MaxTokensLimit, when positive, lowers a max_tokens above it to it (the
+	// budget clamp); on translation from OpenAI chat it bounds the cap too.
+	MaxTokensLimit int64
 }
 
 type rewriter struct {
@@ -30,6 +33,7 @@ type rewriter struct {
 	closing int
 
 	model, system, messages, maxNull providers.Value
+	maxValue                         providers.Value // a numeric max_tokens above MaxTokensLimit
 	hasModel, hasMax, hasSystem      bool
 	hasMessages                      bool
 }
@@ -43,6 +47,7 @@ const (
 	opSystemNull                     // replace a null system
 	opMessages                       // after '[' of messages
 	opMaxTokens                      // replace a null max_tokens
+	opLowerMax                       // replace a max_tokens above MaxTokensLimit
 	opMembers                        // before the closing brace
 )
 
@@ -67,7 +72,7 @@ func RewriteRequest(dst, body []byte, opt Rewrite) ([]byte, error) {
 		return dst, err
 	}
 	// Edits sit at distinct positions; order them by position.
-	var ops [5]op
+	var ops [6]op
 	n := 0
 	add := func(o op) { ops[n] = o; n++ }
 	if r.hasModel && opt.Model != "" {
@@ -89,6 +94,9 @@ func RewriteRequest(dst, body []byte, opt Rewrite) ([]byte, error) {
 	}
 	if !r.hasMax && r.maxNull.Kind == providers.KindNull && opt.DefaultMaxTokens > 0 {
 		add(op{start: r.maxNull.Start, end: r.maxNull.End, kind: opMaxTokens})
+	}
+	if r.maxValue.Kind == providers.KindNumber {
+		add(op{start: r.maxValue.Start, end: r.maxValue.End, kind: opLowerMax})
 	}
 	if r.needMembers() {
 		add(op{start: r.closing, end: r.closing, kind: opMembers})
@@ -135,6 +143,8 @@ func (r *rewriter) emit(dst []byte, o op) []byte {
 		return dst
 	case opMaxTokens:
 		return strconv.AppendInt(dst, r.opt.DefaultMaxTokens, 10)
+	case opLowerMax:
+		return strconv.AppendInt(dst, r.opt.MaxTokensLimit, 10)
 	case opMembers:
 		return r.appendMembers(dst)
 	}
@@ -187,10 +197,13 @@ func (r *rewriter) scan() error {
 			v := s.Value()
 			if v.IsNull() {
 				r.maxNull = v
-			} else if _, ierr := v.Int(r.body); ierr != nil {
+			} else if n, ierr := v.Int(r.body); ierr != nil {
 				err = errOrType(&s)
 			} else {
 				r.hasMax = true
+				if r.opt.MaxTokensLimit > 0 && n > r.opt.MaxTokensLimit {
+					r.maxValue = v
+				}
 			}
 		case "stream":
 			bit = fStream

@@ -31,6 +31,9 @@ type Request struct {
 	// for OpenAI tokenizers (providers.EstimateTokens): texts, per-message
 	// overhead, tool definitions and an allowance per image.
 	PromptEstimate int64
+	// PromptBound is a guaranteed upper bound of the prompt tokens
+	// (providers.BoundRequest): text and tool bytes, message framing, images.
+	PromptBound int64
 	// Stateful is true for responses requests that continue server-side
 	// state (previous_response_id, conversation) whose tokens the estimate
 	// cannot see.
@@ -78,8 +81,10 @@ func ParseRequest(body []byte, endpoint Endpoint) (Request, error) {
 	req.Messages = w.messages
 	if endpoint == Embeddings {
 		req.PromptEstimate = w.tokens
+		req.PromptBound = w.bound.Total(0, false)
 	} else {
 		req.PromptEstimate = providers.EstimateRequest(w.tokens, w.messages)
+		req.PromptBound = w.bound.Total(w.messages, true)
 	}
 	return req, nil
 }
@@ -117,6 +122,7 @@ type walker struct {
 	collect  bool
 	estimate bool
 	tokens   int64
+	bound    providers.Bound
 	messages int
 	ntexts   int
 	gen      string // kind of generated text: TextCompletion or TextDelta
@@ -130,18 +136,21 @@ func (w *walker) text(v providers.Value, role, kind string, index, part int) {
 	}
 	if w.estimate {
 		w.tokens += providers.EstimateLiteral(v.Raw(w.body))
+		w.bound.Text(v.Raw(w.body))
 	}
 }
 
 func (w *walker) raw(v providers.Value) {
 	if w.estimate {
 		w.tokens += providers.EstimateTokens(v.Raw(w.body))
+		w.bound.Text(v.Raw(w.body))
 	}
 }
 
 func (w *walker) image() {
 	if w.estimate {
 		w.tokens += providers.TokensPerImage
+		w.bound.Image()
 	}
 }
 
@@ -434,6 +443,7 @@ func readStateful(w *walker, req *Request) error {
 // definitions are priced by their JSON text: providers render them into
 // the prompt in a similar or shorter form.
 func readTools(w *walker) error {
+	w.bound.Tools()
 	return w.priced(func() {
 		s := &w.s
 		if s.Peek() != providers.KindArray {
@@ -496,6 +506,7 @@ func (w *walker) priced(read func()) error {
 	}
 	if est {
 		w.tokens += providers.EstimateTokens(w.body[start:s.Pos()])
+		w.bound.Text(w.body[start:s.Pos()])
 	}
 	return nil
 }

@@ -104,7 +104,8 @@ func TestParseRequest(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Positive(t, got.PromptEstimate)
-			got.PromptEstimate = 0
+			assert.GreaterOrEqual(t, got.PromptBound, got.PromptEstimate, "the guaranteed bound is below the estimate")
+			got.PromptEstimate, got.PromptBound = 0, 0
 			assert.Equal(t, tc.want, got)
 		})
 	}

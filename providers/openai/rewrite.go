@@ -35,6 +35,11 @@ type Rewrite struct {
 	// accept; set "max_tokens" for compatible providers that lack it),
 	// max_tokens for completions, max_output_tokens for responses.
 	MaxTokensField string
+	// MaxTokensLimit, when positive, lowers every output cap the request
+	// sets above it (max_tokens, max_completion_tokens, max_output_tokens)
+	// to it: the budget clamp. A request without a cap gets DefaultMaxTokens,
+	// which the caller keeps at or below the limit.
+	MaxTokensLimit int64
 }
 
 type opKind uint8
@@ -50,6 +55,7 @@ const (
 	opInsertInclude          // after '{' of stream_options
 	opStreamOptions          // replace null stream_options
 	opMaxValue               // replace a null cap
+	opLowerCap               // replace a cap above MaxTokensLimit
 	opAddMembers             // before the closing brace
 )
 
@@ -212,10 +218,14 @@ func (r *rewriter) member(s *providers.Scanner, name string) error {
 			}
 			return s.Err()
 		}
-		if _, err := v.Int(r.body); err != nil {
+		n, err := v.Int(r.body)
+		if err != nil {
 			return errOrType(s)
 		}
 		r.hasCap = true
+		if r.opt.MaxTokensLimit > 0 && n > r.opt.MaxTokensLimit {
+			r.add(op{start: v.Start, end: v.End, kind: opLowerCap})
+		}
 	case name == "messages" && r.ep == Chat:
 		v := s.Value()
 		if v.Kind != providers.KindArray {
@@ -421,6 +431,8 @@ func (r *rewriter) emit(dst []byte, o op) []byte {
 		return append(dst, `{"include_usage":true}`...)
 	case opMaxValue:
 		return strconv.AppendInt(dst, r.opt.DefaultMaxTokens, 10)
+	case opLowerCap:
+		return strconv.AppendInt(dst, r.opt.MaxTokensLimit, 10)
 	case opAddMembers:
 		return r.appendMembers(dst, o.nonEmpty)
 	}

@@ -252,11 +252,13 @@ func (w *walker) stringOrStrings(r, kind string) {
 			case providers.KindNumber:
 				s.Skip()
 				w.tokens++
+				w.bound.Add(1)
 			case providers.KindArray:
 				inner := s.Array()
 				for inner.Next() {
 					s.Skip()
 					w.tokens++
+					w.bound.Add(1)
 				}
 			default:
 				s.Skip()

@@ -1,0 +1,52 @@
+package test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenomics-dev/tokenomics/test/fakeupstream"
+)
+
+// TestBudgetEdgesEmptiedRedisDetected: Redis loses its data (FLUSHALL, as a
+// restart without persistence would). The proxy notices the missing epoch,
+// says so loudly, and writes its copy of the budgets back, so the spent
+// budget does not restart at zero.
+func TestBudgetEdgesEmptiedRedisDetected(t *testing.T) {
+	t.Parallel()
+	rp := limStartRedis(t, false)
+	fake := startFake(t, fakeupstream.Options{RecordLimit: -1})
+	port := freePort(t)
+	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port, extra: limSessionYAML(rp.addr(), "closed")})
+	env := limitsEnv()
+	tok, hash := createToken(t, dir, env, `{"model_regex":"^gpt-4o","max_tokens":1000}`)
+	p := startServe(t, dir, port, env)
+	c := limClient(2)
+	for range 3 {
+		r := limChat(c, p.URL, tok, "gpt-4o-mini", "count words [[fake:long=200]]", 200)
+		require.Equal(t, 200, r.Status, "%s", r.Body)
+	}
+	before := limSettled(t, c, p.URL, tok, "").Used
+	require.Positive(t, before)
+	rc := limRedisClient(t, rp.addr())
+	// Wait until the proxy has seen the epoch (its probe loop runs every second).
+	time.Sleep(1500 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, rc.FlushAll(ctx).Err())
+
+	require.Eventually(t, func() bool {
+		used, ok := redisBudgetUsed(t, rc, hash)
+		return ok && used >= before
+	}, 15*time.Second, 50*time.Millisecond, "the emptied store was never restored")
+	assert.Contains(t, p.Logs(), "REDIS LOST ITS DATA", "no loud log line")
+	after := limSettled(t, c, p.URL, tok, "").Used
+	t.Logf("used %d before the flush, %d after the restore", before, after)
+	assert.GreaterOrEqual(t, after, before)
+	assert.True(t, strings.Contains(p.Logs(), "restored"))
+	p.Stop(t)
+}
