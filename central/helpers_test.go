@@ -15,6 +15,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
+	"github.com/tokenomics-dev/tokenomics/test/hostile"
 )
 
 const testAPIKey = "central-test-api-key"
@@ -81,7 +82,7 @@ func key(seed byte) ed25519.PrivateKey {
 // signed returns a binary and its envelope for name@version.
 func signed(t *testing.T, name, version, body string, k ed25519.PrivateKey) (wasm, env []byte) {
 	t.Helper()
-	wasm = []byte("\x00asm" + body)
+	wasm = hostile.AllowTagged(body) // a valid module: upload runs the host's module check
 	env, err := manifest.Sign(manifest.Manifest{Schema: 1, Name: name, Version: version, ABI: 1,
 		SHA256: manifest.Sum(wasm), Size: int64(len(wasm)), SignedAt: time.Now().UTC()}, k)
 	require.NoError(t, err)

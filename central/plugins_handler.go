@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
+	"github.com/tokenomics-dev/tokenomics/core/rules"
 )
 
 var sha256RE = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -45,6 +46,13 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, manifest.CodeInvalid, "an upload needs both manifest and wasm")
 		return
 	}
+	// The host's own module check: refuse what no proxy could load
+	// (unknown imports, another ABI, wrong signatures) at upload, not on
+	// every proxy later.
+	if err := rules.CheckModule(r.Context(), up.WASM); err != nil {
+		writeError(w, http.StatusBadRequest, manifest.CodeInvalid, "no proxy could load this module: "+err.Error())
+		return
+	}
 	entry, created, err := s.o.Registry.Put(up.Manifest, up.WASM)
 	if err != nil {
 		s.fail(w, r, err)
@@ -54,6 +62,8 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if created {
 		status = http.StatusCreated
 		s.pushPlugin(events.PluginUploaded, entry)
+	} else {
+		entry.Existing = true
 	}
 	writeJSON(w, status, entry)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
+	"github.com/tokenomics-dev/tokenomics/test/hostile"
 )
 
 func TestNewRefusals(t *testing.T) {
@@ -120,9 +121,11 @@ func TestPluginLifecycle(t *testing.T) {
 	assert.Equal(t, uint64(1), entry.Revision)
 	assert.Equal(t, []string{manifest.KeyID(key(1).Public().(ed25519.PublicKey))}, entry.Signers)
 
+	assert.False(t, entry.Existing)
 	again, err := c.Upload(ctx, env, wasm)
 	require.NoError(t, err, "uploading the same binary again is a no-op")
 	assert.Equal(t, entry.Revision, again.Revision)
+	assert.True(t, again.Existing, "the answer says the registry already held it")
 
 	listing, err := c.List(ctx)
 	require.NoError(t, err)
@@ -291,4 +294,30 @@ func TestOneBinaryManyNames(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, listing.Plugins, "deleting a binary removes every name it was signed under")
 	assert.Equal(t, uint64(4), listing.Revision)
+}
+
+// TestUploadRunsTheModuleCheck: the central server refuses, at upload, a
+// signed module that no proxy could load.
+func TestUploadRunsTheModuleCheck(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := manifest.NewClient(f.url, testAPIKey, nil)
+	for _, hc := range hostile.Cases() {
+		switch hc.Name {
+		case "unknown_host_import", "foreign_import", "wrong_abi", "bad_signature":
+		default:
+			continue
+		}
+		env, err := manifest.Sign(manifest.Manifest{Schema: 1, Name: hc.Name, Version: "1.0.0", ABI: 1,
+			SHA256: manifest.Sum(hc.Wasm), Size: int64(len(hc.Wasm)), SignedAt: time.Now().UTC()}, key(1))
+		require.NoError(t, err)
+		_, err = c.Upload(context.Background(), env, hc.Wasm)
+		var api *manifest.APIError
+		require.ErrorAs(t, err, &api, hc.Name)
+		assert.Equal(t, 400, api.Status, hc.Name)
+		assert.Contains(t, api.Error(), "no proxy could load", hc.Name)
+	}
+	listing, err := c.List(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, listing.Plugins)
 }

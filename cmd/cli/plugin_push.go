@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -52,6 +53,11 @@ their own trusted keys before loading it.`,
 			if rf.output == "json" {
 				e.Manifest = nil
 				return a.printJSON(e)
+			}
+			if e.Existing {
+				fmt.Fprintf(a.stdout, "Already held %s@%s (uploaded %s): nothing changed\nsha256:   %s\nrevision: %d\n",
+					e.Name, e.Version, e.UploadedAt.Format(time.RFC3339), e.SHA256, e.Revision)
+				return nil
 			}
 			fmt.Fprintf(a.stdout, "Uploaded %s@%s\nsha256:   %s\nrevision: %d\n", e.Name, e.Version, e.SHA256, e.Revision)
 			return nil

@@ -118,7 +118,7 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	// on a busy machine); say so before, not after.
 	ruleStart := time.Now()
 	log.Info("starting the rule host", "builtin_plugins", builtinPlugins(), "cache_dir", cfg.Abs(cfg.Plugins.CacheDir))
-	host := rules.New(rules.Config{Builtins: plugins.FS, CacheDir: cfg.Abs(cfg.Plugins.CacheDir)}, log)
+	host := rules.New(ruleHostConfig(cfg), log)
 	if err := host.Provision(ctx); err != nil {
 		return fmt.Errorf("starting the rule host: %w", err)
 	}
@@ -144,7 +144,10 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 		}
 		c.add(sy.Close)
 	}
-	plugins, routes, notReady := syncWiring(cfg, sy)
+	plugins, routes, notReady, err := syncWiring(cfg, sy)
+	if err != nil {
+		return err
+	}
 
 	// Loading the tokens compiles the rule plugins their policies use: on a
 	// cold plugins.cache_dir that is seconds, which the log must not hide.
@@ -388,20 +391,12 @@ func emitStart(d *events.Dispatcher, role string, log hclog.Logger) {
 	d.Emit(ev)
 }
 
-// localPlugins resolves custom wasm plugins from plugins.dir by name; the
-// sha256 in the policy must match the file.
-func localPlugins(cfg *config.Config) func(name, sha string) ([]byte, error) {
-	dir := cfg.Abs(cfg.Plugins.Dir)
-	return func(name, sha string) ([]byte, error) {
-		b, err := os.ReadFile(dir + string(os.PathSeparator) + name + ".wasm")
-		if err != nil {
-			return nil, fmt.Errorf("reading plugin %q from %s: %w", name, dir, err)
-		}
-		if got := rules.Sum(b); got != sha {
-			return nil, fmt.Errorf("plugin %q: sha256 %s does not match the policy's %s", name, got, sha)
-		}
-		return b, nil
-	}
+// ruleHostConfig maps the plugins: section onto the rule host's limits.
+func ruleHostConfig(cfg *config.Config) rules.Config {
+	pc := cfg.Plugins
+	return rules.Config{Builtins: plugins.FS, CacheDir: cfg.Abs(pc.CacheDir), PoolSize: pc.PoolSize,
+		CallTimeout: pc.CallTimeout.D(), InitTimeout: pc.InitTimeout.D(), PoolWait: pc.PoolWait.D(),
+		MemoryLimitPages: pc.MemoryPages}
 }
 
 func mustWD() string {

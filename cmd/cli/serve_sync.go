@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -110,8 +111,8 @@ func startSyncer(cfg *config.Config, db *store.DB, reg *metrics.Registry, log hc
 		Plugins:        manifest.NewClient(cfg.Remote.URL, key, hc),
 		TrustedKeys:    trusted,
 		PluginDir:      cfg.Abs(cfg.Plugins.Dir),
-		MaxMemoryPages: hostMemoryPages,
-		MaxCallMS:      hostCallMS,
+		MaxMemoryPages: cmp.Or(cfg.Plugins.MemoryPages, hostMemoryPages),
+		MaxCallMS:      cmp.Or(uint32(cfg.Plugins.CallTimeout.D()/time.Millisecond), hostCallMS),
 		Interval:       time.Duration(cfg.Remote.Sync) * time.Second,
 		Webhook:        verifier,
 		Metrics:        reg,
@@ -149,15 +150,17 @@ func remoteTransport(cfg *config.Config, log hclog.Logger) (*http.Transport, err
 
 // syncWiring fills the proxy options a syncer provides: the verified
 // plugin resolver, the webhook route and readiness (with its reason).
-// Without a syncer the local plugins.dir resolver stays.
-func syncWiring(cfg *config.Config, s *syncer.Syncer) (plugins func(string, string) ([]byte, error), routes map[string]fasthttp.RequestHandler, notReady func() string) {
+// Without a syncer the local plugins.dir resolver stays (signature-checked
+// when plugins.trusted_keys is set).
+func syncWiring(cfg *config.Config, s *syncer.Syncer) (plugins func(string, string) ([]byte, error), routes map[string]fasthttp.RequestHandler, notReady func() string, err error) {
 	if s == nil {
-		return localPlugins(cfg), nil, nil
+		plugins, err = localPluginSource(cfg)
+		return plugins, nil, nil, err
 	}
 	if cfg.Remote.Webhook.Enabled {
 		routes = map[string]fasthttp.RequestHandler{cfg.Remote.Webhook.Path: s.WebhookHandler()}
 	}
-	return s.Resolve, routes, s.NotReady
+	return s.Resolve, routes, s.NotReady, nil
 }
 
 // redactedURL hides a password in the URL, for logs.

@@ -226,4 +226,14 @@ type PluginsConfig struct {
 	// TrustedKeys are the ed25519 public keys (hex or base64) a plugin
 	// manifest must be signed by; see PluginsConfig.PublicKeys.
 	TrustedKeys []string `yaml:"trusted_keys"`
+	// Rule host limits; zero takes the rule host's defaults (see
+	// core/rules.Config): warm instances per plugin version, one call's
+	// deadline, one instantiation's deadline (start functions included), the
+	// wait for a free instance before the rule counts as failed, and a
+	// guest's memory cap in 64 KiB pages.
+	PoolSize    int      `yaml:"pool_size"`
+	CallTimeout Duration `yaml:"call_timeout"`
+	InitTimeout Duration `yaml:"init_timeout"`
+	PoolWait    Duration `yaml:"pool_wait"`
+	MemoryPages uint32   `yaml:"memory_pages"`
 }

@@ -20,6 +20,7 @@ const (
 	RuleWarning      = "rule.warning"
 	RuleMasked       = "rule.masked"
 	RuleLogged       = "rule.logged"
+	RuleError        = "rule.error"
 	RequestCompleted = "request.completed"
 	PluginUploaded   = "plugin.uploaded"
 	PluginDeleted    = "plugin.deleted"

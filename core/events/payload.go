@@ -48,6 +48,20 @@ type RuleData struct {
 	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
+// RuleErrorData is the payload of rule.error: a rule whose plugin failed
+// (trap, timeout, bad result, not loaded). Cause is for operators; clients
+// only see a generic reason.
+type RuleErrorData struct {
+	TokenHashPrefix string `json:"token_hash_prefix"`
+	RequestID       string `json:"request_id,omitempty"`
+	Rule            string `json:"rule"`
+	Plugin          string `json:"plugin"`
+	Version         string `json:"version"` // the plugin's sha256
+	Phase           string `json:"phase,omitempty"`
+	Blocked         bool   `json:"blocked"` // false: on_error allowed the request
+	Cause           string `json:"cause"`
+}
+
 // RequestData is the payload of request.completed.
 type RequestData struct {
 	TokenHashPrefix string `json:"token_hash_prefix"`

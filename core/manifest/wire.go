@@ -46,6 +46,9 @@ type Entry struct {
 	Signers []string `json:"signers,omitempty"`
 	// Manifest is the envelope file as uploaded.
 	Manifest json.RawMessage `json:"manifest"`
+	// Existing is set on an upload answer when the registry already held
+	// this binary with this manifest: nothing changed.
+	Existing bool `json:"existing,omitempty"`
 }
 
 // Listing is the answer of GET /api/v1/plugins[?since=N]. The registry

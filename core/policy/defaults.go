@@ -16,8 +16,10 @@ func (p *Policy) applyDefaults() {
 			r.Scope = ScopeInput
 		}
 		if r.OnError == "" {
+			// Fail closed: a rule that blocks or masks must not wave a
+			// request through when its check cannot run (DESIGN.md).
 			r.OnError = OnErrorAllow
-			if r.Action == ActionFail {
+			if r.Action == ActionFail || r.Action == ActionMask {
 				r.OnError = OnErrorBlock
 			}
 		}

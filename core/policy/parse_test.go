@@ -48,7 +48,7 @@ func TestParseCompatPolicies(t *testing.T) {
 		assert.Equal(t, Rule{
 			Name: "pii-mask", Type: "pii",
 			Detect: []string{"ssn", "credit_card", "aws_key", "api_key"},
-			Action: "mask", Scope: "both", OnError: "allow",
+			Action: "mask", Scope: "both", OnError: "block",
 		}, p.Rules[0])
 		require.NotNil(t, p.RateLimit)
 		assert.Equal(t, 5, p.RateLimit.MaxParallel)
@@ -76,7 +76,7 @@ func TestParseCompatPolicies(t *testing.T) {
 		require.Len(t, p.Rules, 3)
 		assert.Equal(t, []string{"mask", "fail", "fail"}, []string{p.Rules[0].Action, p.Rules[1].Action, p.Rules[2].Action})
 		assert.Equal(t, []string{"both", "input", "input"}, []string{p.Rules[0].Scope, p.Rules[1].Scope, p.Rules[2].Scope})
-		assert.Equal(t, []string{"allow", "block", "block"}, []string{p.Rules[0].OnError, p.Rules[1].OnError, p.Rules[2].OnError})
+		assert.Equal(t, []string{"block", "block", "block"}, []string{p.Rules[0].OnError, p.Rules[1].OnError, p.Rules[2].OnError})
 		assert.Equal(t, "(?i)(ignore.*instructions|system.*prompt|you are now)", p.Rules[1].Pattern)
 		assert.Equal(t, []string{"jailbreak", "bypass", "override", "hack"}, p.Rules[2].Keywords)
 		assert.Nil(t, p.Retry)

@@ -51,7 +51,7 @@ type Rule struct {
 	Threshold     float64         `json:"threshold,omitempty"`      // prompt_guard/jailbreak score in (0,1]; 0 = plugin default
 	Action        string          `json:"action,omitempty"`         // fail|warn|log|mask
 	Scope         string          `json:"scope,omitempty"`          // input|output|both; default input
-	OnError       string          `json:"on_error,omitempty"`       // block|allow; default block for fail rules
+	OnError       string          `json:"on_error,omitempty"`       // block|allow; default block for fail and mask rules
 	Plugin        string          `json:"plugin,omitempty"`         // wasm: plugin name
 	SHA256        string          `json:"sha256,omitempty"`         // wasm: hex sha256 of the module
 	Config        json.RawMessage `json:"config,omitempty"`         // wasm: plugin's own JSON config (an object)

@@ -43,7 +43,9 @@ func (s *Server) buildEntry(r store.Record) *tokenEntry {
 			e.err = fmt.Errorf("the policy has content rules and this proxy runs no rule host")
 			return e
 		}
-		set, err := s.rulesHost.Compile(p.Rules, s.plugins)
+		// CompileAsync never waits on plugin work: this runs in the token
+		// store's change callback, which token sync and revocation share.
+		set, err := s.rulesHost.CompileAsync(p.Rules, s.plugins)
 		if err != nil {
 			e.err = fmt.Errorf("compiling rules: %w", err)
 			s.log.Error("token rules do not compile; the token is refused", "token", e.short, "error", err)

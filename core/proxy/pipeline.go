@@ -295,6 +295,9 @@ func (x *exchange) inputRules(ctx *fasthttp.RequestCtx) error {
 		if err != nil {
 			return &core.Error{Status: 500, Type: core.TypeServer, Code: "mask_failed", Message: "Masking the request failed.", Err: err}
 		}
+		if err := x.s.maskedFits(x, masked); err != nil {
+			return err
+		}
 		x.masked, x.body, x.inMasked = masked, masked, true
 	}
 	return nil

@@ -126,6 +126,9 @@ func New(o Options) (*Server, error) {
 		}
 	}
 	s.met = newProxyMetrics(o.Metrics)
+	if o.Rules != nil {
+		o.Rules.SetObserver(newRuleMetrics(o.Metrics))
+	}
 	s.tokens = newTokenCache(s.buildEntry, s.log)
 	s.unsubscribe = o.Tokens.SubscribeBatch(s.tokens.apply)
 	recs, err := o.Tokens.List()
@@ -134,6 +137,7 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("loading tokens: %w", err)
 	}
 	s.tokens.load(recs)
+	s.awaitRules()
 	s.met.tokens.With().Set(float64(s.tokens.len()))
 	s.srv = &fasthttp.Server{
 		Handler:                       s.handle,
@@ -358,7 +362,14 @@ func (s *Server) serveReady(ctx *fasthttp.RequestCtx) {
 		ctx.SetBodyString(`{"status":"not ready"}`)
 		return
 	}
-	ctx.SetBodyString(`{"status":"ready","tokens":` + strconv.Itoa(s.tokens.len()) + `}`)
+	// Plugins that failed to load are reported, not made a reason to leave
+	// the pool: their rules fail closed for their own tokens only, and one
+	// hostile upload must not take every proxy out of rotation.
+	body := `{"status":"ready","tokens":` + strconv.Itoa(s.tokens.len())
+	if p := s.pluginProblems(); p != nil {
+		body += `,"plugins_failed":` + string(p)
+	}
+	ctx.SetBodyString(body + `}`)
 }
 
 func (s *Server) serveMetrics(ctx *fasthttp.RequestCtx) {

@@ -36,7 +36,7 @@ func BenchmarkCallOverhead(b *testing.B) {
 				}
 				return
 			}
-			inst, _ := r.mod.pool.get(context.Background())
+			inst, _ := r.mod.pool.get(context.Background(), nopObserver{})
 			base := inst.ctx
 			for b.Loop() {
 				ctx, cancel := context.WithTimeout(base, time.Second)

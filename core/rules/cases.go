@@ -30,6 +30,10 @@ import (
 //	      findings:                     # exact list (optional); fields left out are not compared
 //	        - {detector: word, text: 0, start: 3, end: 9}
 //	      reason_contains: "..."        # for block (optional)
+//	  - name: refuses an empty list
+//	    config: {words: []}
+//	    expect:
+//	      configure_error: "words"      # the plugin must refuse the config; the message contains this
 type CaseFile struct {
 	Cases []Case `yaml:"cases"`
 }
@@ -58,6 +62,10 @@ type CaseExpect struct {
 	Findings       []CaseFinding `yaml:"findings"`
 	ReasonContains string        `yaml:"reason_contains"`
 	NoFindings     bool          `yaml:"no_findings"`
+	// ConfigureError expects the rule not to compile (the plugin refuses
+	// its config, or the policy parser refuses the rule) with a message
+	// containing this text; no texts are checked.
+	ConfigureError string `yaml:"configure_error"`
 }
 
 // CaseFinding is an expected finding; nil fields match anything.
@@ -98,11 +106,15 @@ func RunCases(ctx context.Context, wasm []byte, casesYAML []byte) (Report, error
 	defer h.Close(ctx)
 	sum := Sum(wasm)
 	source := func(string, string) ([]byte, error) { return wasm, nil }
-	if _, err := h.load(ctx, "plugin", wasm, false); err != nil {
+	m, err := h.load("plugin", wasm, false)
+	if err != nil {
 		return Report{}, err
 	}
-	return h.runCases(ctx, cases, func(r *policy.Rule) {
-		r.Type, r.Plugin, r.SHA256 = TypeWASM, "plugin", sum
+	if err := m.wait(ctx); err != nil {
+		return Report{}, err
+	}
+	return h.runCases(ctx, cases, func(r map[string]any) {
+		r["type"], r["plugin"], r["sha256"] = TypeWASM, "plugin", sum
 	}, source), nil
 }
 
@@ -127,6 +139,10 @@ func ParseCases(casesYAML []byte) ([]Case, error) {
 		}
 		switch c.Expect.Action {
 		case "allow", "mask", "block":
+		case "":
+			if c.Expect.ConfigureError == "" {
+				errs = append(errs, fmt.Errorf("case %q: expect.action is empty (want allow, mask or block, or expect.configure_error)", c.Name))
+			}
 		default:
 			errs = append(errs, fmt.Errorf("case %q: expect.action %q (want allow, mask or block)", c.Name, c.Expect.Action))
 		}
@@ -138,7 +154,7 @@ func ParseCases(casesYAML []byte) ([]Case, error) {
 }
 
 // runCases runs cases on h; fix completes each case's rule (plugin, type).
-func (h *Host) runCases(ctx context.Context, cases []Case, fix func(*policy.Rule), source func(string, string) ([]byte, error)) Report {
+func (h *Host) runCases(ctx context.Context, cases []Case, fix func(map[string]any), source func(string, string) ([]byte, error)) Report {
 	var rep Report
 	for _, c := range cases {
 		res := CaseResult{Name: c.Name}
@@ -153,22 +169,18 @@ func (h *Host) runCases(ctx context.Context, cases []Case, fix func(*policy.Rule
 	return rep
 }
 
-func (h *Host) runCase(ctx context.Context, c Case, fix func(*policy.Rule), source func(string, string) ([]byte, error)) []string {
-	r, err := caseRule(c)
-	if err != nil {
-		return []string{err.Error()}
-	}
-	fix(&r)
+func (h *Host) runCase(ctx context.Context, c Case, fix func(map[string]any), source func(string, string) ([]byte, error)) []string {
 	phase := Input
 	if c.Phase == "output" {
 		phase = Output
-		if r.Scope == "" {
-			r.Scope = "output"
-		}
+	}
+	r, err := caseRule(c, fix)
+	if err != nil {
+		return configureOutcome(c.Expect, err)
 	}
 	rs, err := h.Compile([]policy.Rule{r}, source)
-	if err != nil {
-		return []string{fmt.Sprintf("compiling rule: %v", err)}
+	if err != nil || c.Expect.ConfigureError != "" {
+		return configureOutcome(c.Expect, err)
 	}
 	texts := make([]Text, len(c.Texts))
 	for i, t := range c.Texts {
@@ -181,10 +193,16 @@ func (h *Host) runCase(ctx context.Context, c Case, fix func(*policy.Rule), sour
 	return compareCase(c.Expect, texts, &v)
 }
 
-func caseRule(c Case) (policy.Rule, error) {
+// caseRule builds the case's policy rule and parses it with the
+// production parser.
+func caseRule(c Case, fix func(map[string]any)) (policy.Rule, error) {
 	m := map[string]any{}
 	for k, v := range c.Rule {
 		m[k] = v
+	}
+	fix(m)
+	if _, ok := m["scope"]; !ok && c.Phase == "output" {
+		m["scope"] = "output"
 	}
 	if _, ok := m["name"]; !ok {
 		m["name"] = c.Name
@@ -192,17 +210,30 @@ func caseRule(c Case) (policy.Rule, error) {
 	if c.Config != nil {
 		m["config"] = c.Config
 	}
-	raw, err := json.Marshal(m)
+	raw, err := json.Marshal(map[string]any{"rules": []any{m}})
 	if err != nil {
 		return policy.Rule{}, fmt.Errorf("encoding rule: %w", err)
 	}
-	var r policy.Rule
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return policy.Rule{}, fmt.Errorf("decoding rule: %w", err)
+	// The production parser: its defaults (on_error by action) and checks
+	// apply here exactly as on a proxy, so a case shows what production does.
+	p, err := policy.Parse(raw)
+	if err != nil {
+		return policy.Rule{}, fmt.Errorf("rule: %w", err)
 	}
-	return r, nil
+	return p.Rules[0], nil
+}
+
+// configureOutcome compares a compile outcome with expect.configure_error.
+func configureOutcome(e CaseExpect, err error) []string {
+	switch {
+	case e.ConfigureError == "" && err != nil:
+		return []string{fmt.Sprintf("compiling rule: %v", err)}
+	case e.ConfigureError != "" && err == nil:
+		return []string{fmt.Sprintf("the rule compiled, want a configure error containing %q", e.ConfigureError)}
+	case e.ConfigureError != "" && !strings.Contains(err.Error(), e.ConfigureError):
+		return []string{fmt.Sprintf("configure error %q does not contain %q", err.Error(), e.ConfigureError)}
+	}
+	return nil
 }
 
 func compareCase(e CaseExpect, texts []Text, v *Verdict) []string {

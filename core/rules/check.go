@@ -2,7 +2,9 @@ package rules
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tokenomics-dev/tokenomics/sdk/abi"
 )
@@ -22,12 +24,13 @@ func (rs *RuleSet) Check(ctx context.Context, phase Phase, texts []Text, v *Verd
 	}
 	texts = v.normalized(texts) // rules read the detection view
 	defer v.mapBack()
+	budget := -1 // replacement bytes this check may add; computed on first use
 	for i := range rs.rules {
 		r := &rs.rules[i]
 		if r.scope&phase == 0 {
 			continue
 		}
-		if err := r.run(ctx, phase, texts, v); err != nil {
+		if err := r.run(ctx, phase, texts, v, &budget); err != nil {
 			r.failed(err, v)
 		}
 		if v.Action == Block {
@@ -38,35 +41,62 @@ func (rs *RuleSet) Check(ctx context.Context, phase Phase, texts []Text, v *Verd
 	return nil
 }
 
-func (r *rule) run(ctx context.Context, phase Phase, texts []Text, v *Verdict) error {
+// growthBudget bounds the bytes one check's replacements may add beyond the
+// spans they replace: 32 per input byte plus 4 KiB, so a keyword of one
+// character can still be masked everywhere while a lying plugin cannot
+// turn a short request into a large body (the proxy also holds the
+// rewritten body to server.max_body_bytes).
+func growthBudget(texts []Text) int {
+	n := 0
+	for i := range texts {
+		n += len(texts[i].Data)
+	}
+	return 32*n + 4096
+}
+
+func (r *rule) run(ctx context.Context, phase Phase, texts []Text, v *Verdict, budget *int) error {
 	if r.mod.h.closed.Load() {
 		return ErrClosed
 	}
-	inst, err := r.mod.pool.get(ctx)
+	start := time.Now()
+	inst, err := r.mod.pool.get(ctx, r.obs)
 	if err != nil {
+		r.obs.Call(time.Since(start), true)
 		return err
 	}
-	out, err := inst.check(r.cfg, uint32(phase), r.flags, texts)
+	err = r.mod.prepareOn(inst, r.cfg)
+	var out []byte
+	if err == nil {
+		out, err = inst.check(r.cfg, uint32(phase), r.flags, texts)
+	}
 	if err == nil && out != nil {
 		// out is a view of guest memory: use it before the instance goes back.
-		err = r.apply(out, texts, v)
+		err = r.apply(out, texts, v, budget)
 		if err != nil {
 			inst.broken = true // a guest that returns garbage is not trusted again
 		}
 	}
 	r.mod.pool.put(inst)
+	r.obs.Call(time.Since(start), err != nil)
 	return err
 }
 
+// failed records a rule that could not run. The client sees only a generic
+// reason; the cause goes to v.Errors for the operator. A configuration the
+// plugin refused blocks whatever on_error says: the rule never ran.
 func (r *rule) failed(err error, v *Verdict) {
 	v.Findings = append(v.Findings, r.errFinding)
-	if r.blockOnError {
-		v.block(r.name, fmt.Sprintf("content rule %q failed: %v", r.name, err))
+	block := r.blockOnError || errors.Is(err, ErrBadRule)
+	v.Errors = append(v.Errors, RuleError{Rule: r.name, Plugin: r.mod.name, Version: r.mod.sha, Blocked: block, Err: err})
+	if block {
+		v.block(r.name, r.failReason)
+		v.Failed = true
 	}
 }
 
-// apply turns a guest Result into edits, findings or a block.
-func (r *rule) apply(out []byte, texts []Text, v *Verdict) error {
+// apply turns a guest Result into edits, findings or a block. Any result
+// that breaks the ABI or a host cap is a plugin error.
+func (r *rule) apply(out []byte, texts []Text, v *Verdict, budget *int) error {
 	if len(out) < abi.ResultHeaderSize {
 		return fmt.Errorf("%w: short result", ErrPluginFailed)
 	}
@@ -78,43 +108,67 @@ func (r *rule) apply(out []byte, texts []Text, v *Verdict) error {
 	}
 	msg := out[msgOff : msgOff+msgLen]
 	if flags&abi.ResultError != 0 {
-		return fmt.Errorf("%w: %s", ErrPluginFailed, msg)
+		return fmt.Errorf("%w: the plugin reported: %s", ErrPluginFailed, clip(msg, r.mod.h.cfg.MaxReasonBytes))
 	}
+	if flags&abi.ResultBlock != 0 && len(msg) > r.mod.h.cfg.MaxReasonBytes {
+		return fmt.Errorf("%w: block reason of %d bytes (cap %d)", ErrPluginFailed, len(msg), r.mod.h.cfg.MaxReasonBytes)
+	}
+	detectors, repl := r.cfg.detectors, r.cfg.repl
 	// Validate every record before acting on any.
+	grow := 0
 	for i := 0; i < count; i++ {
 		o := abi.ResultHeaderSize + i*abi.ResultMatchSize
 		t, s, e, d := int(abi.U32(out, o)), int(abi.U32(out, o+4)), int(abi.U32(out, o+8)), int(abi.U32(out, o+12))
-		if t < 0 || t >= len(texts) || s < 0 || e < s || e > len(texts[t].Data) || d < 0 || d >= len(r.repl) {
+		if t < 0 || t >= len(texts) || s < 0 || e < s || e > len(texts[t].Data) || d < 0 || d >= len(repl) {
 			return fmt.Errorf("%w: match %d out of range", ErrPluginFailed, i)
 		}
-		if ro, rl := abi.U32(out, o+16), abi.U32(out, o+20); ro != abi.NoReplacement && (int(ro) > len(out) || int(rl) > len(out)-int(ro)) {
-			return fmt.Errorf("%w: replacement %d out of range", ErrPluginFailed, i)
+		rl := len(repl[d])
+		if ro, n := abi.U32(out, o+16), abi.U32(out, o+20); ro != abi.NoReplacement {
+			if int(ro) > len(out) || int(n) > len(out)-int(ro) {
+				return fmt.Errorf("%w: replacement %d out of range", ErrPluginFailed, i)
+			}
+			if int(n) > r.mod.h.cfg.MaxReplacementBytes {
+				return fmt.Errorf("%w: replacement %d of %d bytes (cap %d)", ErrPluginFailed, i, n, r.mod.h.cfg.MaxReplacementBytes)
+			}
+			rl = int(n)
 		}
+		if r.action == FindingMask {
+			grow += rl
+		}
+	}
+	if grow > 0 {
+		if *budget < 0 {
+			*budget = growthBudget(texts)
+		}
+		if grow > *budget {
+			return fmt.Errorf("%w: replacements of %d bytes exceed the check's cap of %d", ErrPluginFailed, grow, *budget)
+		}
+		*budget -= grow
 	}
 	for i := 0; i < count; i++ {
 		o := abi.ResultHeaderSize + i*abi.ResultMatchSize
 		t, s, e, d := int(abi.U32(out, o)), int(abi.U32(out, o+4)), int(abi.U32(out, o+8)), int(abi.U32(out, o+12))
-		v.Findings = append(v.Findings, Finding{Rule: r.name, Detector: r.cfg.detectors[d], Action: r.action, Text: t, Start: s, End: e})
+		v.Findings = append(v.Findings, Finding{Rule: r.name, Detector: detectors[d], Action: r.action, Text: t, Start: s, End: e})
 		switch r.action {
 		case FindingFail:
 			if v.Action != Block {
-				v.block(r.name, r.reasons[d])
+				v.block(r.name, fmt.Sprintf("content rule %q matched %s", r.name, detectors[d]))
 			}
 		case FindingMask:
-			repl := r.repl[d]
+			rp := repl[d]
 			if ro, rl := abi.U32(out, o+16), abi.U32(out, o+20); ro != abi.NoReplacement {
 				start := len(v.arena)
 				v.arena = append(v.arena, out[ro:ro+rl]...)
-				repl = v.arena[start:len(v.arena):len(v.arena)]
+				rp = v.arena[start:len(v.arena):len(v.arena)]
 			}
-			v.Edits = append(v.Edits, Edit{Text: t, Start: s, End: e, Replacement: repl})
+			v.Edits = append(v.Edits, Edit{Text: t, Start: s, End: e, Replacement: rp})
 		}
 	}
 	if flags&abi.ResultBlock != 0 {
 		// A plugin's own decision has no span; warn and log rules record it.
 		v.Findings = append(v.Findings, Finding{Rule: r.name, Detector: "block", Action: r.action, Text: -1})
 		if r.action == FindingFail || r.action == FindingMask {
-			v.block(r.name, fmt.Sprintf("content rule %q: %s", r.name, msg))
+			v.block(r.name, fmt.Sprintf("content rule %q: %s", r.name, sanitize(msg)))
 		}
 	}
 	return nil

@@ -20,9 +20,21 @@ type Config struct {
 	// PoolSize is the number of warm instances per module. Default:
 	// GOMAXPROCS, at most 4 (an idle Go-built instance holds about 4.5 MiB).
 	PoolSize int
-	// CallTimeout bounds one plugin call, and the wait for a free instance.
-	// Default 100ms.
+	// CallTimeout bounds one plugin call. Default 100ms.
 	CallTimeout time.Duration
+	// InitTimeout bounds one instantiation, start functions included
+	// (_initialize, a start section); the watchdog stops a guest past it.
+	// Default 2s: a Go-built guest needs 6–20 ms on an idle machine, but
+	// far more on a loaded one (hundreds of ms under the race detector).
+	InitTimeout time.Duration
+	// PoolWait bounds how long a check waits for a free instance before its
+	// rule counts as failed. Default: 5 × CallTimeout, so a burst of
+	// clients queues behind a slow plugin instead of failing at once.
+	PoolWait time.Duration
+	// MaxReplacementBytes caps one replacement a plugin returns. Default 1024.
+	MaxReplacementBytes int
+	// MaxReasonBytes caps a plugin's block reason. Default 256.
+	MaxReasonBytes int
 	// MemoryLimitPages caps a guest's linear memory in 64 KiB pages.
 	// Default 1024 (64 MiB); a Go-built guest needs at least 45.
 	MemoryLimitPages uint32
@@ -32,6 +44,11 @@ type Config struct {
 	// StreamTailMax bounds the bytes a Stream holds back (the longest match
 	// a streamed rule is guaranteed to catch across chunks). Default 4096.
 	StreamTailMax int
+	// PreloadBuiltins starts loading the four built-in plugins at
+	// Provision, in the background. Off by default: serve, tools and tests
+	// load only what policies use (four cold compiles at once slow a first
+	// start on a small machine).
+	PreloadBuiltins bool
 	// SandboxBuiltins runs built-in plugins like custom ones, with
 	// termination checks and the watchdog (slower; see RATIONALE.md).
 	SandboxBuiltins bool
@@ -44,6 +61,18 @@ func (c *Config) SetDefaults() {
 	}
 	if c.CallTimeout == 0 {
 		c.CallTimeout = 100 * time.Millisecond
+	}
+	if c.InitTimeout == 0 {
+		c.InitTimeout = 2 * time.Second
+	}
+	if c.PoolWait == 0 {
+		c.PoolWait = 5 * c.CallTimeout
+	}
+	if c.MaxReplacementBytes == 0 {
+		c.MaxReplacementBytes = 1024
+	}
+	if c.MaxReasonBytes == 0 {
+		c.MaxReasonBytes = 256
 	}
 	if c.MemoryLimitPages == 0 {
 		c.MemoryLimitPages = 1024
@@ -64,6 +93,15 @@ func (c *Config) Validate() error {
 	}
 	if c.CallTimeout < time.Millisecond {
 		errs = append(errs, fmt.Errorf("call timeout %s: must be at least 1ms", c.CallTimeout))
+	}
+	if c.InitTimeout < time.Millisecond {
+		errs = append(errs, fmt.Errorf("init timeout %s: must be at least 1ms", c.InitTimeout))
+	}
+	if c.PoolWait < 0 {
+		errs = append(errs, fmt.Errorf("pool wait %s: must not be negative", c.PoolWait))
+	}
+	if c.MaxReplacementBytes < 16 || c.MaxReasonBytes < 16 {
+		errs = append(errs, fmt.Errorf("replacement cap %d, reason cap %d: must be at least 16", c.MaxReplacementBytes, c.MaxReasonBytes))
 	}
 	if c.MemoryLimitPages < 45 || c.MemoryLimitPages > 65536 {
 		errs = append(errs, fmt.Errorf("memory limit %d pages: must be in [45,65536]", c.MemoryLimitPages))

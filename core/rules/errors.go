@@ -11,6 +11,7 @@ var (
 	ErrBadRule       = errors.New("rules: invalid rule")
 	ErrPluginFailed  = errors.New("rules: plugin failed")
 	ErrPoolExhausted = errors.New("rules: no plugin instance free before the deadline")
+	ErrNotReady      = errors.New("rules: plugin not loaded")
 	ErrClosed        = errors.New("rules: host closed")
 	ErrBadCases      = errors.New("rules: invalid test cases")
 )

@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/tetratelabs/wazero"
@@ -33,6 +34,13 @@ type Host struct {
 
 	watch     watchdog
 	provision bool
+	obs       atomic.Pointer[Observer]
+
+	// ctx is the parent of every guest context; Close cancels it, which
+	// stops sandboxed instantiations and calls still running.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	loaders sync.WaitGroup
 }
 
 // New returns an unprovisioned Host; call Provision before use.
@@ -65,8 +73,18 @@ func (h *Host) Provision(ctx context.Context) error {
 	if h.sandboxed, err = h.newRuntime(ctx, true); err != nil {
 		return err
 	}
-	h.watch.start(h.cfg.CallTimeout)
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.watch.start(min(h.cfg.CallTimeout, h.cfg.InitTimeout))
 	h.provision = true
+	// Built-ins start loading now, in the background, so the first token
+	// that uses one rarely finds it still compiling.
+	if h.cfg.PreloadBuiltins && h.cfg.Builtins != nil {
+		for _, typ := range []string{TypePII, TypeRegex, TypeKeyword, TypePromptGuard} {
+			if _, err := h.builtin(typ); err != nil {
+				h.log.Debug("built-in plugin not preloaded", "type", typ, "error", err)
+			}
+		}
+	}
 	return nil
 }
 
@@ -93,7 +111,18 @@ func (h *Host) Close(ctx context.Context) error {
 	if h.closed.Swap(true) {
 		return nil
 	}
+	if h.cancel != nil {
+		h.cancel()
+	}
 	h.watch.stop()
+	// Loaders compile (host work, no guest code) and then hand over to the
+	// pools; wait for them within ctx so no runtime closes under them.
+	waited := make(chan struct{})
+	go func() { h.loaders.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-ctx.Done():
+	}
 	h.mu.Lock()
 	mods := h.modules
 	h.modules = map[string]*module{}
@@ -122,8 +151,8 @@ func Sum(wasm []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// builtin loads the built-in plugin for a rule type.
-func (h *Host) builtin(ctx context.Context, typ string) (*module, error) {
+// builtin returns the built-in plugin for a rule type.
+func (h *Host) builtin(typ string) (*module, error) {
 	if h.cfg.Builtins == nil {
 		return nil, fmt.Errorf("loading built-in %q: %w: no Builtins FS configured", typ, ErrBuiltin)
 	}
@@ -131,12 +160,14 @@ func (h *Host) builtin(ctx context.Context, typ string) (*module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading built-in %q: %w (run `make plugins`): %v", typ, ErrBuiltin, err)
 	}
-	return h.load(ctx, typ, wasm, !h.cfg.SandboxBuiltins)
+	return h.load(typ, wasm, !h.cfg.SandboxBuiltins)
 }
 
-// load compiles wasm once per sha256 and starts its pool; later calls with
-// the same bytes return the same module.
-func (h *Host) load(ctx context.Context, name string, wasm []byte, trusted bool) (*module, error) {
+// load returns the module for wasm, starting its load in the background the
+// first time these bytes are seen: compiling, checking and instantiating
+// never run under h.mu nor on the caller's goroutine, so token sync and
+// request handling never wait on a plugin (DESIGN.md, failure doctrine).
+func (h *Host) load(name string, wasm []byte, trusted bool) (*module, error) {
 	if !h.provision {
 		return nil, fmt.Errorf("loading plugin %q: host not provisioned", name)
 	}
@@ -157,25 +188,45 @@ func (h *Host) load(ctx context.Context, name string, wasm []byte, trusted bool)
 	if !trusted {
 		rt = h.sandboxed
 	}
-	start := time.Now()
-	compiled, err := rt.CompileModule(ctx, wasm)
-	if err != nil {
-		return nil, fmt.Errorf("compiling plugin %q: %w: %v", name, ErrBadModule, err)
-	}
-	if err := checkModule(compiled); err != nil {
-		_ = compiled.Close(ctx)
-		return nil, fmt.Errorf("checking plugin %q: %w", name, err)
-	}
-	m := &module{h: h, name: name, sha: sum, rt: rt, compiled: compiled, trusted: trusted}
+	m := &module{h: h, name: name, sha: sum, rt: rt, trusted: trusted, loaded: make(chan struct{}), dead: make(chan struct{})}
 	m.log = h.log.With("plugin", name, "sha256", sum[:12])
 	m.configs.Store(&[]*modConfig{})
 	m.byBlob = map[string]uint32{}
 	m.pool = newPool(m, h.cfg.PoolSize)
-	if err := m.pool.start(ctx); err != nil {
-		_ = compiled.Close(ctx)
-		return nil, fmt.Errorf("instantiating plugin %q: %w", name, err)
-	}
 	h.modules[key] = m
-	m.log.Debug("plugin loaded", "compile", time.Since(start), "pool", h.cfg.PoolSize)
+	h.loaders.Add(1)
+	go func() {
+		defer h.loaders.Done()
+		m.compile(h.ctx, slices.Clone(wasm))
+	}()
 	return m, nil
+}
+
+// PluginStatus is the load state of one plugin version, for /ready and
+// status output.
+type PluginStatus struct {
+	Name, SHA256 string
+	Ready        bool   // at least one instance is up
+	Error        string // why it is not ready; "" while it is still loading
+}
+
+// Plugins lists the load state of every plugin version the host holds,
+// built-ins included, sorted by name.
+func (h *Host) Plugins() []PluginStatus {
+	h.mu.Lock()
+	mods := make([]*module, 0, len(h.modules))
+	for _, m := range h.modules {
+		mods = append(mods, m)
+	}
+	h.mu.Unlock()
+	out := make([]PluginStatus, 0, len(mods))
+	for _, m := range mods {
+		st := PluginStatus{Name: m.name, SHA256: m.sha, Ready: m.up.Load()}
+		if err := m.loadErr(); err != nil && !st.Ready {
+			st.Error = Cause(err)
+		}
+		out = append(out, st)
+	}
+	slices.SortFunc(out, func(a, b PluginStatus) int { return strings.Compare(a.Name+a.SHA256, b.Name+b.SHA256) })
+	return out
 }

@@ -131,11 +131,23 @@ cases:
     config: {mode: ok}
     texts: [{data: "x"}]
     expect: {action: block}
+  - name: a refused config is expected
+    config: {mode: badconfig}
+    expect: {configure_error: this config is refused}
+  - name: an unexpected refusal is reported
+    config: {mode: badconfig}
+    texts: [{data: "x"}]
+    expect: {action: allow}
+  - name: a missing refusal is reported
+    config: {mode: ok}
+    expect: {configure_error: refused}
 `)
 	rep, err := RunCases(context.Background(), wasm, good)
 	require.NoError(t, err)
-	assert.Equal(t, 2, rep.Passed)
-	assert.Equal(t, 1, rep.Failed)
+	assert.Equal(t, 3, rep.Passed)
+	assert.Equal(t, 3, rep.Failed)
+	assert.Contains(t, rep.Cases[4].Problems[0], "this config is refused")
+	assert.Contains(t, rep.Cases[5].Problems[0], "the rule compiled")
 	assert.False(t, rep.OK())
 	assert.Empty(t, rep.Cases[0].Problems)
 	assert.Contains(t, rep.Cases[2].Problems[0], "action allow, want block")

@@ -46,19 +46,32 @@ func instanceFrom(ctx context.Context) *instance {
 // errTimeout marks a call stopped by the watchdog.
 var errTimeout = errors.New("plugin call exceeded its deadline")
 
-func (m *module) newInstance(ctx context.Context) (*instance, error) {
+func (m *module) newInstance(parent context.Context) (*instance, error) {
 	inst := &instance{m: m}
-	base := context.Background()
+	base := parent
 	if !m.trusted {
 		// One cancelable context per instance life: the watchdog cancels it
 		// and wazero's own per-call watcher stops the guest safely (closing
 		// a running module from outside would free resources in use).
 		base, inst.cancel = context.WithCancel(base)
+		// Start functions are guest code too: the same watchdog bounds them.
+		inst.deadline.Store(time.Now().Add(m.h.cfg.InitTimeout).UnixNano())
+		m.h.watch.add(inst)
 	}
 	inst.ctx = context.WithValue(base, instanceKey{}, inst)
-	cfg := wazeroModuleConfig()
-	mod, err := m.rt.InstantiateModule(inst.ctx, m.compiled, cfg)
+	mod, err := m.rt.InstantiateModule(inst.ctx, m.compiled, wazeroModuleConfig())
+	inst.deadline.Store(0)
 	if err != nil {
+		if !m.trusted {
+			m.h.watch.remove(inst)
+			inst.cancel()
+		}
+		if mod != nil {
+			_ = mod.Close(context.Background())
+		}
+		if inst.timedOut.Load() {
+			return nil, fmt.Errorf("instantiating: %w: start function exceeded %s", errTimeout, m.h.cfg.InitTimeout)
+		}
 		return nil, fmt.Errorf("instantiating: %w", err)
 	}
 	inst.mod = mod
@@ -68,7 +81,10 @@ func (m *module) newInstance(ctx context.Context) (*instance, error) {
 	inst.configureFn = mod.ExportedFunction(abi.ExportConfigure)
 	inst.checkFn = mod.ExportedFunction(abi.ExportCheck)
 	if inst.mem == nil || inst.alloc == nil || inst.free == nil || inst.configureFn == nil || inst.checkFn == nil {
-		_ = mod.Close(ctx)
+		inst.close(context.Background())
+		if !m.trusted {
+			m.h.watch.remove(inst)
+		}
 		return nil, fmt.Errorf("instantiating: %w: missing exports", ErrBadModule)
 	}
 	return inst, nil

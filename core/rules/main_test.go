@@ -54,6 +54,9 @@ func newTestHost(t testing.TB, cfg Config) *Host {
 	if cfg.CacheDir == "" {
 		cfg.CacheDir = filepath.Join(testCacheDir(), "wazero")
 	}
+	if cfg.InitTimeout == 0 {
+		cfg.InitTimeout = 30 * time.Second // -race on a shared machine
+	}
 	h := New(cfg, nil)
 	require.NoError(t, h.Provision(context.Background()))
 	t.Cleanup(func() { _ = h.Close(context.Background()) })
@@ -69,6 +72,7 @@ func sharedHost(t testing.TB) *Host {
 			Builtins:    builtinsFS(t),
 			CacheDir:    filepath.Join(testCacheDir(), "wazero"),
 			CallTimeout: 2 * time.Second, // -race slows guests down a lot
+			InitTimeout: 30 * time.Second,
 		}
 		h := New(cfg, nil)
 		if err := h.Provision(context.Background()); err != nil {

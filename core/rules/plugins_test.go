@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/tokenomics-dev/tokenomics/core/policy"
 )
 
 // TestBuiltinGolden runs testdata/cases/<plugin>.yaml against the built-in
@@ -27,7 +25,7 @@ func TestBuiltinGolden(t *testing.T) {
 		for _, c := range cases {
 			t.Run(filepath.Base(f)+"/"+c.Name, func(t *testing.T) {
 				t.Parallel()
-				rep := h.runCases(context.Background(), []Case{c}, func(*policy.Rule) {}, nil)
+				rep := h.runCases(context.Background(), []Case{c}, func(map[string]any) {}, nil)
 				require.Empty(t, rep.Cases[0].Problems)
 			})
 		}

@@ -34,21 +34,14 @@ func newPool(m *module, size int) *pool {
 	}
 }
 
-// start instantiates one instance now, so a module that cannot start fails
-// at load, and the rest in the background.
-func (p *pool) start(ctx context.Context) error {
-	inst, err := p.m.newInstance(ctx)
-	if err != nil {
-		return err
-	}
-	p.track(inst)
-	p.ch <- inst
-	for i := 1; i < p.size; i++ {
+// start fills the pool in the background; the module is ready when its
+// first instance is up.
+func (p *pool) start() {
+	for i := 0; i < p.size; i++ {
 		p.refill <- struct{}{}
 	}
 	p.wg.Add(1)
 	go p.refiller()
-	return nil
 }
 
 func (p *pool) track(inst *instance) {
@@ -79,41 +72,105 @@ func (p *pool) refiller() {
 		case <-p.refill:
 		}
 		for {
-			inst, err := p.m.newInstance(context.Background())
+			inst, err := p.m.newInstance(p.m.h.ctx)
 			if err == nil {
 				p.track(inst)
 				p.ch <- inst
+				p.m.instanceUp()
 				backoff = 10 * time.Millisecond
 				break
 			}
-			p.m.log.Error("replacing plugin instance failed", "error", err, "retry_in", backoff)
+			if p.m.h.closed.Load() {
+				return
+			}
+			p.m.fail(err, false)
+			p.m.log.Warn("starting a plugin instance failed", "error", Cause(err), "retry_in", backoff)
 			select {
 			case <-p.done:
 				return
 			case <-time.After(backoff):
 			}
-			backoff = min(2*backoff, 5*time.Second)
+			// A module that never started (a start function that loops or
+			// traps) is retried rarely: each attempt costs up to InitTimeout.
+			ceiling := 5 * time.Second
+			if !p.m.up.Load() {
+				ceiling = 30 * time.Second
+			}
+			backoff = min(2*backoff, ceiling)
 		}
 	}
 }
 
-// get takes a warm instance, waiting at most the call timeout when all are
-// busy.
-func (p *pool) get(ctx context.Context) (*instance, error) {
+// get takes a warm instance, waiting at most Config.PoolWait when all are
+// busy or the module is still loading.
+func (p *pool) get(ctx context.Context, obs RuleObserver) (*instance, error) {
 	select {
 	case inst := <-p.ch:
 		return inst, nil
 	default:
 	}
-	t := time.NewTimer(p.m.h.cfg.CallTimeout)
+	select {
+	case <-p.m.dead:
+		return nil, fmt.Errorf("%w: %w", ErrNotReady, p.m.loadErr())
+	default:
+	}
+	start := time.Now()
+	if err := p.firstLoad(ctx); err != nil {
+		return nil, err
+	}
+	t := time.NewTimer(p.m.h.cfg.PoolWait)
 	defer t.Stop()
+	inst, err := p.wait(ctx, t.C)
+	obs.PoolWait(time.Since(start))
+	return inst, err
+}
+
+// firstLoadWait bounds how long a check waits for a module that is still
+// loading for the first time (compiling takes about 1.4 s cold, 55 ms from
+// the cache); once the load has an outcome, checks wait PoolWait at most.
+const firstLoadWait = 15 * time.Second
+
+func (p *pool) firstLoad(ctx context.Context) error {
+	select {
+	case <-p.m.loaded:
+		return nil
+	default:
+	}
+	t := time.NewTimer(firstLoadWait)
+	defer t.Stop()
+	select {
+	case <-p.m.loaded:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("plugin %q: %w: still loading after %s", p.m.name, ErrNotReady, firstLoadWait)
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for plugin %q: %w", p.m.name, ctx.Err())
+	case <-p.done:
+		return ErrClosed
+	}
+}
+
+// getCtx takes an instance, waiting as long as ctx allows.
+func (p *pool) getCtx(ctx context.Context) (*instance, error) {
+	return p.wait(ctx, nil)
+}
+
+func (p *pool) wait(ctx context.Context, timeout <-chan time.Time) (*instance, error) {
 	select {
 	case inst := <-p.ch:
 		return inst, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("waiting for plugin %q: %w", p.m.name, ctx.Err())
-	case <-t.C:
+	case <-timeout:
+		if !p.m.up.Load() {
+			if err := p.m.loadErr(); err != nil {
+				return nil, fmt.Errorf("plugin %q: %w: %w", p.m.name, ErrNotReady, err)
+			}
+			return nil, fmt.Errorf("plugin %q: %w: still loading", p.m.name, ErrNotReady)
+		}
 		return nil, fmt.Errorf("waiting for plugin %q: %w", p.m.name, ErrPoolExhausted)
+	case <-p.m.dead:
+		return nil, fmt.Errorf("%w: %w", ErrNotReady, p.m.loadErr())
 	case <-p.done:
 		return nil, ErrClosed
 	}

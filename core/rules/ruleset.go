@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokenomics-dev/tokenomics/core/policy"
@@ -30,7 +31,11 @@ const (
 type RuleSet struct {
 	h     *Host
 	rules []rule
-	tail  int // stream hold-back in bytes (0: no output rules)
+	// tail is the stream hold-back in bytes (0: no output rules). Until
+	// every output rule's plugin has told its longest match it is the
+	// conservative StreamTailMax+1; tailFinal says it no longer changes.
+	tail      atomic.Int64
+	tailFinal atomic.Bool
 }
 
 // rule is one prepared policy rule.
@@ -42,26 +47,47 @@ type rule struct {
 	flags        uint32
 	mod          *module
 	cfg          *modConfig
-	repl         [][]byte // default replacement per detector
-	reasons      []string // block reason per detector
+	obs          RuleObserver
+	failReason   string // the client's reason when the rule cannot run
 	errFinding   Finding
 }
 
-// compileTimeout bounds the configuration of one policy's rules.
+// compileTimeout bounds Compile's wait for the plugins of one policy.
 const compileTimeout = time.Minute
 
-// Compile validates and prepares one policy's rules: it loads each rule's
-// plugin (built-in by type, or custom through custom(name, sha256) for type
-// wasm, checked against the sha256) and configures it once, so a bad config
-// fails here with an error naming the rule. custom may be nil when the
-// policy has no wasm rules.
+// Compile validates and prepares one policy's rules and waits until every
+// plugin is loaded and has accepted its configuration, so a bad config or a
+// plugin that does not load fails here with an error naming the rule. It is
+// for tools and tests (`plugin test`); the proxy uses CompileAsync.
 func (h *Host) Compile(rules []policy.Rule, custom func(name, sha256 string) ([]byte, error)) (*RuleSet, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), compileTimeout)
+	rs, err := h.CompileAsync(rules, custom)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, compileTimeout)
 	defer cancel()
+	if err := rs.Wait(ctx); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// CompileAsync validates one policy's rules and returns at once: it loads
+// each rule's plugin (built-in by type, or custom through custom(name,
+// sha256) for type wasm, checked against the sha256) in the background and
+// never runs guest code on the caller's goroutine. Errors it returns are
+// the policy's own (unknown type, bad pattern, sha256 mismatch). A rule
+// whose plugin is still loading or failed to load counts as failed at check
+// time, and its on_error decides; a configuration the plugin refuses
+// blocks. custom may be nil when the policy has no wasm rules.
+func (h *Host) CompileAsync(rules []policy.Rule, custom func(name, sha256 string) ([]byte, error)) (*RuleSet, error) {
+	if h.closed.Load() {
+		return nil, ErrClosed
+	}
 	rs := &RuleSet{h: h}
 	var errs []error
 	for i := range rules {
-		r, err := h.compileRule(ctx, &rules[i], custom)
+		r, err := h.compileRule(&rules[i], custom)
 		if err != nil {
 			name := rules[i].Name
 			if name == "" {
@@ -75,18 +101,63 @@ func (h *Host) Compile(rules []policy.Rule, custom func(name, sha256 string) ([]
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	rs.updateTail()
+	if !rs.tailFinal.Load() {
+		go rs.warm()
+	}
+	return rs, nil
+}
+
+// Wait blocks until every rule's plugin is loaded and its configuration
+// prepared, or ctx ends, and returns every failure.
+func (rs *RuleSet) Wait(ctx context.Context) error {
+	var errs []error
+	for i := range rs.rules {
+		r := &rs.rules[i]
+		if err := r.mod.prepare(ctx, r.cfg); err != nil {
+			errs = append(errs, fmt.Errorf("rule %q: configuring plugin %q: %w", r.name, r.mod.name, err))
+		}
+	}
+	rs.updateTail()
+	return errors.Join(errs...)
+}
+
+// warm prepares the rules in the background so the stream tail settles
+// and refused configurations are logged before the first request.
+func (rs *RuleSet) warm() {
+	ctx, cancel := context.WithTimeout(rs.h.ctx, compileTimeout)
+	defer cancel()
+	if err := rs.Wait(ctx); err != nil && !rs.h.closed.Load() {
+		rs.h.log.Warn("content rules not ready; they fail closed until their plugins load", "error", Cause(err))
+	}
+}
+
+// updateTail recomputes the stream hold-back from the prepared configs.
+func (rs *RuleSet) updateTail() {
+	if rs.tailFinal.Load() {
+		return
+	}
+	tail, final := 0, true
 	for i := range rs.rules {
 		r := &rs.rules[i]
 		if r.scope&Output == 0 {
 			continue
 		}
-		t := r.cfg.maxMatch
-		if t == unbounded || t > h.cfg.StreamTailMax {
-			t = h.cfg.StreamTailMax
+		t := rs.h.cfg.StreamTailMax
+		if r.cfg.ready.Load() {
+			t = r.cfg.maxMatch
+			if t == unbounded || t > rs.h.cfg.StreamTailMax {
+				t = rs.h.cfg.StreamTailMax
+			}
+		} else {
+			final = false
 		}
-		rs.tail = max(rs.tail, t+1) // +1: a byte after a match settles \b
+		tail = max(tail, t+1) // +1: a byte after a match settles \b
 	}
-	return rs, nil
+	rs.tail.Store(int64(tail))
+	if final {
+		rs.tailFinal.Store(true)
+	}
 }
 
 // Scopes tells whether any rule runs on input and on output.
@@ -99,9 +170,12 @@ func (rs *RuleSet) Scopes() (input, output bool) {
 }
 
 // StreamTail is the number of bytes a Stream holds back.
-func (rs *RuleSet) StreamTail() int { return rs.tail }
+func (rs *RuleSet) StreamTail() int {
+	rs.updateTail()
+	return int(rs.tail.Load())
+}
 
-func (h *Host) compileRule(ctx context.Context, pr *policy.Rule, custom func(name, sha256 string) ([]byte, error)) (rule, error) {
+func (h *Host) compileRule(pr *policy.Rule, custom func(name, sha256 string) ([]byte, error)) (rule, error) {
 	r := rule{name: pr.Name}
 	if r.name == "" {
 		return r, fmt.Errorf("%w: name is empty", ErrBadRule)
@@ -142,22 +216,17 @@ func (h *Host) compileRule(ctx context.Context, pr *policy.Rule, custom func(nam
 	}
 	var mod *module
 	if pr.Type == TypeWASM {
-		mod, err = h.customModule(ctx, pr, custom)
+		mod, err = h.customModule(pr, custom)
 	} else {
-		mod, err = h.builtin(ctx, builtinName(pr.Type))
+		mod, err = h.builtin(builtinName(pr.Type))
 	}
 	if err != nil {
 		return r, err
 	}
 	r.mod = mod
 	r.cfg = mod.config(blob)
-	if err := mod.prepare(ctx, r.cfg); err != nil {
-		return r, fmt.Errorf("configuring plugin %q: %w", mod.name, err)
-	}
-	for _, d := range r.cfg.detectors {
-		r.repl = append(r.repl, []byte("[REDACTED:"+d+"]"))
-		r.reasons = append(r.reasons, fmt.Sprintf("content rule %q matched %s", r.name, d))
-	}
+	r.obs = h.ruleObserver(mod.name, mod.sha, r.name)
+	r.failReason = fmt.Sprintf("content rule %q could not be checked", r.name)
 	r.errFinding = Finding{Rule: r.name, Action: FindingError, Text: -1}
 	return r, nil
 }
@@ -229,7 +298,7 @@ func builtinName(ruleType string) string {
 	return ruleType
 }
 
-func (h *Host) customModule(ctx context.Context, pr *policy.Rule, custom func(name, sha256 string) ([]byte, error)) (*module, error) {
+func (h *Host) customModule(pr *policy.Rule, custom func(name, sha256 string) ([]byte, error)) (*module, error) {
 	if pr.Plugin == "" || pr.SHA256 == "" {
 		return nil, fmt.Errorf("%w: a wasm rule needs plugin and sha256", ErrBadRule)
 	}
@@ -243,5 +312,5 @@ func (h *Host) customModule(ctx context.Context, pr *policy.Rule, custom func(na
 	if sum := Sum(wasm); !strings.EqualFold(sum, pr.SHA256) {
 		return nil, fmt.Errorf("%w: plugin %q has sha256 %s, the rule wants %s", ErrBadModule, pr.Plugin, sum, pr.SHA256)
 	}
-	return h.load(ctx, pr.Plugin, wasm, false)
+	return h.load(pr.Plugin, wasm, false)
 }

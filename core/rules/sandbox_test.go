@@ -57,10 +57,16 @@ func TestSandboxMisbehaviour(t *testing.T) {
 				assert.Less(t, time.Since(start), tc.maxTime)
 				require.NotEmpty(t, v.Findings)
 				assert.Equal(t, FindingError, v.Findings[len(v.Findings)-1].Action)
+				// The cause is for the operator (v.Errors), never in the
+				// client's reason.
+				require.Len(t, v.Errors, 1)
+				assert.Equal(t, "behave", v.Errors[0].Plugin)
+				assert.Contains(t, v.Errors[0].Err.Error(), tc.errText)
+				assert.Equal(t, onError == "block", v.Errors[0].Blocked)
 				if onError == "block" {
 					assert.Equal(t, Block, v.Action)
-					assert.Contains(t, v.Reason, "failed")
-					assert.Contains(t, v.Reason, tc.errText)
+					assert.True(t, v.Failed)
+					assert.Equal(t, `content rule "behave-`+tc.mode+`" could not be checked`, v.Reason)
 				} else {
 					assert.Equal(t, Allow, v.Action)
 				}

@@ -11,6 +11,7 @@ import "context"
 type Stream struct {
 	rs      *RuleSet
 	ctx     context.Context
+	tail    int // the RuleSet's hold-back when the stream started
 	pending []byte
 	base    int // stream offset of pending[0]
 	out     []byte
@@ -22,7 +23,7 @@ type Stream struct {
 // NewStream starts checking one streamed response. ctx bounds every check
 // of the stream (cancel it when the client goes away).
 func (rs *RuleSet) NewStream(ctx context.Context) *Stream {
-	return &Stream{rs: rs, ctx: ctx}
+	return &Stream{rs: rs, ctx: ctx, tail: rs.StreamTail()}
 }
 
 // Write adds delta and returns the bytes that can be sent now, masked. v
@@ -34,9 +35,10 @@ func (s *Stream) Write(delta []byte, v *Verdict) (emit []byte, err error) {
 	v.Reset()
 	if s.blocked {
 		v.block(s.scratch.Rule, s.scratch.Reason)
+		v.Failed = s.scratch.Failed
 		return nil, nil
 	}
-	if s.rs.tail == 0 { // no output rules: pass through
+	if s.tail == 0 { // no output rules: pass through
 		return delta, nil
 	}
 	s.pending = append(s.pending, delta...)
@@ -49,9 +51,10 @@ func (s *Stream) Flush(v *Verdict) ([]byte, error) {
 	v.Reset()
 	if s.blocked {
 		v.block(s.scratch.Rule, s.scratch.Reason)
+		v.Failed = s.scratch.Failed
 		return nil, nil
 	}
-	if s.rs.tail == 0 || len(s.pending) == 0 {
+	if s.tail == 0 || len(s.pending) == 0 {
 		return nil, nil
 	}
 	return s.process(true, v)
@@ -60,7 +63,7 @@ func (s *Stream) Flush(v *Verdict) ([]byte, error) {
 func (s *Stream) process(final bool, v *Verdict) ([]byte, error) {
 	cut := len(s.pending)
 	if !final {
-		cut -= s.rs.tail
+		cut -= s.tail
 		if cut <= 0 {
 			return nil, nil
 		}
@@ -70,17 +73,19 @@ func (s *Stream) process(final bool, v *Verdict) ([]byte, error) {
 	if err := s.rs.Check(s.ctx, Output, s.texts[:], sv); err != nil {
 		return nil, err
 	}
+	v.Errors = append(v.Errors, sv.Errors...)
 	if sv.Action == Block {
 		if final || s.blockSettled(cut) {
 			s.blocked = true
 			v.block(sv.Rule, sv.Reason)
+			v.Failed = sv.Failed
 			s.appendFindings(v, len(s.pending))
 			return nil, nil
 		}
 		return nil, nil // the blocking match is still in the tail: wait
 	}
 	if !final {
-		cut = sv.viewCut(cut, s.rs.tail, len(s.pending)) // tail measured on the detection view
+		cut = sv.viewCut(cut, s.tail, len(s.pending)) // tail measured on the detection view
 	}
 	// Never cut through a match: it would be lost from the next scan.
 	for moved := true; moved && !final; {

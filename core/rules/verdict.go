@@ -54,14 +54,28 @@ type Verdict struct {
 	Action Action
 	Reason string // for Block: which rule and why (never the matched text)
 	Rule   string // the rule that blocked
+	// Failed says the block is a rule that could not run (its plugin
+	// failed), not a match; Reason is then generic.
+	Failed bool
 	// Edits replace spans of the texts (Mask), sorted by text and start,
 	// never overlapping. Replacement bytes are shared: do not modify them.
 	Edits []Edit
 	// Findings record what each rule saw: spans, never the matched bytes.
 	Findings []Finding
+	// Errors are the rules whose plugin failed in this check, blocked or
+	// allowed by their on_error, with the cause for logs and events (never
+	// for the client).
+	Errors []RuleError
 
 	arena []byte // guest-provided replacements
 	view  detectionView
+}
+
+// RuleError is one rule that could not run.
+type RuleError struct {
+	Rule, Plugin, Version string // Version: the plugin's sha256
+	Blocked               bool   // on_error blocked the request
+	Err                   error
 }
 
 // Edit replaces Data[Start:End] of texts[Text].
@@ -82,14 +96,16 @@ type Finding struct {
 
 // Reset empties v, keeping its capacity.
 func (v *Verdict) Reset() {
-	v.Action, v.Reason, v.Rule = Allow, "", ""
+	v.Action, v.Reason, v.Rule, v.Failed = Allow, "", "", false
+	clear(v.Errors) // drop the errors' references
+	v.Errors = v.Errors[:0]
 	v.Edits = v.Edits[:0]
 	v.Findings = v.Findings[:0]
 	v.arena = v.arena[:0]
 }
 
 func (v *Verdict) block(rule, reason string) {
-	v.Action, v.Rule, v.Reason = Block, rule, reason
+	v.Action, v.Rule, v.Reason, v.Failed = Block, rule, reason, false
 	v.Edits = v.Edits[:0]
 }
 

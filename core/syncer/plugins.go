@@ -33,9 +33,10 @@ type pluginSet struct {
 	state   stateDB
 	log     hclog.Logger
 
-	mu     sync.RWMutex
-	active map[string]*activePlugin // by name
-	floors map[string]string        // by name: highest version accepted
+	mu       sync.RWMutex
+	active   map[string]*activePlugin   // by name
+	retained map[string][]*activePlugin // by name: earlier verified versions, newest first
+	floors   map[string]string          // by name: highest version accepted
 
 	// Owned by the sync goroutine (under Syncer.syncMu).
 	revision     uint64          // registry revision last fully processed
@@ -45,7 +46,7 @@ type pluginSet struct {
 
 func loadPluginSet(db *bbolt.DB, dir string, trusted []ed25519.PublicKey, log hclog.Logger) (*pluginSet, error) {
 	ps := &pluginSet{dir: dir, trusted: trusted, state: stateDB{db}, log: log,
-		active: map[string]*activePlugin{}, floors: map[string]string{}, rejected: map[string]bool{}}
+		active: map[string]*activePlugin{}, retained: map[string][]*activePlugin{}, floors: map[string]string{}, rejected: map[string]bool{}}
 	if err := ps.state.init(); err != nil {
 		return nil, fmt.Errorf("opening plugin state: %w", err)
 	}
@@ -66,6 +67,9 @@ func loadPluginSet(db *bbolt.DB, dir string, trusted []ed25519.PublicKey, log hc
 			continue
 		}
 		ps.active[name] = ap
+	}
+	if err := ps.loadRetained(); err != nil {
+		return nil, err
 	}
 	return ps, nil
 }
@@ -92,13 +96,18 @@ func (s *Syncer) Resolve(name, sha string) ([]byte, error) {
 	ps := s.plugins
 	ps.mu.RLock()
 	ap := ps.active[name]
+	if ap != nil && !strings.EqualFold(ap.m.SHA256, sha) {
+		if old := ps.retainedFor(name, sha); old != nil {
+			ap = old // a token pinned to an earlier verified version
+		}
+	}
 	ps.mu.RUnlock()
 	if ap == nil {
 		return nil, fmt.Errorf("%w: %q has no verified version on this proxy (not uploaded to the central server, not signed by a key in plugins.trusted_keys, refused, or deleted)",
 			ErrPluginUnavailable, name)
 	}
 	if !strings.EqualFold(ap.m.SHA256, sha) {
-		return nil, fmt.Errorf("%w: the policy names %s sha256 %s, the verified version is %s",
+		return nil, fmt.Errorf("%w: the policy names %s sha256 %s, the verified version is %s (and this proxy keeps no earlier version with that sha256)",
 			ErrPluginVersion, name, sha, ap.m.String())
 	}
 	return ps.read(ap)
@@ -169,6 +178,7 @@ func (s *Syncer) syncPlugins(ctx context.Context) error {
 		}
 		changed = append(changed, name)
 	}
+	changed = append(changed, s.pruneRetained(listing.Plugins)...)
 	if len(errs) == 0 {
 		ps.revision = listing.Revision
 	}
@@ -278,8 +288,9 @@ func (s *Syncer) install(ctx context.Context, c candidate, prev *activePlugin) e
 	ps.active[c.m.Name] = ap
 	ps.floors[c.m.Name] = floor
 	ps.mu.Unlock()
-	if prev != nil && prev.path != ap.path {
-		ps.removeUnused(prev.path)
+	if prev != nil && prev.m.SHA256 != ap.m.SHA256 {
+		// Kept, not removed: tokens pinned to it keep working.
+		s.keepPrevious(prev)
 	}
 	s.log.Info("plugin activated", "plugin", c.m.Name, "version", c.m.Version, "sha256", c.m.SHA256)
 	return nil
@@ -295,7 +306,12 @@ func (s *Syncer) withdraw(name string) error {
 	ps.mu.Lock()
 	ap := ps.active[name]
 	delete(ps.active, name)
+	old := ps.retained[name]
+	delete(ps.retained, name)
 	ps.mu.Unlock()
+	for _, r := range old {
+		s.forgetRetained(r)
+	}
 	if ap != nil {
 		ps.removeUnused(ap.path)
 		s.log.Warn("plugin withdrawn: the central server no longer offers an acceptable version; tokens using it are refused",
@@ -304,13 +320,21 @@ func (s *Syncer) withdraw(name string) error {
 	return nil
 }
 
-// removeUnused deletes a binary no active plugin uses.
+// removeUnused deletes a binary no active or kept plugin uses.
 func (ps *pluginSet) removeUnused(path string) {
 	ps.mu.RLock()
 	for _, ap := range ps.active {
 		if ap.path == path {
 			ps.mu.RUnlock()
 			return
+		}
+	}
+	for _, list := range ps.retained {
+		for _, ap := range list {
+			if ap.path == path {
+				ps.mu.RUnlock()
+				return
+			}
 		}
 	}
 	ps.mu.RUnlock()

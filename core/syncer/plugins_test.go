@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -121,12 +122,20 @@ func TestPluginUpgradeRollbackAndRestart(t *testing.T) {
 	_, err = s.Resolve("nobody", manifest.Sum(w1))
 	require.ErrorIs(t, err, ErrPluginUnavailable)
 
-	// Upgrade: v2 becomes active, v1's file goes.
+	// Upgrade: v2 becomes active; v1 is kept for the tokens pinned to it
+	// while the central server still lists it.
 	w2, e2 := plugin(t, "orion", "2.0.0", manifest.Limits{}, signKey(1))
 	f.reg.put(t, e2, w2)
 	require.NoError(t, s.Sync(context.Background()))
 	_, err = s.Resolve("orion", manifest.Sum(w2))
 	require.NoError(t, err)
+	_, err = s.Resolve("orion", manifest.Sum(w1))
+	require.NoError(t, err, "a token pinned to the previous version keeps working")
+	// Withdrawn on purpose: the pinned tokens are refused, the file goes.
+	f.reg.remove(manifest.Sum(w1))
+	require.NoError(t, s.Sync(context.Background()))
+	_, err = s.Resolve("orion", manifest.Sum(w1))
+	require.ErrorIs(t, err, ErrPluginVersion)
 	_, err = os.Stat(filepath.Join(f.dir, manifest.Sum(w1)+".wasm"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 
@@ -238,4 +247,37 @@ func TestTokensRecompileWhenPluginArrives(t *testing.T) {
 	mu.Lock()
 	assert.Len(t, rebuilt, 2)
 	mu.Unlock()
+}
+
+// TestPluginKeepsEarlierVersions: a proxy keeps the last keepVersions
+// earlier verified versions of a plugin, across a restart; older ones go.
+func TestPluginKeepsEarlierVersions(t *testing.T) {
+	t.Parallel()
+	f := newPluginFixture(t)
+	s, db := f.open(t)
+	var sums []string
+	for i := 1; i <= keepVersions+2; i++ {
+		w, e := plugin(t, "orion", fmt.Sprintf("1.%d.0", i), manifest.Limits{}, signKey(1))
+		f.reg.put(t, e, w)
+		require.NoError(t, s.Sync(context.Background()))
+		sums = append(sums, manifest.Sum(w))
+	}
+	check := func(s *Syncer) {
+		t.Helper()
+		for i, sum := range sums {
+			_, err := s.Resolve("orion", sum)
+			if i >= len(sums)-1-keepVersions {
+				assert.NoError(t, err, "version %d", i+1)
+			} else {
+				assert.ErrorIs(t, err, ErrPluginVersion, "version %d is past the kept ones", i+1)
+			}
+		}
+	}
+	check(s)
+	_, err := os.Stat(filepath.Join(f.dir, sums[0]+".wasm"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	require.NoError(t, db.Close())
+	s2, db2 := f.open(t)
+	check(s2)
+	require.NoError(t, db2.Close())
 }
