@@ -2,6 +2,7 @@ package test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,7 +60,13 @@ type result struct {
 // run executes the binary in dir with env added to a minimal environment.
 func run(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
+	return runCmd(t, exec.Command(binary(t), args...), dir, env, fmt.Sprint(args))
+}
+
+// runCmd runs cmd to its end in dir with env added to a minimal
+// environment; a command that cannot run at all (what names it) fails t.
+func runCmd(t *testing.T, cmd *exec.Cmd, dir string, env []string, what string) result {
+	t.Helper()
 	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
 	var out, errb bytes.Buffer
@@ -69,7 +76,7 @@ func run(t *testing.T, dir string, env []string, args ...string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("running %v: %v", args, err)
+		t.Fatalf("running %s: %v", what, err)
 	}
 	return result{stdout: out.String(), stderr: errb.String(), code: code}
 }

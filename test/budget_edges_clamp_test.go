@@ -86,11 +86,8 @@ func TestBudgetEdgesClampThenRefuse(t *testing.T) {
 func TestBudgetEdgesAbsurdCaps(t *testing.T) {
 	t.Parallel()
 	fake := startFake(t, fakeupstream.Options{})
-	port := freePort(t)
-	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port})
-	env := limitsEnv()
-	tok, _ := createToken(t, dir, env, `{"model_regex":"^gpt-4o","max_tokens":1000}`)
-	p := startServe(t, dir, port, env)
+	lp := startLimProxy(t, fake.URL(), "", `{"model_regex":"^gpt-4o","max_tokens":1000}`)
+	p, tok := lp.p, lp.tok
 	c := limClient(2)
 	msgs := `"messages":[{"role":"user","content":"hi"}]`
 	cases := []struct {
@@ -126,11 +123,8 @@ func TestBudgetEdgesAbsurdCaps(t *testing.T) {
 func TestBudgetEdgesChoicesReserved(t *testing.T) {
 	t.Parallel()
 	fake := startFake(t, fakeupstream.Options{})
-	port := freePort(t)
-	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port})
-	env := limitsEnv()
-	tok, _ := createToken(t, dir, env, `{"model_regex":"^gpt-4o","max_tokens":1000}`)
-	p := startServe(t, dir, port, env)
+	lp := startLimProxy(t, fake.URL(), "", `{"model_regex":"^gpt-4o","max_tokens":1000}`)
+	p, tok := lp.p, lp.tok
 	c := limClient(2)
 	body := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi [[fake:long=500]]"}],"n":8,"max_tokens":400}`
 	r := limPost(c, p.URL+"/v1/chat/completions", tok, body)

@@ -87,12 +87,9 @@ func TestBudgetEdgesConcurrentFiveAndAHalf(t *testing.T) {
 func TestBudgetEdgesPunctuationPrompt(t *testing.T) {
 	t.Parallel()
 	fake := startFake(t, fakeupstream.Options{RecordLimit: -1})
-	port := freePort(t)
-	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port})
-	env := limitsEnv()
 	const limit = 1000
-	tok, _ := createToken(t, dir, env, fmt.Sprintf(`{"model_regex":"^gpt-4o","max_tokens":%d}`, limit))
-	p := startServe(t, dir, port, env)
+	lp := startLimProxy(t, fake.URL(), "", fmt.Sprintf(`{"model_regex":"^gpt-4o","max_tokens":%d}`, limit))
+	p, tok := lp.p, lp.tok
 	c := limClient(2)
 	prompt := strings.Repeat("!", 100) + " [[fake:long=300]]"
 	var ok int

@@ -20,11 +20,8 @@ func TestBudgetEdgesEmptiedRedisDetected(t *testing.T) {
 	t.Parallel()
 	rp := limStartRedis(t, false)
 	fake := startFake(t, fakeupstream.Options{RecordLimit: -1})
-	port := freePort(t)
-	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port, extra: limSessionYAML(rp.addr(), "closed")})
-	env := limitsEnv()
-	tok, hash := createToken(t, dir, env, `{"model_regex":"^gpt-4o","max_tokens":1000}`)
-	p := startServe(t, dir, port, env)
+	lp := startLimProxy(t, fake.URL(), limSessionYAML(rp.addr(), "closed"), `{"model_regex":"^gpt-4o","max_tokens":1000}`)
+	p, tok, hash := lp.p, lp.tok, lp.hash
 	c := limClient(2)
 	for range 3 {
 		r := limChat(c, p.URL, tok, "gpt-4o-mini", "count words [[fake:long=200]]", 200)

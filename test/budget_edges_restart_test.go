@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,25 +24,15 @@ func TestBudgetEdgesKilledProxyFreesLeases(t *testing.T) {
 	t.Parallel()
 	rp := limStartRedis(t, false)
 	fake := startFake(t, fakeupstream.Options{RecordLimit: -1})
-	port := freePort(t)
 	extra := limSessionYAML(rp.addr(), "closed") + "  lease_ttl: 20s\n"
-	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port, extra: extra})
-	env := limitsEnv()
 	const n, maxTok = 4, 300
-	tok, hash := createToken(t, dir, env, fmt.Sprintf(`{"model_regex":"^gpt-4o","max_tokens":100000,"rate_limit":{"max_parallel":%d}}`, n))
-	p := startServe(t, dir, port, env)
+	lp := startLimProxy(t, fake.URL(), extra, fmt.Sprintf(`{"model_regex":"^gpt-4o","max_tokens":100000,"rate_limit":{"max_parallel":%d}}`, n))
+	dir, port, env, p, tok, hash := lp.dir, lp.port, lp.env, lp.p, lp.tok, lp.hash
 	inst, err := os.ReadFile(filepath.Join(dir, "tokenomics.db.instance"))
 	require.NoError(t, err, "no instance id next to the database")
 
 	c := limClient(2 * n)
-	streams := make([]*sseStream, n)
-	var wg sync.WaitGroup
-	for i := range streams {
-		streams[i] = &sseStream{}
-		wg.Add(1)
-		body := limChatJSON("gpt-4o-mini", "tell a story [[fake:long=250,slow=100ms]]", maxTok, true)
-		go readSSE(c, p.URL+"/v1/chat/completions", tok, body, streams[i], wg.Done)
-	}
+	streams, wg := startStoryStreams(c, p.URL, tok, n, maxTok)
 	// Past the first renewal (every lease_ttl/4 = 5s), which reports usage.
 	require.Eventually(t, func() bool {
 		for _, s := range streams {

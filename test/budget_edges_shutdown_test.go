@@ -93,23 +93,13 @@ func TestBudgetEdgesShutdownSettlesCutStreams(t *testing.T) {
 	t.Parallel()
 	rp := limStartRedis(t, false)
 	fake := startFake(t, fakeupstream.Options{RecordLimit: -1})
-	port := freePort(t)
-	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port, extra: limSessionYAML(rp.addr(), "closed")})
-	setShutdownTimeout(t, dir, "1500ms")
-	env := limitsEnv()
-	tok, hash := createToken(t, dir, env, `{"model_regex":"^gpt-4o","max_tokens":100000}`)
-	p := startServe(t, dir, port, env)
+	lp := startLimProxy(t, fake.URL(), limSessionYAML(rp.addr(), "closed"), `{"model_regex":"^gpt-4o","max_tokens":100000}`,
+		func(dir string) { setShutdownTimeout(t, dir, "1500ms") })
+	p, tok, hash := lp.p, lp.tok, lp.hash
 
 	const n, maxTok = 4, 300
 	c := limClient(n)
-	streams := make([]*sseStream, n)
-	var wg sync.WaitGroup
-	for i := range streams {
-		streams[i] = &sseStream{}
-		wg.Add(1)
-		body := limChatJSON("gpt-4o-mini", "tell a story [[fake:long=250,slow=100ms]]", maxTok, true)
-		go readSSE(c, p.URL+"/v1/chat/completions", tok, body, streams[i], wg.Done)
-	}
+	streams, wg := startStoryStreams(c, p.URL, tok, n, maxTok)
 	require.Eventually(t, func() bool {
 		for _, s := range streams {
 			if s.count() < 3 {

@@ -199,19 +199,7 @@ func randomSecret(t *testing.T) string {
 // runBash runs a bash script in dir with the minimal environment plus env.
 func runBash(t *testing.T, dir string, env []string, script string) result {
 	t.Helper()
-	cmd := exec.Command("bash", "-c", script)
-	cmd.Dir = dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running bash: %v", err)
-	}
-	return result{stdout: out.String(), stderr: errb.String(), code: code}
+	return runCmd(t, exec.Command("bash", "-c", script), dir, env, "bash")
 }
 
 // startBash is startProc for a script that ends by exec'ing the binary.

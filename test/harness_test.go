@@ -152,20 +152,15 @@ func startServe(t *testing.T, dir string, port int, env []string) *proc {
 	return startProc(t, dir, env, fmt.Sprintf("http://127.0.0.1:%d", port), "/ready", "serve")
 }
 
-// startProc runs the binary with args (a serve or remote command) and
-// waits for it to write its --ready-file, then for url+probe to answer
-// 200. Sockets of owned ports named in args or in dir/config.yaml are
-// handed over, so the process never races another program for its port;
-// p.URL is the address the process reports, which may differ from url
-// when the port was not owned (then the process binds it itself).
-func startProc(t *testing.T, dir string, env []string, url, probe string, args ...string) *proc {
+// launchProc starts cmd in dir with the minimal environment plus env,
+// handing it the owned ports that portArgs, env, url or dir/config.yaml
+// name; it collects stderr into p.Logs(), kills the process at cleanup
+// and logs its stderr, under name, when the test failed.
+func launchProc(t *testing.T, cmd *exec.Cmd, dir string, env, portArgs []string, url, name string) *proc {
 	t.Helper()
-	readyPath := filepath.Join(t.TempDir(), "ready.env")
-	full := append(append([]string{}, args...), "--ready-file", readyPath)
-	cmd := exec.Command(binary(t), full...)
 	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
-	handed := ports.handOver(t, cmd, portsNamed(dir, args, env, url))
+	handed := ports.handOver(t, cmd, portsNamed(dir, portArgs, env, url))
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	cmd.Stdout = io.Discard
@@ -194,9 +189,23 @@ func startProc(t *testing.T, dir string, env []string, url, probe string, args .
 			p.Kill()
 		}
 		if t.Failed() {
-			t.Logf("%s logs:\n%s", args[0], p.Logs())
+			t.Logf("%s logs:\n%s", name, p.Logs())
 		}
 	})
+	return p
+}
+
+// startProc runs the binary with args (a serve or remote command) and
+// waits for it to write its --ready-file, then for url+probe to answer
+// 200. Sockets of owned ports named in args or in dir/config.yaml are
+// handed over, so the process never races another program for its port;
+// p.URL is the address the process reports, which may differ from url
+// when the port was not owned (then the process binds it itself).
+func startProc(t *testing.T, dir string, env []string, url, probe string, args ...string) *proc {
+	t.Helper()
+	readyPath := filepath.Join(t.TempDir(), "ready.env")
+	full := append(append([]string{}, args...), "--ready-file", readyPath)
+	p := launchProc(t, exec.Command(binary(t), full...), dir, env, args, url, args[0])
 	// A busy machine compiles the rule plugins slowly: a minute, not 20s.
 	deadline := time.Now().Add(60 * time.Second)
 	for p.Ready == nil && time.Now().Before(deadline) {

@@ -100,14 +100,11 @@ func TestLimitsBudgetConcurrent(t *testing.T) {
 func TestLimitsBudgetCountsPolicyPrompts(t *testing.T) {
 	t.Parallel()
 	fake := startFake(t, fakeupstream.Options{RecordLimit: -1})
-	port := freePort(t)
-	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port})
-	env := limitsEnv()
 	const limit = 3000
 	system := limWords(120, 99) // 120 tokens at the fake
 	pol := fmt.Sprintf(`{"model_regex":"^gpt-4o","max_tokens":%d,"prompts":[{"role":"system","content":%q}]}`, limit, system)
-	tok, _ := createToken(t, dir, env, pol)
-	p := startServe(t, dir, port, env)
+	lp := startLimProxy(t, fake.URL(), "", pol)
+	p, tok := lp.p, lp.tok
 
 	const n = 100
 	c := limClient(n)
@@ -143,11 +140,8 @@ func TestLimitsBudgetCountsPolicyPrompts(t *testing.T) {
 func TestLimitsBudgetRefusalIsCheap(t *testing.T) {
 	t.Parallel()
 	fake := startCountingFake(t, fakeupstream.Options{})
-	port := freePort(t)
-	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port})
-	env := limitsEnv()
-	tok, _ := createToken(t, dir, env, `{"model_regex":"^gpt-4o","max_tokens":100}`)
-	p := startServe(t, dir, port, env)
+	lp := startLimProxy(t, fake.URL(), "", `{"model_regex":"^gpt-4o","max_tokens":100}`)
+	p, tok := lp.p, lp.tok
 	c := limClient(4)
 
 	// No max_tokens: the default output cap (4096) does not fit a 100-token

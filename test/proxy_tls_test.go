@@ -20,17 +20,26 @@ import (
 // https_port with a certificate signed by a CA it generates once in
 // cert_dir (the same CA after a restart), and the same port answers plain
 // http for `init --insecure` clients.
-func TestProxyTLS(t *testing.T) {
-	t.Parallel()
+// autoTLSProxyDir makes a proxy directory in front of a fresh fake
+// upstream, and the environment that serves https on tlsPort with a
+// certificate generated into ./certs, plus extra.
+func autoTLSProxyDir(t *testing.T, extra ...string) (dir string, httpPort, tlsPort int, env []string) {
+	t.Helper()
 	fake := startFake(t, fakeupstream.Options{})
-	httpPort, tlsPort := freePort(t), freePort(t)
-	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: httpPort})
-	env := proxyEnv(
+	httpPort, tlsPort = freePort(t), freePort(t)
+	dir = newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: httpPort})
+	env = proxyEnv(append([]string{
 		fmt.Sprintf("TOKENOMICS_SERVER_HTTPS_PORT=%d", tlsPort),
 		"TOKENOMICS_SERVER_TLS_ENABLED=true",
 		"TOKENOMICS_SERVER_TLS_AUTO_GEN=true",
 		"TOKENOMICS_SERVER_TLS_CERT_DIR=./certs",
-	)
+	}, extra...)...)
+	return dir, httpPort, tlsPort, env
+}
+
+func TestProxyTLS(t *testing.T) {
+	t.Parallel()
+	dir, httpPort, tlsPort, env := autoTLSProxyDir(t)
 	tok, _ := createToken(t, dir, env, `{"model":"gpt-4o","max_tokens":10000}`)
 
 	caPEM := func() []byte {

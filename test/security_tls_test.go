@@ -14,8 +14,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/tokenomics-dev/tokenomics/test/fakeupstream"
 )
 
 // TestSecurityTLSSettings: server.tls.hosts puts extra names in the
@@ -25,16 +23,7 @@ import (
 // `init --insecure` flow keeps working and the proxy warns at start.
 func TestSecurityTLSSettings(t *testing.T) {
 	t.Parallel()
-	fake := startFake(t, fakeupstream.Options{})
-	httpPort, tlsPort := freePort(t), freePort(t)
-	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: httpPort})
-	base := proxyEnv(
-		fmt.Sprintf("TOKENOMICS_SERVER_HTTPS_PORT=%d", tlsPort),
-		"TOKENOMICS_SERVER_TLS_ENABLED=true",
-		"TOKENOMICS_SERVER_TLS_AUTO_GEN=true",
-		"TOKENOMICS_SERVER_TLS_CERT_DIR=./certs",
-		"TOKENOMICS_SERVER_TLS_HOSTS=proxy.internal,10.11.12.13",
-	)
+	dir, httpPort, tlsPort, base := autoTLSProxyDir(t, "TOKENOMICS_SERVER_TLS_HOSTS=proxy.internal,10.11.12.13")
 	strict := append(append([]string(nil), base...), "TOKENOMICS_SERVER_TLS_ALLOW_PLAIN_HTTP=false")
 	p := startServe(t, dir, httpPort, strict)
 
