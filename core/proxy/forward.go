@@ -165,7 +165,10 @@ func skipModel(plan []attempt, i int, model string) []attempt {
 // rebudget moves the reservation when a fallback is charged to another
 // provider entry's budget.
 func (x *exchange) rebudget(a attempt) error {
-	if a.res.BudgetKey == x.res.BudgetKey {
+	// Without a lease (an earlier fallback was refused its reservation) the
+	// attempt must reserve again even on the same budget: it would
+	// otherwise go out unchecked and be settled as nothing.
+	if x.lease != nil && a.res.BudgetKey == x.res.BudgetKey {
 		return nil
 	}
 	x.settle(0, false)
