@@ -46,6 +46,7 @@ func (s *Server) routeVariant(e *tokenEntry, prompts []policy.Message, rs []poli
 	for _, m := range prompts {
 		v.prompts = append(v.prompts, providers.Message{Role: m.Role, Content: m.Content})
 		v.promptEstimate += providers.EstimateTokens([]byte(m.Content)) + providers.TokensPerMessage
+		v.promptBound += providers.MessageBound(m.Content)
 	}
 	if !ownRules {
 		v.rules = e.rules
@@ -54,7 +55,9 @@ func (s *Server) routeVariant(e *tokenEntry, prompts []policy.Message, rs []poli
 	if s.rulesHost == nil {
 		return nil, fmt.Errorf("the policy has content rules and this proxy runs no rule host")
 	}
-	set, err := s.rulesHost.Compile(rs, s.plugins)
+	// CompileAsync, as in buildEntry: this also runs in the token store's
+	// change callback, which token sync and revocation share.
+	set, err := s.rulesHost.CompileAsync(rs, s.plugins)
 	if err != nil {
 		return nil, fmt.Errorf("compiling rules: %w", err)
 	}
