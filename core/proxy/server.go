@@ -130,6 +130,9 @@ func New(o Options) (*Server, error) {
 		o.Rules.SetObserver(newRuleMetrics(o.Metrics))
 	}
 	s.tokens = newTokenCache(s.buildEntry, s.log)
+	// A sync may already be running: changes it applies between the
+	// subscription and the listing are kept and replayed by load.
+	s.tokens.beginLoad()
 	s.unsubscribe = o.Tokens.SubscribeBatch(s.tokens.apply)
 	recs, err := o.Tokens.List()
 	if err != nil {

@@ -66,6 +66,11 @@ type tokenCache struct {
 	mu    sync.Mutex // serializes writers
 	build func(store.Record) *tokenEntry
 	log   hclog.Logger
+	// Between beginLoad and load, changes are kept rather than applied:
+	// they may be newer than the snapshot load installs (a revocation
+	// pulled while the proxy starts), so load replays them on top of it.
+	loading bool
+	pending [][]store.Change
 }
 
 func newTokenCache(build func(store.Record) *tokenEntry, log hclog.Logger) *tokenCache {
@@ -106,9 +111,20 @@ func (c *tokenCache) len() int {
 	return n
 }
 
-// load replaces the whole cache.
+// beginLoad makes the cache keep the changes it is told of until load:
+// call it before subscribing to the store and listing it.
+func (c *tokenCache) beginLoad() {
+	c.mu.Lock()
+	c.loading = true
+	c.mu.Unlock()
+}
+
+// load replaces the whole cache with recs, then replays the changes kept
+// since beginLoad, so none that raced the listing is lost. Replaying one
+// that the listing already holds is harmless: batches come in revision
+// order, so the last word on each token is the newest.
 func (c *tokenCache) load(recs []store.Record) {
-	var set shardSet
+	set := &shardSet{}
 	for _, r := range recs {
 		i := shardOf(r.Hash)
 		if set[i] == nil {
@@ -117,8 +133,12 @@ func (c *tokenCache) load(recs []store.Record) {
 		set[i][r.Hash] = c.build(r)
 	}
 	c.mu.Lock()
-	c.set.Store(&set)
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	c.set.Store(set)
+	for _, changes := range c.pending {
+		c.swapIn(changes, c.buildAll(changes))
+	}
+	c.pending, c.loading = nil, false
 }
 
 // apply folds one transaction's changes into the cache with one swap.
@@ -127,14 +147,32 @@ func (c *tokenCache) apply(changes []store.Change) {
 	if len(changes) == 0 {
 		return
 	}
+	c.mu.Lock()
+	if c.loading {
+		c.pending = append(c.pending, changes)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	built := c.buildAll(changes)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.swapIn(changes, built)
+}
+
+func (c *tokenCache) buildAll(changes []store.Change) []*tokenEntry {
 	built := make([]*tokenEntry, len(changes))
 	for i, ch := range changes {
 		if !ch.Deleted && ch.Record != nil {
 			built[i] = c.build(*ch.Record)
 		}
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	return built
+}
+
+// swapIn publishes changes (with their built entries) in one swap; c.mu
+// is held.
+func (c *tokenCache) swapIn(changes []store.Change, built []*tokenEntry) {
 	old := c.set.Load()
 	next := *old
 	var copied [cacheShards]bool

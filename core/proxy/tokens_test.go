@@ -118,3 +118,23 @@ func BenchmarkSyncApply10k(b *testing.B) {
 	}
 	require.GreaterOrEqual(b, s.Tokens(), 10_000)
 }
+
+// TestTokenCacheLoadReplaysRacingChanges: a revocation applied by a sync
+// while the proxy lists its tokens at start is not undone by the listing.
+func TestTokenCacheLoadReplaysRacingChanges(t *testing.T) {
+	t.Parallel()
+	c := testCache()
+	c.beginLoad()
+	revoked, kept, added := testHash(1), testHash(2), testHash(3)
+	// The sync deletes one token and adds another after the listing was
+	// taken; the listing still holds the deleted one.
+	c.apply([]store.Change{{Revision: 5, Hash: revoked, Deleted: true}})
+	c.apply(upserts(3, 1))
+	require.Nil(t, c.get([]byte(added)), "changes wait for the listing")
+	c.load([]store.Record{{Hash: revoked}, {Hash: kept}})
+	require.Nil(t, c.get([]byte(revoked)), "a revocation that raced the listing must stay applied")
+	require.NotNil(t, c.get([]byte(kept)))
+	require.NotNil(t, c.get([]byte(added)))
+	c.apply([]store.Change{{Revision: 7, Hash: kept, Deleted: true}})
+	require.Nil(t, c.get([]byte(kept)), "after load, changes apply at once")
+}
