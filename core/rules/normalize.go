@@ -57,6 +57,11 @@ func (v *Verdict) mapBack() {
 			f.Start, f.End = d.norm.Map(f.Text, f.Start, f.End)
 		}
 	}
+	// Edits that only touched in the view can overlap in the source: a view
+	// byte inside one character's expansion (NFKC "ﬁ" -> "fi") maps to the
+	// whole character. Merge again, or Apply would skip the later edit and
+	// leave what only it covered unmasked.
+	v.finish()
 }
 
 // maxViewHold bounds how far a stream's hold-back may grow, in multiples of

@@ -69,3 +69,23 @@ func TestStreamHoldsBackOnTheView(t *testing.T) {
 	assert.Contains(t, out, "ssn [REDACTED:ssn]")
 	assert.NotContains(t, out, "6"+pad+"7")
 }
+
+// TestEditsMeetingInsideAnExpansion: two masks that meet inside one
+// character's NFKC expansion overlap once mapped back to the source; both
+// must still be applied, leaving nothing of either match.
+func TestEditsMeetingInsideAnExpansion(t *testing.T) {
+	t.Parallel()
+	rs, err := sharedHost(t).Compile([]policy.Rule{
+		{Name: "first", Type: "regex", Pattern: "secretf", Action: "mask", Scope: "input"},
+		{Name: "second", Type: "regex", Pattern: "isecond", Action: "mask", Scope: "input"},
+	}, nil)
+	require.NoError(t, err)
+	texts := []Text{{Data: []byte("a secret\ufb01second b"), Role: "user", Kind: "message"}}
+	var v Verdict
+	require.NoError(t, rs.Check(context.Background(), Input, texts, &v))
+	require.Equal(t, Mask, v.Action, "verdict %+v", v)
+	out := string(v.Apply(0, texts[0].Data, nil))
+	assert.NotContains(t, out, "second", "masked: %q", out)
+	assert.NotContains(t, out, "secret", "masked: %q", out)
+	assert.True(t, strings.HasPrefix(out, "a ") && strings.HasSuffix(out, " b"), "masked: %q", out)
+}
