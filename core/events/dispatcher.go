@@ -37,6 +37,10 @@ type Dispatcher struct {
 
 	delivered, failed, dropped, retried atomic.Uint64
 	pending                             atomic.Int64
+	// queued counts emitted events from Emit until fanout has handed them
+	// to the targets' queues (and pending): an event taken off ingress is
+	// still counted, so Stats never shows it as neither pending nor done.
+	queued atomic.Int64
 }
 
 // Stats are running totals, shaped for Prometheus: the first four are
@@ -120,6 +124,7 @@ func (d *Dispatcher) Emit(ev Event) {
 		return
 	}
 	fill(&ev, d.cfg.clock.Now())
+	d.queued.Add(1)
 	for {
 		select {
 		case d.ingress <- ev:
@@ -128,6 +133,7 @@ func (d *Dispatcher) Emit(ev Event) {
 		}
 		select {
 		case <-d.ingress:
+			d.queued.Add(-1)
 			d.dropped.Add(1)
 		default:
 		}
@@ -257,9 +263,11 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		}
 	}
 
-	lost := uint64(len(d.ingress))
+	var lost uint64
 	for len(d.ingress) > 0 {
 		<-d.ingress
+		d.queued.Add(-1)
+		lost++
 	}
 	for _, q := range d.queues {
 		n := q.leftover()
@@ -296,7 +304,7 @@ func (d *Dispatcher) isDraining() bool {
 
 // Stats returns the running totals.
 func (d *Dispatcher) Stats() Stats {
-	pending := d.pending.Load() + int64(len(d.ingress))
+	pending := d.pending.Load() + d.queued.Load()
 	return Stats{
 		Delivered: d.delivered.Load(),
 		Failed:    d.failed.Load(),

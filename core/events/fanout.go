@@ -94,7 +94,8 @@ type prepared struct {
 }
 
 // dispatch persists a batch in one transaction (durable mode) and queues it.
-// If the outbox cannot be written the events still go out from memory.
+// If the outbox cannot be written the events still go out from memory. Each
+// event leaves the queued count as it enters pending (or is done).
 func (d *Dispatcher) dispatch(batch []Event) {
 	ps := make([]prepared, 0, len(batch))
 	for _, ev := range batch {
@@ -131,5 +132,7 @@ func (d *Dispatcher) dispatch(batch []Event) {
 			p.seq = memSeqBit | d.memSeq.Add(1)
 		}
 		d.enqueue(p.seq, p.proto, p.qs, durable)
+		d.queued.Add(-1) // counted in pending now
 	}
+	d.queued.Add(-int64(len(batch) - len(ps))) // failed, or wanted by no target
 }
