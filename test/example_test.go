@@ -43,7 +43,9 @@ func TestDistributedTeamExample(t *testing.T) {
 	out, err := setup.CombinedOutput()
 	ports.started(setup)
 	t.Cleanup(func() {
-		_ = exec.Command("bash", filepath.Join(work, "stop.sh")).Run()
+		if err := exec.Command("bash", filepath.Join(work, "stop.sh")).Run(); err != nil {
+			t.Errorf("stop.sh (the example's documented way to stop its servers): %v", err)
+		}
 		if t.Failed() {
 			for _, f := range []string{"central/central.log", "proxy/proxy.log"} {
 				b, _ := os.ReadFile(filepath.Join(work, f))
@@ -52,6 +54,7 @@ func TestDistributedTeamExample(t *testing.T) {
 		}
 	})
 	require.NoError(t, err, "setup.sh:\n%s", out)
+	require.FileExists(t, filepath.Join(work, "stop.sh"), "setup.sh must leave the stop script its README names")
 	tokens := readExportFile(t, filepath.Join(work, "tokens.env"))
 	url := fmt.Sprintf("http://127.0.0.1:%d", proxyPort)
 	tok := func(role string) string { return tokens[strings.ToUpper(strings.ReplaceAll(role, "-", "_"))+"_TOKEN"] }

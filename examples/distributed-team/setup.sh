@@ -128,6 +128,17 @@ for _ in $(seq 1 300); do
 done
 [ -n "$ok" ] || { tail -n 15 "$WORK/proxy/proxy.log" >&2; stop_all; die "the proxy did not become ready; see $WORK/proxy/proxy.log"; }
 
+# stop.sh stops exactly the servers this script started (by their pids).
+cat > "$WORK/stop.sh" <<STOP
+#!/usr/bin/env bash
+for p in "$WORK/proxy/proxy.pid" "$WORK/central/central.pid"; do
+  [ -f "\$p" ] && kill "\$(cat "\$p")" 2>/dev/null
+  rm -f "\$p"
+done
+exit 0
+STOP
+chmod +x "$WORK/stop.sh"
+
 say "ready"
 cat <<EOT
   tokens:      source $WORK/tokens.env
