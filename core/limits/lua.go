@@ -58,6 +58,21 @@ local function expire(bk, rk, tk, lk, eid, now, tombttl)
   end
   redis.call('ZREM', lk, eid)
 end
+-- window reads one rate window's counters rolled to the current index:
+-- the index, this window's count, and the previous window's count (kept
+-- only by sliding windows, and only when it is the one just before).
+local function window(wk, f, w, now, fixed)
+  local v = redis.call('HMGET', wk, f .. ':i', f .. ':c', f .. ':p')
+  local i, c, p = tonumber(v[1]) or -1, tonumber(v[2]) or 0, tonumber(v[3]) or 0
+  local idx = math.floor(now / w)
+  if i ~= idx then
+    if (not fixed) and i == idx - 1 then p = c else p = 0 end
+    c = 0
+    i = idx
+  end
+  return i, c, p
+end
+
 local function clock(override)
   local now = tonumber(override)
   if now == 0 then
@@ -132,14 +147,7 @@ if floor > 0 then
     a = a + 3
     if flags % 2 == 1 then
       local fixed = flags >= 2
-      local v = redis.call('HMGET', wk, f .. ':i', f .. ':c', f .. ':p')
-      local i, c, p = tonumber(v[1]) or -1, tonumber(v[2]) or 0, tonumber(v[3]) or 0
-      local idx = math.floor(now / w)
-      if i ~= idx then
-        if (not fixed) and i == idx - 1 then p = c else p = 0 end
-        c = 0
-        i = idx
-      end
+      local i, c, p = window(wk, f, w, now, fixed)
       local est = c
       if not fixed then est = p * (w - (now - i * w)) / w + c end
       local left = math.floor(lim - est)
@@ -182,14 +190,7 @@ for j = 1, nw do
   a = a + 3
   local tokens = flags % 2 == 1
   local fixed = flags >= 2
-  local v = redis.call('HMGET', wk, f .. ':i', f .. ':c', f .. ':p')
-  local i, c, p = tonumber(v[1]) or -1, tonumber(v[2]) or 0, tonumber(v[3]) or 0
-  local idx = math.floor(now / w)
-  if i ~= idx then
-    if (not fixed) and i == idx - 1 then p = c else p = 0 end
-    c = 0
-    i = idx
-  end
+  local i, c, p = window(wk, f, w, now, fixed)
   local start = i * w
   local el = now - start
   local est = c
