@@ -64,6 +64,8 @@ func (c *Config) SetDefaults() {
 	setInt(&s.DefaultMaxOutputTokens, DefaultMaxOutputTokens)
 
 	setString(&c.Storage.DBPath, DefaultDBPath)
+	c.Storage.Backend = strings.ToLower(c.Storage.Backend)
+	setString(&c.Storage.Backend, StorageBolt)
 
 	ss := &c.Session
 	ss.Backend = strings.ToLower(ss.Backend)

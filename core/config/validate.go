@@ -67,6 +67,15 @@ func (c *Config) Validate() error {
 	if c.Storage.DBPath == "" {
 		p.add("storage.db_path", "required")
 	}
+	switch c.Storage.Backend {
+	case StorageBolt:
+	case StoragePostgres:
+		if c.Storage.Postgres.DSN == "" {
+			p.add("storage.postgres.dsn", "required with storage.backend: postgres (usually \"${TOKENOMICS_POSTGRES_DSN}\"); is the variable set?")
+		}
+	default:
+		p.add("storage.backend", "must be bolt or postgres; got %q", c.Storage.Backend)
+	}
 	c.validateSession(&p)
 	c.validateSecurity(&p)
 	if !oneOf(c.Logging.Level, "trace", "debug", "info", "warn", "error") {

@@ -30,7 +30,9 @@ type Backend interface {
 	// Revision returns the revision of the latest committed change.
 	Revision() uint64
 	// SubscribeBatch calls fn with the changes of each committed write,
-	// in revision order (for PostgreSQL: every replica's writes).
+	// in revision order (for PostgreSQL: every replica's writes, shortly
+	// after commit; a subscriber that fell behind gets only each hash's
+	// latest change, as a since= pull does).
 	SubscribeBatch(fn func([]Change)) (cancel func())
 	// Check is a cheap readiness probe of the storage.
 	Check() error
