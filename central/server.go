@@ -34,6 +34,8 @@ type Options struct {
 	Notices Noticer
 	// Metrics is where /metrics figures live; nil makes a registry.
 	Metrics *metrics.Registry
+	// Fleet keeps the proxies' reports; nil keeps them in memory.
+	Fleet FleetStore
 	// PushStats reports the push targets for /metrics; nil for none.
 	PushStats func() []events.TargetStats
 	Logger    hclog.Logger
@@ -80,6 +82,7 @@ func New(o Options) (*Server, error) {
 	plugins := s.pluginRoutes()
 	mux.Handle("/api/v1/plugins", requireAuth(auth, plugins))
 	mux.Handle("/api/v1/plugins/", requireAuth(auth, plugins))
+	mux.Handle("/api/v1/fleet", requireAuth(auth, s.fleetRoutes()))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})

@@ -185,6 +185,10 @@ type RemoteConfig struct {
 	APIKeyEnv string `yaml:"api_key_env"`
 	// Sync is the poll interval in seconds. Default 300.
 	Sync int `yaml:"sync"`
+	// FleetInterval is how often the proxy reports its state (revision,
+	// plugin versions) to the central server's /api/v1/fleet, besides
+	// at start and after each sync. Default 15s.
+	FleetInterval Duration `yaml:"fleet_interval"`
 	// Insecure skips TLS certificate verification towards URL.
 	Insecure bool `yaml:"insecure"`
 	// CAFile is a PEM file of extra CAs trusted for URL (relative paths

@@ -199,6 +199,7 @@ func (c *Config) validateRemote(p *problems) {
 	if r.Sync <= 0 {
 		p.add("remote.sync", "must be a positive number of seconds")
 	}
+	positive(p, "remote.fleet_interval", r.FleetInterval)
 	w := &r.Webhook
 	if !strings.HasPrefix(w.Path, "/") {
 		p.add("remote.webhook.path", "must start with \"/\"; got %q", w.Path)
