@@ -108,8 +108,8 @@ var tmClients = []tmClient{
 				m := pxJSON(t, string(body))
 				require.Equal(t, "chat.completion", pxStr(m, "object"), string(body))
 				return tmAnswer{text: pxStr(m, "choices", 0, "message", "content"), finish: pxStr(m, "choices", 0, "finish_reason"),
-					tool: pxStr(m, "choices", 0, "message", "tool_calls", 0, "function", "name"),
-					args: pxStr(m, "choices", 0, "message", "tool_calls", 0, "function", "arguments"),
+					tool:  pxStr(m, "choices", 0, "message", "tool_calls", 0, "function", "name"),
+					args:  pxStr(m, "choices", 0, "message", "tool_calls", 0, "function", "arguments"),
 					usage: pxNum(m, "usage", "prompt_tokens") + pxNum(m, "usage", "completion_tokens")}
 			}
 			data, _ := pxSSE(body)

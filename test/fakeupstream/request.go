@@ -42,7 +42,7 @@ type call struct {
 	tools        []string
 	choice       choiceMode
 	choiceName   string
-	afterTool    bool // the last turn is a tool result: answer it, never call again
+	afterTool    bool          // the last turn is a tool result: answer it, never call again
 	format       *outputFormat // structured output (structured.go)
 
 	// Responses API fields echoed in the response object.
