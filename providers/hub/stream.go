@@ -259,7 +259,11 @@ func (t *Stream) decodeChat(data []byte) error {
 		return err
 	}
 	if errObj.Kind == providers.KindObject {
-		t.evs = append(t.evs, Event{Kind: EvError, ErrType: member(data, errObj, "type"), Text: member(data, errObj, "message")})
+		ev := Event{Kind: EvError, ErrType: member(data, errObj, "type"), Text: member(data, errObj, "message")}
+		if member(data, errObj, "code").Equal(data, "rate_limit_exceeded") {
+			ev.ErrStatus = 429 // OpenAI types rate limits "requests" or "tokens"
+		}
+		t.evs = append(t.evs, ev)
 		return nil
 	}
 	if !t.chatStarted {
@@ -272,38 +276,109 @@ func (t *Stream) decodeChat(data []byte) error {
 	cs := scanAt(data, choices)
 	arr := cs.Array()
 	for arr.Next() {
-		if arr.Index() > 0 {
+		if arr.Index() > 0 || cs.Peek() != providers.KindObject {
 			cs.Skip()
 			continue
 		}
-		choice := cs.Value()
-		delta := member(data, choice, "delta")
-		for _, name := range [2]string{"content", "refusal"} {
-			if c := member(data, delta, name); c.Kind == providers.KindString && c.End-c.Start > 2 {
-				t.evs = append(t.evs, Event{Kind: EvText, Text: c})
+		// One pass over the choice: delta (content, refusal, tool_calls)
+		// and finish_reason.
+		var finish providers.Value
+		obj := cs.Object()
+		for {
+			k, ok := obj.Next()
+			if !ok {
+				break
+			}
+			switch string(cs.Key(k)) {
+			case "finish_reason":
+				finish = cs.Value()
+			case "delta":
+				t.chatDelta(&cs, data)
 			}
 		}
-		if calls := member(data, delta, "tool_calls"); calls.Kind == providers.KindArray {
-			ts := scanAt(data, calls)
-			tarr := ts.Array()
-			for tarr.Next() {
-				call := ts.Value()
-				idx, err := member(data, call, "index").Int(data)
-				if err != nil {
-					idx = int64(tarr.Index())
-				}
-				fn := member(data, call, "function")
-				if cid := member(data, call, "id"); cid.Kind == providers.KindString {
-					t.evs = append(t.evs, Event{Kind: EvToolStart, Index: int(idx), ID: cid, Name: member(data, fn, "name")})
-				}
-				if a := member(data, fn, "arguments"); a.Kind == providers.KindString && a.End-a.Start > 2 {
-					t.evs = append(t.evs, Event{Kind: EvToolArgs, Index: int(idx), Text: a})
-				}
-			}
-		}
-		if fr := member(data, choice, "finish_reason"); fr.Kind == providers.KindString {
-			t.evs = append(t.evs, Event{Kind: EvFinish, Stop: openaiStop(data, fr)})
+		if finish.Kind == providers.KindString {
+			t.evs = append(t.evs, Event{Kind: EvFinish, Stop: openaiStop(data, finish)})
 		}
 	}
 	return cs.Err()
+}
+
+// chatDelta reads a chunk's delta at the scanner.
+func (t *Stream) chatDelta(s *providers.Scanner, data []byte) {
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		return
+	}
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		switch string(s.Key(k)) {
+		case "content", "refusal":
+			if c := s.Value(); c.Kind == providers.KindString && c.End-c.Start > 2 {
+				t.evs = append(t.evs, Event{Kind: EvText, Text: c})
+			}
+		case "tool_calls":
+			if s.Peek() != providers.KindArray {
+				s.Skip()
+				continue
+			}
+			arr := s.Array()
+			for arr.Next() {
+				t.chatToolCall(s, data, arr.Index())
+			}
+		}
+	}
+}
+
+// chatToolCall reads one tool_calls element: {"index","id","function":
+// {"name","arguments"}}.
+func (t *Stream) chatToolCall(s *providers.Scanner, data []byte, pos int) {
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		return
+	}
+	idx := int64(pos)
+	var id, name, args providers.Value
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		switch string(s.Key(k)) {
+		case "index":
+			if n, err := s.Value().Int(data); err == nil {
+				idx = n
+			}
+		case "id":
+			id = s.Value()
+		case "function":
+			if s.Peek() != providers.KindObject {
+				s.Skip()
+				continue
+			}
+			fobj := s.Object()
+			for {
+				fk, ok := fobj.Next()
+				if !ok {
+					break
+				}
+				switch string(s.Key(fk)) {
+				case "name":
+					name = s.Value()
+				case "arguments":
+					args = s.Value()
+				}
+			}
+		}
+	}
+	if id.Kind == providers.KindString {
+		t.evs = append(t.evs, Event{Kind: EvToolStart, Index: int(idx), ID: id, Name: name})
+	}
+	if args.Kind == providers.KindString && args.End-args.Start > 2 {
+		t.evs = append(t.evs, Event{Kind: EvToolArgs, Index: int(idx), Text: args})
+	}
 }
