@@ -249,11 +249,11 @@ func (r *Redis) settle(ctx context.Context, l *Lease, used int64) error {
 // runSettle runs the settle script whatever the lease's state; the script
 // itself is idempotent per lease id.
 func (r *Redis) runSettle(ctx context.Context, l *Lease, used int64) error {
-	args := make([]any, 0, 3+3*len(l.marks))
+	args := make([]any, 0, 3+4*len(l.marks))
 	args = append(args, l.id, used, len(l.marks))
 	for _, mk := range l.marks {
 		w := &l.windows[mk.win]
-		args = append(args, w.flags(), w.Window.Milliseconds(), mk.idx)
+		args = append(args, w.flags(), w.Window.Milliseconds(), mk.idx, w.Limit)
 	}
 	cctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
