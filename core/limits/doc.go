@@ -54,10 +54,13 @@
 // cost (one request, or one token) takes window/limit of time; a request of
 // cost n is admitted when max(TAT, now) + n × window/limit <= now + window,
 // and then moves TAT there. Checks are O(1) in time and space, with no
-// per-request log and no scans, and exact: no window-long interval ever
-// holds more than limit units, and a refused request fits again exactly at
-// now + RetryAfter (never later than one window, since admissions keep TAT
-// within a window of now). The clock is milliseconds; TAT keeps the
+// per-request log and no scans. A burst may take the whole limit at once;
+// after it, units return one per window/limit, so the long-run rate never
+// exceeds limit per window, and any window-long interval holds at most
+// 2 × limit (a full burst plus a window's refill, the same worst case as
+// fixed windows across a boundary). A refused request fits again exactly
+// at now + RetryAfter, never later than one window (admissions keep TAT
+// within a window of now): clients that honour Retry-After recover. The clock is milliseconds; TAT keeps the
 // fraction (Redis stores it with 17 significant digits, so both backends
 // compute the same doubles). Fixed windows count per bucket now / window
 // and reset at each boundary, so up to 2 × limit can pass around one.

@@ -10,9 +10,10 @@ import "math"
 // time in unix ms (fractional), the moment the window would have drained
 // if nothing else arrived. Each unit of cost moves it by window/limit ms,
 // and a request fits when the moved tat is at most window ms ahead of now.
-// That is a sliding window with exact arithmetic: at most limit units in
-// any window-long interval, and the time a refused request must wait is
-// exactly how far its tat would overshoot, never more than the window.
+// The long-run rate never exceeds limit per window, a burst may use the
+// whole limit at once (after which units come back one per window/limit),
+// and the time a refused request must wait is exactly how far its tat
+// would overshoot, never more than the window.
 //
 // Fixed windows count c units in bucket i (now / window).
 type winState struct {
