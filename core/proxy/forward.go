@@ -295,9 +295,9 @@ func (x *exchange) send(a attempt, resp *fasthttp.Response) (int, error) {
 }
 
 // upstreamBody rewrites (or translates) the client body for attempt a:
-// policy prompts prepended, the fallback model, an output cap when the
-// client set none (so the reservation bounds the output), caps lowered to
-// the budget clamp, and usage
+// policy prompts prepended, the fallback model, an output cap only where a
+// budget clamp requires one (or Anthropic's API requires max_tokens), caps
+// lowered to the budget clamp, and usage
 // requested on OpenAI-format streams.
 func (x *exchange) upstreamBody(a attempt) ([]byte, error) {
 	prompts := x.tok.prompts
@@ -306,14 +306,13 @@ func (x *exchange) upstreamBody(a attempt) ([]byte, error) {
 		model = a.model
 	}
 	dst := x.out[:0]
-	capPer := x.sentCap()
 	switch {
 	case translated(x.ep, a.prov.format):
 		return x.translateRequest(dst, a, model)
 	case x.ep == epMessages:
-		return anthropic.RewriteRequest(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit})
+		return anthropic.RewriteRequest(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: x.upstreamCapDefault(true), MaxTokensLimit: x.capLimit})
 	default:
-		rw := openai.Rewrite{Model: model, Prepend: prompts, IncludeUsage: x.stream, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit}
+		rw := openai.Rewrite{Model: model, Prepend: prompts, IncludeUsage: x.stream, DefaultMaxTokens: x.upstreamCapDefault(false), MaxTokensLimit: x.capLimit}
 		if a.prov.cfg.Name != "openai" {
 			rw.MaxTokensField = "max_tokens" // compatible hosts know the older field
 		}

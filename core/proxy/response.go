@@ -56,6 +56,7 @@ func (x *exchange) respond(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.R
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType("application/json")
+	x.setCapHeader(&ctx.Response.Header)
 	ctx.Response.SetBody(out)
 	x.s.finish(x, a, 200, usage, x.memoryText(a, out))
 	return nil

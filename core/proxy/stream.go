@@ -76,6 +76,10 @@ type relay struct {
 
 	blocked     bool
 	clientGone  bool
+	budgetCut   bool  // the upstream went past the reservation: cut, see streamcut.go
+	choices     int64 // n of the request
+	outAllow    int64 // output fragments the reservation holds; 0: no cut
+	fragments   int64 // non-empty generated fragments seen
 	cut         atomic.Bool // set by Shutdown: stop relaying, settle, tell the client
 	upstreamErr error
 }
@@ -99,6 +103,7 @@ func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fastht
 	r := &relay{s: x.s, tok: x.tok, a: a, ep: x.ep, reqID: x.reqID, model: a.model, start: x.start,
 		resp: resp, lease: x.lease, owed: x.owed, rules: x.tok.rules}
 	x.settled = true // the relay settles
+	r.setBudgetCut(x)
 	switch {
 	case translated(x.ep, a.prov.format):
 		r.mode = modeTranslate
@@ -121,6 +126,7 @@ func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fastht
 	ctx.Response.Header.SetContentType("text/event-stream")
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	x.setCapHeader(&ctx.Response.Header)
 	x.s.flight.addRelay(r)
 	ctx.SetBodyStreamWriter(r.run)
 	return nil
@@ -138,7 +144,7 @@ func (r *relay) run(w *bufio.Writer) {
 	defer relayBufPool.Put(bp)
 	buf := *bp
 	var out []byte
-	for !r.blocked && !r.cut.Load() {
+	for !r.blocked && !r.cut.Load() && !r.budgetCut {
 		n, rerr := src.Read(buf)
 		if n > 0 {
 			r.parser.Feed(buf[:n])
@@ -182,6 +188,14 @@ func (r *relay) writeTail(w *bufio.Writer) {
 		return
 	}
 	out := make([]byte, 0, 512)
+	if r.budgetCut && !r.blocked {
+		out = r.flushFilters(out)
+		if !r.blocked {
+			out = r.appendTruncation(out)
+		}
+		r.write(w, out)
+		return
+	}
 	if !r.blocked {
 		if ev, ok, err := r.parser.Flush(); err == nil && ok {
 			out = r.event(out, ev)
@@ -237,7 +251,7 @@ func (r *relay) write(w *bufio.Writer, out []byte) bool {
 
 // drain handles every complete event the parser holds.
 func (r *relay) drain(out []byte) []byte {
-	for !r.blocked {
+	for !r.blocked && !r.budgetCut {
 		ev, ok, err := r.parser.Next()
 		if err != nil {
 			r.upstreamErr = err
@@ -247,7 +261,12 @@ func (r *relay) drain(out []byte) []byte {
 		if !ok {
 			return out
 		}
+		mark := len(out)
 		out = r.event(out, ev)
+		if !r.blocked && r.countFragments(ev.Data) {
+			r.budgetCut = true
+			return out[:mark] // what went past the reservation stays behind
+		}
 	}
 	return out
 }
@@ -479,7 +498,7 @@ func (r *relay) close() {
 		r.cancel()
 	}
 	u := r.usage()
-	charge := limits.SatAdd(u.Total(), r.owed)
+	charge := limits.SatAdd(r.charge(u), r.owed)
 	r.s.flight.release(r.lease)
 	if err := r.s.limiter.Settle(context.Background(), r.lease, charge); err != nil {
 		r.s.log.Warn("settling stream usage failed", "request_id", r.reqID, "token", r.tok.short, "tokens", charge, "error", err)
