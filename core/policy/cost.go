@@ -29,6 +29,15 @@ func (p *Policy) MaxCostMicros() int64 {
 	return p.maxCost
 }
 
+// MaxCostMicros returns the entry's max_cost_usd in micro-dollars; 0 when
+// it has no dollar budget.
+func (e *ProviderEntry) MaxCostMicros() int64 {
+	if e.maxCost == 0 && e.MaxCostUSD > 0 {
+		return micros(e.MaxCostUSD)
+	}
+	return e.maxCost
+}
+
 // CostMicros returns cost_usd in micro-dollars; 0 for requests and tokens
 // rules.
 func (r RateRule) CostMicros() int64 {
