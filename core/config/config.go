@@ -18,6 +18,9 @@ type Config struct {
 	// Providers come from providers.yaml merged over the built-ins: the
 	// file's providers in written order, then the unnamed built-ins.
 	Providers []Provider `yaml:"-"`
+	// Pricing is providers.yaml's top-level pricing: model prices that
+	// replace the shipped defaults (see PriceTable).
+	Pricing map[string]ModelPrice `yaml:"-"`
 
 	// Path is the config file that was read; "" when defaults only.
 	Path string `yaml:"-"`

@@ -39,13 +39,14 @@ func (s *Server) finishStream(r *relay, status int, u providers.Usage) {
 
 func (s *Server) record(tok *tokenEntry, reqID string, a attempt, start time.Time, status int, u providers.Usage, stream bool) {
 	lat := time.Since(start)
-	s.met.usage(a.prov.name, u)
+	cost, label := s.costOf(a, u)
+	s.met.usage(a.prov.name, label, u, cost)
 	// Nothing above Debug on the hot path: metrics and request.completed
 	// events carry the same facts for operators.
 	if s.log.IsDebug() {
 		s.log.Debug("request completed", "request_id", reqID, "token", tok.short, "model", a.model, "provider", a.prov.name,
 			"status", status, "prompt_tokens", u.PromptTokens, "completion_tokens", u.CompletionTokens,
-			"cached_tokens", u.CachedTokens, "reasoning_tokens", u.ReasoningTokens, "usage_reported", u.Reported,
+			"cached_tokens", u.CachedTokens, "reasoning_tokens", u.ReasoningTokens, "usage_reported", u.Reported, "cost_usd_micros", cost,
 			"stream", stream, "latency_ms", lat.Milliseconds(), "metadata", tok.policy.Metadata)
 	}
 	if !s.wants(events.RequestCompleted) {
@@ -53,7 +54,7 @@ func (s *Server) record(tok *tokenEntry, reqID string, a attempt, start time.Tim
 	}
 	s.emit(events.RequestCompleted, events.RequestData{TokenHashPrefix: events.HashPrefix(tok.hash), RequestID: reqID,
 		Model: a.model, Provider: a.prov.name, Status: status, InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens,
-		LatencyMS: lat.Milliseconds(), Stream: stream, Metadata: tok.policy.Metadata,
+		LatencyMS: lat.Milliseconds(), Stream: stream, Metadata: tok.policy.Metadata, CostUSDMicros: cost,
 		FallbackFrom: a.fallbackFrom, FallbackReason: a.why})
 }
 

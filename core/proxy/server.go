@@ -23,6 +23,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/memory"
 	"github.com/tokenomics-dev/tokenomics/core/metrics"
+	"github.com/tokenomics-dev/tokenomics/core/pricing"
 	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 )
@@ -56,6 +57,9 @@ type Options struct {
 	// it may); /ready answers 503 with that reason.
 	NotReady func() string
 	Source   string // event source, e.g. "proxy:host"
+	// Prices is the price table requests are charged at; nil builds it
+	// from Config (Config.PriceTable).
+	Prices *pricing.Table
 }
 
 // Server is the proxy. New builds it, Serve runs it, Shutdown drains it.
@@ -82,6 +86,7 @@ type Server struct {
 	clients     *clients
 	met         *proxyMetrics
 	reg         *metrics.Registry
+	prices      *pricing.Table
 
 	srv       *fasthttp.Server
 	draining  atomic.Bool
@@ -125,6 +130,13 @@ func New(o Options) (*Server, error) {
 		if pc.APIKeyEnv != "" {
 			s.allowedKeys[pc.APIKeyEnv] = true
 		}
+	}
+	if s.prices = o.Prices; s.prices == nil {
+		pt, err := o.Config.PriceTable()
+		if err != nil {
+			return nil, fmt.Errorf("building the price table: %w", err)
+		}
+		s.prices = pt
 	}
 	s.met = newProxyMetrics(o.Metrics)
 	if o.Rules != nil {
