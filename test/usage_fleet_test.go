@@ -143,11 +143,11 @@ func totalsOf(rows []usageRowJSON) map[string]usageTotals {
 }
 
 // centralUsage asks central's API for the report by dimension.
-func centralUsage(t *testing.T, centralURL, by string) []usageRowJSON {
+func centralUsage(t *testing.T, centralURL, by string, key ...string) []usageRowJSON {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, centralURL+"/api/v1/usage?by="+by+"&since=1h", nil)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+centralKey)
+	req.Header.Set("Authorization", "Bearer "+append(key, centralKey)[0])
 	resp, err := apiClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
