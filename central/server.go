@@ -3,11 +3,13 @@ package central
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/metrics"
+	"github.com/tokenomics-dev/tokenomics/core/rollup"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 )
@@ -39,6 +41,16 @@ type Options struct {
 	// PushStats reports the push targets for /metrics; nil for none.
 	PushStats func() []events.TargetStats
 	Logger    hclog.Logger
+
+	// Fleet view (usage_mount.go). Usage, when set, serves /api/v1/usage;
+	// Events serves /api/v1/events and, with EventVerifiers, the inbox at
+	// EventPath (default "/webhook"). Retentions of 0 keep everything.
+	Usage          rollup.Store
+	UsageRetention time.Duration
+	Events         EventStore
+	EventVerifiers []*events.Verifier
+	EventPath      string
+	EventRetention time.Duration
 }
 
 // Server is the central server's HTTP side.
@@ -46,6 +58,7 @@ type Server struct {
 	o       Options
 	log     hclog.Logger
 	met     *centralMetrics
+	obs     *observability
 	handler http.Handler
 }
 
@@ -83,6 +96,7 @@ func New(o Options) (*Server, error) {
 	mux.Handle("/api/v1/plugins", requireAuth(auth, plugins))
 	mux.Handle("/api/v1/plugins/", requireAuth(auth, plugins))
 	mux.Handle("/api/v1/fleet", requireAuth(auth, s.fleetRoutes()))
+	s.mountObservability(mux, auth)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})

@@ -95,6 +95,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validatePlugins(&p)
+	c.validateObservability(&p)
 	return errors.Join(p...)
 }
 
