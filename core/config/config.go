@@ -14,6 +14,7 @@ type Config struct {
 	CLIMaps  map[string]string `yaml:"cli_maps"` // CLI tool name -> provider name, used by init
 	Memory   MemoryConfig      `yaml:"memory"`
 	Plugins  PluginsConfig     `yaml:"plugins"`
+	Console  ConsoleConfig     `yaml:"console"`
 
 	// Providers come from providers.yaml merged over the built-ins: the
 	// file's providers in written order, then the unnamed built-ins.

@@ -85,6 +85,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validatePlugins(&p)
+	c.Console.validate(&p)
 	return errors.Join(p...)
 }
 
