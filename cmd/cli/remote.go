@@ -55,6 +55,9 @@ Prefer the file or the variable: a flag's value is visible to every local user
 authentications are logged at WARN with the source address, and a source that
 keeps failing is answered 429 for a while (docs/SECURITY.md).
 
+The operators' console is served under /ui/ on the same address (docs/CONSOLE.md):
+sign in with the API key, or with the key in console.key_env.
+
 Token commands run on this machine with the same config (token list, create,
 update, delete) reach this process through its loopback admin endpoint, so
 their changes are pushed like those made over the REST API.`,
