@@ -1,8 +1,12 @@
 package console
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -20,9 +24,11 @@ import (
 
 	"github.com/tokenomics-dev/tokenomics/central"
 	"github.com/tokenomics-dev/tokenomics/core/events"
+	"github.com/tokenomics-dev/tokenomics/core/manifest"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
+	"github.com/tokenomics-dev/tokenomics/test/hostile"
 )
 
 const (
@@ -66,7 +72,11 @@ func (c *clock) add(d time.Duration) {
 }
 
 // newFixture serves a real central server with the console on httptest.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureFleet(t, nil) }
+
+// newFixtureFleet is newFixture with GET /api/v1/fleet answered by fleet
+// (nil: the central server's own answer).
+func newFixtureFleet(t *testing.T, fleet http.HandlerFunc) *fixture {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "central.db"), store.Options{HashKey: []byte("0123456789abcdef-console-test")})
 	require.NoError(t, err)
@@ -81,7 +91,16 @@ func newFixture(t *testing.T) *fixture {
 	require.NoError(t, err)
 	con.now = f.clock.now
 	con.sessions.now = f.clock.now
-	srv, err := central.New(central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: testAPIKey, Console: con.Mount})
+	mount := con.Mount
+	if fleet != nil {
+		mount = func(api http.Handler) http.Handler {
+			mux := http.NewServeMux()
+			mux.Handle("/", api)
+			mux.Handle("GET /api/v1/fleet", fleet)
+			return con.Mount(mux)
+		}
+	}
+	srv, err := central.New(central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: testAPIKey, Console: mount})
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
@@ -354,4 +373,104 @@ func TestUsageFromEvents(t *testing.T) {
 	}
 	assert.Equal(t, int64(15), sum)
 	assert.Contains(t, u.proxiesSeen(), "proxy:p1")
+}
+
+func TestFleetWatch(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	revs := []uint64{5, 3}
+	f := newFixtureFleet(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+testAPIKey {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = fmt.Fprintf(w, `{"revision":5,"proxies":[
+			{"instance":"i-1","name":"proxy-a","version":"v1","revision":%d,"ready":true,"last_contact":%q,"lag":0,
+			 "plugins":[{"name":"pii","version":"1.2.0","sha256":"ab","tokens":4,"state":"active","error":""}]},
+			{"instance":"i-2","name":"proxy-b","version":"v1","revision":%d,"ready":true,"last_contact":%q,"lag":%d,"plugins":[]}]}`,
+			revs[0], time.Now().UTC().Format(time.RFC3339), revs[1], time.Now().UTC().Format(time.RFC3339), 5-revs[1])
+	})
+	c := client(t)
+	_ = body(t, f.signin(t, c, testConsoleKey))
+	get := func() string {
+		resp, err := c.Get(f.url + "/ui/fleet?watch=5&token=abcd1234")
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		return body(t, resp)
+	}
+	page := get()
+	assert.Contains(t, page, "Applied on 1 of 2 proxies; waiting for proxy-b")
+	assert.Contains(t, page, `http-equiv="refresh"`, "a pending change refreshes the page")
+	assert.Contains(t, page, "pii 1.2.0")
+	mu.Lock()
+	revs[1] = 5
+	mu.Unlock()
+	page = get()
+	assert.Contains(t, page, "Applied on all 2 proxies.")
+	assert.NotContains(t, page, `http-equiv="refresh"`)
+}
+
+func TestPluginUploadAndWithdraw(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := client(t)
+	_ = body(t, f.signin(t, c, testConsoleKey))
+	token := f.csrf(t, c)
+	wasm := hostile.AllowTagged("console")
+	_, priv, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
+	env, err := manifest.Sign(manifest.Manifest{Schema: 1, Name: "tagger", Version: "1.0.0", ABI: 1,
+		SHA256: manifest.Sum(wasm), Size: int64(len(wasm)), SignedAt: time.Now().UTC()}, priv)
+	require.NoError(t, err)
+	upload := func(csrf string, env []byte) *http.Response {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		if csrf != "" {
+			require.NoError(t, mw.WriteField("csrf", csrf))
+		}
+		fw, err := mw.CreateFormFile("wasm", "tagger.wasm")
+		require.NoError(t, err)
+		_, _ = fw.Write(wasm)
+		fw, err = mw.CreateFormFile("manifest", "tagger.wasm.manifest.json")
+		require.NoError(t, err)
+		_, _ = fw.Write(env)
+		require.NoError(t, mw.Close())
+		req, err := http.NewRequest("POST", f.url+"/ui/plugins", &buf)
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		return resp
+	}
+	resp := upload("", env)
+	_ = body(t, resp)
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "an upload without the CSRF token is refused")
+
+	var e manifest.Envelope
+	require.NoError(t, json.Unmarshal(env, &e))
+	e.Signatures = nil
+	unsigned, err := json.Marshal(e)
+	require.NoError(t, err)
+	resp = upload(token, unsigned)
+	page := body(t, resp)
+	assert.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	assert.Contains(t, page, "refused this plugin")
+
+	resp = upload(token, env)
+	_ = body(t, resp)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Contains(t, resp.Header.Get("Location"), "Uploaded+tagger+1.0.0")
+
+	sha := manifest.Sum(wasm)
+	resp, err = c.PostForm(f.url+"/ui/plugins/"+sha+"/withdraw", url.Values{"csrf": {token}})
+	require.NoError(t, err)
+	_ = body(t, resp)
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	entries, err := f.con.audit.recent(10)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(entries), 2)
+	assert.Equal(t, "plugin.withdraw", entries[0].Action)
+	assert.Equal(t, "plugin.upload", entries[1].Action)
 }
