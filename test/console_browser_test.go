@@ -152,18 +152,6 @@ func TestConsoleBrowser(t *testing.T) {
 		assert.Equal(t, 200, chatStatus(t, p, tok, "still here?"), "the forged revocation changed nothing")
 	}
 
-	// Revoke, with confirmation; the fleet page shows both proxies apply it.
-	b.do(t, "opening the revocation", chromedp.Navigate(tokenURL), chromedp.WaitVisible(chromedp.CSS("#revoke")),
-		chromedp.Click(chromedp.CSS("#revoke")), chromedp.WaitVisible(chromedp.CSS("#confirm-revoke")))
-	b.screenshot(t, "token-revoke-confirm")
-	b.do(t, "revoking", chromedp.Click(chromedp.CSS("#confirm-revoke")), chromedp.WaitVisible(chromedp.CSS("#watch")))
-	watchURL := get(t, b, "location", chromedp.Location())
-	b.waitText(t, watchURL, "#watch-status", "Applied on all 2 proxies", 30*time.Second)
-	b.screenshot(t, "fleet-revocation-applied")
-	for i, p := range proxies {
-		assert.Equal(t, 401, chatStatus(t, p, tok, "hello"), "proxy %d still accepts the revoked token", i)
-	}
-
 	// Upload a signed plugin.
 	op := t.TempDir()
 	keygen(t, op, "signing.key")
@@ -181,7 +169,7 @@ func TestConsoleBrowser(t *testing.T) {
 	assert.Contains(t, b.text(t, "#plugin-table"), "console-keyword")
 	b.screenshot(t, "plugins")
 
-	// The remaining pages, for review; the audit log names who did what.
+	// Usage and events pages, for review.
 	b.do(t, "usage", chromedp.Navigate(ui+"/usage?by=token&range=1h"), chromedp.WaitVisible(chromedp.CSS("figure.chart")))
 	usage := b.text(t, "main")
 	assert.Contains(t, usage, prefix, "the token has a usage chart")
@@ -191,6 +179,24 @@ func TestConsoleBrowser(t *testing.T) {
 	b.do(t, "events", chromedp.Navigate(ui+"/events"), chromedp.WaitVisible(chromedp.CSS("#events-table")))
 	assert.Contains(t, b.text(t, "#events-table"), "request.completed")
 	b.screenshot(t, "events")
+	// CSV export carries the request.
+	csv := b.fetchText(t, "/ui/usage.csv?by=token&range=1h")
+	assert.True(t, strings.HasPrefix(csv, "bucket_start,bucket_seconds,token,requests,tokens"), csv)
+	assert.Contains(t, csv, ","+prefix+",")
+
+	// Revoke, with confirmation; the fleet page shows both proxies apply it.
+	b.do(t, "opening the revocation", chromedp.Navigate(tokenURL), chromedp.WaitVisible(chromedp.CSS("#revoke")),
+		chromedp.Click(chromedp.CSS("#revoke")), chromedp.WaitVisible(chromedp.CSS("#confirm-revoke")))
+	b.screenshot(t, "token-revoke-confirm")
+	b.do(t, "revoking", chromedp.Click(chromedp.CSS("#confirm-revoke")), chromedp.WaitVisible(chromedp.CSS("#watch")))
+	watchURL := get(t, b, "location", chromedp.Location())
+	b.waitText(t, watchURL, "#watch-status", "Applied on all 2 proxies", 30*time.Second)
+	b.screenshot(t, "fleet-revocation-applied")
+	for i, p := range proxies {
+		assert.Equal(t, 401, chatStatus(t, p, tok, "hello"), "proxy %d still accepts the revoked token", i)
+	}
+
+	// The fleet and the audit log, which names who did what.
 	b.do(t, "fleet", chromedp.Navigate(ui+"/fleet"), chromedp.WaitVisible(chromedp.CSS("#fleet-table")))
 	b.screenshot(t, "fleet")
 	b.do(t, "audit", chromedp.Navigate(ui+"/audit"), chromedp.WaitVisible(chromedp.CSS("#audit-table")))
@@ -201,10 +207,6 @@ func TestConsoleBrowser(t *testing.T) {
 	b.checkNoKey(t)
 	b.screenshot(t, "audit")
 
-	// CSV export carries the request.
-	csv := b.fetchText(t, "/ui/usage.csv?by=token&range=1h")
-	assert.True(t, strings.HasPrefix(csv, "bucket_start,bucket_seconds,token,requests,tokens"), csv)
-	assert.Contains(t, csv, ","+prefix+",")
 }
 
 // script is an action that runs JavaScript for its effect.

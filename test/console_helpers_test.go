@@ -74,6 +74,9 @@ func newBrowser(t *testing.T) *browser {
 	})
 	shots, err := filepath.Abs(filepath.Join("..", "bin", "console-screenshots"))
 	require.NoError(t, err)
+	// Only this run's pages: a page the run no longer reaches must not
+	// linger from an earlier one.
+	require.NoError(t, os.RemoveAll(shots))
 	require.NoError(t, os.MkdirAll(shots, 0o755))
 	return &browser{ctx: ctx, shots: shots}
 }
