@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -119,9 +120,11 @@ func (b *browser) text(t *testing.T, sel string) string {
 	return get(t, b, "reading "+sel, chromedp.Text(chromedp.CSS(sel)))
 }
 
-// screenshot writes the whole page to bin/console-screenshots/NN-name.png.
+// screenshot checks the page (checkPage) and writes it to
+// bin/console-screenshots/NN-name.png.
 func (b *browser) screenshot(t *testing.T, name string) {
 	t.Helper()
+	b.checkPage(t, name)
 	png := get(t, b, "screenshot "+name, chromedp.FullScreenshot(100))
 	b.shotNum++
 	path := filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", b.shotNum, name))
@@ -167,4 +170,17 @@ func consoleCentral(t *testing.T, dir string) {
 func consoleProxyEvents(centralURL string) string {
 	return fmt.Sprintf("events:\n  webhooks:\n    - url: %s/api/v1/events\n      secret: %s\n      signing_key: %s\n      events: [\"request.completed\", \"budget.*\", \"rate.*\", \"rule.*\"]\n      timeout: 5\n",
 		centralURL, consoleIngestSecret, consoleIngestSigning)
+}
+
+// checkPage fails when the page renders the central API key, or has a form
+// control without a label or a page without a language and a main landmark.
+func (b *browser) checkPage(t *testing.T, name string) {
+	t.Helper()
+	html := get(t, b, "reading the page", chromedp.OuterHTML(chromedp.CSS("html")))
+	assert.NotContains(t, html, centralKey, "%s: the API key is never rendered", name)
+	unlabelled := get(t, b, "checking labels", chromedp.Evaluate[[]string](`[...document.querySelectorAll(
+		"input:not([type=hidden]), select, textarea")].filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label")).map(e => e.outerHTML)`))
+	assert.Empty(t, unlabelled, "%s: every form control has a label", name)
+	ok := get(t, b, "checking landmarks", chromedp.Evaluate[bool](`document.documentElement.lang === "en" && !!document.querySelector("main h1")`))
+	assert.True(t, ok, "%s: a language and a main landmark with a heading", name)
 }

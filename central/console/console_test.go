@@ -401,7 +401,7 @@ func TestFleetWatch(t *testing.T) {
 		return body(t, resp)
 	}
 	page := get()
-	assert.Contains(t, page, "Applied on 1 of 2 proxies; waiting for proxy-b")
+	assert.Contains(t, page, "Applied on 1 of 2 proxies; waiting for proxy-b (i-2)")
 	assert.Contains(t, page, `http-equiv="refresh"`, "a pending change refreshes the page")
 	assert.Contains(t, page, "pii 1.2.0")
 	mu.Lock()

@@ -94,11 +94,16 @@ func (f fleetReport) appliedAt(rev uint64) *applied {
 	return a
 }
 
+// label names a proxy: its host name and instance id, since two proxies on
+// one host share the name.
 func (p fleetProxy) label() string {
-	if p.Name != "" {
+	switch {
+	case p.Name == "":
+		return p.Instance
+	case p.Instance == "":
 		return p.Name
 	}
-	return p.Instance
+	return p.Name + " (" + short(p.Instance) + ")"
 }
 
 type fleetPageData struct {
