@@ -36,7 +36,7 @@ of its plugins.trusted_keys, and never an older version than it already has.
 See docs/PLUGINS.md for the SDK and the ABI.`,
 	}
 	cmd.AddCommand(pluginKeygenCmd(a), pluginBuildCmd(a), pluginTestCmd(a), pluginSignCmd(a),
-		pluginPushCmd(a), pluginListCmd(a), pluginDeleteCmd(a), pluginStatusCmd(a))
+		pluginPushCmd(a), pluginListCmd(a), pluginDeleteCmd(a), pluginStatusCmd(a), pluginNewCmd(a))
 	return cmd
 }
 
