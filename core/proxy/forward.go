@@ -11,7 +11,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/tokenomics-dev/tokenomics/core"
-	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
 	"github.com/tokenomics-dev/tokenomics/providers/openai"
@@ -111,7 +110,7 @@ func (x *exchange) forward(ctx *fasthttp.RequestCtx) error {
 			if reachedUpstream(err) {
 				// The provider got the request and bills the prompt it read:
 				// charge the estimate, since no usage report will come.
-				x.owed = limits.SatAdd(x.owed, x.estimate)
+				x.owe(a, x.estimate, 0)
 			}
 			lastErr = upstreamError(a.prov.name, err)
 			code := 502
@@ -170,7 +169,7 @@ func (x *exchange) rebudget(a attempt) error {
 	// Without a lease (an earlier fallback was refused its reservation) the
 	// attempt must reserve again even on the same budget: it would
 	// otherwise go out unchecked and be settled as nothing.
-	if x.lease != nil && a.res.BudgetKey == x.res.BudgetKey {
+	if x.lease != nil && a.res.BudgetKey == x.res.BudgetKey && !x.costMoves(a) {
 		return nil
 	}
 	x.settle(0, false)
@@ -180,13 +179,19 @@ func (x *exchange) rebudget(a attempt) error {
 	// the fallback only moves its tokens.
 	x.limReq.Windows = x.tok.lim.tokenWindows
 	x.setReserve()
+	if err := x.rebudgetCost(a); err != nil {
+		x.lease = nil
+		return err
+	}
 	lease, err := x.s.limiter.Acquire(context.Background(), &x.limReq)
 	if err != nil {
 		x.lease = nil
+		x.s.releaseCost(&x.cost)
 		return x.s.limitError(x, err)
 	}
 	x.settled = false
 	x.grant(lease)
+	x.clampCost()
 	return nil
 }
 

@@ -52,7 +52,8 @@ type relay struct {
 	start        time.Time
 	resp         *fasthttp.Response
 	lease        *limits.Lease
-	owed         int64 // usage of earlier attempts that reached a provider
+	cost         costHold // the dollar lease and price, settled with the tokens
+	owed         int64    // usage of earlier attempts that reached a provider
 	memReq       []memText
 
 	parser    sse.Parser
@@ -101,9 +102,10 @@ var relayBufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return
 // startStream hands a 200 stream to a relay and returns: the handler is done.
 func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.Response) error {
 	r := &relay{s: x.s, tok: x.tok, a: a, ep: x.ep, reqID: x.reqID, model: a.model, start: x.start,
-		resp: resp, lease: x.lease, owed: x.owed, rules: x.tok.rules}
+		resp: resp, lease: x.lease, cost: x.cost, owed: x.owed, rules: x.tok.rules}
 	x.settled = true // the relay settles
 	r.setBudgetCut(x)
+	x.cost.lease = nil
 	switch {
 	case translated(x.ep, a.prov.format):
 		r.mode = modeTranslate
@@ -153,6 +155,9 @@ func (r *relay) run(w *bufio.Writer) {
 				// The renewer sends this with the next KeepAlive: if the
 				// proxy dies now, the lease bills what was produced.
 				r.lease.Report(limits.SatAdd(r.usage().Total(), r.owed))
+			}
+			if r.cost.lease != nil {
+				r.cost.lease.Report(r.cost.charge(r.usage()))
 			}
 			if len(out) > 0 && !r.write(w, out) {
 				return
@@ -499,6 +504,7 @@ func (r *relay) close() {
 	}
 	u := r.usage()
 	charge := limits.SatAdd(r.charge(u), r.owed)
+	r.s.settleCost(&r.cost, u, r.reqID, r.tok.short)
 	r.s.flight.release(r.lease)
 	if err := r.s.limiter.Settle(context.Background(), r.lease, charge); err != nil {
 		r.s.log.Warn("settling stream usage failed", "request_id", r.reqID, "token", r.tok.short, "tokens", charge, "error", err)
