@@ -259,3 +259,32 @@ func TestHostileMaskedBodyCap(t *testing.T) {
 		10*time.Second, 20*time.Millisecond, "the cause reaches the log")
 	assert.Empty(t, fake.Requests(), "nothing reached the provider")
 }
+
+// TestHostileOverlappingMasks: a plugin whose masks overlap ([0,5), [2,8)
+// and [1,3)) has them merged by the host into one edit before the request
+// goes upstream: the provider sees one replacement, no bytes of the span.
+func TestHostileOverlappingMasks(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t, fakeupstream.Options{})
+	port := freePort(t)
+	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port, extra: "  dir: ./plugins\n"})
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "plugins"), 0o755))
+	wasm := hostile.Overlapping()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "plugins", "overlap.wasm"), wasm, 0o644))
+	env := proxyEnv()
+	p := startServe(t, dir, port, env)
+	pxNoRace(t, p)
+	tok, _ := createToken(t, dir, env, hostilePolicy("overlap", manifest.Sum(wasm), "mask"))
+	r := pxPost(t, p.URL+"/v1/chat/completions", tok, pxChat("gpt-4o", "hello world, a secret", false, ""))
+	require.Equal(t, 200, r.status, string(r.body))
+	last, ok := fake.LastRequest()
+	require.True(t, ok)
+	var body struct {
+		Messages []struct {
+			Content string `json:"content"`
+		} `json:"messages"`
+	}
+	require.NoError(t, last.JSON(&body))
+	require.Len(t, body.Messages, 1)
+	assert.Equal(t, "[REDACTED:w]rld, a secret", body.Messages[0].Content)
+}
