@@ -99,7 +99,7 @@ func (x *exchange) checkCovered(t *translation) error {
 	if miss, ok := hub.Covered(t.texts, t.checked); !ok {
 		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "unsupported_translation",
 			Message: "Part of this request (" + miss.Kind + " text) cannot be checked by the content rules after translation to the provider's format.",
-			Err: errors.New("proxy: translated text outside the rules' view")}
+			Err:     errors.New("proxy: translated text outside the rules' view")}
 	}
 	return nil
 }
