@@ -110,7 +110,10 @@ func translateError(err error) error {
 	var fe *hub.FieldError
 	if errors.As(err, &fe) {
 		msg := "The field " + fe.Field + " cannot be translated to the provider's format"
-		if errors.Is(err, hub.ErrUnsupported) {
+		if errors.Is(err, hub.ErrServerState) {
+			msg = "The field " + fe.Field + " refers to state OpenAI keeps server-side, which the provider serving this model cannot read; " +
+				"send the items themselves (the Vercel AI SDK does with providerOptions.openai.store set to false)"
+		} else if errors.Is(err, hub.ErrUnsupported) {
 			msg = "The field " + fe.Field + " cannot be expressed in the format of the provider serving this model"
 		} else if errors.Is(err, hub.ErrToolArguments) {
 			msg = "The tool call arguments in " + fe.Field + " are not a JSON object"
