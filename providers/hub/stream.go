@@ -387,3 +387,15 @@ func (t *Stream) chatToolCall(s *providers.Scanner, data []byte, pos int) {
 		t.evs = append(t.evs, Event{Kind: EvToolArgs, Index: int(idx), Text: args})
 	}
 }
+
+// Truncate ends the client's stream as cut by the output cap (the proxy's
+// budget cut): the format's truncation finish (length, max_tokens,
+// incomplete), usage, and its end. It does nothing on a closed stream.
+func (t *Stream) Truncate(dst []byte) []byte {
+	if t.done {
+		return dst
+	}
+	ev := Event{Kind: EvFinish, Stop: StopLength}
+	dst = t.encoder().event(dst, nil, &ev, t)
+	return t.Close(dst)
+}
