@@ -326,7 +326,7 @@ func (c *Console) tokenPage(w http.ResponseWriter, r *http.Request, s *session) 
 		d.Plugins = pinned(p)
 	}
 	if rep, ok, err := c.fleet(r); err == nil && ok {
-		d.Applied = rep.appliedAt(rec.Revision)
+		d.Applied = appliedAt(rep, rec.Revision)
 	}
 	c.render(w, r, s, http.StatusOK, "token", page{Title: "Token " + d.Prefix, Nav: "tokens", Data: d})
 }

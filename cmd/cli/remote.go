@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
+	"go.etcd.io/bbolt"
 
 	"github.com/tokenomics-dev/tokenomics/central"
 	"github.com/tokenomics-dev/tokenomics/central/console"
@@ -113,7 +114,7 @@ func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOption
 	var c components
 	defer c.close(context.Background(), log)
 	defer removeReadyFile(ro.readyFile)
-	log.Info("starting central server", "config", cfg.Path, "db_path", cfg.Storage.DBPath)
+	log.Info("starting central server", "config", cfg.Path, "storage", cfg.Storage.Backend, "db_path", cfg.Storage.DBPath)
 	if ro.noAuth {
 		log.Warn("the central API runs WITHOUT authentication (--insecure-no-auth): anyone who reaches it can read and change every token")
 	} else if len(key) < 16 {
@@ -124,38 +125,47 @@ func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOption
 		return err
 	}
 
-	db, err := openServerStore(cfg, log)
+	cs, err := openCentralStore(ctx, cfg, log)
 	if errors.Is(err, store.ErrCorrupt) {
 		return fmt.Errorf("%w: restore storage.db_path from a backup (or move it aside to start with no tokens)", err)
 	}
 	if err != nil {
 		return err
 	}
-	c.add(func(context.Context) error { return db.Close() })
+	c.add(func(context.Context) error { return cs.Close() })
+	db := cs.backend
 
-	disp, err := newDispatcher(cfg, db, log)
+	disp, err := newDispatcher(cfg, cs.bolt, log)
 	if err != nil {
 		return err
 	}
 	if disp != nil {
 		c.add(disp.Close)
 	}
-	notifier, err := newNotifier(cfg, db, log)
-	if err != nil {
-		return err
-	}
-	var notices central.Noticer
-	if notifier != nil {
-		c.add(notifier.Close)
-		notices = notifier
-	} else {
+	var (
+		notifier *events.Notifier
+		notices  central.Noticer
+		leases   *central.LeasePusher
+		stats    func() []events.TargetStats
+	)
+	switch {
+	case len(cfg.Events.Webhooks) == 0:
 		log.Warn("events.webhooks is empty: proxies learn of changes only by polling (remote.sync)")
+	case cs.bolt != nil:
+		if notifier, err = newNotifier(cfg, cs.bolt, log); err != nil {
+			return err
+		}
+		c.add(notifier.Close)
+		notices, stats = notifier, notifier.Stats
+	default:
+		if leases, err = newLeasePusher(cfg, cs, log); err != nil {
+			return err
+		}
+		c.add(leases.Close)
+		stats = leases.Stats
 	}
 
-	reg, err := central.OpenRegistry(db.Bolt(), trusted, log)
-	if err != nil {
-		return err
-	}
+	reg := central.OpenRegistryOn(cs.plugins, trusted, log)
 	switch {
 	case len(trusted) > 0:
 	case ro.allowUnsigned:
@@ -166,8 +176,8 @@ func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOption
 	}
 	svc := tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log)
 	copts := central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: key, NoAuth: ro.noAuth,
-		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: pushStats(notifier)}
-	if err := wireConsole(a, cfg, &copts, svc, disp, log); err != nil {
+		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: stats}
+	if err := wireConsole(a, cfg, &copts, svc, cs.bolt, disp, log); err != nil {
 		return err
 	}
 	srv, err := central.New(copts)
@@ -209,6 +219,9 @@ func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOption
 			return fmt.Errorf("starting pushes: %w", err)
 		}
 	}
+	if leases != nil {
+		leases.Start()
+	}
 	if everyInterface(ln.Addr()) {
 		log.Warn("the central API listens on every network interface; use --addr 127.0.0.1:PORT to accept only local clients", "addr", ln.Addr().String())
 	}
@@ -245,7 +258,7 @@ func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOption
 
 // wireConsole adds the operators' console (/ui/) and, with console.ingest,
 // the events endpoint proxies report to (POST /api/v1/events).
-func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.Service, disp *events.Dispatcher, log hclog.Logger) error {
+func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.Service, bolt *store.DB, disp *events.Dispatcher, log hclog.Logger) error {
 	cc := cfg.Console
 	var usage *console.Usage
 	if cc.Ingest.Secret != "" || cc.Ingest.SigningKey != "" {
@@ -269,12 +282,16 @@ func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.S
 		log.Warn("the console is off: it needs a sign-in key (console.key_env or the API key), and --insecure-no-auth has none")
 		return nil
 	}
+	var audit *bbolt.DB // nil on PostgreSQL: the audit log lives in memory and in its events
+	if bolt != nil {
+		audit = bolt.Bolt()
+	}
 	var emit func(events.Event)
 	if disp != nil {
 		emit = disp.Emit
 	}
 	con, err := console.New(console.Options{Tokens: svc, Validate: policyValidator(cfg), Patch: policy.MergePatch,
-		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), DB: o.DB.Bolt(), Emit: emit, Usage: usage,
+		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), DB: audit, Emit: emit, Usage: usage,
 		Revision: o.DB.Revision, Logger: log})
 	if err != nil {
 		return fmt.Errorf("starting the console: %w", err)
@@ -323,10 +340,17 @@ func webhookTargets(cfg *config.Config) []events.Target {
 	return ts
 }
 
-// pushStats adapts the notifier for central's metrics; nil without one.
-func pushStats(n *events.Notifier) func() []events.TargetStats {
-	if n == nil {
-		return nil
+// newLeasePusher pushes from this replica to the webhook targets whose
+// lease it holds (storage.backend: postgres), fed by every replica's
+// changes through the store's notices.
+func newLeasePusher(cfg *config.Config, cs *centralStore, log hclog.Logger) (*central.LeasePusher, error) {
+	p, err := central.NewLeasePusher(central.LeasePusherOptions{Targets: webhookTargets(cfg), Spool: cs.spool,
+		Leases: cs.pg.Leases(), Revision: cs.pg.Revision, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("events.webhooks: %w", err)
 	}
-	return n.Stats
+	// The subscriptions end with the store, which closes after p.
+	cs.pg.SubscribeBatch(p.Tokens)
+	cs.pg.SubscribePlugins(p.Plugins)
+	return p, nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core"
 	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
-	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
 	"github.com/tokenomics-dev/tokenomics/providers/openai"
 )
@@ -106,6 +105,9 @@ func (x *exchange) forward(ctx *fasthttp.RequestCtx) error {
 		x.s.met.attempt(a.prov.name, status, err)
 		if err != nil {
 			fasthttp.ReleaseResponse(resp)
+			if ce := (*core.Error)(nil); errors.As(err, &ce) && ce.Code == "unsupported_translation" {
+				return ce // the client's request, not the provider, is at fault: no retry
+			}
 			if reachedUpstream(err) {
 				// The provider got the request and bills the prompt it read:
 				// charge the estimate, since no usage report will come.
@@ -258,7 +260,11 @@ func (x *exchange) send(a attempt, resp *fasthttp.Response) (int, error) {
 	uri := req.URI()
 	uri.SetScheme(a.prov.scheme)
 	uri.SetHost(a.prov.host)
-	uri.SetPath(a.prov.path(x.ep))
+	pathEp := x.ep
+	if translated(x.ep, a.prov.format) {
+		pathEp = epChat // the provider's own generation endpoint
+	}
+	uri.SetPath(a.prov.path(pathEp))
 	if a.prov.query != "" {
 		uri.SetQueryString(a.prov.query)
 	}
@@ -302,10 +308,10 @@ func (x *exchange) upstreamBody(a attempt) ([]byte, error) {
 	dst := x.out[:0]
 	capPer := x.sentCap()
 	switch {
+	case translated(x.ep, a.prov.format):
+		return x.translateRequest(dst, a, model)
 	case x.ep == epMessages:
 		return anthropic.RewriteRequest(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit})
-	case a.prov.format == providers.Anthropic:
-		return anthropic.FromOpenAIChat(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit})
 	default:
 		rw := openai.Rewrite{Model: model, Prepend: prompts, IncludeUsage: x.stream, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit}
 		if a.prov.cfg.Name != "openai" {

@@ -17,6 +17,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
+	"github.com/tokenomics-dev/tokenomics/providers/hub"
 	"github.com/tokenomics-dev/tokenomics/providers/openai"
 	"github.com/tokenomics-dev/tokenomics/providers/sse"
 )
@@ -27,7 +28,7 @@ type streamMode uint8
 const (
 	modeOpenAI    streamMode = iota // OpenAI provider, OpenAI client: relayed
 	modeAnthropic                   // Anthropic provider, Anthropic client: relayed
-	modeTranslate                   // Anthropic provider, OpenAI chat client: translated
+	modeTranslate                   // formats differ: translated through the hub
 )
 
 const (
@@ -57,7 +58,7 @@ type relay struct {
 	parser    sse.Parser
 	oa        openai.StreamState
 	an        anthropic.StreamState
-	tr        *anthropic.StreamTranslator
+	tr        *hub.Stream
 	dropUsage bool // the proxy asked for the usage chunk, the client did not
 
 	rules    *tokenRules
@@ -99,9 +100,9 @@ func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fastht
 		resp: resp, lease: x.lease, owed: x.owed, rules: x.tok.rules}
 	x.settled = true // the relay settles
 	switch {
-	case a.prov.format == providers.Anthropic && x.ep == epChat:
+	case translated(x.ep, a.prov.format):
 		r.mode = modeTranslate
-		r.tr = anthropic.NewStreamTranslator(a.model, time.Now().Unix(), x.clientUsage, x.estimate)
+		r.tr = hub.NewStream(hub.ProviderWire(a.prov.format), x.ep.wire(), a.model, time.Now().Unix(), x.clientUsage, x.estimate)
 	case a.prov.format == providers.Anthropic:
 		r.mode = modeAnthropic
 		r.an.Reset(x.estimate)
@@ -264,7 +265,7 @@ func (r *relay) event(out []byte, ev sse.Event) []byte {
 	case modeTranslate: // the translator accounts; refs only when someone reads them
 		r.refs = r.refs[:0]
 		if r.rctx != nil || r.memReq != nil {
-			r.refs, err = anthropic.DeltaTexts(r.refs, data)
+			r.refs, err = r.tr.DeltaTexts(r.refs, data)
 		}
 	}
 	if err != nil {

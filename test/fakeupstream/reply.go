@@ -131,7 +131,11 @@ func newPlan(c *call, d directives, clean string) plan {
 		return p
 	}
 	p.ReasoningTokens = d.reasoning
-	p.Text, p.Truncated = capReply(replyText(clean, d.long), c.maxTokens, d.reasoning)
+	text := replyText(clean, d.long)
+	if c.format != nil {
+		text = c.format.answer(text)
+	}
+	p.Text, p.Truncated = capReply(text, c.maxTokens, d.reasoning)
 	p.CompletionTokens = CountTokens(p.Text) + d.reasoning
 	return p
 }
