@@ -177,6 +177,9 @@ func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOption
 	svc := tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log)
 	copts := central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: key, NoAuth: ro.noAuth,
 		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: stats}
+	if err := withFleet(&copts, cfg, cs.bolt, log); err != nil {
+		return err
+	}
 	if err := wireConsole(a, cfg, &copts, svc, cs.bolt, disp, log); err != nil {
 		return err
 	}
@@ -184,6 +187,9 @@ func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOption
 	if err != nil {
 		return err
 	}
+	rctx, stopRetention := context.WithCancel(context.Background())
+	go srv.RunRetention(rctx, time.Hour)
+	c.add(func(context.Context) error { stopRetention(); return nil })
 	// Announce the current revision before serving: whatever a previous
 	// run committed but had not pushed, or what token commands changed
 	// offline, reaches the proxies now.

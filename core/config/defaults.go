@@ -107,6 +107,7 @@ func (c *Config) SetDefaults() {
 	for i := range c.Providers {
 		c.Providers[i].setDefaults(s.UpstreamURL)
 	}
+	c.setObservabilityDefaults()
 }
 
 func setString(p *string, def string) {

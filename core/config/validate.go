@@ -87,6 +87,7 @@ func (c *Config) Validate() error {
 	c.validateRemote(&p)
 	c.validateEvents(&p)
 	c.validateProviders(&p)
+	c.validatePricing(&p)
 	c.validateCLIMaps(&p)
 	for i, d := range c.Memory.AllowedDirs {
 		if strings.TrimSpace(d) == "" {
@@ -94,6 +95,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validatePlugins(&p)
+	c.validateObservability(&p)
 	c.Console.validate(&p)
 	return errors.Join(p...)
 }

@@ -63,6 +63,7 @@ func (v *validator) policy(p *Policy) {
 	v.target("", p.BaseKeyEnv, p.UpstreamURL)
 	p.modelRE = v.modelMatch("", p.Model, p.ModelRegex)
 	v.limits("", p.MaxTokens, p.Timeout)
+	p.maxCost = v.cost("max_cost_usd", p.MaxCostUSD)
 	v.prompts("prompts", p.Prompts)
 	names := v.rules("rules", p.Rules, nil)
 	if p.RateLimit != nil {
@@ -299,8 +300,12 @@ func (v *validator) rateLimit(rl *RateLimit) {
 			v.add(at+".tokens", "must not be negative")
 			negative = true
 		}
-		if !negative && (r.Requests > 0) == (r.Tokens > 0) {
-			v.add(at, "must set exactly one of requests or tokens")
+		r.cost = v.cost(at+".cost_usd", r.CostUSD)
+		if r.CostUSD < 0 {
+			negative = true
+		}
+		if set := btoi(r.Requests > 0) + btoi(r.Tokens > 0) + btoi(r.CostUSD > 0); !negative && set != 1 {
+			v.add(at, "must set exactly one of requests, tokens or cost_usd")
 		}
 		if r.Window == "" {
 			v.add(at+".window", "is required; "+windowHelp)
@@ -448,10 +453,18 @@ func (v *validator) providers(ps Providers, ruleNames map[string]string) {
 			v.target(eat, e.BaseKeyEnv, e.UpstreamURL)
 			e.modelRE = v.modelMatch(eat, e.Model, e.ModelRegex)
 			v.limits(eat, e.MaxTokens, e.Timeout)
+			e.maxCost = v.cost(eat+".max_cost_usd", e.MaxCostUSD)
 			v.prompts(eat+".prompts", e.Prompts)
 			v.rules(eat+".rules", e.Rules, ruleNames)
 		}
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // normalAction maps the accepted spellings to the stored one.

@@ -47,6 +47,7 @@ type exchange struct {
 	key      string
 	lease    *limits.Lease
 	limReq   limits.Request
+	cost     costHold // the dollar side: price and cost lease (cost.go)
 	settled  bool
 	limitErr *limits.LimitError // the refusal, for its x-ratelimit-* headers
 	inMasked bool               // input rules masked something (memory records the masked text)
@@ -212,7 +213,7 @@ func (x *exchange) route() error {
 	x.estimate += prompts
 	x.bound = limits.SatAdd(x.bound, x.tok.promptBound)
 	if x.capPer == 0 && x.ep != epEmbeddings {
-		x.capPer = x.s.cfg.Server.DefaultMaxOutputTokens
+		x.capPer = modelOutputCap(x.model, x.s.cfg.Server.DefaultMaxOutputTokens) // reserved, not sent
 	}
 	x.outCap = limits.SatMul(x.capPer, x.choices)
 	return nil
@@ -233,11 +234,19 @@ func checkCompat(ep endpoint, p *provider) error {
 func (x *exchange) acquire(ctx *fasthttp.RequestCtx) error {
 	x.limReq = x.tok.limitRequest(x.res.BudgetKey)
 	x.setReserve()
+	if err := x.priceRoute(x.model, x.prov); err != nil {
+		return err
+	}
+	if err := x.acquireCost(x.res.CostKey); err != nil {
+		return err
+	}
 	lease, err := x.s.limiter.Acquire(context.Background(), &x.limReq)
 	if err != nil {
+		x.s.releaseCost(&x.cost)
 		return x.s.limitError(x, err)
 	}
 	x.grant(lease)
+	x.clampCost()
 	setRateHeaders(&ctx.Response.Header, lease.Rate())
 	return nil
 }
@@ -249,6 +258,7 @@ func (x *exchange) settle(used int64, _ bool) {
 		return
 	}
 	x.settled = true
+	x.s.settleCost(&x.cost, x.cost.usage, x.reqID, x.tok.short)
 	x.s.flight.release(x.lease)
 	used = limits.SatAdd(used, x.owed)
 	x.owed = 0

@@ -9,7 +9,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/tokenomics-dev/tokenomics/core"
-	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
@@ -28,7 +27,7 @@ func (x *exchange) respond(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.R
 	defer closeResponse(resp)
 	body, err := responseBody(resp, x.s.cfg.Server.MaxResponseBytes)
 	if err != nil {
-		x.owed = limits.SatAdd(x.owed, x.estimate) // billed, though the answer was lost
+		x.owe(a, x.estimate, 0) // billed, though the answer was lost
 		return &core.Error{Status: 502, Type: core.TypeUpstream, Code: "upstream_bad_body",
 			Message: "Provider " + strconv.Quote(a.prov.name) + " sent a body that could not be read.", Err: err}
 	}
@@ -39,10 +38,11 @@ func (x *exchange) respond(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.R
 	usage, err := x.usageOf(a, body)
 	if err != nil {
 		// Billed all the same: the prompt and what the body shows of the answer.
-		x.owed = limits.SatAdd(x.owed, limits.SatAdd(x.estimate, providers.EstimateTokens(body)))
+		x.owe(a, x.estimate, providers.EstimateTokens(body))
 		return &core.Error{Status: 502, Type: core.TypeUpstream, Code: "upstream_bad_body",
 			Message: "Provider " + strconv.Quote(a.prov.name) + " sent a malformed response.", Err: err}
 	}
+	x.cost.usage = usage
 	x.settle(usage.Total(), true)
 	out, err := x.outputRules(a, body)
 	if err != nil {
@@ -56,6 +56,7 @@ func (x *exchange) respond(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.R
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType("application/json")
+	x.setCapHeader(&ctx.Response.Header)
 	ctx.Response.SetBody(out)
 	x.s.finish(x, a, 200, usage, x.memoryText(a, out))
 	return nil

@@ -268,6 +268,7 @@ func (st *StreamState) Usage() providers.Usage {
 	if s.present {
 		u.PromptTokens = s.input + s.cacheRead + s.cacheCreate
 		u.CachedTokens = s.cacheRead
+		u.CacheWriteTokens = s.cacheCreate
 		u.CompletionTokens = max(s.output, st.counted)
 	}
 	if f.present && f.hasOutput {
@@ -285,6 +286,7 @@ func (st *StreamState) Usage() providers.Usage {
 		if known {
 			u.PromptTokens = s.input + s.cacheRead + s.cacheCreate
 			u.CachedTokens = s.cacheRead
+			u.CacheWriteTokens = s.cacheCreate
 		}
 		u.CompletionTokens = f.output
 		u.Reported = known

@@ -59,7 +59,7 @@ func TestStreamState(t *testing.T) {
 		{
 			name:      "tool use with cache",
 			file:      "tool_use.sse",
-			wantUsage: providers.Usage{PromptTokens: 12 + 1800 + 200, CompletionTokens: 89, CachedTokens: 1800, Reported: true},
+			wantUsage: providers.Usage{PromptTokens: 12 + 1800 + 200, CompletionTokens: 89, CachedTokens: 1800, CacheWriteTokens: 200, Reported: true},
 			wantTexts: map[streamKey]string{
 				{providers.TextDelta, 0}:    "I'll check the weather.",
 				{providers.TextToolArgs, 1}: `{"location": "San Francisco, CA", "unit": "fahrenheit"}`,
@@ -165,7 +165,7 @@ func TestParseResponseUsage(t *testing.T) {
 		{
 			name: "cache read and creation",
 			body: `{"usage":{"input_tokens":50,"cache_creation_input_tokens":248,"cache_read_input_tokens":1800,"output_tokens":503,"service_tier":"standard"}}`,
-			want: providers.Usage{PromptTokens: 50 + 248 + 1800, CompletionTokens: 503, CachedTokens: 1800, Reported: true},
+			want: providers.Usage{PromptTokens: 50 + 248 + 1800, CompletionTokens: 503, CachedTokens: 1800, CacheWriteTokens: 248, Reported: true},
 		},
 		{
 			name: "null cache fields",
