@@ -109,7 +109,10 @@ func TestConsoleBrowser(t *testing.T) {
 	waitAll(t, proxies[:1], tok, "hello", 200, 10*time.Second)
 	b.do(t, "opening the token page", chromedp.Click(chromedp.CSS("#open-token")), chromedp.WaitVisible(chromedp.CSS("#budgets")))
 	tokenURL := get(t, b, "location", chromedp.Location())
-	b.waitText(t, tokenURL, "#usage-requests", "1", 20*time.Second)
+	// The central server keeps the proxies' usage rollups (bbolt storage):
+	// the page reads spend from them.
+	b.waitText(t, tokenURL, "#usage-requests", "1", 30*time.Second)
+	assert.Contains(t, b.text(t, "#spend-source"), "usage rollups")
 	tokens := b.text(t, "#usage-tokens")
 	assert.NotEqual(t, "0", strings.TrimSpace(tokens), "the request's tokens are counted")
 	budgets := b.text(t, "#budgets")

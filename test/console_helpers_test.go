@@ -165,10 +165,11 @@ func consoleCentral(t *testing.T, dir string) {
 	require.NoError(t, f.Close())
 }
 
-// consoleProxyEvents is the events: section of a proxy that reports to the
-// console of the central server at centralURL.
+// consoleProxyEvents is the config of a proxy that reports to the central
+// server at centralURL: usage rollups every second, and events to the
+// console's ingest endpoint.
 func consoleProxyEvents(centralURL string) string {
-	return fmt.Sprintf("events:\n  webhooks:\n    - url: %s/api/v1/events\n      secret: %s\n      signing_key: %s\n      events: [\"request.completed\", \"budget.*\", \"rate.*\", \"rule.*\"]\n      timeout: 5\n",
+	return fmt.Sprintf("usage:\n  interval: 1s\nevents:\n  webhooks:\n    - url: %s/api/v1/events\n      secret: %s\n      signing_key: %s\n      events: [\"request.completed\", \"budget.*\", \"rate.*\", \"rule.*\"]\n      timeout: 5\n",
 		centralURL, consoleIngestSecret, consoleIngestSigning)
 }
 

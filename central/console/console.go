@@ -20,6 +20,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/fleet"
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
+	"github.com/tokenomics-dev/tokenomics/core/rollup"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 )
 
@@ -56,7 +57,11 @@ type Options struct {
 	DB *bbolt.DB
 	// Emit sends console.audit events; nil stores them only.
 	Emit func(events.Event)
-	// Usage is what proxies reported (Ingest); nil shows empty pages.
+	// Rollups is central's store of the usage rollups proxies send
+	// (POST /api/v1/usage); when set, spend and charts come from it.
+	Rollups rollup.Store
+	// Usage is what proxies reported as events (Ingest): the events feed,
+	// and spend when there are no Rollups. nil for none.
 	Usage *Usage
 	// Revision is the central token revision.
 	Revision func() uint64

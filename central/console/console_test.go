@@ -26,6 +26,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
+	"github.com/tokenomics-dev/tokenomics/core/rollup"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 	"github.com/tokenomics-dev/tokenomics/test/hostile"
@@ -473,4 +474,36 @@ func TestPluginUploadAndWithdraw(t *testing.T) {
 	require.GreaterOrEqual(t, len(entries), 2)
 	assert.Equal(t, "plugin.withdraw", entries[0].Action)
 	assert.Equal(t, "plugin.upload", entries[1].Action)
+}
+
+func TestRollupView(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	minute := now.Unix() / 60 * 60
+	hash := strings.Repeat("ab", 32)
+	rows := []rollup.Row{
+		{Key: rollup.Key{Token: hash, Model: "gpt-4o", Provider: "openai", Minute: minute},
+			Counts: rollup.Counts{Requests: 2, InputTokens: 10, OutputTokens: 4}},
+		{Key: rollup.Key{Token: hash, Model: "gpt-4o", Provider: "openai", Minute: minute - 7200},
+			Counts: rollup.Counts{Requests: 1, InputTokens: 1, OutputTokens: 1, Refusals: map[string]int64{"budget_exceeded": 3}}},
+		{Key: rollup.Key{Token: strings.Repeat("cd", 32), Model: "claude", Provider: "anthropic", Minute: minute},
+			Counts: rollup.Counts{Requests: 1, InputTokens: 100}},
+	}
+	v := newRollupView(rows, now.Add(-48*time.Hour), now)
+	prefix := events.HashPrefix(hash)
+	tot, models := v.tokenTotals(prefix)
+	assert.Equal(t, counts{Requests: 3, Input: 11, Output: 5, Refused: 3}, tot)
+	assert.Equal(t, int64(3), models["gpt-4o"].Requests)
+	assert.Equal(t, int64(2), v.window(prefix, time.Hour).Requests, "the window holds only the last hour")
+	from := now.Truncate(time.Minute).Add(time.Minute).Add(-time.Hour)
+	series := v.seriesBy("provider", from, time.Minute, 60)
+	var openai, anthropic int64
+	for _, p := range series["openai"] {
+		openai += p.Tokens
+	}
+	for _, p := range series["anthropic"] {
+		anthropic += p.Tokens
+	}
+	assert.Equal(t, int64(14), openai)
+	assert.Equal(t, int64(100), anthropic)
 }
