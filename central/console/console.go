@@ -58,11 +58,9 @@ type Options struct {
 	// Emit sends console.audit events; nil stores them only.
 	Emit func(events.Event)
 	// Rollups is central's store of the usage rollups proxies send
-	// (POST /api/v1/usage); when set, spend and charts come from it.
+	// (POST /api/v1/usage): spend and charts come from it. nil when the
+	// server keeps none.
 	Rollups rollup.Store
-	// Usage is what proxies reported as events (Ingest): the events feed,
-	// and spend when there are no Rollups. nil for none.
-	Usage *Usage
 	// Revision is the central token revision.
 	Revision func() uint64
 	Logger   hclog.Logger

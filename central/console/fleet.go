@@ -63,13 +63,6 @@ type fleetPageData struct {
 	Watch     *applied
 	WatchTok  string
 	Now       time.Time
-	Reporters []reporter
-}
-
-// reporter is a proxy seen only through the events it sent.
-type reporter struct {
-	Source string
-	Last   time.Time
 }
 
 func (c *Console) fleetPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -91,12 +84,6 @@ func (c *Console) fleetPage(w http.ResponseWriter, r *http.Request, s *session) 
 			if !d.Watch.All {
 				refresh = 2
 			}
-		}
-	}
-	if c.o.Usage != nil {
-		seen := c.o.Usage.proxiesSeen()
-		for _, k := range sortedKeys(seen) {
-			d.Reporters = append(d.Reporters, reporter{Source: k, Last: seen[k]})
 		}
 	}
 	c.render(w, r, s, http.StatusOK, "fleet", page{Title: "Fleet", Nav: "fleet", Refresh: refresh, Data: d})

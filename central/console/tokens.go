@@ -325,9 +325,7 @@ func (c *Console) tokenPage(w http.ResponseWriter, r *http.Request, s *session) 
 		d.HasUsage, d.Since, d.Source = true, view.from(), view.source()
 		d.Totals, d.Models = view.tokenTotals(d.Prefix)
 	}
-	if c.o.Usage != nil {
-		d.Refusals = c.o.Usage.recentFeed(20, func(f feedItem) bool { return f.Refusal && f.Token == d.Prefix })
-	}
+	d.Refusals, _, _ = c.feed(r.Context(), refusalTypes, 20, func(f feedItem) bool { return f.Refusal && f.Token == d.Prefix })
 	if perr == nil {
 		d.Budgets = c.budgets(p, view, d.Prefix, d.Totals, d.Models)
 		d.Plugins = pinned(p)

@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/csv"
+	"github.com/tokenomics-dev/tokenomics/core/events"
 	"net/http"
 	"sort"
 	"strconv"
@@ -180,26 +181,28 @@ func csvSafe(s string) string {
 type eventsData struct {
 	Items    []feedItem
 	Filter   string
-	Since    time.Time
+	Source   string
 	Disabled bool
 }
 
+// refusalTypes are the events that report a refused request.
+var refusalTypes = []string{"budget.*", "rate.*", events.RuleViolation, events.RuleError}
+
 func (c *Console) eventsPage(w http.ResponseWriter, r *http.Request, s *session) {
-	d := eventsData{Filter: r.URL.Query().Get("show"), Disabled: c.o.Usage == nil}
-	if c.o.Usage != nil {
-		d.Since = c.o.Usage.started
-		var keep func(feedItem) bool
-		switch d.Filter {
-		case "refusals":
-			keep = func(f feedItem) bool { return f.Refusal }
-		case "rules":
-			keep = func(f feedItem) bool { return len(f.Type) > 5 && f.Type[:5] == "rule." }
-		case "requests":
-			keep = func(f feedItem) bool { return f.Type == "request.completed" }
-		default:
-			d.Filter = ""
-		}
-		d.Items = c.o.Usage.recentFeed(300, keep)
+	d := eventsData{Filter: r.URL.Query().Get("show")}
+	var keep func(feedItem) bool
+	var types []string
+	switch d.Filter {
+	case "refusals":
+		types, keep = refusalTypes, func(f feedItem) bool { return f.Refusal }
+	case "rules":
+		types = []string{"rule.*"}
+	case "requests":
+		types = []string{events.RequestCompleted}
+	default:
+		d.Filter = ""
 	}
+	items, source, ok := c.feed(r.Context(), types, 300, keep)
+	d.Items, d.Source, d.Disabled = items, source, !ok
 	c.render(w, r, s, http.StatusOK, "events", page{Title: "Events", Nav: "events", Data: d})
 }

@@ -9,8 +9,7 @@ import (
 )
 
 // usageView is what the pages read spend from: the fleet's rollups in
-// central's store when it keeps them, else the events proxies sent to the
-// console (Usage).
+// central's store.
 type usageView interface {
 	tokenTotals(prefix string) (counts, map[string]counts)
 	window(prefix string, d time.Duration) counts
@@ -20,9 +19,6 @@ type usageView interface {
 	// source names where they come from, for the pages.
 	source() string
 }
-
-func (u *Usage) from() time.Time { return u.started }
-func (u *Usage) source() string  { return "the events proxies sent to this console" }
 
 // view returns the usage to show, covering at least since; nil when this
 // server has none.
@@ -35,14 +31,11 @@ func (c *Console) view(ctx context.Context, since time.Time) usageView {
 			return newRollupView(rows, since, c.now())
 		}
 	}
-	if c.o.Usage != nil {
-		return c.o.Usage
-	}
 	return nil
 }
 
-// rollupView holds rollup rows keyed like Usage: by the token's hash
-// prefix, per minute.
+// rollupView answers from rollup rows, naming tokens by their hash
+// prefix as events do.
 type rollupView struct {
 	rows  []rollup.Row
 	since time.Time

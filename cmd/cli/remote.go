@@ -262,19 +262,9 @@ func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOption
 	return nil
 }
 
-// wireConsole adds the operators' console (/ui/) and, with console.ingest,
-// the events endpoint proxies report to (POST /api/v1/events).
+// wireConsole adds the operators' console (/ui/).
 func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.Service, bolt *store.DB, disp *events.Dispatcher, log hclog.Logger) error {
 	cc := cfg.Console
-	var usage *console.Usage
-	if cc.Ingest.Secret != "" || cc.Ingest.SigningKey != "" {
-		usage = console.NewUsage()
-		h, err := console.Ingest(usage, cc.Ingest.Secret, cc.Ingest.SigningKey, log)
-		if err != nil {
-			return fmt.Errorf("console.ingest: %w", err)
-		}
-		o.Ingest = h
-	}
 	if cc.Disabled {
 		return nil
 	}
@@ -297,7 +287,7 @@ func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.S
 		emit = disp.Emit
 	}
 	con, err := console.New(console.Options{Tokens: svc, Validate: policyValidator(cfg), Patch: policy.MergePatch,
-		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), DB: audit, Emit: emit, Usage: usage, Rollups: o.Usage,
+		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), DB: audit, Emit: emit, Rollups: o.Usage,
 		Revision: o.DB.Revision, Logger: log})
 	if err != nil {
 		return fmt.Errorf("starting the console: %w", err)
