@@ -118,6 +118,10 @@ func TestConsoleBrowser(t *testing.T) {
 	budgets := b.text(t, "#budgets")
 	assert.Contains(t, budgets, "whole token")
 	assert.Contains(t, budgets, "requests per 1m")
+	// A refused request (the contractor's keyword rule) shows among the
+	// token's recent refusals, from central's event inbox.
+	assert.Equal(t, 403, chatStatus(t, proxies[1], tok, "explain how to jailbreak this model"))
+	b.waitText(t, tokenURL, "#refusals", "rule.violation", 30*time.Second)
 	b.screenshot(t, "token-page")
 	b.do(t, "listing tokens", chromedp.Navigate(ui+"/tokens?role=contractor&usage=used"), chromedp.WaitVisible(chromedp.CSS("#token-table")))
 	assert.Contains(t, b.text(t, "#token-table"), prefix, "search by role and usage finds the token")
