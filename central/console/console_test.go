@@ -512,3 +512,17 @@ func TestRollupView(t *testing.T) {
 	assert.Equal(t, int64(14), openai)
 	assert.Equal(t, int64(100), anthropic)
 }
+
+func TestAuditInMemory(t *testing.T) {
+	t.Parallel()
+	a, err := openAudit(nil) // a central server on PostgreSQL has no bbolt file
+	require.NoError(t, err)
+	for i := 0; i < 3; i++ {
+		require.NoError(t, a.append(auditEntry{Action: fmt.Sprint("a", i)}))
+	}
+	got, err := a.recent(2)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, "a2", got[0].Action, "newest first")
+	assert.Equal(t, "a1", got[1].Action)
+}
