@@ -192,9 +192,11 @@ func TestConsoleBrowser(t *testing.T) {
 	b.do(t, "opening the revocation", chromedp.Navigate(tokenURL), chromedp.WaitVisible(chromedp.CSS("#revoke")),
 		chromedp.Click(chromedp.CSS("#revoke")), chromedp.WaitVisible(chromedp.CSS("#confirm-revoke")))
 	b.screenshot(t, "token-revoke-confirm")
+	revoked := time.Now()
 	b.do(t, "revoking", chromedp.Click(chromedp.CSS("#confirm-revoke")), chromedp.WaitVisible(chromedp.CSS("#watch")))
 	watchURL := get(t, b, "location", chromedp.Location())
 	b.waitText(t, watchURL, "#watch-status", "Applied on all 2 proxies", 30*time.Second)
+	t.Logf("revoke clicked → the fleet page shows both proxies applied it: %s", time.Since(revoked).Round(time.Millisecond))
 	b.screenshot(t, "fleet-revocation-applied")
 	for i, p := range proxies {
 		assert.Equal(t, 401, chatStatus(t, p, tok, "hello"), "proxy %d still accepts the revoked token", i)
