@@ -82,6 +82,9 @@ func buildLimits(p *policy.Policy) tokenLimits {
 	if rl := p.RateLimit; rl != nil {
 		tl.maxParallel = rl.MaxParallel
 		for _, r := range rl.Rules {
+			if r.CostUSD > 0 {
+				continue // a dollar window: costLimits (cost.go)
+			}
 			w := limits.Window{Requests: r.Requests > 0, Window: r.WindowDuration(), Fixed: r.Strategy == "fixed"}
 			w.Limit = r.Tokens
 			if w.Requests {
