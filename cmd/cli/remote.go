@@ -109,7 +109,7 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	var c components
 	defer c.close(context.Background(), log)
 	defer removeReadyFile(ro.readyFile)
-	log.Info("starting central server", "config", cfg.Path, "db_path", cfg.Storage.DBPath)
+	log.Info("starting central server", "config", cfg.Path, "storage", cfg.Storage.Backend, "db_path", cfg.Storage.DBPath)
 	if ro.noAuth {
 		log.Warn("the central API runs WITHOUT authentication (--insecure-no-auth): anyone who reaches it can read and change every token")
 	} else if len(key) < 16 {
@@ -120,38 +120,47 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 		return err
 	}
 
-	db, err := openServerStore(cfg, log)
+	cs, err := openCentralStore(ctx, cfg, log)
 	if errors.Is(err, store.ErrCorrupt) {
 		return fmt.Errorf("%w: restore storage.db_path from a backup (or move it aside to start with no tokens)", err)
 	}
 	if err != nil {
 		return err
 	}
-	c.add(func(context.Context) error { return db.Close() })
+	c.add(func(context.Context) error { return cs.Close() })
+	db := cs.backend
 
-	disp, err := newDispatcher(cfg, db, log)
+	disp, err := newDispatcher(cfg, cs.bolt, log)
 	if err != nil {
 		return err
 	}
 	if disp != nil {
 		c.add(disp.Close)
 	}
-	notifier, err := newNotifier(cfg, db, log)
-	if err != nil {
-		return err
-	}
-	var notices central.Noticer
-	if notifier != nil {
-		c.add(notifier.Close)
-		notices = notifier
-	} else {
+	var (
+		notifier *events.Notifier
+		notices  central.Noticer
+		leases   *central.LeasePusher
+		stats    func() []events.TargetStats
+	)
+	switch {
+	case len(cfg.Events.Webhooks) == 0:
 		log.Warn("events.webhooks is empty: proxies learn of changes only by polling (remote.sync)")
+	case cs.bolt != nil:
+		if notifier, err = newNotifier(cfg, cs.bolt, log); err != nil {
+			return err
+		}
+		c.add(notifier.Close)
+		notices, stats = notifier, notifier.Stats
+	default:
+		if leases, err = newLeasePusher(cfg, cs, log); err != nil {
+			return err
+		}
+		c.add(leases.Close)
+		stats = leases.Stats
 	}
 
-	reg, err := central.OpenRegistry(db.Bolt(), trusted, log)
-	if err != nil {
-		return err
-	}
+	reg := central.OpenRegistryOn(cs.plugins, trusted, log)
 	switch {
 	case len(trusted) > 0:
 	case ro.allowUnsigned:
@@ -162,7 +171,7 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	}
 	svc := tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log)
 	srv, err := central.New(central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: key, NoAuth: ro.noAuth,
-		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: pushStats(notifier)})
+		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: stats})
 	if err != nil {
 		return err
 	}
@@ -200,6 +209,9 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 		if err := notifier.Start(); err != nil {
 			return fmt.Errorf("starting pushes: %w", err)
 		}
+	}
+	if leases != nil {
+		leases.Start()
 	}
 	if everyInterface(ln.Addr()) {
 		log.Warn("the central API listens on every network interface; use --addr 127.0.0.1:PORT to accept only local clients", "addr", ln.Addr().String())
@@ -275,10 +287,17 @@ func webhookTargets(cfg *config.Config) []events.Target {
 	return ts
 }
 
-// pushStats adapts the notifier for central's metrics; nil without one.
-func pushStats(n *events.Notifier) func() []events.TargetStats {
-	if n == nil {
-		return nil
+// newLeasePusher pushes from this replica to the webhook targets whose
+// lease it holds (storage.backend: postgres), fed by every replica's
+// changes through the store's notices.
+func newLeasePusher(cfg *config.Config, cs *centralStore, log hclog.Logger) (*central.LeasePusher, error) {
+	p, err := central.NewLeasePusher(central.LeasePusherOptions{Targets: webhookTargets(cfg), Spool: cs.spool,
+		Leases: cs.pg.Leases(), Revision: cs.pg.Revision, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("events.webhooks: %w", err)
 	}
-	return n.Stats
+	// The subscriptions end with the store, which closes after p.
+	cs.pg.SubscribeBatch(p.Tokens)
+	cs.pg.SubscribePlugins(p.Plugins)
+	return p, nil
 }

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/Masterminds/semver/v3"
 )
 
 // MaxTimeout is the largest timeout, in seconds, a policy may set.
@@ -251,15 +253,25 @@ func engineType(t string) string {
 }
 
 func (v *validator) wasm(at string, r *Rule) {
+	// "name@range" pins a semver range (^1, ~1.2, 1.2.3) that follows the
+	// newest trusted version a proxy holds; a plain name needs a sha256.
+	name, rng, ranged := strings.Cut(r.Plugin, "@")
 	switch {
-	case r.Plugin == "":
+	case name == "":
 		v.add(at+".plugin", "is required for a wasm rule")
-	case !pluginNameRE.MatchString(r.Plugin) || r.Plugin[0] == '.':
-		v.add(at+".plugin", "must match [a-z0-9._-]+ and not start with a dot, got %q", r.Plugin)
+	case !pluginNameRE.MatchString(name) || name[0] == '.':
+		v.add(at+".plugin", "must match [a-z0-9._-]+ (optionally @ and a semver range) and not start with a dot, got %q", r.Plugin)
 	}
 	switch {
+	case ranged:
+		if _, err := semver.NewConstraint(rng); err != nil || rng == "" {
+			v.add(at+".plugin", "%q after @ must be a semver range such as ^1, ~1.2 or 1.2.3", rng)
+		}
+		if r.SHA256 != "" {
+			v.add(at+".sha256", "must be empty when plugin names a version range: pin one or the other")
+		}
 	case r.SHA256 == "":
-		v.add(at+".sha256", "is required for a wasm rule")
+		v.add(at+".sha256", "is required for a wasm rule (or name a version range: plugin@^1)")
 	case !sha256RE.MatchString(r.SHA256):
 		v.add(at+".sha256", "must be 64 hexadecimal digits")
 	}

@@ -180,7 +180,7 @@ func setRefusalHeaders(h *fasthttp.ResponseHeader, le *limits.LimitError) {
 // have been clamped to fit anything above that).
 func budgetMessage(x *exchange, le *limits.LimitError) string {
 	need := x.limReq.Floor
-	what := " tokens left, and this request's prompt alone may need up to " + strconv.FormatInt(x.bound, 10) + " tokens"
+	what := " tokens left, and this request's prompt alone may need up to " + strconv.FormatInt(x.promptMax(), 10) + " tokens"
 	if x.ep != epEmbeddings {
 		what += " plus at least " + strconv.FormatInt(x.choices, 10) + " output token"
 		if x.choices > 1 {

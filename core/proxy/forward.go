@@ -12,7 +12,6 @@ import (
 
 	"github.com/tokenomics-dev/tokenomics/core"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
-	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
 	"github.com/tokenomics-dev/tokenomics/providers/openai"
 )
@@ -105,6 +104,9 @@ func (x *exchange) forward(ctx *fasthttp.RequestCtx) error {
 		x.s.met.attempt(a.prov.name, status, err)
 		if err != nil {
 			fasthttp.ReleaseResponse(resp)
+			if ce := (*core.Error)(nil); errors.As(err, &ce) && ce.Code == "unsupported_translation" {
+				return ce // the client's request, not the provider, is at fault: no retry
+			}
 			if reachedUpstream(err) {
 				// The provider got the request and bills the prompt it read:
 				// charge the estimate, since no usage report will come.
@@ -263,7 +265,11 @@ func (x *exchange) send(a attempt, resp *fasthttp.Response) (int, error) {
 	uri := req.URI()
 	uri.SetScheme(a.prov.scheme)
 	uri.SetHost(a.prov.host)
-	uri.SetPath(a.prov.path(x.ep))
+	pathEp := x.ep
+	if translated(x.ep, a.prov.format) {
+		pathEp = epChat // the provider's own generation endpoint
+	}
+	uri.SetPath(a.prov.path(pathEp))
 	if a.prov.query != "" {
 		uri.SetQueryString(a.prov.query)
 	}
@@ -294,9 +300,9 @@ func (x *exchange) send(a attempt, resp *fasthttp.Response) (int, error) {
 }
 
 // upstreamBody rewrites (or translates) the client body for attempt a:
-// policy prompts prepended, the fallback model, an output cap when the
-// client set none (so the reservation bounds the output), caps lowered to
-// the budget clamp, and usage
+// policy prompts prepended, the fallback model, an output cap only where a
+// budget clamp requires one (or Anthropic's API requires max_tokens), caps
+// lowered to the budget clamp, and usage
 // requested on OpenAI-format streams.
 func (x *exchange) upstreamBody(a attempt) ([]byte, error) {
 	prompts := x.tok.prompts
@@ -305,14 +311,13 @@ func (x *exchange) upstreamBody(a attempt) ([]byte, error) {
 		model = a.model
 	}
 	dst := x.out[:0]
-	capPer := x.sentCap()
 	switch {
+	case translated(x.ep, a.prov.format):
+		return x.translateRequest(dst, a, model)
 	case x.ep == epMessages:
-		return anthropic.RewriteRequest(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit})
-	case a.prov.format == providers.Anthropic:
-		return anthropic.FromOpenAIChat(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit})
+		return anthropic.RewriteRequest(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: x.upstreamCapDefault(true), MaxTokensLimit: x.capLimit})
 	default:
-		rw := openai.Rewrite{Model: model, Prepend: prompts, IncludeUsage: x.stream, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit}
+		rw := openai.Rewrite{Model: model, Prepend: prompts, IncludeUsage: x.stream, DefaultMaxTokens: x.upstreamCapDefault(false), MaxTokensLimit: x.capLimit}
 		if a.prov.cfg.Name != "openai" {
 			rw.MaxTokensField = "max_tokens" // compatible hosts know the older field
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
+	"github.com/tokenomics-dev/tokenomics/providers/hub"
 	"github.com/tokenomics-dev/tokenomics/providers/openai"
 )
 
@@ -48,14 +49,14 @@ func (x *exchange) respond(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.R
 		x.s.finish(x, a, 403, usage, "")
 		return err
 	}
-	if a.prov.format == providers.Anthropic && x.ep == epChat {
-		if out, err = anthropic.ToOpenAIChat(x.scratch[:0], out, a.model, time.Now().Unix()); err != nil {
-			return &core.Error{Status: 502, Type: core.TypeUpstream, Code: "translation_failed",
-				Message: "The provider's answer could not be translated to the OpenAI format.", Err: err}
+	if translated(x.ep, a.prov.format) {
+		if out, err = x.translateResponse(a, out, time.Now().Unix()); err != nil {
+			return err
 		}
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType("application/json")
+	x.setCapHeader(&ctx.Response.Header)
 	ctx.Response.SetBody(out)
 	x.s.finish(x, a, 200, usage, x.memoryText(a, out))
 	return nil
@@ -151,8 +152,8 @@ func (x *exchange) passError(ctx *fasthttp.RequestCtx, a attempt, status int, h 
 		ctx.Response.Header.SetBytesV("Retry-After", ra)
 	}
 	switch {
-	case a.prov.format == providers.Anthropic && x.ep == epChat:
-		ctx.Response.SetBody(x.checkErrorBody(status, anthropic.ErrorToOpenAI(status, body)))
+	case translated(x.ep, a.prov.format):
+		ctx.Response.SetBody(x.checkErrorBody(status, hub.TranslateError(x.ep.wire(), status, body)))
 	case len(body) == 0 || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")):
 		e := core.Errorf(status, core.TypeUpstream, "upstream_error", "Provider %q answered with status %d.", a.prov.name, status)
 		ctx.Response.SetBody(e.AppendJSON(nil))

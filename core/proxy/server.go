@@ -97,6 +97,7 @@ type Server struct {
 	conns     map[*trackedConn]struct{}
 	ids       atomic.Uint64
 	idPrefix  string
+	chunked   chunkedAnthropic // see errshape.go
 }
 
 // New builds a Server: providers are checked and every token loaded, so a
@@ -164,6 +165,7 @@ func New(o Options) (*Server, error) {
 		NoDefaultDate:                 false,
 		DisableHeaderNamesNormalizing: false,
 		ErrorHandler:                  s.transportError,
+		HeaderReceived:                s.headerReceived,
 		CloseOnShutdown:               true,
 		Logger:                        hclogAdapter{s.log},
 		ConnState:                     s.trackConn,
@@ -324,6 +326,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		}
 	}()
 	start := time.Now()
+	s.chunked.take(&ctx.Request.Header)
 	path := ctx.Path()
 	if ep := endpointFor(path); ep != 0 {
 		s.serveLLM(ctx, ep)
@@ -353,6 +356,8 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.serveModels(ctx)
 	case "/v1/usage":
 		s.serveUsage(ctx)
+	case "/v1/messages/count_tokens", "/messages/count_tokens":
+		s.serveCountTokens(ctx)
 	default:
 		if h := s.routes[string(path)]; h != nil {
 			h(ctx)
@@ -398,8 +403,9 @@ func (s *Server) serveMetrics(ctx *fasthttp.RequestCtx) {
 // transportError answers what fasthttp refuses before the handler runs:
 // oversized bodies above all, in the shape the path calls for. A chunked
 // body over the limit reaches here with the request already reset by
-// fasthttp, so its path is unknown and it gets the OpenAI shape.
+// fasthttp; headerReceived noted whether its path was an Anthropic one.
 func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
+	anthropic := s.chunked.take(&ctx.Request.Header)
 	var e *core.Error
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
@@ -408,7 +414,11 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	default:
 		e = &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "bad_request", Message: "The request could not be read."}
 	}
-	writeErrorFor(ctx, e)
+	if anthropic {
+		writeAnthropicError(ctx, e)
+	} else {
+		writeErrorFor(ctx, e)
+	}
 	ctx.SetConnectionClose()
 }
 

@@ -1,7 +1,6 @@
 package anthropic_test
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"testing"
 
@@ -193,7 +192,7 @@ func TestParseResponseUsage(t *testing.T) {
 
 func TestResponseTexts(t *testing.T) {
 	t.Parallel()
-	body := readTestdata(t, filepath.Join("translate", "response_text.json"))
+	body := readTestdata(t, filepath.Join("responses", "response_text.json"))
 	refs, err := anthropic.ResponseTexts(nil, body)
 	require.NoError(t, err)
 	assert.Equal(t, []text{
@@ -202,7 +201,7 @@ func TestResponseTexts(t *testing.T) {
 		{"It's \"sunny\"\nin café land.", "assistant", providers.TextCompletion, 0, 2},
 	}, decodeAll(t, body, refs))
 
-	body = readTestdata(t, filepath.Join("translate", "response_tool_use.json"))
+	body = readTestdata(t, filepath.Join("responses", "response_tool_use.json"))
 	refs, err = anthropic.ResponseTexts(nil, body)
 	require.NoError(t, err)
 	assert.Equal(t, []text{
@@ -211,10 +210,9 @@ func TestResponseTexts(t *testing.T) {
 	}, decodeAll(t, body, refs))
 }
 
-// FuzzStreamTranslator checks that stream events never panic the state or
-// the translator, that refs decode, and that every frame written is a
-// valid SSE data line holding JSON.
-func FuzzStreamTranslator(f *testing.F) {
+// FuzzStreamState checks that stream events never panic the state and
+// that refs decode (translation: hub.FuzzStream).
+func FuzzStreamState(f *testing.F) {
 	for _, file := range []string{"text.sse", "tool_use.sse", "thinking.sse", "error.sse"} {
 		raw := readTestdataF(f, filepath.Join("streams", file))
 		var p sse.Parser
@@ -236,21 +234,7 @@ func FuzzStreamTranslator(f *testing.F) {
 				require.NoError(t, err)
 			}
 		}
-		tr := anthropic.NewStreamTranslator("m", 1, true, 5)
-		out, err := tr.Translate(nil, data)
-		if err != nil {
-			return
-		}
-		out = tr.Close(out)
-		var p sse.Parser
-		p.Feed(out)
-		for {
-			ev, ok, err := p.Next()
-			require.NoError(t, err)
-			if !ok {
-				break
-			}
-			require.True(t, ev.IsDone() || json.Valid(ev.Data), "invalid frame %q from %q", ev.Data, data)
-		}
+		var ev anthropic.Event
+		_ = st.Next(data, &ev)
 	})
 }
