@@ -85,8 +85,8 @@ func (x *exchange) priceRoute(model string, prov *provider) error {
 }
 
 // setCostReserve prices the reservation like setReserve counts it: the
-// prompt estimate and the output cap far from the end, the prompt's
-// guaranteed bound near it, and at least one output token per choice.
+// worst case, the prompt's bound plus the output cap at the dearest rates,
+// and as the floor the prompt's bound plus one output token per choice.
 func (x *exchange) setCostReserve(costKey string) {
 	c := &x.cost
 	b, ok := x.tok.cost.budgets[costKey]
@@ -96,12 +96,12 @@ func (x *exchange) setCostReserve(costKey string) {
 	p := &c.price
 	c.req = limits.Request{Subject: x.tok.hash + costSuffix, Budgets: b, Windows: x.tok.cost.windows,
 		LeaseTTL: x.s.cfg.Session.LeaseTTL.D()}
-	c.req.Reserve = p.WorstCost(x.estimate, x.outCap)
-	c.req.Worst = p.WorstCost(x.bound, x.outCap)
+	worst := p.WorstCost(x.promptMax(), x.outCap)
+	c.req.Reserve, c.req.Worst = worst, worst
 	if x.ep == epEmbeddings {
-		c.req.Floor = p.WorstCost(x.bound, 0)
+		c.req.Floor = worst // nothing to clamp
 	} else {
-		c.req.Floor = p.WorstCost(x.bound, x.choices)
+		c.req.Floor = p.WorstCost(x.promptMax(), x.choices)
 	}
 	c.req.Report = p.PromptCost(x.estimate)
 }
@@ -129,7 +129,7 @@ func (x *exchange) clampCost() {
 	if l == nil || x.ep == epEmbeddings || !l.Clamped() {
 		return
 	}
-	per := x.cost.price.MaxOutput(l.Reserved(), x.bound, limits.MaxTokens) / x.choices
+	per := x.cost.price.MaxOutput(l.Reserved(), x.promptMax(), limits.MaxTokens) / x.choices
 	if per >= 1 && per < x.sentCap() {
 		x.capLimit = per
 	}
@@ -161,8 +161,10 @@ func (x *exchange) owe(a attempt, prompt, output int64) {
 	x.cost.owed = limits.SatAdd(x.cost.owed, p.Cost(pricing.Usage{Prompt: prompt, Completion: output}))
 }
 
-// settleCost charges the cost lease what the request cost and frees it.
-func (s *Server) settleCost(c *costHold, u providers.Usage, reqID, short string) {
+// settleCost charges the cost lease what the request cost and frees it;
+// a stream the budget cut (atMost) settles no more than its reservation,
+// since what went past it never reached the client.
+func (s *Server) settleCost(c *costHold, u providers.Usage, reqID, short string, atMost bool) {
 	if c.lease == nil {
 		return
 	}
@@ -170,6 +172,9 @@ func (s *Server) settleCost(c *costHold, u providers.Usage, reqID, short string)
 	c.lease = nil
 	s.flight.release(l)
 	charge := c.charge(u)
+	if atMost {
+		charge = min(charge, l.Reserved())
+	}
 	c.owed = 0
 	if err := s.limiter.Settle(context.Background(), l, charge); err != nil {
 		s.log.Warn("settling cost failed", "request_id", reqID, "token", short, "cost_usd_micros", charge, "error", err)
@@ -218,13 +223,14 @@ func costBudgetMessage(x *exchange, le *limits.LimitError) string {
 	b = append(b, x.cost.model...)
 	b = append(b, " may cost up to "...)
 	p := &x.cost.price
-	b = pricing.AppendUSD(b, p.WorstCost(x.bound, 0))
+	pm := x.promptMax()
+	b = pricing.AppendUSD(b, p.WorstCost(pm, 0))
 	b = append(b, " for its prompt ("...)
-	b = strconv.AppendInt(b, x.bound, 10)
+	b = strconv.AppendInt(b, pm, 10)
 	b = append(b, " tokens at most)"...)
 	if x.ep != epEmbeddings {
 		b = append(b, " plus "...)
-		b = pricing.AppendUSD(b, p.WorstCost(x.bound, x.choices)-p.WorstCost(x.bound, 0))
+		b = pricing.AppendUSD(b, p.WorstCost(pm, x.choices)-p.WorstCost(pm, 0))
 		b = append(b, " for "...)
 		b = strconv.AppendInt(b, x.choices, 10)
 		b = append(b, " output token"...)
@@ -262,4 +268,18 @@ func (s *Server) costOf(a attempt, u providers.Usage) (int64, string) {
 		return 0, "other"
 	}
 	return p.Cost(pricedUsage(u)), label
+}
+
+// setCostCut lowers a stream's output allowance (streamcut.go) to what its
+// dollar grant pays for after the prompt, so a provider that ignores the
+// lowered cap cannot overspend a dollar budget either.
+func (r *relay) setCostCut(x *exchange) {
+	l := r.cost.lease
+	if l == nil || x.ep == epEmbeddings {
+		return
+	}
+	allow := max(r.cost.price.MaxOutput(l.Reserved()-r.cost.owed, x.promptMax(), limits.MaxTokens), 1)
+	if r.outAllow <= 0 || allow < r.outAllow {
+		r.outAllow = allow
+	}
 }

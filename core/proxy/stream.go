@@ -77,10 +77,10 @@ type relay struct {
 
 	blocked     bool
 	clientGone  bool
-	budgetCut   bool  // the upstream went past the reservation: cut, see streamcut.go
-	choices     int64 // n of the request
-	outAllow    int64 // output fragments the reservation holds; 0: no cut
-	fragments   int64 // non-empty generated fragments seen
+	budgetCut   bool        // the upstream went past the reservation: cut, see streamcut.go
+	choices     int64       // n of the request
+	outAllow    int64       // output fragments the reservation holds; 0: no cut
+	fragments   int64       // non-empty generated fragments seen
 	cut         atomic.Bool // set by Shutdown: stop relaying, settle, tell the client
 	upstreamErr error
 }
@@ -106,6 +106,7 @@ func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fastht
 	x.settled = true // the relay settles
 	x.cost.lease = nil
 	r.setBudgetCut(x)
+	r.setCostCut(x)
 	switch {
 	case translated(x.ep, a.prov.format):
 		r.mode = modeTranslate
@@ -504,7 +505,7 @@ func (r *relay) close() {
 	}
 	u := r.usage()
 	charge := limits.SatAdd(r.charge(u), r.owed)
-	r.s.settleCost(&r.cost, u, r.reqID, r.tok.short)
+	r.s.settleCost(&r.cost, u, r.reqID, r.tok.short, r.budgetCut)
 	r.s.flight.release(r.lease)
 	if err := r.s.limiter.Settle(context.Background(), r.lease, charge); err != nil {
 		r.s.log.Warn("settling stream usage failed", "request_id", r.reqID, "token", r.tok.short, "tokens", charge, "error", err)
