@@ -135,3 +135,29 @@ func TestCostWindowAndUnpricedModels(t *testing.T) {
 	require.NoError(t, json.Unmarshal(r.Body, &out))
 	assert.NotEmpty(t, out.Usage)
 }
+
+// A fallback to another model is charged at that model's price: the
+// dollars reserved for the first model are released when the fallback
+// reserves its own, and the books hold what the answering model cost.
+func TestCostFallbackChargedAtItsPrice(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t, fakeupstream.Options{})
+	const pricing = `
+pricing:
+  gpt-4o: {input: 2, output: 20}
+  gpt-4o-mini: {input: 1, output: 10}
+`
+	p := startLimProxy(t, fake.URL(), "",
+		`{"model_regex":"^gpt-4o","max_cost_usd":1,"retry":{"fallbacks":["gpt-4o-mini"],"retry_on":[503]}}`, appendPricing(pricing))
+	require.NoError(t, fake.Script(fakeupstream.Scripted{Model: "gpt-4o", Status: 503}))
+	c := limClient(1)
+	r := limChat(c, p.p.URL, p.tok, "gpt-4o", "hello [[fake:long=40]]", 50)
+	require.NoError(t, r.Err)
+	require.Equal(t, 200, r.Status, "body: %s", r.Body)
+	u, _ := costUsageOf(t, r.Body)
+	row := costSettled(t, c, p.p.URL, p.tok, "")
+	assert.Equal(t, costClampPrice.cost(u), row.Used, "the fallback is charged at gpt-4o-mini's price")
+	assert.Zero(t, row.Reserved)
+	assert.Equal(t, costClampPrice.cost(u), costMetric(t, p.p.URL, "openai", "gpt-4o-mini"))
+	assert.Zero(t, costMetric(t, p.p.URL, "openai", "gpt-4o"), "the refused attempt cost nothing")
+}

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -42,4 +43,35 @@ func TestCostStreamSettlesAndCutsAtDollarBudget(t *testing.T) {
 	assert.LessOrEqual(t, row.Used, int64(budget), "the dollar budget was overspent")
 	assert.Greater(t, row.Used, want)
 	assert.Zero(t, row.Reserved)
+}
+
+// Anthropic's cache reads and writes are priced apart, at the shipped
+// default price of claude-haiku-4-5 ($1 input, $0.10 cache reads, $1.25
+// cache writes, $5 output per 1M tokens), from the usage the API reports.
+func TestCostAnthropicCacheAtDefaultPrice(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t, fakeupstream.Options{})
+	p := startLimProxy(t, fake.URL(), "", `{"model_regex":"^claude-","max_cost_usd":1}`)
+	c := limClient(1)
+	body := `{"model":"claude-haiku-4-5","max_tokens":64,"messages":[{"role":"user","content":"` +
+		limWords(40, 3) + ` [[fake:long=30,cached=12,cache_write=9]]"}]}`
+	r := limPost(c, p.p.URL+"/v1/messages", p.tok, body)
+	require.NoError(t, r.Err)
+	require.Equal(t, 200, r.Status, "%s", r.Body)
+	var out struct {
+		Usage struct {
+			Input      int64 `json:"input_tokens"`
+			CacheWrite int64 `json:"cache_creation_input_tokens"`
+			CacheRead  int64 `json:"cache_read_input_tokens"`
+			Output     int64 `json:"output_tokens"`
+		} `json:"usage"`
+	}
+	require.NoError(t, json.Unmarshal(r.Body, &out), "%s", r.Body)
+	u := out.Usage
+	require.Equal(t, int64(12), u.CacheRead)
+	require.Equal(t, int64(9), u.CacheWrite)
+	sum := u.Input*1_000_000 + u.CacheRead*100_000 + u.CacheWrite*1_250_000 + u.Output*5_000_000
+	want := (sum + 999_999) / 1_000_000
+	row := costSettled(t, c, p.p.URL, p.tok, "")
+	assert.Equal(t, want, row.Used)
 }
