@@ -3,11 +3,13 @@ package central
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/metrics"
+	"github.com/tokenomics-dev/tokenomics/core/rollup"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 )
@@ -38,7 +40,23 @@ type Options struct {
 	Fleet FleetStore
 	// PushStats reports the push targets for /metrics; nil for none.
 	PushStats func() []events.TargetStats
-	Logger    hclog.Logger
+
+	// Fleet view (usage_mount.go). Usage, when set, serves /api/v1/usage;
+	// Events serves /api/v1/events and, with EventVerifiers, the inbox at
+	// EventPath (default "/webhook"). Retentions of 0 keep everything.
+	Usage          rollup.Store
+	UsageRetention time.Duration
+	Events         EventStore
+	EventVerifiers []*events.Verifier
+	EventPath      string
+	EventRetention time.Duration
+	// Console builds the operators' console (central/console), mounted
+	// under /ui/; api is the REST API it calls in-process. nil serves none.
+	Console func(api http.Handler) http.Handler
+	// Ingest receives the events proxies send (POST /api/v1/events); it
+	// checks their signatures itself. nil serves none.
+	Ingest http.Handler
+	Logger hclog.Logger
 }
 
 // Server is the central server's HTTP side.
@@ -46,6 +64,7 @@ type Server struct {
 	o       Options
 	log     hclog.Logger
 	met     *centralMetrics
+	obs     *observability
 	handler http.Handler
 }
 
@@ -83,10 +102,24 @@ func New(o Options) (*Server, error) {
 	mux.Handle("/api/v1/plugins", requireAuth(auth, plugins))
 	mux.Handle("/api/v1/plugins/", requireAuth(auth, plugins))
 	mux.Handle("/api/v1/fleet", requireAuth(auth, s.fleetRoutes()))
+	s.mountObservability(mux, auth)
+	if o.Ingest != nil {
+		mux.Handle("POST /api/v1/events", o.Ingest)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
-	s.handler = recoverPanics(newAuthGuard(s.log).middleware(mux), s.log)
+	guard := newAuthGuard(s.log)
+	api := recoverPanics(guard.middleware(mux), s.log)
+	s.handler = api
+	if o.Console != nil {
+		ui := o.Console(api)
+		root := http.NewServeMux()
+		root.Handle("/", api)
+		root.Handle("/ui/", ui)
+		root.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusSeeOther))
+		s.handler = recoverPanics(root, s.log)
+	}
 	return s, nil
 }
 

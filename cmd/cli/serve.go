@@ -148,6 +148,10 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	if err != nil {
 		return err
 	}
+	usage, err := startUsage(cfg, db, reg, &c, log)
+	if err != nil {
+		return err
+	}
 
 	// Loading the tokens compiles the rule plugins their policies use: on a
 	// cold plugins.cache_dir that is seconds, which the log must not hide.
@@ -155,7 +159,8 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	log.Info("loading tokens and compiling their rule plugins", "cache_dir", cfg.Abs(cfg.Plugins.CacheDir))
 	srv, err := proxy.New(proxy.Options{Config: cfg, Logger: log, Tokens: db, Hasher: db.Hasher(), Limiter: limiter,
 		Rules: host, Plugins: plugins, Memory: mem, Events: emitterOrNil(disp), Metrics: reg,
-		Source: events.ProxySource(hostname()), Routes: routes, NotReady: notReady})
+		Source: events.ProxySource(hostname()), Routes: routes, NotReady: notReady,
+		Usage: usage.Aggregator()})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,9 @@ type Config struct {
 	CLIMaps  map[string]string `yaml:"cli_maps"` // CLI tool name -> provider name, used by init
 	Memory   MemoryConfig      `yaml:"memory"`
 	Plugins  PluginsConfig     `yaml:"plugins"`
+	Usage    UsageConfig       `yaml:"usage"`   // observability.go
+	Tracing  TracingConfig     `yaml:"tracing"` // observability.go
+	Console  ConsoleConfig     `yaml:"console"`
 
 	// Providers come from providers.yaml merged over the built-ins: the
 	// file's providers in written order, then the unnamed built-ins.
@@ -216,6 +219,8 @@ type EventsConfig struct {
 	Webhooks []WebhookTarget `yaml:"webhooks"`
 	// QueueSize bounds undelivered events in memory. Default 1024.
 	QueueSize int `yaml:"queue_size"`
+	// Receiver is central's inbox for proxies' events (observability.go).
+	Receiver EventReceiver `yaml:"receiver"`
 }
 
 // WebhookTarget is one outbound webhook.

@@ -101,11 +101,13 @@ func (c *Config) SetDefaults() {
 	}
 
 	setString(&c.Plugins.Dir, DefaultPluginDir)
+	c.Console.setDefaults()
 	setString(&c.Plugins.CacheDir, DefaultPluginCacheDir)
 
 	for i := range c.Providers {
 		c.Providers[i].setDefaults(s.UpstreamURL)
 	}
+	c.setObservabilityDefaults()
 }
 
 func setString(p *string, def string) {

@@ -37,7 +37,7 @@ func TestDefault(t *testing.T) {
 		{name: "remote", got: c.Remote, want: RemoteConfig{
 			Sync: 300, FleetInterval: Duration(15 * time.Second), Webhook: WebhookReceiver{Path: "/v1/webhook", MaxSkew: Duration(5 * time.Minute)},
 		}},
-		{name: "events", got: c.Events, want: EventsConfig{QueueSize: 1024}},
+		{name: "events", got: c.Events, want: EventsConfig{QueueSize: 1024, Receiver: EventReceiver{Path: "/webhook", Retention: DefaultEventRetention, MaxSkew: DefaultWebhookMaxSkew}}},
 		{name: "cli_maps", got: c.CLIMaps, want: map[string]string(nil)},
 		{name: "memory", got: c.Memory.AllowedDirs, want: []string{"/var/log/tokenomics", "./memory"}},
 		{name: "plugins", got: c.Plugins, want: PluginsConfig{Dir: "./plugins", CacheDir: "./cache/wasm"}},

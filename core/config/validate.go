@@ -95,6 +95,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validatePlugins(&p)
+	c.validateObservability(&p)
+	c.Console.validate(&p)
 	return errors.Join(p...)
 }
 

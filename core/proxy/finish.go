@@ -12,6 +12,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/memory"
+	"github.com/tokenomics-dev/tokenomics/core/rollup"
 	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
 	"github.com/tokenomics-dev/tokenomics/providers/openai"
@@ -41,6 +42,8 @@ func (s *Server) record(tok *tokenEntry, reqID string, a attempt, start time.Tim
 	lat := time.Since(start)
 	cost, label := s.costOf(a, u)
 	s.met.usage(a.prov.name, label, u, cost)
+	s.usage.Record(tok.hash, a.model, a.prov.name, start, rollup.Usage{Input: u.PromptTokens, CachedInput: u.CachedTokens,
+		Output: u.CompletionTokens, Reasoning: u.ReasoningTokens, CostMicros: cost})
 	// Nothing above Debug on the hot path: metrics and request.completed
 	// events carry the same facts for operators.
 	if s.log.IsDebug() {
@@ -96,9 +99,11 @@ func (x *exchange) memoryRequest() []memText {
 func (s *Server) observeRefusal(x *exchange, e *core.Error) {
 	if x.tok == nil {
 		s.met.refusal(e.Code)
+		s.usage.Refuse("", x.model, "", x.start, e.Code)
 		return
 	}
 	s.met.refusal(e.Code)
+	s.usage.Refuse(x.tok.hash, x.model, x.provName(), x.start, e.Code)
 	if s.log.IsDebug() {
 		s.log.Debug("request refused", "request_id", x.reqID, "token", x.tok.short, "model", x.model, "status", e.Status, "code", e.Code, "error", e.Err)
 	}
@@ -193,4 +198,12 @@ func budgetMessage(x *exchange, le *limits.LimitError) string {
 	}
 	return "Token budget exhausted: " + le.Rule + " has " + strconv.FormatInt(le.Remaining, 10) + " of " +
 		strconv.FormatInt(le.Limit, 10) + what + "."
+}
+
+// provName is the provider the request was routed to, "" before routing.
+func (x *exchange) provName() string {
+	if x.prov == nil {
+		return ""
+	}
+	return x.prov.name
 }
