@@ -34,6 +34,10 @@ func TestParseCostFields(t *testing.T) {
 			bad: []string{"rate_limit.rules[0]"}},
 		{name: "negative cost window", doc: `{"rate_limit": {"rules": [{"cost_usd": -1, "window": "1h"}]}}`,
 			bad: []string{"rate_limit.rules[0].cost_usd"}},
+		{name: "two cost windows of one length", doc: `{"rate_limit": {"rules": [{"cost_usd": 1, "window": "1h"}, {"cost_usd": 2, "window": "60m"}]}}`,
+			bad: []string{"rate_limit.rules[1]"}},
+		{name: "fixed and sliding of one length", doc: `{"rate_limit": {"rules": [{"cost_usd": 1, "window": "1h"}, {"cost_usd": 2, "window": "1h", "strategy": "fixed"}]}}`,
+			windows: []int64{1_000_000, 2_000_000}, hasLimits: true},
 		{name: "misspelled cost window", doc: `{"rate_limit": {"rules": [{"cost_us": 1, "window": "1h"}]}}`,
 			bad: []string{"rate_limit.rules[0].cost_us"}},
 	}

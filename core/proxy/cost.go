@@ -26,12 +26,13 @@ const costSuffix = "/usd"
 type costLimits struct {
 	budgets map[string][]limits.Budget // by provider entry cost key; "" is the token's own
 	windows []limits.Window
-	any     bool // some dollar limit applies: unpriced models are refused
+	any     bool   // some dollar limit applies: unpriced models are refused
+	subject string // the token hash plus costSuffix, built once
 }
 
-func buildCostLimits(p *policy.Policy) costLimits {
+func buildCostLimits(hash string, p *policy.Policy) costLimits {
 	own := limits.Budget{Key: "", Limit: p.MaxCostMicros()}
-	cl := costLimits{budgets: map[string][]limits.Budget{"": {own}}, any: p.HasCostLimits()}
+	cl := costLimits{budgets: map[string][]limits.Budget{"": {own}}, any: p.HasCostLimits(), subject: hash + costSuffix}
 	for _, g := range p.Providers {
 		for i, en := range g.Entries {
 			if en.MaxCostUSD > 0 {
@@ -94,7 +95,7 @@ func (x *exchange) setCostReserve(costKey string) {
 		b = x.tok.cost.budgets[""]
 	}
 	p := &c.price
-	c.req = limits.Request{Subject: x.tok.hash + costSuffix, Budgets: b, Windows: x.tok.cost.windows,
+	c.req = limits.Request{Subject: x.tok.cost.subject, Budgets: b, Windows: x.tok.cost.windows,
 		LeaseTTL: x.s.cfg.Session.LeaseTTL.D()}
 	worst := p.WorstCost(x.promptMax(), x.outCap)
 	c.req.Reserve, c.req.Worst = worst, worst
