@@ -59,7 +59,6 @@ func buildCostLimits(hash string, p *policy.Policy) costLimits {
 type costHold struct {
 	price  pricing.Price
 	priced bool
-	label  string // the model as the price table spells it; "other" when unpriced
 	req    limits.Request
 	lease  *limits.Lease
 	owed   int64           // micro-dollars earlier attempts that reached a provider owe
@@ -70,17 +69,19 @@ type costHold struct {
 
 // priceRoute looks the route's price up; without one, a token with dollar
 // limits is refused (fail closed), others are not affected.
+// Tokens without dollar limits skip it: metrics price answers themselves
+// (costOf).
 func (x *exchange) priceRoute(model string, prov *provider) error {
+	if !x.tok.cost.any {
+		return nil
+	}
 	c := &x.cost
-	c.price, c.label, c.priced = x.s.prices.Lookup(prov.name, model)
+	c.price, _, c.priced = x.s.prices.Lookup(prov.name, model)
 	c.model, c.prov = model, prov.name
 	if !c.priced {
-		c.label = "other"
-		if x.tok.cost.any {
-			return &core.Error{Status: 403, Type: core.TypePermission, Code: "model_not_priced", Param: "model",
-				Message: "This token has a budget in dollars, and the model " + strconv.Quote(model) + " on provider " +
-					strconv.Quote(prov.name) + " has no price in this proxy's price table; ask your administrator to add one to providers.yaml."}
-		}
+		return &core.Error{Status: 403, Type: core.TypePermission, Code: "model_not_priced", Param: "model",
+			Message: "This token has a budget in dollars, and the model " + strconv.Quote(model) + " on provider " +
+				strconv.Quote(prov.name) + " has no price in this proxy's price table; ask your administrator to add one to providers.yaml."}
 	}
 	return nil
 }
