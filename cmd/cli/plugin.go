@@ -64,7 +64,7 @@ func (a *app) registry(cmd *cobra.Command, rf *registryFlags) (*manifest.Client,
 	if err != nil {
 		return nil, err
 	}
-	url := firstNonEmpty(rf.url, cfg.Remote.URL)
+	url := firstNonEmpty(rf.url, cfg.Remote.FirstURL())
 	if url == "" {
 		return nil, fmt.Errorf("no central server: give --remote URL or set remote.url in %s", a.configPath)
 	}

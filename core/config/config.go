@@ -177,7 +177,9 @@ type LoggingConfig struct {
 
 // RemoteConfig points a proxy or an admin command at the central server.
 type RemoteConfig struct {
-	// URL of the central server; "" means standalone.
+	// URL of the central server; "" means standalone. Several replicas
+	// of one central server (storage.backend: postgres) may be listed,
+	// comma-separated: the proxy pulls from the one that answers.
 	URL string `yaml:"url"`
 	// APIKey is used as written; APIKeyEnv names a variable holding it
 	// instead (see Config.RemoteAPIKey).

@@ -194,7 +194,9 @@ func (c *Config) validateSecurity(p *problems) {
 
 func (c *Config) validateRemote(p *problems) {
 	r := &c.Remote
-	checkURL(p, "remote.url", r.URL, false)
+	for _, u := range r.URLs() {
+		checkURL(p, "remote.url", u, false)
+	}
 	envName(p, "remote.api_key_env", r.APIKeyEnv)
 	if r.Sync <= 0 {
 		p.add("remote.sync", "must be a positive number of seconds")
