@@ -3,11 +3,13 @@ package central
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/metrics"
+	"github.com/tokenomics-dev/tokenomics/core/rollup"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 )
@@ -34,9 +36,21 @@ type Options struct {
 	Notices Noticer
 	// Metrics is where /metrics figures live; nil makes a registry.
 	Metrics *metrics.Registry
+	// Fleet keeps the proxies' reports; nil keeps them in memory.
+	Fleet FleetStore
 	// PushStats reports the push targets for /metrics; nil for none.
 	PushStats func() []events.TargetStats
 	Logger    hclog.Logger
+
+	// Fleet view (usage_mount.go). Usage, when set, serves /api/v1/usage;
+	// Events serves /api/v1/events and, with EventVerifiers, the inbox at
+	// EventPath (default "/webhook"). Retentions of 0 keep everything.
+	Usage          rollup.Store
+	UsageRetention time.Duration
+	Events         EventStore
+	EventVerifiers []*events.Verifier
+	EventPath      string
+	EventRetention time.Duration
 }
 
 // Server is the central server's HTTP side.
@@ -44,6 +58,7 @@ type Server struct {
 	o       Options
 	log     hclog.Logger
 	met     *centralMetrics
+	obs     *observability
 	handler http.Handler
 }
 
@@ -80,6 +95,8 @@ func New(o Options) (*Server, error) {
 	plugins := s.pluginRoutes()
 	mux.Handle("/api/v1/plugins", requireAuth(auth, plugins))
 	mux.Handle("/api/v1/plugins/", requireAuth(auth, plugins))
+	mux.Handle("/api/v1/fleet", requireAuth(auth, s.fleetRoutes()))
+	s.mountObservability(mux, auth)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})

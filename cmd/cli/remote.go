@@ -170,11 +170,18 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 		log.Info("plugins.trusted_keys is empty: plugin uploads are refused until it lists the operators' public keys")
 	}
 	svc := tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log)
-	srv, err := central.New(central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: key, NoAuth: ro.noAuth,
-		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: stats})
+	copts := central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: key, NoAuth: ro.noAuth,
+		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: stats}
+	if err := withFleet(&copts, cfg, cs.bolt, log); err != nil {
+		return err
+	}
+	srv, err := central.New(copts)
 	if err != nil {
 		return err
 	}
+	rctx, stopRetention := context.WithCancel(context.Background())
+	go srv.RunRetention(rctx, time.Hour)
+	c.add(func(context.Context) error { stopRetention(); return nil })
 	// Announce the current revision before serving: whatever a previous
 	// run committed but had not pushed, or what token commands changed
 	// offline, reaches the proxies now.

@@ -14,10 +14,15 @@ type Config struct {
 	CLIMaps  map[string]string `yaml:"cli_maps"` // CLI tool name -> provider name, used by init
 	Memory   MemoryConfig      `yaml:"memory"`
 	Plugins  PluginsConfig     `yaml:"plugins"`
+	Usage    UsageConfig       `yaml:"usage"`   // observability.go
+	Tracing  TracingConfig     `yaml:"tracing"` // observability.go
 
 	// Providers come from providers.yaml merged over the built-ins: the
 	// file's providers in written order, then the unnamed built-ins.
 	Providers []Provider `yaml:"-"`
+	// Pricing is providers.yaml's top-level pricing: model prices that
+	// replace the shipped defaults (see PriceTable).
+	Pricing map[string]ModelPrice `yaml:"-"`
 
 	// Path is the config file that was read; "" when defaults only.
 	Path string `yaml:"-"`
@@ -187,6 +192,10 @@ type RemoteConfig struct {
 	APIKeyEnv string `yaml:"api_key_env"`
 	// Sync is the poll interval in seconds. Default 300.
 	Sync int `yaml:"sync"`
+	// FleetInterval is how often the proxy reports its state (revision,
+	// plugin versions) to the central server's /api/v1/fleet, besides
+	// at start and after each sync. Default 15s.
+	FleetInterval Duration `yaml:"fleet_interval"`
 	// Insecure skips TLS certificate verification towards URL.
 	Insecure bool `yaml:"insecure"`
 	// CAFile is a PEM file of extra CAs trusted for URL (relative paths
@@ -211,6 +220,8 @@ type EventsConfig struct {
 	Webhooks []WebhookTarget `yaml:"webhooks"`
 	// QueueSize bounds undelivered events in memory. Default 1024.
 	QueueSize int `yaml:"queue_size"`
+	// Receiver is central's inbox for proxies' events (observability.go).
+	Receiver EventReceiver `yaml:"receiver"`
 }
 
 // WebhookTarget is one outbound webhook.

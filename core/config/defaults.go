@@ -26,6 +26,7 @@ const (
 	DefaultSyncSeconds            = 300
 	DefaultWebhookPath            = "/v1/webhook"
 	DefaultWebhookMaxSkew         = Duration(5 * time.Minute)
+	DefaultFleetInterval          = Duration(15 * time.Second)
 	DefaultEventQueueSize         = 1024
 	DefaultWebhookTimeoutSeconds  = 10
 	DefaultPluginDir              = "./plugins"
@@ -86,6 +87,7 @@ func (c *Config) SetDefaults() {
 
 	r := &c.Remote
 	setInt(&r.Sync, DefaultSyncSeconds)
+	setInt(&r.FleetInterval, DefaultFleetInterval)
 	setString(&r.Webhook.Path, DefaultWebhookPath)
 	setInt(&r.Webhook.MaxSkew, DefaultWebhookMaxSkew)
 
@@ -104,6 +106,7 @@ func (c *Config) SetDefaults() {
 	for i := range c.Providers {
 		c.Providers[i].setDefaults(s.UpstreamURL)
 	}
+	c.setObservabilityDefaults()
 }
 
 func setString(p *string, def string) {

@@ -87,6 +87,7 @@ func (c *Config) Validate() error {
 	c.validateRemote(&p)
 	c.validateEvents(&p)
 	c.validateProviders(&p)
+	c.validatePricing(&p)
 	c.validateCLIMaps(&p)
 	for i, d := range c.Memory.AllowedDirs {
 		if strings.TrimSpace(d) == "" {
@@ -94,6 +95,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validatePlugins(&p)
+	c.validateObservability(&p)
 	return errors.Join(p...)
 }
 
@@ -201,6 +203,7 @@ func (c *Config) validateRemote(p *problems) {
 	if r.Sync <= 0 {
 		p.add("remote.sync", "must be a positive number of seconds")
 	}
+	positive(p, "remote.fleet_interval", r.FleetInterval)
 	w := &r.Webhook
 	if !strings.HasPrefix(w.Path, "/") {
 		p.add("remote.webhook.path", "must start with \"/\"; got %q", w.Path)
