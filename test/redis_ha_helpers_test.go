@@ -159,7 +159,9 @@ func sharedBudgetRun(t *testing.T, fl *proxyFleet, limit int64, rc redis.Univers
 	} else {
 		assert.LessOrEqual(t, rows[0].Used, reported, "charged more than the clients were told they used: double charge")
 	}
-	assert.Positive(t, refused, "no refusal: the test proves nothing")
+	if during == nil {
+		assert.Positive(t, refused, "no refusal: the test proves nothing")
+	}
 	total := okBy[0] + okBy[1] + okBy[2]
 	assert.Less(t, int64(total*50), 2*limit, "the fleet admitted %d requests: budgets are not shared", total)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
