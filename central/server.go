@@ -40,7 +40,6 @@ type Options struct {
 	Fleet FleetStore
 	// PushStats reports the push targets for /metrics; nil for none.
 	PushStats func() []events.TargetStats
-	Logger    hclog.Logger
 
 	// Fleet view (usage_mount.go). Usage, when set, serves /api/v1/usage;
 	// Events serves /api/v1/events and, with EventVerifiers, the inbox at
@@ -51,6 +50,13 @@ type Options struct {
 	EventVerifiers []*events.Verifier
 	EventPath      string
 	EventRetention time.Duration
+	// Console builds the operators' console (central/console), mounted
+	// under /ui/; api is the REST API it calls in-process. nil serves none.
+	Console func(api http.Handler) http.Handler
+	// Ingest receives the events proxies send (POST /api/v1/events); it
+	// checks their signatures itself. nil serves none.
+	Ingest http.Handler
+	Logger hclog.Logger
 }
 
 // Server is the central server's HTTP side.
@@ -97,10 +103,23 @@ func New(o Options) (*Server, error) {
 	mux.Handle("/api/v1/plugins/", requireAuth(auth, plugins))
 	mux.Handle("/api/v1/fleet", requireAuth(auth, s.fleetRoutes()))
 	s.mountObservability(mux, auth)
+	if o.Ingest != nil {
+		mux.Handle("POST /api/v1/events", o.Ingest)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
-	s.handler = recoverPanics(newAuthGuard(s.log).middleware(mux), s.log)
+	guard := newAuthGuard(s.log)
+	api := recoverPanics(guard.middleware(mux), s.log)
+	s.handler = api
+	if o.Console != nil {
+		ui := o.Console(api)
+		root := http.NewServeMux()
+		root.Handle("/", api)
+		root.Handle("/ui/", ui)
+		root.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusSeeOther))
+		s.handler = recoverPanics(root, s.log)
+	}
 	return s, nil
 }
 

@@ -36,6 +36,11 @@ elif stale; then
   fi || skip "TestClients (official SDKs): npm ci failed; run (cd $clients && npm ci) and read its error"
 fi
 
+# --- Chromium (test/console_browser_test.go drives the console headless)
+if [ -z "${TOKENOMICS_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  skip "TestConsoleBrowser (the operators' console in headless Chromium): apt-get install -y chromium, then make test"
+fi
+
 # --- Redis (the shared-counter tests; those that kill Redis start their own)
 redis_pid= redis_dir=
 stop_redis() {

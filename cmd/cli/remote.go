@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenomics-dev/tokenomics/central"
+	"github.com/tokenomics-dev/tokenomics/central/console"
 	"github.com/tokenomics-dev/tokenomics/core/config"
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/metrics"
@@ -54,6 +55,9 @@ Prefer the file or the variable: a flag's value is visible to every local user
 authentications are logged at WARN with the source address, and a source that
 keeps failing is answered 429 for a while (docs/SECURITY.md).
 
+The operators' console is served under /ui/ on the same address (docs/CONSOLE.md):
+sign in with the API key, or with the key in console.key_env.
+
 Token commands run on this machine with the same config (token list, create,
 update, delete) reach this process through its loopback admin endpoint, so
 their changes are pushed like those made over the REST API.`,
@@ -69,7 +73,7 @@ their changes are pushed like those made over the REST API.`,
 			if err != nil {
 				return err
 			}
-			return runRemote(cmd.Context(), cfg, ro, key, a.logger(cfg))
+			return runRemote(cmd.Context(), a, cfg, ro, key, a.logger(cfg))
 		},
 	}
 	f := cmd.Flags()
@@ -104,7 +108,7 @@ func (ro *remoteOptions) key(a *app) (string, error) {
 	return key, nil
 }
 
-func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key string, log hclog.Logger) error {
+func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOptions, key string, log hclog.Logger) error {
 	began := time.Now()
 	var c components
 	defer c.close(context.Background(), log)
@@ -173,6 +177,9 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	copts := central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: key, NoAuth: ro.noAuth,
 		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: stats}
 	if err := withFleet(&copts, cfg, cs.bolt, log); err != nil {
+		return err
+	}
+	if err := wireConsole(a, cfg, &copts, cs.bolt, svc, disp, log); err != nil {
 		return err
 	}
 	srv, err := central.New(copts)
@@ -251,6 +258,50 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	}
 	c.close(sctx, log)
 	c.closers = nil
+	return nil
+}
+
+// wireConsole adds the operators' console (/ui/) and, with console.ingest,
+// the events endpoint proxies report to (POST /api/v1/events).
+func wireConsole(a *app, cfg *config.Config, o *central.Options, db *store.DB, svc *tokenapi.Service, disp *events.Dispatcher, log hclog.Logger) error {
+	cc := cfg.Console
+	if db == nil {
+		log.Warn("the console is served only with storage.backend bolt (it keeps its sessions and audit log in that file); with postgres it is off")
+		return nil
+	}
+	var usage *console.Usage
+	if cc.Ingest.Secret != "" || cc.Ingest.SigningKey != "" {
+		usage = console.NewUsage()
+		h, err := console.Ingest(usage, cc.Ingest.Secret, cc.Ingest.SigningKey, log)
+		if err != nil {
+			return fmt.Errorf("console.ingest: %w", err)
+		}
+		o.Ingest = h
+	}
+	if cc.Disabled {
+		return nil
+	}
+	key := o.APIKey
+	if cc.KeyEnv != "" {
+		if key = a.getenv(cc.KeyEnv); key == "" {
+			return fmt.Errorf("console.key_env names $%s, which is empty", cc.KeyEnv)
+		}
+	}
+	if key == "" {
+		log.Warn("the console is off: it needs a sign-in key (console.key_env or the API key), and --insecure-no-auth has none")
+		return nil
+	}
+	var emit func(events.Event)
+	if disp != nil {
+		emit = disp.Emit
+	}
+	con, err := console.New(console.Options{Tokens: svc, Validate: policyValidator(cfg), Patch: policy.MergePatch,
+		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), DB: db.Bolt(), Emit: emit, Usage: usage,
+		Revision: o.DB.Revision, Logger: log})
+	if err != nil {
+		return fmt.Errorf("starting the console: %w", err)
+	}
+	o.Console = con.Mount
 	return nil
 }
 

@@ -16,6 +16,7 @@ type Config struct {
 	Plugins  PluginsConfig     `yaml:"plugins"`
 	Usage    UsageConfig       `yaml:"usage"`   // observability.go
 	Tracing  TracingConfig     `yaml:"tracing"` // observability.go
+	Console  ConsoleConfig     `yaml:"console"`
 
 	// Providers come from providers.yaml merged over the built-ins: the
 	// file's providers in written order, then the unnamed built-ins.

@@ -101,6 +101,7 @@ func (c *Config) SetDefaults() {
 	}
 
 	setString(&c.Plugins.Dir, DefaultPluginDir)
+	c.Console.setDefaults()
 	setString(&c.Plugins.CacheDir, DefaultPluginCacheDir)
 
 	for i := range c.Providers {

@@ -96,6 +96,7 @@ func (c *Config) Validate() error {
 	}
 	c.validatePlugins(&p)
 	c.validateObservability(&p)
+	c.Console.validate(&p)
 	return errors.Join(p...)
 }
 
