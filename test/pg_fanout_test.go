@@ -137,4 +137,3 @@ func currentRevision(t *testing.T, url string) uint64 {
 	require.NoError(t, err, body)
 	return rev
 }
-
