@@ -137,7 +137,11 @@ func newPlan(c *call, d directives, clean string) plan {
 		return p
 	}
 	p.ReasoningTokens = d.reasoning
-	p.Text, p.Truncated = capReply(replyText(clean, d.long), effectiveCap(c, d), d.reasoning)
+	text := replyText(clean, d.long)
+	if c.format != nil {
+		text = c.format.answer(text)
+	}
+	p.Text, p.Truncated = capReply(text, effectiveCap(c, d), d.reasoning)
 	p.CompletionTokens = CountTokens(p.Text) + d.reasoning
 	p.applyChoices(c)
 	return p

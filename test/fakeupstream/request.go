@@ -44,7 +44,8 @@ type call struct {
 	tools        []string
 	choice       choiceMode
 	choiceName   string
-	afterTool    bool // the last turn is a tool result: answer it, never call again
+	afterTool    bool          // the last turn is a tool result: answer it, never call again
+	format       *outputFormat // structured output (structured.go)
 
 	// Responses API fields echoed in the response object.
 	instructions    *string
@@ -83,6 +84,9 @@ func parseCall(a api, body []byte) (*call, error) {
 		err = c.parseMessages(body)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if c.format, err = parseFormat(a, body); err != nil {
 		return nil, err
 	}
 	return c, nil
