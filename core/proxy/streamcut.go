@@ -6,7 +6,6 @@ import (
 
 	"github.com/tokenomics-dev/tokenomics/core"
 	"github.com/tokenomics-dev/tokenomics/providers"
-	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
 	"github.com/tokenomics-dev/tokenomics/providers/sse"
 )
 
@@ -44,7 +43,7 @@ func (r *relay) countFragments(data []byte) bool {
 		return false
 	}
 	if r.mode == modeTranslate && r.rctx == nil && r.memReq == nil {
-		r.refs, _ = anthropic.DeltaTexts(r.refs[:0], data) // event() skipped them
+		r.refs, _ = r.tr.DeltaTexts(r.refs[:0], data) // event() skipped them
 	}
 	for _, ref := range r.refs {
 		if ref.End-ref.Start > 2 { // more than the quotes of ""
@@ -75,9 +74,13 @@ func (r *relay) appendTruncation(out []byte) []byte {
 	}
 	switch r.mode {
 	case modeTranslate:
-		// The translator turns Anthropic's own ending into OpenAI's.
-		o, err := r.tr.Translate(out, []byte(`{"type":"message_delta","delta":{"stop_reason":"max_tokens","stop_sequence":null}}`))
-		if err == nil {
+		// The translator turns the provider's own truncation ending into
+		// the client's.
+		ending := []byte(`{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}`)
+		if r.a.prov.format == providers.Anthropic {
+			ending = []byte(`{"type":"message_delta","delta":{"stop_reason":"max_tokens","stop_sequence":null}}`)
+		}
+		if o, err := r.tr.Translate(out, ending); err == nil {
 			out = o
 		}
 		return r.tr.Close(out)
@@ -161,4 +164,13 @@ func (r *relay) appendResponsesCut(b []byte, u providers.Usage, now int64) []byt
 	b = append(b, `,"total_tokens":`...)
 	b = strconv.AppendInt(b, u.Total(), 10)
 	return append(b, "}}}"...)
+}
+
+// cutUsage is u as charged: after a budget cut the output past the
+// reservation is not billed, in tokens or in dollars.
+func (r *relay) cutUsage(u providers.Usage) providers.Usage {
+	if c := r.charge(u); c < u.Total() {
+		u.CompletionTokens = max(0, c-u.PromptTokens)
+	}
+	return u
 }
