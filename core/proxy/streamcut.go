@@ -74,16 +74,9 @@ func (r *relay) appendTruncation(out []byte) []byte {
 	}
 	switch r.mode {
 	case modeTranslate:
-		// The translator turns the provider's own truncation ending into
-		// the client's.
-		ending := []byte(`{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}`)
-		if r.a.prov.format == providers.Anthropic {
-			ending = []byte(`{"type":"message_delta","delta":{"stop_reason":"max_tokens","stop_sequence":null}}`)
-		}
-		if o, err := r.tr.Translate(out, ending); err == nil {
-			out = o
-		}
-		return r.tr.Close(out)
+		// The translator ends in the client's format (length,
+		// max_tokens or incomplete), whatever the provider's.
+		return r.tr.Truncate(out)
 	case modeAnthropic:
 		out = sse.AppendEvent(out, []byte("message_delta"), appendAnthropicCut(nil, u))
 		return sse.AppendEvent(out, []byte("message_stop"), []byte(`{"type":"message_stop"}`))
