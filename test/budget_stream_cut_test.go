@@ -2,6 +2,7 @@ package test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,8 +28,14 @@ func TestBudgetStreamCutAtBudget(t *testing.T) {
 			truncation: `"finish_reason":"length"`, end: "data: [DONE]"},
 		{name: "chat to claude", path: "/v1/chat/completions", body: limChatJSON("claude-haiku-4-5", prompt, 0, true),
 			truncation: `"finish_reason":"length"`, end: "data: [DONE]"},
+		{name: "completions", path: "/v1/completions",
+			body:       `{"model":"gpt-3.5-turbo-instruct","max_tokens":4000,"stream":true,"prompt":"` + prompt + `"}`,
+			truncation: `"finish_reason":"length"`, end: "data: [DONE]"},
 		{name: "messages", path: "/v1/messages",
 			body:       `{"model":"claude-haiku-4-5","max_tokens":4000,"stream":true,"messages":[{"role":"user","content":"` + prompt + `"}]}`,
+			truncation: `"stop_reason":"max_tokens"`, end: "event: message_stop"},
+		{name: "messages to gpt", path: "/v1/messages",
+			body:       `{"model":"gpt-4o-mini","max_tokens":4000,"stream":true,"messages":[{"role":"user","content":"` + prompt + `"}]}`,
 			truncation: `"stop_reason":"max_tokens"`, end: "event: message_stop"},
 		{name: "responses", path: "/v1/responses",
 			body:       `{"model":"gpt-4o","stream":true,"input":"` + prompt + `"}`,
@@ -39,7 +46,7 @@ func TestBudgetStreamCutAtBudget(t *testing.T) {
 			t.Parallel()
 			fake := startFake(t, fakeupstream.Options{})
 			const limit = 300
-			lp := startLimProxy(t, fake.URL(), "", fmt.Sprintf(`{"model_regex":"^(gpt-4o|claude)","max_tokens":%d}`, limit))
+			lp := startLimProxy(t, fake.URL(), "", fmt.Sprintf(`{"model_regex":"^(gpt-4o|gpt-3.5|claude)","max_tokens":%d}`, limit))
 			c := limClient(1)
 			r := limPost(c, lp.p.URL+tc.path, lp.tok, tc.body)
 			require.NoError(t, r.Err)
@@ -65,3 +72,32 @@ func TestBudgetStreamCutAtBudget(t *testing.T) {
 }
 
 func lastBytes(s string) string { return s[max(0, len(s)-800):] }
+
+// TestBudgetStreamHonestCapNotCut: a provider that stops at the lowered cap
+// is relayed untouched to its own end; the proxy's cut only catches
+// providers that go past the reservation.
+func TestBudgetStreamHonestCapNotCut(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t, fakeupstream.Options{})
+	const limit = 300
+	lp := startLimProxy(t, fake.URL(), "", fmt.Sprintf(`{"model_regex":"^gpt-4o","max_tokens":%d}`, limit))
+	c := limClient(1)
+	r := limPost(c, lp.p.URL+"/v1/chat/completions", lp.tok, limChatJSON("gpt-4o-mini", "Tell me everything. [[fake:long=600]]", 0, true))
+	require.NoError(t, r.Err)
+	require.Equal(t, 200, r.Status, "%s", r.Body)
+	capped, err := strconv.Atoi(r.Header.Get("X-Tokenomics-Output-Capped"))
+	require.NoError(t, err)
+	body := string(r.Body)
+	finish := strings.LastIndex(body, `"finish_reason":"length"`)
+	require.Positive(t, finish, "no truncation finish:\n%s", lastBytes(body))
+	// The provider's own finish chunk (it carries the fake's fingerprint),
+	// and its own usage: every one of the capped tokens arrived.
+	chunkStart := strings.LastIndex(body[:finish], "data: ")
+	assert.Contains(t, body[chunkStart:finish], "fp_fakeupstream", "the proxy cut an honest stream")
+	u := limStreamUsage(t, r.Body)
+	assert.Equal(t, int64(capped), u.CompletionTokens)
+	row := limSettled(t, c, lp.p.URL, lp.tok, "")
+	assert.LessOrEqual(t, row.Used, int64(limit))
+	assert.Equal(t, u.TotalTokens, row.Used)
+	lp.p.Stop(t)
+}

@@ -60,9 +60,11 @@
 // 2 × limit (a full burst plus a window's refill, the same worst case as
 // fixed windows across a boundary). A refused request fits again exactly
 // at now + RetryAfter, never later than one window (admissions keep TAT
-// within a window of now): clients that honour Retry-After recover. The clock is milliseconds; TAT keeps the
-// fraction (Redis stores it with 17 significant digits, so both backends
-// compute the same doubles). Fixed windows count per bucket now / window
+// within a window of now): clients that honour Retry-After recover. The
+// clock is milliseconds; TAT keeps the fraction (Redis stores it with 17
+// significant digits, so both backends compute the same doubles). Window
+// state written by versions before GCRA is not read: those windows start
+// empty once after an upgrade. Fixed windows count per bucket now / window
 // and reset at each boundary, so up to 2 × limit can pass around one.
 // Token rules add the reservation at Acquire and move TAT by
 // (actual − reserved) × window/limit at Settle (a fixed window: its bucket,

@@ -121,7 +121,7 @@ func TestRedisLeaseExpiry(t *testing.T) {
 	subject := uniqueSubject(t)
 	ctx := context.Background()
 	req := func() *Request {
-		return &Request{Subject: subject, Budgets: []Budget{{"", 1000}}, MaxParallel: 1, Reserve: 300, LeaseTTL: 300 * time.Millisecond}
+		return &Request{Subject: subject, Budgets: []Budget{{"", 1000}}, MaxParallel: 1, Reserve: 300, LeaseTTL: 2 * time.Second}
 	}
 	orphan, err := dead.Acquire(ctx, req())
 	require.NoError(t, err)
@@ -132,7 +132,7 @@ func TestRedisLeaseExpiry(t *testing.T) {
 	require.Eventually(t, func() bool {
 		l, err = alive.Acquire(ctx, req())
 		return err == nil
-	}, 5*time.Second, 50*time.Millisecond)
+	}, 15*time.Second, 50*time.Millisecond)
 	used, reserved, err := alive.Spent(ctx, subject, "")
 	require.NoError(t, err)
 	assert.Equal(t, [2]int64{300, 300}, [2]int64{used, reserved}, "the orphan's reservation is charged")

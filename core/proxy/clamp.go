@@ -7,6 +7,8 @@ import (
 
 	"github.com/tokenomics-dev/tokenomics/core"
 	"github.com/tokenomics-dev/tokenomics/core/limits"
+	"github.com/tokenomics-dev/tokenomics/providers"
+	"github.com/tokenomics-dev/tokenomics/providers/hub"
 )
 
 // Output caps above these are refused with 400: no model generates them,
@@ -109,16 +111,21 @@ var modelOutputCaps = [...]struct {
 	{"o1", 100000},
 	{"o3", 100000},
 	{"o4-mini", 100000},
-	{"claude-opus-4-5", 64000},
-	{"claude-opus-4", 32000},
-	{"claude-sonnet-4", 64000},
-	{"claude-haiku-4", 64000},
-	{"claude-3-7-sonnet", 64000},
-	{"claude-3-5", 8192},
-	{"claude-3", 4096},
 }
 
-// modelOutputCap returns the model's published output maximum, or def.
+// defaultOutputCap is what a request without an output cap reserves per
+// choice. An Anthropic provider gets the max_tokens its API requires from
+// the translation (hub.MaxOutputTokens), so the reservation is that same
+// number; other models, their published maximum or the configured default.
+func (x *exchange) defaultOutputCap() int64 {
+	if x.prov != nil && x.prov.format == providers.Anthropic {
+		return hub.MaxOutputTokens(x.model)
+	}
+	return modelOutputCap(x.model, x.s.cfg.Server.DefaultMaxOutputTokens)
+}
+
+// modelOutputCap returns an OpenAI-format model's published output
+// maximum, or def.
 func modelOutputCap(model string, def int64) int64 {
 	best, n := def, 0
 	for i := range modelOutputCaps {

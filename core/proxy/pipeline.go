@@ -213,7 +213,7 @@ func (x *exchange) route() error {
 	x.estimate += prompts
 	x.bound = limits.SatAdd(x.bound, x.tok.promptBound)
 	if x.capPer == 0 && x.ep != epEmbeddings {
-		x.capPer = modelOutputCap(x.model, x.s.cfg.Server.DefaultMaxOutputTokens) // reserved, not sent
+		x.capPer = x.defaultOutputCap() // reserved; sent only where required
 	}
 	x.outCap = limits.SatMul(x.capPer, x.choices)
 	return nil

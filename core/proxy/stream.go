@@ -505,7 +505,7 @@ func (r *relay) close() {
 	}
 	u := r.usage()
 	charge := limits.SatAdd(r.charge(u), r.owed)
-	r.s.settleCost(&r.cost, u, r.reqID, r.tok.short, r.budgetCut)
+	r.s.settleCost(&r.cost, r.cutUsage(u), r.reqID, r.tok.short, r.budgetCut)
 	r.s.flight.release(r.lease)
 	if err := r.s.limiter.Settle(context.Background(), r.lease, charge); err != nil {
 		r.s.log.Warn("settling stream usage failed", "request_id", r.reqID, "token", r.tok.short, "tokens", charge, "error", err)

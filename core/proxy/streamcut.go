@@ -158,3 +158,12 @@ func (r *relay) appendResponsesCut(b []byte, u providers.Usage, now int64) []byt
 	b = strconv.AppendInt(b, u.Total(), 10)
 	return append(b, "}}}"...)
 }
+
+// cutUsage is u as charged: after a budget cut the output past the
+// reservation is not billed, in tokens or in dollars.
+func (r *relay) cutUsage(u providers.Usage) providers.Usage {
+	if c := r.charge(u); c < u.Total() {
+		u.CompletionTokens = max(0, c-u.PromptTokens)
+	}
+	return u
+}
