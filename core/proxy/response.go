@@ -120,6 +120,14 @@ func (x *exchange) outputRules(a attempt, body []byte) ([]byte, error) {
 	if err := x.decodeTexts(body); err != nil {
 		return nil, err
 	}
+	// No generated text (a tool call without arguments, empty or null
+	// content): the rules have nothing to read, so the plugin call is
+	// skipped. The verdict is cleared as a check finding nothing would
+	// leave it: it still holds the input phase's.
+	if len(x.scratch) == 0 {
+		x.verdict.Reset()
+		return body, nil
+	}
 	if err := x.s.checkRules(x, rules.Output, "response"); err != nil {
 		return nil, err
 	}
