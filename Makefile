@@ -47,11 +47,17 @@ bench: plugins
 
 # Load benchmark on loopback (fake upstream, serve and load generator share
 # the machine); results and CPU profiles go to bin/bench-load/.
-# LOADGEN_FLAGS='-c 64 -d 30s' changes the load.
+# LOADGEN_FLAGS='-c 64' changes the load; BENCH_DURATION and BENCH_WARMUP
+# the length of each run. PIN=1 is issue #17's setup: loadgen on CPU 0, fake
+# upstream and serve on CPU 1, at 32 and 128 clients.
+BENCH_DURATION ?= 10s
+BENCH_WARMUP ?= 1s
+BENCH_PIN_FLAGS = -pin -c 32,128
 bench-load: build
 	$(GO) build -o bin/fakeupstream ./cmd/fakeupstream
 	$(GO) build -o bin/loadgen ./cmd/loadgen
-	bin/loadgen -tokenomics $(BIN) -fake bin/fakeupstream -out bin/bench-load -go $(GO) $(LOADGEN_FLAGS)
+	bin/loadgen -tokenomics $(BIN) -fake bin/fakeupstream -out bin/bench-load -go $(GO) \
+	  -d $(BENCH_DURATION) -warmup $(BENCH_WARMUP) $(if $(filter 1,$(PIN)),$(BENCH_PIN_FLAGS)) $(LOADGEN_FLAGS)
 
 # Short fuzzing of every parser; FUZZTIME=1m make fuzz for longer runs.
 FUZZTIME ?= 10s

@@ -9,22 +9,35 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 )
 
-// Run names, in the order they run.
+// What a run sends its requests to; a run's name is its target, "-stream"
+// for streamed runs, and "-c" and its number of clients.
 const (
-	runDirect       = "direct"
-	runNoRules      = "proxy-norules"
-	runContractor   = "proxy-contractor"
-	runDirectStream = "direct-stream"
-	runProxyStream  = "proxy-stream"
-	// With one client nothing queues: the difference is the proxy's own
-	// service time.
-	runDirectOne     = "direct-c1"
-	runContractorOne = "proxy-contractor-c1"
+	targetDirect     = "direct"           // the fake upstream itself
+	targetPlain      = "proxy-norules"    // serve, a token without rules
+	targetContractor = "proxy-contractor" // serve, the contractor policy's rules
+)
+
+// runName is the name of one cell of the matrix.
+func runName(target string, stream bool, clients int) string {
+	s := ""
+	if stream {
+		s = "-stream"
+	}
+	return fmt.Sprintf("%s%s-c%d", target, s, clients)
+}
+
+// CPUs of the pinned mode: the load generator alone on one, the fake
+// upstream and serve sharing the other (as an upstream and its gateway on
+// one small host would).
+const (
+	loadCPU   = 0
+	serverCPU = 1
 )
 
 func main() {
@@ -36,7 +49,8 @@ func main() {
 
 // options are the command-line flags.
 type options struct {
-	clients   int
+	clients   []int
+	pin       bool
 	duration  time.Duration
 	warmup    time.Duration
 	maxTokens int
@@ -52,7 +66,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.IntVar(&o.clients, "c", 32, "concurrent clients (one keep-alive connection each)")
+	clients := fs.String("c", "32", "concurrent clients (one keep-alive connection each); a comma-separated list runs every cell at each")
+	fs.BoolVar(&o.pin, "pin", false, "pin loadgen to CPU 0 and the fake upstream and serve to CPU 1 (Linux, two CPUs or more)")
 	fs.DurationVar(&o.duration, "d", 10*time.Second, "measured duration of each run")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up before each run")
 	fs.IntVar(&o.maxTokens, "max-tokens", 128, "max_tokens of each request (reply length, stream frames)")
@@ -68,8 +83,18 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if o.clients < 1 || o.duration <= 0 || o.warmup < 0 || o.maxTokens < 1 {
-		return o, fmt.Errorf("-c, -d and -max-tokens must be positive, -warmup not negative")
+	for f := range strings.SplitSeq(*clients, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return o, fmt.Errorf("-c %q: want positive numbers separated by commas", *clients)
+		}
+		o.clients = append(o.clients, n)
+	}
+	if o.duration <= 0 || o.warmup < 0 || o.maxTokens < 1 {
+		return o, fmt.Errorf("-d and -max-tokens must be positive, -warmup not negative")
+	}
+	if o.pin && !pinSupported {
+		return o, fmt.Errorf("-pin needs Linux")
 	}
 	return o, nil
 }
@@ -110,15 +135,26 @@ func benchmark(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		defer os.RemoveAll(dir)
 	}
 
+	childCPU := noCPU
+	pinned := ""
+	if o.pin {
+		if err := pinSelf(loadCPU); err != nil {
+			return err
+		}
+		childCPU = serverCPU
+		pinned = fmt.Sprintf("loadgen on CPU %d; fakeupstream and serve on CPU %d", loadCPU, serverCPU)
+		fmt.Fprintln(stderr, "pinned:", pinned)
+	}
+
 	// -record -1: the fake keeps no request log, which would cost it CPU.
-	fake, fakeURL, err := startProcess("fakeupstream", dir, []string{"PATH=" + os.Getenv("PATH")}, true, o.fake,
+	fake, fakeURL, err := startProcess("fakeupstream", dir, []string{"PATH=" + os.Getenv("PATH")}, childCPU, true, o.fake,
 		"-addr", "127.0.0.1:0", "-record", "-1", "-openai-key", fakeOpenAIKey, "-anthropic-key", fakeAnthropicKey)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = fake.stop(10 * time.Second) }()
 
-	b, err := newBench(dir, o.bin, fakeURL)
+	b, err := newBench(dir, o.bin, fakeURL, childCPU)
 	if err != nil {
 		return err
 	}
@@ -135,23 +171,41 @@ func benchmark(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	const path = "/v1/chat/completions"
 	direct := fakeURL + path
 	viaProxy := b.url() + path
-	type spec struct {
-		name    string
-		t       target
-		clients int
-		top     bool // print the profile's top
+	targets := []struct {
+		name string
+		t    target
+	}{
+		{targetDirect, target{url: direct, auth: "Bearer " + fakeOpenAIKey}},
+		{targetPlain, target{url: viaProxy, proxied: true, auth: "Bearer " + plain}},
+		{targetContractor, target{url: viaProxy, proxied: true, auth: "Bearer " + contractor}},
 	}
-	runs := []spec{
-		{runDirect, target{url: direct, auth: "Bearer " + fakeOpenAIKey, body: body}, o.clients, false},
-		{runNoRules, target{url: viaProxy, proxied: true, auth: "Bearer " + plain, body: body}, o.clients, true},
-		{runContractor, target{url: viaProxy, proxied: true, auth: "Bearer " + contractor, body: body}, o.clients, true},
-		{runDirectStream, target{url: direct, auth: "Bearer " + fakeOpenAIKey, body: streamBody, stream: true}, o.clients, false},
-		{runProxyStream, target{url: viaProxy, proxied: true, auth: "Bearer " + contractor, body: streamBody, stream: true}, o.clients, true},
+	type spec struct {
+		name, target string
+		t            target
+		clients      int
+		top          bool // print the profile's top
+	}
+	// Every target at every client count, non-streamed then streamed;
+	// the profiles of the first client count get their top printed.
+	var runs []spec
+	for i, c := range o.clients {
+		for _, stream := range []bool{false, true} {
+			for _, tg := range targets {
+				t := tg.t
+				t.body, t.stream = body, stream
+				if stream {
+					t.body = streamBody
+				}
+				runs = append(runs, spec{runName(tg.name, stream, c), tg.name, t, c, i == 0 && t.proxied})
+			}
+		}
 	}
 	if o.single {
-		runs = append(runs,
-			spec{runDirectOne, runs[0].t, 1, false},
-			spec{runContractorOne, runs[2].t, 1, false})
+		for _, tg := range []int{0, 2} { // direct and contractor, non-streamed
+			t := targets[tg].t
+			t.body = body
+			runs = append(runs, spec{runName(targets[tg].name, false, 1), targets[tg].name, t, 1, false})
+		}
 	}
 
 	// The first serve compiles the rule plugins into the cache; later ones
@@ -167,6 +221,7 @@ func benchmark(ctx context.Context, o options, stdout, stderr io.Writer) error {
 
 	rep := &Report{Time: time.Now().UTC(), Machine: machine(), Clients: o.clients, Duration: o.duration,
 		Warmup: o.warmup, BodyBytes: len(body)}
+	rep.Machine.Pinned = pinned
 	var tops []string
 	for _, r := range runs {
 		if ctx.Err() != nil {
@@ -176,6 +231,7 @@ func benchmark(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("run %s: %w", r.name, err)
 		}
+		run.Target = r.target
 		rep.Runs = append(rep.Runs, run)
 		if profile != "" {
 			rep.Profiles = append(rep.Profiles, profile)
@@ -224,12 +280,15 @@ func measure(ctx context.Context, b *bench, o options, name string, t target, cl
 	if err != nil {
 		return Run{}, "", err
 	}
+	var rss int64
 	if srv != nil {
+		rss = peakRSS(srv.cmd.Process.Pid) // before it exits
 		if err := srv.stop(30 * time.Second); err != nil {
 			return Run{}, "", err
 		}
 	}
-	run := Run{Name: name, Clients: clients, Stream: t.stream, Total: summarize(res.lat, res.errors, res.elapsed), Error: res.firstErr}
+	run := Run{Name: name, Clients: clients, Stream: t.stream, Total: summarize(res.lat, res.errors, res.elapsed),
+		Error: res.firstErr, PeakRSS: rss}
 	if t.stream {
 		s := summarize(res.ttfb, res.errors, res.elapsed)
 		run.TTFB = &s

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,6 +16,9 @@ import (
 
 // ErrExited means a child process ended before it was ready.
 var ErrExited = errors.New("loadgen: process exited early")
+
+// ErrNotPinned means a child did not end up on the CPU it was started on.
+var ErrNotPinned = errors.New("loadgen: child not pinned")
 
 // process is a child (the fake upstream or serve) whose stderr is kept, the
 // last logTail bytes of it, for error reports.
@@ -29,15 +33,19 @@ type process struct {
 
 const logTail = 16 << 10
 
-// startProcess runs bin with args in dir. When firstLine is true it waits
-// for the first line of stdout and returns it (the fake prints its URL).
-func startProcess(name, dir string, env []string, firstLine bool, bin string, args ...string) (*process, string, error) {
-	return startProcessFiles(name, dir, env, nil, firstLine, bin, args...)
+// noCPU starts a child wherever the scheduler likes.
+const noCPU = -1
+
+// startProcess runs bin with args in dir, pinned to cpu unless it is noCPU.
+// When firstLine is true it waits for the first line of stdout and returns
+// it (the fake prints its URL).
+func startProcess(name, dir string, env []string, cpu int, firstLine bool, bin string, args ...string) (*process, string, error) {
+	return startProcessFiles(name, dir, env, nil, cpu, firstLine, bin, args...)
 }
 
 // startProcessFiles is startProcess handing files to the child as file
 // descriptors 3, 4, … (listening sockets the parent owns).
-func startProcessFiles(name, dir string, env []string, files []*os.File, firstLine bool, bin string, args ...string) (*process, string, error) {
+func startProcessFiles(name, dir string, env []string, files []*os.File, cpu int, firstLine bool, bin string, args ...string) (*process, string, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = env
@@ -53,7 +61,12 @@ func startProcessFiles(name, dir string, env []string, files []*os.File, firstLi
 			return nil, "", fmt.Errorf("piping %s stdout: %w", name, err)
 		}
 	}
-	if err := cmd.Start(); err != nil {
+	if cpu == noCPU {
+		err = cmd.Start()
+	} else {
+		err = startOn(cpu, cmd.Start)
+	}
+	if err != nil {
 		return nil, "", fmt.Errorf("starting %s: %w", name, err)
 	}
 	p := &process{name: name, cmd: cmd, done: make(chan struct{})}
@@ -75,6 +88,14 @@ func startProcessFiles(name, dir string, env []string, files []*os.File, firstLi
 		_ = cmd.Wait()
 		close(p.done)
 	}()
+	if cpu != noCPU {
+		// Proof rather than trust: the figures are only comparable if
+		// the child really runs on its CPU.
+		if got, err := cpusAllowed(cmd.Process.Pid); err != nil || got != strconv.Itoa(cpu) {
+			p.kill()
+			return nil, "", fmt.Errorf("starting %s pinned to CPU %d: runs on %q: %w", name, cpu, got, errors.Join(ErrNotPinned, err))
+		}
+	}
 	if !firstLine {
 		return p, "", nil
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,19 +17,34 @@ import (
 // Run is one workload's summary.
 type Run struct {
 	Name    string   `json:"name"`
+	Target  string   `json:"target"` // targetDirect, targetPlain or targetContractor
 	Clients int      `json:"clients"`
 	Stream  bool     `json:"stream"`
 	Total   Summary  `json:"latency"`        // whole request or stream
 	TTFB    *Summary `json:"ttfb,omitempty"` // streams only
 	Error   string   `json:"first_error,omitempty"`
+	// PeakRSS is serve's peak resident memory (VmHWM) over its process,
+	// which served this run only; 0 for direct runs.
+	PeakRSS int64 `json:"serve_peak_rss_bytes,omitempty"`
 }
 
-// Added is what the proxy adds over the direct run of the same kind.
-type Added struct {
-	Run string        `json:"run"`
-	Of  string        `json:"of"` // "latency" or "ttfb"
-	P50 time.Duration `json:"p50_ns"`
-	P99 time.Duration `json:"p99_ns"`
+// Ratio compares a proxied run with the direct run of the same kind
+// (streamed or not, same clients).
+type Ratio struct {
+	Run       string  `json:"run"`
+	Target    string  `json:"target"`
+	Stream    bool    `json:"stream"`
+	Clients   int     `json:"clients"`
+	RPS       float64 `json:"rps"`
+	DirectRPS float64 `json:"direct_rps"`
+	// OfDirect is RPS / DirectRPS, 0 without a direct rate.
+	OfDirect float64 `json:"of_direct"`
+	// Added latency (proxy - direct): the whole request or stream, and for
+	// streams the first byte.
+	AddedP50     time.Duration `json:"added_p50_ns"`
+	AddedP99     time.Duration `json:"added_p99_ns"`
+	AddedTTFBP50 time.Duration `json:"added_ttfb_p50_ns,omitempty"`
+	PeakRSS      int64         `json:"serve_peak_rss_bytes,omitempty"`
 }
 
 // Target is one PASS/MISS line.
@@ -44,68 +61,112 @@ type Machine struct {
 	Go         string `json:"go"`
 	LoadBefore string `json:"loadavg_before"`
 	LoadAfter  string `json:"loadavg_after"`
+	Pinned     string `json:"pinned,omitempty"` // which process ran on which CPU; empty: not pinned
 }
 
 // Report is results.json.
 type Report struct {
 	Time      time.Time     `json:"time"`
 	Machine   Machine       `json:"machine"`
-	Clients   int           `json:"clients"`
+	Clients   []int         `json:"clients"`
 	Duration  time.Duration `json:"duration_ns"`
 	Warmup    time.Duration `json:"warmup_ns"`
 	BodyBytes int           `json:"request_body_bytes"`
 	Runs      []Run         `json:"runs"`
-	Added     []Added       `json:"added"`
+	Ratios    []Ratio       `json:"ratios"`
 	Targets   []Target      `json:"targets"`
 	Profiles  []string      `json:"cpu_profiles"`
 }
 
-func (r *Report) run(name string) *Run {
-	for i := range r.Runs {
-		if r.Runs[i].Name == name {
-			return &r.Runs[i]
-		}
-	}
-	return nil
+// Targets of issue #17, met in one pinned run on the 2-CPU machine.
+const (
+	minContractorOfDirect = 0.33
+	minPlainOfDirect      = 0.45
+	maxAddedP50           = time.Millisecond
+	maxPeakRSS            = 64 << 20
+)
+
+// compare fills Ratios and Targets from the runs present.
+func (r *Report) compare() {
+	r.Ratios = ratios(r.Runs)
+	r.Targets = targets(r.Ratios, r.Clients)
 }
 
-// compare fills Added and Targets from the runs present.
-func (r *Report) compare() {
-	pairs := []struct{ proxy, direct string }{
-		{runNoRules, runDirect}, {runContractor, runDirect}, {runProxyStream, runDirectStream},
-		{runContractorOne, runDirectOne},
-	}
-	for _, p := range pairs {
-		pr, dr := r.run(p.proxy), r.run(p.direct)
-		if pr == nil || dr == nil {
+// ratios pairs every proxied run with the direct run of the same kind.
+func ratios(runs []Run) []Ratio {
+	var out []Ratio
+	for i := range runs {
+		pr := &runs[i]
+		if pr.Target == targetDirect {
 			continue
 		}
-		if pr.TTFB != nil && dr.TTFB != nil {
-			r.Added = append(r.Added, Added{Run: p.proxy, Of: "ttfb", P50: pr.TTFB.P50 - dr.TTFB.P50, P99: pr.TTFB.P99 - dr.TTFB.P99})
+		var dr *Run
+		for j := range runs {
+			if d := &runs[j]; d.Target == targetDirect && d.Stream == pr.Stream && d.Clients == pr.Clients {
+				dr = d
+				break
+			}
 		}
-		r.Added = append(r.Added, Added{Run: p.proxy, Of: "latency", P50: pr.Total.P50 - dr.Total.P50, P99: pr.Total.P99 - dr.Total.P99})
+		if dr == nil {
+			continue
+		}
+		q := Ratio{Run: pr.Name, Target: pr.Target, Stream: pr.Stream, Clients: pr.Clients,
+			RPS: pr.Total.RPS, DirectRPS: dr.Total.RPS, PeakRSS: pr.PeakRSS,
+			AddedP50: pr.Total.P50 - dr.Total.P50, AddedP99: pr.Total.P99 - dr.Total.P99}
+		if dr.Total.RPS > 0 {
+			q.OfDirect = pr.Total.RPS / dr.Total.RPS
+		}
+		if pr.TTFB != nil && dr.TTFB != nil {
+			q.AddedTTFBP50 = pr.TTFB.P50 - dr.TTFB.P50
+		}
+		out = append(out, q)
 	}
-	c, d := r.run(runContractor), r.run(runDirect)
-	if c == nil || d == nil {
-		return
-	}
-	r.Targets = append(r.Targets, throughputTarget(c.Total.RPS, d.Total.RPS, r.Clients),
-		addedP50Target(c.Total.P50-d.Total.P50, r.Clients))
+	return out
 }
 
-// throughputTarget: the proxy with the contractor policy keeps at least a
-// third of direct throughput (three processes share the cores).
-func throughputTarget(proxy, direct float64, clients int) Target {
-	t := Target{Name: fmt.Sprintf("throughput, %d clients, contractor policy >= 1/3 of direct", clients)}
-	if direct <= 0 {
+// targets checks the ratios against issue #17's targets: throughput at
+// every client count of the matrix (not the one-client runs, which measure
+// latency), the added median at the first client count, and serve's peak
+// memory with the contractor policy.
+func targets(rs []Ratio, clients []int) []Target {
+	var out []Target
+	var peak int64
+	for _, q := range rs {
+		if q.Target == targetContractor && q.PeakRSS > peak {
+			peak = q.PeakRSS
+		}
+		if !slices.Contains(clients, q.Clients) {
+			continue
+		}
+		switch q.Target {
+		case targetContractor:
+			out = append(out, throughputTarget(q, minContractorOfDirect))
+			if !q.Stream && len(clients) > 0 && q.Clients == clients[0] {
+				out = append(out, addedP50Target(q.AddedP50, q.Clients))
+			}
+		case targetPlain:
+			out = append(out, throughputTarget(q, minPlainOfDirect))
+		}
+	}
+	if peak > 0 {
+		t := Target{Name: "serve peak RSS, contractor policy <= 64 MiB (this run loads 2 tokens, not 10,000)",
+			Pass: peak <= maxPeakRSS, Detail: mib(peak)}
+		out = append(out, t)
+	}
+	return out
+}
+
+// throughputTarget: the proxied run keeps at least the share least of direct throughput.
+func throughputTarget(q Ratio, least float64) Target {
+	t := Target{Name: fmt.Sprintf("throughput %s >= %.2f of direct", q.Run, least)}
+	if q.DirectRPS <= 0 {
 		t.Detail = "no direct throughput"
 		return t
 	}
-	ratio := proxy / direct
-	t.Pass = ratio >= 1.0/3
-	t.Detail = fmt.Sprintf("%.0f req/s vs direct %.0f req/s: ratio %.3f (target >= 0.333)", proxy, direct, ratio)
+	t.Pass = q.OfDirect >= least
+	t.Detail = fmt.Sprintf("%.0f req/s vs direct %.0f req/s: ratio %.3f", q.RPS, q.DirectRPS, q.OfDirect)
 	if !t.Pass {
-		t.Detail += fmt.Sprintf(", short by %.0f req/s", direct/3-proxy)
+		t.Detail += fmt.Sprintf(", short by %.0f req/s", q.DirectRPS*least-q.RPS)
 	}
 	return t
 }
@@ -113,13 +174,16 @@ func throughputTarget(proxy, direct float64, clients int) Target {
 // addedP50Target: the proxy adds under 1 ms at the median.
 func addedP50Target(added time.Duration, clients int) Target {
 	t := Target{Name: fmt.Sprintf("added p50 latency, %d clients, contractor policy < 1ms", clients)}
-	t.Pass = added < time.Millisecond
-	t.Detail = fmt.Sprintf("+%s", ms(added))
+	t.Pass = added < maxAddedP50
+	t.Detail = fmt.Sprintf("%+.3fms", float64(added)/float64(time.Millisecond))
 	if !t.Pass {
-		t.Detail += fmt.Sprintf(", over by %s", ms(added-time.Millisecond))
+		t.Detail += fmt.Sprintf(", over by %s", ms(added-maxAddedP50))
 	}
 	return t
 }
+
+// mib prints bytes in MiB with one decimal.
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 // ms prints a duration in milliseconds with three decimals.
 func ms(d time.Duration) string {
@@ -130,7 +194,10 @@ func ms(d time.Duration) string {
 func (r *Report) printTables(w io.Writer) {
 	fmt.Fprintf(w, "\nmachine: %d CPUs, %s, %s; load average before %s, after %s\n",
 		r.Machine.NumCPU, r.Machine.CPU, r.Machine.Go, r.Machine.LoadBefore, r.Machine.LoadAfter)
-	fmt.Fprintf(w, "load: %d clients (c1 runs: 1), %s per run after a %s warm-up, %d-byte request body\n\n",
+	if r.Machine.Pinned != "" {
+		fmt.Fprintf(w, "pinned: %s\n", r.Machine.Pinned)
+	}
+	fmt.Fprintf(w, "load: %v clients (c1 runs: 1), %s per run after a %s warm-up, %d-byte request body\n\n",
 		r.Clients, r.Duration, r.Warmup, r.BodyBytes)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\tclients\treq/s\tp50\tp90\tp99\tp99.9\tmax\tok\terrors\t")
@@ -150,13 +217,17 @@ func (r *Report) printTables(w io.Writer) {
 			fmt.Fprintf(w, "first error in %s: %s\n", run.Name, run.Error)
 		}
 	}
-	if len(r.Added) > 0 {
-		fmt.Fprintln(w, "\nadded by the proxy (proxy - direct):")
+	if len(r.Ratios) > 0 {
+		fmt.Fprintln(w, "\nproxy against direct (same clients, same kind; added = proxy - direct):")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "run\tof\tp50\tp99\t")
-		for _, a := range r.Added {
-			fmt.Fprintf(tw, "%s\t%s\t%+.3fms\t%+.3fms\t\n", a.Run, a.Of,
-				float64(a.P50)/float64(time.Millisecond), float64(a.P99)/float64(time.Millisecond))
+		fmt.Fprintln(tw, "run\t÷ direct\tadded p50\tadded p99\tadded ttfb p50\tserve peak RSS\t")
+		for _, q := range r.Ratios {
+			ttfb := ""
+			if q.Stream {
+				ttfb = fmt.Sprintf("%+.3fms", float64(q.AddedTTFBP50)/float64(time.Millisecond))
+			}
+			fmt.Fprintf(tw, "%s\t%.3f\t%+.3fms\t%+.3fms\t%s\t%s\t\n", q.Run, q.OfDirect,
+				float64(q.AddedP50)/float64(time.Millisecond), float64(q.AddedP99)/float64(time.Millisecond), ttfb, mib(q.PeakRSS))
 		}
 		_ = tw.Flush()
 	}
@@ -200,6 +271,25 @@ func machine() Machine {
 		}
 	}
 	return m
+}
+
+// peakRSS is a process's peak resident memory (VmHWM), 0 where /proc has
+// none.
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 func loadavg() string {

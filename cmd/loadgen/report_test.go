@@ -1,22 +1,97 @@
 package main
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
+
+// cell is a run with the figures the ratio table reads.
+func cell(target string, stream bool, clients int, rps float64, p50, p99 time.Duration, rss int64) Run {
+	r := Run{Name: runName(target, stream, clients), Target: target, Stream: stream, Clients: clients,
+		Total: Summary{RPS: rps, P50: p50, P99: p99}, PeakRSS: rss}
+	if stream {
+		r.TTFB = &Summary{P50: p50 / 2}
+	}
+	return r
+}
+
+func TestRatios(t *testing.T) {
+	t.Parallel()
+	ms := time.Millisecond
+	runs := []Run{
+		cell(targetDirect, false, 32, 10000, 2*ms, 5*ms, 0),
+		cell(targetPlain, false, 32, 4500, 3*ms, 9*ms, 30<<20),
+		cell(targetContractor, false, 32, 2000, 4*ms, 12*ms, 150<<20),
+		cell(targetDirect, true, 32, 8000, 4*ms, 8*ms, 0),
+		cell(targetContractor, true, 32, 2640, 6*ms, 10*ms, 60<<20),
+		cell(targetContractor, false, 128, 3000, 40*ms, 90*ms, 70<<20), // no direct c128: no ratio
+		cell(targetDirect, false, 1, 3000, ms/2, ms, 0),
+		cell(targetContractor, false, 1, 1000, ms, 2*ms, 50<<20),
+	}
+	got := ratios(runs)
+	want := []Ratio{
+		{Run: "proxy-norules-c32", Target: targetPlain, Clients: 32, RPS: 4500, DirectRPS: 10000, OfDirect: 0.45,
+			AddedP50: ms, AddedP99: 4 * ms, PeakRSS: 30 << 20},
+		{Run: "proxy-contractor-c32", Target: targetContractor, Clients: 32, RPS: 2000, DirectRPS: 10000, OfDirect: 0.2,
+			AddedP50: 2 * ms, AddedP99: 7 * ms, PeakRSS: 150 << 20},
+		{Run: "proxy-contractor-stream-c32", Target: targetContractor, Stream: true, Clients: 32, RPS: 2640, DirectRPS: 8000,
+			OfDirect: 0.33, AddedP50: 2 * ms, AddedP99: 2 * ms, AddedTTFBP50: ms, PeakRSS: 60 << 20},
+		{Run: "proxy-contractor-c1", Target: targetContractor, Clients: 1, RPS: 1000, DirectRPS: 3000, OfDirect: 1.0 / 3,
+			AddedP50: ms / 2, AddedP99: ms, PeakRSS: 50 << 20},
+	}
+	require.Len(t, got, len(want))
+	for i := range want {
+		assert.InDelta(t, want[i].OfDirect, got[i].OfDirect, 1e-9, want[i].Run)
+		got[i].OfDirect = want[i].OfDirect
+		assert.Equal(t, want[i], got[i])
+	}
+
+	// The targets: the c1 run is left out of throughput, the added median
+	// is checked at the first client count only, peak RSS is the worst
+	// contractor run.
+	verdicts := map[string]bool{}
+	for _, tg := range targets(got, []int{32, 128}) {
+		verdicts[tg.Name] = tg.Pass
+	}
+	assert.Equal(t, map[string]bool{
+		"throughput proxy-norules-c32 >= 0.45 of direct":                                    true,
+		"throughput proxy-contractor-c32 >= 0.33 of direct":                                 false,
+		"throughput proxy-contractor-stream-c32 >= 0.33 of direct":                          true,
+		"added p50 latency, 32 clients, contractor policy < 1ms":                            false,
+		"serve peak RSS, contractor policy <= 64 MiB (this run loads 2 tokens, not 10,000)": false,
+	}, verdicts)
+
+	var out bytes.Buffer
+	rep := &Report{Clients: []int{32, 128}, Runs: runs}
+	rep.compare()
+	rep.printTables(&out)
+	assert.Contains(t, out.String(), "proxy-contractor-stream-c32")
+	assert.Contains(t, out.String(), "0.330")
+	assert.Contains(t, out.String(), "150.0 MiB")
+	assert.Contains(t, out.String(), "MISS  throughput proxy-contractor-c32 >= 0.33 of direct: 2000 req/s vs direct 10000 req/s: ratio 0.200, short by 1300 req/s")
+}
 
 func TestTargets(t *testing.T) {
 	t.Parallel()
+	q := func(rps, direct float64) Ratio {
+		r := Ratio{Run: "proxy-contractor-c32", RPS: rps, DirectRPS: direct}
+		if direct > 0 {
+			r.OfDirect = rps / direct
+		}
+		return r
+	}
 	tests := []struct {
 		name   string
 		target Target
 		pass   bool
 	}{
-		{name: "a third of direct passes", target: throughputTarget(1000, 3000, 32), pass: true},
-		{name: "under a third misses", target: throughputTarget(999, 3000, 32), pass: false},
-		{name: "no direct run misses", target: throughputTarget(1000, 0, 32), pass: false},
+		{name: "0.33 of direct passes", target: throughputTarget(q(990, 3000), 0.33), pass: true},
+		{name: "under 0.33 misses", target: throughputTarget(q(989, 3000), 0.33), pass: false},
+		{name: "no direct run misses", target: throughputTarget(q(1000, 0), 0.33), pass: false},
 		{name: "added p50 under 1ms passes", target: addedP50Target(999*time.Microsecond, 32), pass: true},
 		{name: "added p50 of 1ms misses", target: addedP50Target(time.Millisecond, 32), pass: false},
 	}

@@ -31,16 +31,18 @@ type bench struct {
 	ln      *net.TCPListener // the proxy's port, owned by loadgen and handed to serve
 	fakeURL string
 	env     []string
+	cpu     int // serve's CPU, or noCPU
 }
 
-// newBench writes the proxy configuration for a fake upstream at fakeURL.
-func newBench(dir, bin, fakeURL string) (*bench, error) {
+// newBench writes the proxy configuration for a fake upstream at fakeURL;
+// serve will run on cpu (noCPU: anywhere).
+func newBench(dir, bin, fakeURL string, cpu int) (*bench, error) {
 	ln, err := holdPort()
 	if err != nil {
 		return nil, err
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
-	b := &bench{dir: dir, bin: bin, port: port, ln: ln, fakeURL: fakeURL, env: []string{
+	b := &bench{dir: dir, bin: bin, port: port, ln: ln, fakeURL: fakeURL, cpu: cpu, env: []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"TOKENOMICS_HASH_KEY=" + hashKey, "OPENAI_API_KEY=" + fakeOpenAIKey, "ANTHROPIC_API_KEY=" + fakeAnthropicKey,
 	}}
@@ -124,7 +126,7 @@ func (b *bench) serve(profile string) (*process, error) {
 		return nil, fmt.Errorf("handing over the proxy's port: %w", err)
 	}
 	env := append(append([]string{}, b.env...), "TOKENOMICS_LISTEN_FDS=1")
-	p, _, err := startProcessFiles("serve", b.dir, env, []*os.File{f}, false, b.bin, args...)
+	p, _, err := startProcessFiles("serve", b.dir, env, []*os.File{f}, b.cpu, false, b.bin, args...)
 	_ = f.Close()
 	if err != nil {
 		return nil, err
