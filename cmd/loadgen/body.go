@@ -7,8 +7,8 @@ import (
 
 // userText is a plausible contractor question of about 800 bytes. It avoids
 // the contractor policy's refusal patterns (see contractorPolicy) but holds
-// one e-mail address, so the PII rule really rewrites the body rather than
-// only scanning it.
+// one e-mail address and one phone number, so the PII rule really rewrites
+// the body rather than only scanning it.
 const userText = `I am reviewing a Go service that batches writes to a bbolt database. ` +
 	`Each HTTP handler appends a record to a channel, and a single goroutine drains the channel ` +
 	`every 50 milliseconds and writes the batch in one Update transaction. Under load the p99 ` +
@@ -17,7 +17,7 @@ const userText = `I am reviewing a Go service that batches writes to a bbolt dat
 	`key. Should I switch to db.Batch, increase the channel capacity, or split the database into ` +
 	`several files by key range? Please explain the trade-offs, how fsync cost grows with batch ` +
 	`size, and show a short example of the drain loop with a bounded flush interval. The owner of ` +
-	`the service is maria.keller@example.com if you need to cite the original design notes.`
+	`the service is maria.keller@example.com, (415) 555-0132, if you need the original design notes.`
 
 // chatBody is the request every client sends: about 1 KB of JSON.
 func chatBody(maxTokens int, stream bool) []byte {
