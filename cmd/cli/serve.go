@@ -139,12 +139,16 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	reg := metrics.NewRegistry()
 	var sy *syncer.Syncer
 	if cfg.Remote.URL != "" {
-		if sy, err = startSyncer(cfg, db, reg, log); err != nil {
+		if sy, err = startSyncer(cfg, db, host, reg, log); err != nil {
 			return err
 		}
 		c.add(sy.Close)
 	}
 	plugins, routes, notReady, err := syncWiring(cfg, sy)
+	if err != nil {
+		return err
+	}
+	usage, err := startUsage(cfg, db, reg, &c, log)
 	if err != nil {
 		return err
 	}
@@ -155,7 +159,8 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	log.Info("loading tokens and compiling their rule plugins", "cache_dir", cfg.Abs(cfg.Plugins.CacheDir))
 	srv, err := proxy.New(proxy.Options{Config: cfg, Logger: log, Tokens: db, Hasher: db.Hasher(), Limiter: limiter,
 		Rules: host, Plugins: plugins, Memory: mem, Events: emitterOrNil(disp), Metrics: reg,
-		Source: events.ProxySource(hostname()), Routes: routes, NotReady: notReady})
+		Source: events.ProxySource(hostname()), Routes: routes, NotReady: notReady,
+		Usage: usage.Aggregator()})
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,8 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/memory"
 	"github.com/tokenomics-dev/tokenomics/core/metrics"
+	"github.com/tokenomics-dev/tokenomics/core/pricing"
+	"github.com/tokenomics-dev/tokenomics/core/rollup"
 	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 )
@@ -56,6 +58,12 @@ type Options struct {
 	// it may); /ready answers 503 with that reason.
 	NotReady func() string
 	Source   string // event source, e.g. "proxy:host"
+	// Prices is the price table requests are charged at; nil builds it
+	// from Config (Config.PriceTable).
+	Prices *pricing.Table
+	// Usage receives per-minute rollups of requests and refusals; nil for
+	// none.
+	Usage *rollup.Aggregator
 }
 
 // Server is the proxy. New builds it, Serve runs it, Shutdown drains it.
@@ -82,6 +90,8 @@ type Server struct {
 	clients     *clients
 	met         *proxyMetrics
 	reg         *metrics.Registry
+	prices      *pricing.Table
+	usage       *rollup.Aggregator
 
 	srv       *fasthttp.Server
 	draining  atomic.Bool
@@ -112,7 +122,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{cfg: o.Config, log: o.Logger.Named("proxy"), hasher: o.Hasher, limiter: o.Limiter,
 		rulesHost: o.Rules, plugins: o.Plugins, memory: o.Memory, events: o.Events, source: o.Source,
-		getenv: o.Getenv, routes: o.Routes, ready: o.Ready, notReady: o.NotReady, clients: newClients(), reg: o.Metrics,
+		getenv: o.Getenv, routes: o.Routes, usage: o.Usage, ready: o.Ready, notReady: o.NotReady, clients: newClients(), reg: o.Metrics,
 		providers: map[string]*provider{}, allowedKeys: map[string]bool{}, upstreams: o.Config.AllowedUpstreams(),
 		idPrefix: strconv.FormatInt(time.Now().UnixNano()%1e9, 36)}
 	for _, pc := range o.Config.Providers {
@@ -125,6 +135,13 @@ func New(o Options) (*Server, error) {
 		if pc.APIKeyEnv != "" {
 			s.allowedKeys[pc.APIKeyEnv] = true
 		}
+	}
+	if s.prices = o.Prices; s.prices == nil {
+		pt, err := o.Config.PriceTable()
+		if err != nil {
+			return nil, fmt.Errorf("building the price table: %w", err)
+		}
+		s.prices = pt
 	}
 	s.met = newProxyMetrics(o.Metrics)
 	if o.Rules != nil {

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"fmt"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/tokenomics-dev/tokenomics/central"
+	"github.com/tokenomics-dev/tokenomics/core/config"
+	"github.com/tokenomics-dev/tokenomics/core/events"
+	"github.com/tokenomics-dev/tokenomics/core/rollup"
+	"github.com/tokenomics-dev/tokenomics/core/store"
+)
+
+// centralUsageBucket holds the fleet's rollups in central's file.
+const centralUsageBucket = "usage.fleet.v1"
+
+// withFleet fills the central options for usage rollups and the event
+// inbox, both kept in central's bbolt file.
+// With PostgreSQL they are not kept yet (their stores are bbolt-only), so
+// central says so and answers 404 on those routes rather than keeping them
+// in a file one replica alone would see.
+func withFleet(o *central.Options, cfg *config.Config, db *store.DB, log hclog.Logger) error {
+	if db == nil {
+		log.Warn("usage rollups and the event inbox are kept only with storage.backend bolt; with postgres they are not served yet")
+		return nil
+	}
+	us, err := rollup.NewBoltStore(db.Bolt(), centralUsageBucket)
+	if err != nil {
+		return err
+	}
+	es, err := central.NewBoltEventStore(db.Bolt())
+	if err != nil {
+		return err
+	}
+	vs, err := inboxVerifiers(cfg)
+	if err != nil {
+		return err
+	}
+	o.Usage, o.UsageRetention = us, cfg.Usage.Retention.D()
+	o.Events, o.EventVerifiers, o.EventRetention = es, vs, cfg.Events.Receiver.Retention.D()
+	o.EventPath = cfg.Events.Receiver.Path
+	return nil
+}
+
+// inboxVerifiers builds the verifiers of central's event inbox: the
+// receiver's own credentials when given, else one per distinct credential
+// pair of events.webhooks (the fleet shares them, as SEED's configs do).
+func inboxVerifiers(cfg *config.Config) ([]*events.Verifier, error) {
+	r := cfg.Events.Receiver
+	type pair struct{ secret, key string }
+	var pairs []pair
+	if r.Secret != "" || r.SigningKey != "" {
+		pairs = append(pairs, pair{r.Secret, r.SigningKey})
+	} else {
+		seen := map[pair]bool{}
+		for _, w := range cfg.Events.Webhooks {
+			p := pair{w.Secret, w.SigningKey}
+			if (p.secret == "" && p.key == "") || seen[p] {
+				continue
+			}
+			seen[p] = true
+			pairs = append(pairs, p)
+		}
+	}
+	var out []*events.Verifier
+	for _, p := range pairs {
+		v, err := events.NewVerifier(events.VerifierConfig{Secret: p.secret, SigningKey: p.key, MaxSkew: r.MaxSkew.D()})
+		if err != nil {
+			return nil, fmt.Errorf("events.receiver: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

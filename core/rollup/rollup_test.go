@@ -1,0 +1,219 @@
+package rollup
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+)
+
+func openDB(t *testing.T) *bolt.DB {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "u.db"), 0o600, &bolt.Options{Timeout: time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+var t0 = time.Date(2026, 12, 7, 10, 0, 30, 0, time.UTC)
+
+func TestAggregatorDrain(t *testing.T) {
+	t.Parallel()
+	a := NewAggregator()
+	a.Record("h1", "gpt-4o", "openai", t0, Usage{Input: 10, CachedInput: 2, Output: 5, Reasoning: 1, CostMicros: 7})
+	a.Record("h1", "gpt-4o", "openai", t0.Add(10*time.Second), Usage{Input: 1, Output: 1})
+	a.Record("h1", "gpt-4o", "openai", t0.Add(time.Minute), Usage{Input: 3})
+	a.Refuse("h1", "o3", "", t0, "model_not_allowed")
+	a.Refuse("h1", "o3", "", t0, "model_not_allowed")
+	rows := a.Drain()
+	require.Len(t, rows, 3)
+	m := t0.Unix() - 30
+	require.Equal(t, Row{Key: Key{Token: "h1", Model: "gpt-4o", Provider: "openai", Minute: m},
+		Counts: Counts{Requests: 2, InputTokens: 11, CachedInputTokens: 2, OutputTokens: 6, ReasoningTokens: 1, CostMicros: 7}}, rows[0])
+	require.Equal(t, map[string]int64{"model_not_allowed": 2}, rows[1].Refusals)
+	require.Equal(t, m+60, rows[2].Minute)
+	require.Empty(t, a.Drain(), "a drained aggregator has nothing new")
+	require.Empty(t, a.rows, "idle entries are dropped at the next drain")
+}
+
+func TestAggregatorRecordAllocs(t *testing.T) {
+	a := NewAggregator()
+	now := time.Now()
+	a.Record("h", "m", "p", now, Usage{Input: 1})
+	a.Refuse("h", "m", "p", now, "x")
+	allocs := testing.AllocsPerRun(1000, func() {
+		a.Record("h", "m", "p", now, Usage{Input: 1, Output: 2})
+		a.Refuse("h", "m", "p", now, "x")
+	})
+	require.Zero(t, allocs)
+	var nilAgg *Aggregator
+	nilAgg.Record("h", "m", "p", now, Usage{}) // a proxy without rollups
+}
+
+func TestBoltStoreIdempotent(t *testing.T) {
+	t.Parallel()
+	s, err := NewBoltStore(openDB(t), "u")
+	require.NoError(t, err)
+	ctx := context.Background()
+	m := t0.Unix() - 30
+	b := &Batch{ID: "px1-a-1", Rows: []Row{{Key: Key{Token: "h", Model: "gpt-4o", Provider: "openai", Minute: m},
+		Counts: Counts{Requests: 1, InputTokens: 10, Refusals: map[string]int64{"r": 1}}}}}
+	for i, want := range []bool{true, false, false} {
+		fresh, err := s.Add(ctx, b)
+		require.NoError(t, err)
+		require.Equal(t, want, fresh, "add %d", i)
+	}
+	b2 := &Batch{ID: "px2-a-1", Rows: b.Rows}
+	fresh, err := s.Add(ctx, b2)
+	require.NoError(t, err)
+	require.True(t, fresh)
+	rows, err := s.Query(ctx, t0.Add(-time.Hour))
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	require.EqualValues(t, 2, rows[0].Requests)
+	require.EqualValues(t, 20, rows[0].InputTokens)
+	require.EqualValues(t, 2, rows[0].Refusals["r"])
+	rows, err = s.Query(ctx, t0.Add(time.Minute))
+	require.NoError(t, err)
+	require.Empty(t, rows)
+
+	n, err := s.Prune(ctx, t0.Add(time.Minute))
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	rows, err = s.Query(ctx, time.Time{})
+	require.NoError(t, err)
+	require.Empty(t, rows)
+}
+
+func TestReport(t *testing.T) {
+	t.Parallel()
+	m := t0.Unix() - 30
+	rows := []Row{
+		{Key: Key{Token: "aaaaaaaaaaaa", Model: "a", Provider: "p", Minute: m}, Counts: Counts{Requests: 1}},
+		{Key: Key{Token: "aaaaaaaabbbb", Model: "b", Provider: "p", Minute: m + 86400}, Counts: Counts{Requests: 2}},
+	}
+	tests := []struct {
+		name, by string
+		want     map[string]int64
+	}{
+		{name: "token", by: ByToken, want: map[string]int64{"aaaaaaaa": 3}},
+		{name: "model", by: ByModel, want: map[string]int64{"a": 1, "b": 2}},
+		{name: "provider", by: ByProvider, want: map[string]int64{"p": 3}},
+		{name: "day", by: ByDay, want: map[string]int64{"2026-12-07": 1, "2026-12-08": 2}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := Report(rows, tc.by, 8)
+			require.NoError(t, err)
+			got := map[string]int64{}
+			for _, r := range rep {
+				got[r.Group] = r.Requests
+			}
+			require.Equal(t, tc.want, got)
+		})
+	}
+	_, err := Report(rows, "week", 8)
+	require.Error(t, err)
+}
+
+func TestBatchCheck(t *testing.T) {
+	t.Parallel()
+	good := Row{Key: Key{Token: "h", Model: "m", Provider: "p", Minute: 120}, Counts: Counts{Requests: 1}}
+	tests := []struct {
+		name string
+		b    Batch
+		ok   bool
+	}{
+		{name: "good", b: Batch{ID: "x-1", Rows: []Row{good}}, ok: true},
+		{name: "no id", b: Batch{Rows: []Row{good}}},
+		{name: "odd minute", b: Batch{ID: "x", Rows: []Row{{Key: Key{Minute: 61}}}}},
+		{name: "negative", b: Batch{ID: "x", Rows: []Row{{Key: Key{Minute: 60}, Counts: Counts{InputTokens: -1}}}}},
+		{name: "nul", b: Batch{ID: "x", Rows: []Row{{Key: Key{Model: "a\x00b", Minute: 60}}}}},
+		{name: "empty refusal", b: Batch{ID: "x", Rows: []Row{{Key: Key{Minute: 60}, Counts: Counts{Refusals: map[string]int64{"": 1}}}}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.b.Check()
+			if tc.ok {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, ErrBadBatch)
+			}
+		})
+	}
+}
+
+func FuzzBatchCheck(f *testing.F) {
+	f.Add([]byte(`{"id":"a-1","rows":[{"token_hash":"h","model":"m","provider":"p","minute":60,"requests":1}]}`))
+	f.Add([]byte(`{"id":"","rows":[{"minute":-1,"refusals":{"":-1}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var b Batch
+		if json.Unmarshal(data, &b) != nil || b.Check() != nil {
+			return
+		}
+		// What passes Check is storable and queryable.
+		s, err := NewBoltStore(openDB(t), "u")
+		require.NoError(t, err)
+		_, err = s.Add(context.Background(), &b)
+		require.NoError(t, err)
+		_, err = s.Query(context.Background(), time.Time{})
+		require.NoError(t, err)
+	})
+}
+
+// TestShipperRetriesUntilAcknowledged: a batch stays in the outbox while
+// central fails and is sent, with the same id, once it answers; a restart
+// (a new Shipper on the same file) keeps the sequence going.
+func TestShipperRetriesUntilAcknowledged(t *testing.T) {
+	t.Parallel()
+	var fail atomic.Bool
+	fail.Store(true)
+	var ids []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer k" || r.URL.Path != Path {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var b Batch
+		require.NoError(t, json.NewDecoder(r.Body).Decode(&b))
+		ids = append(ids, b.ID)
+		if fail.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	db := openDB(t)
+	mk := func() *Shipper {
+		s, err := NewShipper(ShipperOptions{DB: db, Instance: "px1", URL: srv.URL, APIKey: "k", Interval: time.Hour})
+		require.NoError(t, err)
+		return s
+	}
+	s := mk()
+	s.Aggregator().Record("h", "m", "p", t0, Usage{Input: 1})
+	require.NoError(t, s.Flush())
+	s.send(context.Background())
+	require.Equal(t, 1, s.Pending())
+	s2 := mk() // a restart
+	s2.Aggregator().Record("h", "m", "p", t0, Usage{Input: 1})
+	require.NoError(t, s2.Flush())
+	fail.Store(false)
+	s2.send(context.Background())
+	require.Equal(t, 0, s2.Pending())
+	require.Len(t, ids, 3)
+	require.Equal(t, ids[0], ids[1], "the retried batch keeps its id")
+	require.NotEqual(t, ids[1], ids[2])
+	rows, err := s2.Local().Query(context.Background(), time.Time{})
+	require.NoError(t, err)
+	require.EqualValues(t, 2, rows[0].Requests, "both batches are in the local store")
+}
