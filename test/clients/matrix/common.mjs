@@ -61,7 +61,7 @@ export function describe(err) {
   const status = e?.status ?? e?.statusCode ?? e?.response?.status ?? err?.status ?? '';
   const code = e?.code ?? e?.error?.error?.code ?? e?.error?.code ?? e?.data?.error?.code ?? '';
   const type = e?.type ?? e?.error?.error?.type ?? e?.error?.type ?? e?.data?.error?.type ?? '';
-  const msg = String(e?.message ?? err).split('\n')[0].slice(0, 200);
+  const msg = String(e?.message ?? err).replace(/\s+/g, ' ').slice(0, 400);
   return `${status} ${code || type} ${e?.constructor?.name ?? ''}: ${msg}`.trim();
 }
 
