@@ -55,8 +55,7 @@ func TestCountTokens(t *testing.T) {
 			r := countTokens(t, px.url+path, tok, countBody("claude-sonnet-4-6", text))
 			n := readCount(t, r)
 			assert.Equal(t, "native", r.header.Get("X-Tokenomics-Token-Count"), path)
-			assert.Equal(t, fakeupstream.CountTokens("Be brief.")+fakeupstream.CountTokens(text)+
-				fakeupstream.FramingPerMessage+fakeupstream.FramingReply, n, path)
+			assert.Equal(t, fakeupstream.CountTokens("Be brief.")+fakeupstream.CountTokens(text)+fakeupstream.FramingPerMessage+fakeupstream.FramingReply, n, path)
 			up, ok := px.fake.LastRequest()
 			require.True(t, ok)
 			assert.Equal(t, "/v1/messages/count_tokens", up.Path)
@@ -79,7 +78,7 @@ func TestCountTokens(t *testing.T) {
 	t.Run("policy prompts are counted", func(t *testing.T) {
 		plain := readCount(t, countTokens(t, px.url+"/v1/messages/count_tokens", tok, countBody("claude-sonnet-4-6", text)))
 		with := readCount(t, countTokens(t, px.url+"/v1/messages/count_tokens", prompted, countBody("claude-sonnet-4-6", text)))
-		assert.Equal(t, plain+fakeupstream.CountTokens("Answer in French, always."), with, "the policy's system prompt joins the system text")
+		assert.Equal(t, plain+fakeupstream.CountTokens("Answer in French, always."), with)
 	})
 	t.Run("gpt estimate", func(t *testing.T) {
 		before := len(px.fake.Requests())
