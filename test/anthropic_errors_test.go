@@ -3,6 +3,7 @@ package test
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -115,6 +116,15 @@ func TestAnthropicPathErrors(t *testing.T) {
 					return
 				}
 				require.Equal(t, c.status, resp.StatusCode, string(got))
+				if c.name == "rate limited" {
+					// The exact wait beside the rounded one (the AI SDK
+					// follows only waits below 60 s).
+					ms, err := strconv.Atoi(resp.Header.Get("Retry-After-Ms"))
+					require.NoError(t, err, "Retry-After-Ms %q", resp.Header.Get("Retry-After-Ms"))
+					secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+					require.NoError(t, err)
+					assert.True(t, ms > 0 && ms <= secs*1000 && ms > (secs-1)*1000, "Retry-After-Ms %d, Retry-After %d", ms, secs)
+				}
 				typ, msg := sdkAnthropicError(t, got)
 				assert.Equal(t, c.typ, typ, string(got))
 				assert.NotEmpty(t, msg)
