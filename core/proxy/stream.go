@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tokenomics-dev/tokenomics/core"
 	"github.com/tokenomics-dev/tokenomics/core/limits"
@@ -73,6 +74,9 @@ type relay struct {
 	spliced []byte
 	answer  []byte
 
+	span, streamSpan trace.Span // the request's, handed over (trace.go)
+	tctx             context.Context
+
 	blocked     bool
 	clientGone  bool
 	cut         atomic.Bool // set by Shutdown: stop relaying, settle, tell the client
@@ -120,6 +124,7 @@ func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fastht
 	ctx.Response.Header.SetContentType("text/event-stream")
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	x.traceHandOver(r)
 	x.s.flight.addRelay(r)
 	ctx.SetBodyStreamWriter(r.run)
 	return nil
@@ -499,6 +504,7 @@ func (r *relay) close() {
 	}
 	r.s.reportFindingSet(r.tok, r.reqID, "stream", &r.findings)
 	r.s.finishStream(r, status, u)
+	r.traceClose(status, u)
 	r.s.flight.removeRelay(r)
 }
 
