@@ -12,6 +12,8 @@
 //	GET    /api/v1/plugins[?since=N]       manifest.Listing
 //	GET    /api/v1/plugins/{sha256}        the binary (application/wasm)
 //	DELETE /api/v1/plugins/{sha256}        → the removed manifest.Entry
+//	POST   /api/v1/fleet                   a proxy's fleet.Report → 204
+//	GET    /api/v1/fleet                   fleet.Status: every proxy's latest report, last contact and lag
 //
 // Every /api/ request needs "Authorization: Bearer <api key>", compared in
 // constant time. Errors use the OpenAI shape, {"error": {"message", "type",

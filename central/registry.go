@@ -1,11 +1,9 @@
 package central
 
-// Bucket schema, inside the central token database's file:
-//
-//	plugin_registry
-//	├── "revision"        → uint64 BE: bumped by every upload and delete
-//	├── entries/          "<name>/<sha256 hex>" → manifest.Entry JSON (with the envelope)
-//	└── blobs/            sha256 hex → the wasm binary
+// The registry's state lives in a store.PluginStore (the bbolt schema is
+// drawn in core/store/plugins_bolt.go; PostgreSQL in core/store/pgstore):
+// entries "<name>/<sha256 hex>" → manifest.Entry JSON, blobs by sha256,
+// and a revision bumped by every upload and delete.
 //
 // One binary may be signed under several names (one blob, several
 // entries). Entries and blobs change together in one transaction; a blob
@@ -14,30 +12,24 @@ package central
 import (
 	"bytes"
 	"crypto/ed25519"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"go.etcd.io/bbolt"
 
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
-)
-
-var (
-	bucketRegistry = []byte("plugin_registry")
-	bucketEntries  = []byte("entries")
-	bucketBlobs    = []byte("blobs")
-	keyRevision    = []byte("revision")
+	"github.com/tokenomics-dev/tokenomics/core/store"
 )
 
 // Registry keeps signed plugins, content-addressed by sha256. It is safe
-// for concurrent use (bbolt serializes writers).
+// for concurrent use (the PluginStore serializes writers).
 type Registry struct {
-	db      *bbolt.DB
+	db      store.PluginStore
 	trusted []ed25519.PublicKey
 	// requireTrusted refuses every upload while trusted is empty (see
 	// RequireTrustedKeys).
@@ -50,24 +42,20 @@ type Registry struct {
 // keys, uploads must be signed by one of them; without, any intact
 // signature is accepted and proxies decide what they trust.
 func OpenRegistry(db *bbolt.DB, trusted []ed25519.PublicKey, log hclog.Logger) (*Registry, error) {
+	ps, err := store.NewBoltPlugins(db)
+	if err != nil {
+		return nil, err
+	}
+	return OpenRegistryOn(ps, trusted, log), nil
+}
+
+// OpenRegistryOn is OpenRegistry on any PluginStore (PostgreSQL for
+// several replicas).
+func OpenRegistryOn(ps store.PluginStore, trusted []ed25519.PublicKey, log hclog.Logger) *Registry {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	err := db.Update(func(tx *bbolt.Tx) error {
-		root, err := tx.CreateBucketIfNotExists(bucketRegistry)
-		if err != nil {
-			return err
-		}
-		if _, err := root.CreateBucketIfNotExists(bucketEntries); err != nil {
-			return err
-		}
-		_, err = root.CreateBucketIfNotExists(bucketBlobs)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating the plugin registry buckets: %w", err)
-	}
-	return &Registry{db: db, trusted: trusted, log: log.Named("registry"), now: time.Now}, nil
+	return &Registry{db: ps, trusted: trusted, log: log.Named("registry"), now: time.Now}
 }
 
 // RequireTrustedKeys makes a registry without trusted keys refuse every
@@ -113,10 +101,12 @@ func (r *Registry) Put(envelope, wasm []byte) (manifest.Entry, bool, error) {
 		UploadedAt: r.now().UTC(), Signers: manifest.SignerIDs(envelope), Manifest: compact.Bytes()}
 	created := false
 	key := entryKey(m.Name, m.SHA256)
-	err = r.db.Update(func(tx *bbolt.Tx) error {
-		root := tx.Bucket(bucketRegistry)
-		entries := root.Bucket(bucketEntries)
-		if v := entries.Get(key); v != nil {
+	err = r.db.UpdatePlugins(func(tx store.PluginTx) error {
+		v, err := tx.Entry(key)
+		if err != nil {
+			return err
+		}
+		if v != nil {
 			var held manifest.Entry
 			if err := json.Unmarshal(v, &held); err != nil {
 				return fmt.Errorf("decoding registry entry: %w", err)
@@ -126,23 +116,27 @@ func (r *Registry) Put(envelope, wasm []byte) (manifest.Entry, bool, error) {
 				return nil
 			}
 		}
-		if err := checkVersions(entries, m, entry.Signers); err != nil {
+		if err := checkVersions(tx, m, entry.Signers); err != nil {
 			return err
 		}
-		rev := getUint64(root.Get(keyRevision)) + 1
-		entry.Revision = rev
-		v, err := json.Marshal(entry)
+		rev, err := tx.Revision()
 		if err != nil {
 			return err
 		}
-		if err := entries.Put(key, v); err != nil {
+		rev++
+		entry.Revision = rev
+		v, err = json.Marshal(entry)
+		if err != nil {
 			return err
 		}
-		if err := root.Bucket(bucketBlobs).Put([]byte(m.SHA256), wasm); err != nil {
+		if err := tx.PutEntry(key, v); err != nil {
+			return err
+		}
+		if err := tx.PutBlob(m.SHA256, wasm); err != nil {
 			return err
 		}
 		created = true
-		return root.Put(keyRevision, putUint64(rev))
+		return tx.SetRevision(rev)
 	})
 	if err != nil {
 		return manifest.Entry{}, false, fmt.Errorf("storing plugin %s: %w", m.String(), err)
@@ -158,8 +152,8 @@ func (r *Registry) Put(envelope, wasm []byte) (manifest.Entry, bool, error) {
 // other bytes. Entries by other signers do not count: with trusted keys
 // every held entry is trusted anyway, and without them (development) an
 // upload signed by someone else must not block the owner's versions.
-func checkVersions(entries *bbolt.Bucket, m manifest.Manifest, signers []string) error {
-	return entries.ForEach(func(_, v []byte) error {
+func checkVersions(tx store.PluginTx, m manifest.Manifest, signers []string) error {
+	return tx.Entries(func(_ string, v []byte) error {
 		var e manifest.Entry
 		if err := json.Unmarshal(v, &e); err != nil {
 			return fmt.Errorf("decoding registry entry: %w", err)
@@ -178,12 +172,15 @@ func checkVersions(entries *bbolt.Bucket, m manifest.Manifest, signers []string)
 // Blob returns a held binary.
 func (r *Registry) Blob(sha string) ([]byte, error) {
 	var out []byte
-	err := r.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketRegistry).Bucket(bucketBlobs).Get([]byte(sha))
+	err := r.db.ViewPlugins(func(tx store.PluginTx) error {
+		v, err := tx.Blob(sha)
+		if err != nil {
+			return err
+		}
 		if v == nil {
 			return ErrNotFound
 		}
-		out = bytes.Clone(v) // bbolt memory is valid only inside the transaction
+		out = v
 		return nil
 	})
 	return out, err
@@ -193,12 +190,10 @@ func (r *Registry) Blob(sha string) ([]byte, error) {
 // those entries (the newest) with the new revision.
 func (r *Registry) Delete(sha string) (manifest.Entry, error) {
 	var e manifest.Entry
-	err := r.db.Update(func(tx *bbolt.Tx) error {
-		root := tx.Bucket(bucketRegistry)
-		entries := root.Bucket(bucketEntries)
-		var keys [][]byte
-		err := entries.ForEach(func(k, v []byte) error {
-			if !bytes.HasSuffix(k, []byte("/"+sha)) {
+	err := r.db.UpdatePlugins(func(tx store.PluginTx) error {
+		var keys []string
+		err := tx.Entries(func(k string, v []byte) error {
+			if !strings.HasSuffix(k, "/"+sha) {
 				return nil
 			}
 			var held manifest.Entry
@@ -208,7 +203,7 @@ func (r *Registry) Delete(sha string) (manifest.Entry, error) {
 			if held.Revision >= e.Revision {
 				e = held
 			}
-			keys = append(keys, bytes.Clone(k))
+			keys = append(keys, k)
 			return nil
 		})
 		if err != nil {
@@ -218,15 +213,19 @@ func (r *Registry) Delete(sha string) (manifest.Entry, error) {
 			return ErrNotFound
 		}
 		for _, k := range keys {
-			if err := entries.Delete(k); err != nil {
+			if err := tx.DeleteEntry(k); err != nil {
 				return err
 			}
 		}
-		if err := root.Bucket(bucketBlobs).Delete([]byte(sha)); err != nil {
+		if err := tx.DeleteBlob(sha); err != nil {
 			return err
 		}
-		e.Revision = getUint64(root.Get(keyRevision)) + 1
-		return root.Put(keyRevision, putUint64(e.Revision))
+		rev, err := tx.Revision()
+		if err != nil {
+			return err
+		}
+		e.Revision = rev + 1
+		return tx.SetRevision(e.Revision)
 	})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -238,20 +237,22 @@ func (r *Registry) Delete(sha string) (manifest.Entry, error) {
 	return e, nil
 }
 
-func entryKey(name, sha string) []byte { return []byte(name + "/" + sha) }
+func entryKey(name, sha string) string { return name + "/" + sha }
 
 // Changes returns the whole listing, or only the revision when it is still
 // since (Unchanged).
 func (r *Registry) Changes(since uint64) (manifest.Listing, error) {
 	out := manifest.Listing{Plugins: []manifest.Entry{}}
-	err := r.db.View(func(tx *bbolt.Tx) error {
-		root := tx.Bucket(bucketRegistry)
-		out.Revision = getUint64(root.Get(keyRevision))
+	err := r.db.ViewPlugins(func(tx store.PluginTx) error {
+		var err error
+		if out.Revision, err = tx.Revision(); err != nil {
+			return err
+		}
 		if since == out.Revision && since != 0 {
 			out.Unchanged = true
 			return nil
 		}
-		return root.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
+		return tx.Entries(func(_ string, v []byte) error {
 			var e manifest.Entry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("decoding registry entry: %w", err)
@@ -276,24 +277,12 @@ func (r *Registry) Changes(since uint64) (manifest.Listing, error) {
 // Revision is the registry's current revision.
 func (r *Registry) Revision() uint64 {
 	var rev uint64
-	_ = r.db.View(func(tx *bbolt.Tx) error {
-		rev = getUint64(tx.Bucket(bucketRegistry).Get(keyRevision))
-		return nil
+	_ = r.db.ViewPlugins(func(tx store.PluginTx) error {
+		var err error
+		rev, err = tx.Revision()
+		return err
 	})
 	return rev
-}
-
-func getUint64(v []byte) uint64 {
-	if len(v) != 8 {
-		return 0
-	}
-	return binary.BigEndian.Uint64(v)
-}
-
-func putUint64(n uint64) []byte {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], n)
-	return b[:]
 }
 
 // shareSigner reports whether two signer lists have a key in common.

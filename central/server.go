@@ -1,6 +1,7 @@
 package central
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -15,8 +16,9 @@ import (
 
 // Options are what a Server is built from; cmd/cli wires them.
 type Options struct {
-	// DB is the central token database; the registry lives in its file.
-	DB *store.DB
+	// DB is the central token store: a *store.DB (bbolt, the registry in
+	// its file) or a PostgreSQL store shared by several replicas.
+	DB store.Backend
 	// Tokens manages DB. Every change to DB (REST API or local admin) is
 	// pushed: New registers a write hook on DB that records the push in
 	// the change's own transaction.
@@ -28,13 +30,16 @@ type Options struct {
 	// NoAuth accepts requests without a key. Only for loopback demos; New
 	// refuses an empty APIKey without it.
 	NoAuth bool
-	// Notices receives the pushes; nil pushes nothing.
+	// Notices receives the pushes; nil pushes nothing. It writes into the
+	// change's bbolt transaction, so it needs DB to be a *store.DB; with
+	// PostgreSQL the replicas push through a LeasePusher instead.
 	Notices Noticer
 	// Metrics is where /metrics figures live; nil makes a registry.
 	Metrics *metrics.Registry
+	// Fleet keeps the proxies' reports; nil keeps them in memory.
+	Fleet FleetStore
 	// PushStats reports the push targets for /metrics; nil for none.
 	PushStats func() []events.TargetStats
-	Logger    hclog.Logger
 
 	// Fleet view (usage_mount.go). Usage, when set, serves /api/v1/usage;
 	// Events serves /api/v1/events and, with EventVerifiers, the inbox at
@@ -45,6 +50,13 @@ type Options struct {
 	EventVerifiers []*events.Verifier
 	EventPath      string
 	EventRetention time.Duration
+	// Console builds the operators' console (central/console), mounted
+	// under /ui/; api is the REST API it calls in-process. nil serves none.
+	Console func(api http.Handler) http.Handler
+	// Ingest receives the events proxies send (POST /api/v1/events); it
+	// checks their signatures itself. nil serves none.
+	Ingest http.Handler
+	Logger hclog.Logger
 }
 
 // Server is the central server's HTTP side.
@@ -72,7 +84,11 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{o: o, log: o.Logger.Named("central"), met: newCentralMetrics(o.Metrics)}
 	if o.Notices != nil {
-		o.DB.OnWrite(s.noteTokens)
+		bdb, ok := o.DB.(*store.DB)
+		if !ok {
+			return nil, fmt.Errorf("%w: transactional push notices need the bbolt store", ErrIncomplete)
+		}
+		bdb.OnWrite(s.noteTokens)
 	}
 	auth := s.authenticator()
 	mux := http.NewServeMux()
@@ -85,11 +101,25 @@ func New(o Options) (*Server, error) {
 	plugins := s.pluginRoutes()
 	mux.Handle("/api/v1/plugins", requireAuth(auth, plugins))
 	mux.Handle("/api/v1/plugins/", requireAuth(auth, plugins))
+	mux.Handle("/api/v1/fleet", requireAuth(auth, s.fleetRoutes()))
 	s.mountObservability(mux, auth)
+	if o.Ingest != nil {
+		mux.Handle("POST /api/v1/events", o.Ingest)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
-	s.handler = recoverPanics(newAuthGuard(s.log).middleware(mux), s.log)
+	guard := newAuthGuard(s.log)
+	api := recoverPanics(guard.middleware(mux), s.log)
+	s.handler = api
+	if o.Console != nil {
+		ui := o.Console(api)
+		root := http.NewServeMux()
+		root.Handle("/", api)
+		root.Handle("/ui/", ui)
+		root.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusSeeOther))
+		s.handler = recoverPanics(root, s.log)
+	}
 	return s, nil
 }
 
@@ -104,7 +134,7 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 // out of rotation instead of failing every request behind a 200 /ready.
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 	if err := s.o.DB.Check(); err != nil {
-		s.log.Error("not ready: the token database cannot be read", "db_path", s.o.DB.Path(), "error", err)
+		s.log.Error("not ready: the token database cannot be read", "error", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": "the token database cannot be read"})
 		return
 	}

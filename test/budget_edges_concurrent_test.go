@@ -30,8 +30,11 @@ func TestBudgetEdgesConcurrentFiveAndAHalf(t *testing.T) {
 				dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port, extra: extra})
 				env := limitsEnv()
 
-				// One call: a short prompt and a 100-token answer.
-				const maxTok = 100
+				// One call: a short prompt and a 300-token answer. Each
+				// reserves its worst case (the prompt's byte bound, ~55,
+				// plus the cap), so four run in full at once and the fifth
+				// is clamped to what they leave.
+				const maxTok = 300
 				body := func(i int) string {
 					return limChatJSON("gpt-4o-mini", fmt.Sprintf("%s [[fake:long=400]]", limWords(6, i)), maxTok, stream)
 				}

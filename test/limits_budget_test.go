@@ -84,9 +84,12 @@ func TestLimitsBudgetConcurrent(t *testing.T) {
 			assert.Positive(t, ok)
 			assert.Positive(t, refused, "the budget never refused: the test proves nothing")
 			// Admission must not be needlessly strict: a refusal means the
-			// reservations in flight filled the budget, and each reserves
-			// less than 1.5 times what it is charged.
-			assert.Greater(t, row.Used, int64(limit*2/3), "most of the budget left unused while requests were refused")
+			// reservations in flight filled the budget. Each reserves its
+			// worst case, the prompt's guaranteed bound (its UTF-8 bytes
+			// plus framing, ~215 here) plus the cap of 20, about 4.7 times
+			// the ~50 it is charged, so the budget's first fill alone
+			// settles more than a fifth of it.
+			assert.Greater(t, row.Used, int64(limit/5), "most of the budget left unused while requests were refused")
 			p.Stop(t)
 		})
 	}

@@ -36,6 +36,11 @@ elif stale; then
   fi || skip "TestClients (official SDKs): npm ci failed; run (cd $clients && npm ci) and read its error"
 fi
 
+# --- Chromium (test/console_browser_test.go drives the console headless)
+if [ -z "${TOKENOMICS_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  skip "TestConsoleBrowser (the operators' console in headless Chromium): apt-get install -y chromium, then make test"
+fi
+
 # --- Redis (the shared-counter tests; those that kill Redis start their own)
 redis_pid= redis_dir=
 stop_redis() {
@@ -97,6 +102,50 @@ else
     echo "testenv: could not start redis-server; its log:" >&2
     tail -n 5 "$redis_dir/redis.log" >&2
     echo "testenv: the shared-counter tests start a redis-server of their own instead" >&2
+  fi
+fi
+
+# --- PostgreSQL (central replicas: test/pg_*_test.go, core/store/pgstore)
+# One private server for the run, each test makes its own database in it.
+# initdb refuses root, so as root the server runs as the postgres user.
+pg_bin=${TOKENOMICS_PG_BIN:-/usr/lib/postgresql/15/bin}
+pg_dir=
+stop_pg() {
+  if [ -n "$pg_dir" ]; then
+    pg_as "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1
+    rm -rf "$pg_dir"; pg_dir=
+  fi
+  return 0
+}
+pg_as() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+if [ -n "${TOKENOMICS_TEST_POSTGRES_DSN:-}" ]; then
+  echo "testenv: PostgreSQL tests use TOKENOMICS_TEST_POSTGRES_DSN" >&2
+elif [ ! -x "$pg_bin/initdb" ]; then
+  skip "PostgreSQL tests (pg_*: central replicas, conformance, migrate): apt-get install -y postgresql, then make test"
+else
+  pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/tokenomics-test-pg.XXXXXX")
+  [ "$(id -u)" = 0 ] && chown postgres "$pg_dir"
+  trap 'stop_redis; stop_pg' EXIT
+  trap 'stop_redis; stop_pg; exit 130' INT TERM
+  pg_ok=
+  if pg_as "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-sync >"$pg_dir/initdb.log" 2>&1; then
+    for _ in 1 2 3 4 5; do
+      pg_port=$(( 20000 + RANDOM % 12000 ))
+      if pg_as "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -t 60 \
+          -o "-h 127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c synchronous_commit=off -c max_connections=300" start >/dev/null 2>&1; then
+        pg_ok=1; break
+      fi
+      grep -q "in use" "$pg_dir/log" 2>/dev/null || break
+    done
+  fi
+  if [ -n "$pg_ok" ]; then
+    export TOKENOMICS_TEST_POSTGRES_DSN="postgres://postgres@127.0.0.1:$pg_port/postgres?sslmode=disable"
+    echo "testenv: private PostgreSQL on 127.0.0.1:$pg_port" >&2
+  else
+    echo "testenv: could not start PostgreSQL; its log:" >&2
+    tail -n 5 "$pg_dir/log" "$pg_dir/initdb.log" 2>/dev/null >&2
+    stop_pg
+    skip "PostgreSQL tests: the private server did not start (see above)"
   fi
 fi
 

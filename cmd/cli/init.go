@@ -36,8 +36,17 @@ pointing at the proxy, so unchanged OpenAI and Anthropic SDKs, curl and agent
 tools use it. OPENAI_BASE_URL ends in /v1, as the OpenAI SDKs expect.
 ANTHROPIC_BASE_URL is the proxy's root: the official Anthropic SDKs append
 /v1/messages to it, and @ai-sdk/anthropic appends /messages, which the proxy
-accepts as an alias of /v1/messages, so both families work with it. --tls selects https, --insecure plain http; without either, https
-is used for port 443 and the configured https_port, http otherwise.
+accepts as an alias of /v1/messages, so both families work with it. --tls
+selects https, --insecure plain http; without either, https is used for port
+443 and the configured https_port, http otherwise.
+
+On stderr init also lists the base URL each SDK family takes when code
+passes one explicitly instead of reading the environment:
+  openai (Node, Python), @ai-sdk/openai, @langchain/openai   .../v1
+  @anthropic-ai/sdk, anthropic (Python), @langchain/anthropic the root
+  @ai-sdk/anthropic (createAnthropic({baseURL}))              .../v1
+Each is that SDK's documented default form (api.openai.com/v1,
+api.anthropic.com, api.anthropic.com/v1) with the proxy in place of the host.
 --provider limits the output to one provider (openai, anthropic, generic, or a
 cli_maps alias from config.yaml such as claude).
 
@@ -65,7 +74,11 @@ replace the default trust store of the programs that read them.`,
 			if f.caFile != "" {
 				fmt.Fprintln(a.stderr, "note: SSL_CERT_FILE and REQUESTS_CA_BUNDLE replace the default CA list of the programs that read them; append the proxy's CA to a copy of the system bundle if those programs also reach other HTTPS sites")
 			}
-			return a.writeEnv(vars, f.output)
+			if err := a.writeEnv(vars, f.output); err != nil {
+				return err
+			}
+			fmt.Fprint(a.stderr, sdkBaseURLs(vars))
+			return nil
 		},
 	}
 	fl := cmd.Flags()
@@ -138,6 +151,28 @@ func clientEnv(f *initFlags, cfg *config.Config, portSet bool) ([]envVar, error)
 		return append(anthropic, trust...), nil
 	}
 	return nil, fmt.Errorf("--provider: unknown provider %q (openai, anthropic, generic or a cli_maps alias)", f.provider)
+}
+
+// sdkBaseURLs lists, for code that configures an SDK explicitly, the base
+// URL each family expects: the OpenAI SDKs and both Vercel AI SDK providers
+// end theirs in /v1 (their defaults are https://api.openai.com/v1 and
+// https://api.anthropic.com/v1); the Anthropic SDKs, and LangChain's
+// ChatAnthropic that wraps them, take the root and add /v1/messages.
+func sdkBaseURLs(vars []envVar) string {
+	var b strings.Builder
+	for _, v := range vars {
+		switch v.name {
+		case "OPENAI_BASE_URL":
+			fmt.Fprintf(&b, "  baseURL for openai (Node, Python), @ai-sdk/openai, @langchain/openai: %s\n", v.value)
+		case "ANTHROPIC_BASE_URL":
+			fmt.Fprintf(&b, "  baseURL for @anthropic-ai/sdk, anthropic (Python), @langchain/anthropic: %s\n", v.value)
+			fmt.Fprintf(&b, "  baseURL for @ai-sdk/anthropic: %s/v1\n", v.value)
+		}
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return "SDKs configured in code (the variables above cover SDKs that read the environment):\n" + b.String()
 }
 
 func (a *app) writeEnv(vars []envVar, format string) error {

@@ -31,11 +31,12 @@ of its plugins.trusted_keys, and never an older version than it already has.
   tokenomics plugin sign orion.wasm --key signing.key --name orion-guard --version 1.0.0
   tokenomics plugin push orion.wasm --remote http://central:9090
   tokenomics plugin list --remote http://central:9090
+  tokenomics plugin status --remote http://central:9090
 
 See docs/PLUGINS.md for the SDK and the ABI.`,
 	}
 	cmd.AddCommand(pluginKeygenCmd(a), pluginBuildCmd(a), pluginTestCmd(a), pluginSignCmd(a),
-		pluginPushCmd(a), pluginListCmd(a), pluginDeleteCmd(a))
+		pluginPushCmd(a), pluginListCmd(a), pluginDeleteCmd(a), pluginStatusCmd(a))
 	return cmd
 }
 
@@ -57,21 +58,31 @@ func (rf *registryFlags) add(cmd *cobra.Command, withOutput bool) {
 
 // registry returns a client for the central plugin registry.
 func (a *app) registry(cmd *cobra.Command, rf *registryFlags) (*manifest.Client, error) {
-	if rf.output != "" && rf.output != "text" && rf.output != "json" {
-		return nil, fmt.Errorf("--output: must be text or json, not %q", rf.output)
-	}
-	cfg, err := a.loadConfig(cmd)
+	url, key, hc, err := a.central(cmd, rf)
 	if err != nil {
 		return nil, err
 	}
-	url := firstNonEmpty(rf.url, cfg.Remote.URL)
-	if url == "" {
-		return nil, fmt.Errorf("no central server: give --remote URL or set remote.url in %s", a.configPath)
+	return manifest.NewClient(url, key, hc), nil
+}
+
+// central resolves the central server's URL, API key and HTTP client from
+// the flags, the environment and the config.
+func (a *app) central(cmd *cobra.Command, rf *registryFlags) (url, key string, hc *http.Client, err error) {
+	if rf.output != "" && rf.output != "text" && rf.output != "json" {
+		return "", "", nil, fmt.Errorf("--output: must be text or json, not %q", rf.output)
 	}
-	key := firstNonEmpty(rf.apiKey, a.getenv(remoteKeyEnv), cfg.RemoteAPIKey())
+	cfg, err := a.loadConfig(cmd)
+	if err != nil {
+		return "", "", nil, err
+	}
+	url = firstNonEmpty(rf.url, cfg.Remote.URL)
+	if url == "" {
+		return "", "", nil, fmt.Errorf("no central server: give --remote URL or set remote.url in %s", a.configPath)
+	}
+	key = firstNonEmpty(rf.apiKey, a.getenv(remoteKeyEnv), cfg.RemoteAPIKey())
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.Remote.Insecure} //nolint:gosec // remote.insecure is explicit
-	return manifest.NewClient(url, key, &http.Client{Transport: tr, Timeout: 5 * time.Minute}), nil
+	return url, key, &http.Client{Transport: tr, Timeout: 5 * time.Minute}, nil
 }
 
 // writeNewFile writes data to path with mode perm, refusing to replace an

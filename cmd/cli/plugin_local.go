@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
 
 	"github.com/tokenomics-dev/tokenomics/core/config"
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
@@ -12,7 +15,8 @@ import (
 )
 
 // localPluginSource resolves custom wasm plugins of a standalone proxy from
-// plugins.dir by name; the policy's sha256 must match the file. With
+// plugins.dir by name; the policy's sha256 must match the file, or its
+// signed manifest's version must be in the policy's name@range. With
 // plugins.trusted_keys set, the binary must also come with its signed
 // manifest (<name>.wasm.manifest.json, from `plugin sign`) naming it, signed
 // by a trusted key, within this proxy's limits: a standalone proxy trusts
@@ -25,7 +29,21 @@ func localPluginSource(cfg *config.Config) (func(name, sha string) ([]byte, erro
 	}
 	maxPages := cmp.Or(cfg.Plugins.MemoryPages, hostMemoryPages)
 	maxCallMS := cmp.Or(uint32(cfg.Plugins.CallTimeout.D().Milliseconds()), hostCallMS)
-	return func(name, sha string) ([]byte, error) {
+	return func(plugin, sha string) ([]byte, error) {
+		// name@range: the file's signed manifest must state a version in
+		// the range; without trusted keys there is no version to trust.
+		name, rng, ranged := strings.Cut(plugin, "@")
+		var want *semver.Constraints
+		if ranged {
+			c, err := semver.NewConstraint(rng)
+			if err != nil {
+				return nil, fmt.Errorf("plugin %q: %q is not a semver range: %w", name, rng, err)
+			}
+			if len(trusted) == 0 {
+				return nil, fmt.Errorf("plugin %q: a version range needs plugins.trusted_keys and a signed manifest (the version is what the signature vouches for); pin its sha256 instead", name)
+			}
+			want = c
+		}
 		if name != filepath.Base(name) || name == "." || name == ".." {
 			return nil, fmt.Errorf("plugin name %q is not a file name", name)
 		}
@@ -34,7 +52,7 @@ func localPluginSource(cfg *config.Config) (func(name, sha string) ([]byte, erro
 		if err != nil {
 			return nil, fmt.Errorf("reading plugin %q from %s: %w", name, dir, err)
 		}
-		if got := rules.Sum(b); got != sha {
+		if got := rules.Sum(b); !ranged && got != sha {
 			return nil, fmt.Errorf("plugin %q: sha256 %s does not match the policy's %s", name, got, sha)
 		}
 		if len(trusted) == 0 {
@@ -59,6 +77,12 @@ func localPluginSource(cfg *config.Config) (func(name, sha string) ([]byte, erro
 		}
 		if err := m.CheckLimits(maxPages, maxCallMS); err != nil {
 			return nil, fmt.Errorf("plugin %q: %w", name, err)
+		}
+		if want != nil {
+			v, err := semver.NewVersion(m.Version)
+			if err != nil || !want.Check(v) {
+				return nil, fmt.Errorf("plugin %q: version %s in %s is not in the policy's range %s", name, m.Version, dir, rng)
+			}
 		}
 		return b, nil
 	}, nil

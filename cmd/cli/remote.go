@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenomics-dev/tokenomics/central"
+	"github.com/tokenomics-dev/tokenomics/central/console"
 	"github.com/tokenomics-dev/tokenomics/core/config"
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/metrics"
@@ -54,6 +55,9 @@ Prefer the file or the variable: a flag's value is visible to every local user
 authentications are logged at WARN with the source address, and a source that
 keeps failing is answered 429 for a while (docs/SECURITY.md).
 
+The operators' console is served under /ui/ on the same address (docs/CONSOLE.md):
+sign in with the API key, or with the key in console.key_env.
+
 Token commands run on this machine with the same config (token list, create,
 update, delete) reach this process through its loopback admin endpoint, so
 their changes are pushed like those made over the REST API.`,
@@ -69,7 +73,7 @@ their changes are pushed like those made over the REST API.`,
 			if err != nil {
 				return err
 			}
-			return runRemote(cmd.Context(), cfg, ro, key, a.logger(cfg))
+			return runRemote(cmd.Context(), a, cfg, ro, key, a.logger(cfg))
 		},
 	}
 	f := cmd.Flags()
@@ -104,12 +108,12 @@ func (ro *remoteOptions) key(a *app) (string, error) {
 	return key, nil
 }
 
-func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key string, log hclog.Logger) error {
+func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOptions, key string, log hclog.Logger) error {
 	began := time.Now()
 	var c components
 	defer c.close(context.Background(), log)
 	defer removeReadyFile(ro.readyFile)
-	log.Info("starting central server", "config", cfg.Path, "db_path", cfg.Storage.DBPath)
+	log.Info("starting central server", "config", cfg.Path, "storage", cfg.Storage.Backend, "db_path", cfg.Storage.DBPath)
 	if ro.noAuth {
 		log.Warn("the central API runs WITHOUT authentication (--insecure-no-auth): anyone who reaches it can read and change every token")
 	} else if len(key) < 16 {
@@ -120,38 +124,47 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 		return err
 	}
 
-	db, err := openServerStore(cfg, log)
+	cs, err := openCentralStore(ctx, cfg, log)
 	if errors.Is(err, store.ErrCorrupt) {
 		return fmt.Errorf("%w: restore storage.db_path from a backup (or move it aside to start with no tokens)", err)
 	}
 	if err != nil {
 		return err
 	}
-	c.add(func(context.Context) error { return db.Close() })
+	c.add(func(context.Context) error { return cs.Close() })
+	db := cs.backend
 
-	disp, err := newDispatcher(cfg, db, log)
+	disp, err := newDispatcher(cfg, cs.bolt, log)
 	if err != nil {
 		return err
 	}
 	if disp != nil {
 		c.add(disp.Close)
 	}
-	notifier, err := newNotifier(cfg, db, log)
-	if err != nil {
-		return err
-	}
-	var notices central.Noticer
-	if notifier != nil {
-		c.add(notifier.Close)
-		notices = notifier
-	} else {
+	var (
+		notifier *events.Notifier
+		notices  central.Noticer
+		leases   *central.LeasePusher
+		stats    func() []events.TargetStats
+	)
+	switch {
+	case len(cfg.Events.Webhooks) == 0:
 		log.Warn("events.webhooks is empty: proxies learn of changes only by polling (remote.sync)")
+	case cs.bolt != nil:
+		if notifier, err = newNotifier(cfg, cs.bolt, log); err != nil {
+			return err
+		}
+		c.add(notifier.Close)
+		notices, stats = notifier, notifier.Stats
+	default:
+		if leases, err = newLeasePusher(cfg, cs, log); err != nil {
+			return err
+		}
+		c.add(leases.Close)
+		stats = leases.Stats
 	}
 
-	reg, err := central.OpenRegistry(db.Bolt(), trusted, log)
-	if err != nil {
-		return err
-	}
+	reg := central.OpenRegistryOn(cs.plugins, trusted, log)
 	switch {
 	case len(trusted) > 0:
 	case ro.allowUnsigned:
@@ -162,8 +175,11 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	}
 	svc := tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log)
 	copts := central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: key, NoAuth: ro.noAuth,
-		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: pushStats(notifier)}
-	if err := withFleet(&copts, cfg, db); err != nil {
+		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: stats}
+	if err := withFleet(&copts, cfg, cs.bolt, log); err != nil {
+		return err
+	}
+	if err := wireConsole(a, cfg, &copts, cs.bolt, svc, disp, log); err != nil {
 		return err
 	}
 	srv, err := central.New(copts)
@@ -208,6 +224,9 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 			return fmt.Errorf("starting pushes: %w", err)
 		}
 	}
+	if leases != nil {
+		leases.Start()
+	}
 	if everyInterface(ln.Addr()) {
 		log.Warn("the central API listens on every network interface; use --addr 127.0.0.1:PORT to accept only local clients", "addr", ln.Addr().String())
 	}
@@ -239,6 +258,50 @@ func runRemote(ctx context.Context, cfg *config.Config, ro *remoteOptions, key s
 	}
 	c.close(sctx, log)
 	c.closers = nil
+	return nil
+}
+
+// wireConsole adds the operators' console (/ui/) and, with console.ingest,
+// the events endpoint proxies report to (POST /api/v1/events).
+func wireConsole(a *app, cfg *config.Config, o *central.Options, db *store.DB, svc *tokenapi.Service, disp *events.Dispatcher, log hclog.Logger) error {
+	cc := cfg.Console
+	if db == nil {
+		log.Warn("the console is served only with storage.backend bolt (it keeps its sessions and audit log in that file); with postgres it is off")
+		return nil
+	}
+	var usage *console.Usage
+	if cc.Ingest.Secret != "" || cc.Ingest.SigningKey != "" {
+		usage = console.NewUsage()
+		h, err := console.Ingest(usage, cc.Ingest.Secret, cc.Ingest.SigningKey, log)
+		if err != nil {
+			return fmt.Errorf("console.ingest: %w", err)
+		}
+		o.Ingest = h
+	}
+	if cc.Disabled {
+		return nil
+	}
+	key := o.APIKey
+	if cc.KeyEnv != "" {
+		if key = a.getenv(cc.KeyEnv); key == "" {
+			return fmt.Errorf("console.key_env names $%s, which is empty", cc.KeyEnv)
+		}
+	}
+	if key == "" {
+		log.Warn("the console is off: it needs a sign-in key (console.key_env or the API key), and --insecure-no-auth has none")
+		return nil
+	}
+	var emit func(events.Event)
+	if disp != nil {
+		emit = disp.Emit
+	}
+	con, err := console.New(console.Options{Tokens: svc, Validate: policyValidator(cfg), Patch: policy.MergePatch,
+		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), DB: db.Bolt(), Emit: emit, Usage: usage,
+		Revision: o.DB.Revision, Logger: log})
+	if err != nil {
+		return fmt.Errorf("starting the console: %w", err)
+	}
+	o.Console = con.Mount
 	return nil
 }
 
@@ -282,10 +345,17 @@ func webhookTargets(cfg *config.Config) []events.Target {
 	return ts
 }
 
-// pushStats adapts the notifier for central's metrics; nil without one.
-func pushStats(n *events.Notifier) func() []events.TargetStats {
-	if n == nil {
-		return nil
+// newLeasePusher pushes from this replica to the webhook targets whose
+// lease it holds (storage.backend: postgres), fed by every replica's
+// changes through the store's notices.
+func newLeasePusher(cfg *config.Config, cs *centralStore, log hclog.Logger) (*central.LeasePusher, error) {
+	p, err := central.NewLeasePusher(central.LeasePusherOptions{Targets: webhookTargets(cfg), Spool: cs.spool,
+		Leases: cs.pg.Leases(), Revision: cs.pg.Revision, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("events.webhooks: %w", err)
 	}
-	return n.Stats
+	// The subscriptions end with the store, which closes after p.
+	cs.pg.SubscribeBatch(p.Tokens)
+	cs.pg.SubscribePlugins(p.Plugins)
+	return p, nil
 }

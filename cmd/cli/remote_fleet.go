@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/tokenomics-dev/tokenomics/central"
 	"github.com/tokenomics-dev/tokenomics/core/config"
@@ -15,7 +16,14 @@ const centralUsageBucket = "usage.fleet.v1"
 
 // withFleet fills the central options for usage rollups and the event
 // inbox, both kept in central's bbolt file.
-func withFleet(o *central.Options, cfg *config.Config, db *store.DB) error {
+// With PostgreSQL they are not kept yet (their stores are bbolt-only), so
+// central says so and answers 404 on those routes rather than keeping them
+// in a file one replica alone would see.
+func withFleet(o *central.Options, cfg *config.Config, db *store.DB, log hclog.Logger) error {
+	if db == nil {
+		log.Warn("usage rollups and the event inbox are kept only with storage.backend bolt; with postgres they are not served yet")
+		return nil
+	}
 	us, err := rollup.NewBoltStore(db.Bolt(), centralUsageBucket)
 	if err != nil {
 		return err

@@ -139,7 +139,7 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	reg := metrics.NewRegistry()
 	var sy *syncer.Syncer
 	if cfg.Remote.URL != "" {
-		if sy, err = startSyncer(cfg, db, reg, log); err != nil {
+		if sy, err = startSyncer(cfg, db, host, reg, log); err != nil {
 			return err
 		}
 		c.add(sy.Close)

@@ -16,8 +16,10 @@ import (
 
 	"github.com/tokenomics-dev/tokenomics/core/config"
 	"github.com/tokenomics-dev/tokenomics/core/events"
+	"github.com/tokenomics-dev/tokenomics/core/fleet"
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
 	"github.com/tokenomics-dev/tokenomics/core/metrics"
+	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/syncer"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
@@ -83,7 +85,7 @@ func openProxyStore(cfg *config.Config, log hclog.Logger) (*store.DB, error) {
 }
 
 // startSyncer wires and starts the proxy side of central sync.
-func startSyncer(cfg *config.Config, db *store.DB, reg *metrics.Registry, log hclog.Logger) (*syncer.Syncer, error) {
+func startSyncer(cfg *config.Config, db *store.DB, host *rules.Host, reg *metrics.Registry, log hclog.Logger) (*syncer.Syncer, error) {
 	trusted, err := cfg.Plugins.PublicKeys()
 	if err != nil {
 		return nil, err
@@ -105,6 +107,10 @@ func startSyncer(cfg *config.Config, db *store.DB, reg *metrics.Registry, log hc
 			return nil, fmt.Errorf("remote.webhook: %w", err)
 		}
 	}
+	fleetOpts, err := fleetOptions(cfg, host, key, hc)
+	if err != nil {
+		return nil, err
+	}
 	s, err := syncer.New(syncer.Options{
 		Store:          db,
 		Tokens:         tokenapi.NewClient(cfg.Remote.URL, key, hc),
@@ -115,6 +121,7 @@ func startSyncer(cfg *config.Config, db *store.DB, reg *metrics.Registry, log hc
 		MaxCallMS:      cmp.Or(uint32(cfg.Plugins.CallTimeout.D()/time.Millisecond), hostCallMS),
 		Interval:       time.Duration(cfg.Remote.Sync) * time.Second,
 		Webhook:        verifier,
+		Fleet:          fleetOpts,
 		Metrics:        reg,
 		Logger:         log,
 	})
@@ -126,6 +133,28 @@ func startSyncer(cfg *config.Config, db *store.DB, reg *metrics.Registry, log hc
 		"trusted_plugin_keys", len(trusted))
 	s.Start(firstSyncWait)
 	return s, nil
+}
+
+// fleetOptions wires the proxy's fleet reports: its instance id, host
+// name and build, and the rule host's view of each plugin version.
+func fleetOptions(cfg *config.Config, host *rules.Host, key string, hc *http.Client) (*syncer.FleetOptions, error) {
+	inst, err := instanceID(cfg.Storage.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	return &syncer.FleetOptions{
+		Poster:   fleet.NewClient(cfg.Remote.URL, key, hc),
+		Instance: inst, Name: hostname(), Version: currentBuild().Version,
+		Interval: cfg.Remote.FleetInterval.D(),
+		Load: func(sha string) (loaded, ready bool, cause string) {
+			for _, st := range host.Plugins() {
+				if strings.EqualFold(st.SHA256, sha) {
+					return true, st.Ready, st.Error
+				}
+			}
+			return false, false, ""
+		},
+	}, nil
 }
 
 // remoteTransport checks remote.url's certificate: system roots plus

@@ -16,10 +16,14 @@ type Config struct {
 	Plugins  PluginsConfig     `yaml:"plugins"`
 	Usage    UsageConfig       `yaml:"usage"`   // observability.go
 	Tracing  TracingConfig     `yaml:"tracing"` // observability.go
+	Console  ConsoleConfig     `yaml:"console"`
 
 	// Providers come from providers.yaml merged over the built-ins: the
 	// file's providers in written order, then the unnamed built-ins.
 	Providers []Provider `yaml:"-"`
+	// Pricing is providers.yaml's top-level pricing: model prices that
+	// replace the shipped defaults (see PriceTable).
+	Pricing map[string]ModelPrice `yaml:"-"`
 
 	// Path is the config file that was read; "" when defaults only.
 	Path string `yaml:"-"`
@@ -94,7 +98,26 @@ type StorageConfig struct {
 	// DBPath is the database file. Default "./tokenomics.db". Its directory
 	// is the data directory (see Config.DataDir).
 	DBPath string `yaml:"db_path"`
+	// Backend is where the central server (remote) keeps tokens and
+	// plugins: "bolt" (default, the db_path file) or "postgres" (shared
+	// by several replicas). Proxies always keep their copy in db_path.
+	Backend string `yaml:"backend"`
+	// Postgres configures the postgres backend.
+	Postgres PostgresConfig `yaml:"postgres"`
 }
+
+// PostgresConfig is storage.postgres.
+type PostgresConfig struct {
+	// DSN is a libpq URL or key=value string, usually
+	// "${TOKENOMICS_POSTGRES_DSN}" so the password stays out of the file.
+	DSN string `yaml:"dsn"`
+}
+
+// Storage backends.
+const (
+	StorageBolt     = "bolt"
+	StoragePostgres = "postgres"
+)
 
 // Session backends and fail modes.
 const (
@@ -168,6 +191,10 @@ type RemoteConfig struct {
 	APIKeyEnv string `yaml:"api_key_env"`
 	// Sync is the poll interval in seconds. Default 300.
 	Sync int `yaml:"sync"`
+	// FleetInterval is how often the proxy reports its state (revision,
+	// plugin versions) to the central server's /api/v1/fleet, besides
+	// at start and after each sync. Default 15s.
+	FleetInterval Duration `yaml:"fleet_interval"`
 	// Insecure skips TLS certificate verification towards URL.
 	Insecure bool `yaml:"insecure"`
 	// CAFile is a PEM file of extra CAs trusted for URL (relative paths

@@ -26,6 +26,7 @@ const (
 	DefaultSyncSeconds            = 300
 	DefaultWebhookPath            = "/v1/webhook"
 	DefaultWebhookMaxSkew         = Duration(5 * time.Minute)
+	DefaultFleetInterval          = Duration(15 * time.Second)
 	DefaultEventQueueSize         = 1024
 	DefaultWebhookTimeoutSeconds  = 10
 	DefaultPluginDir              = "./plugins"
@@ -64,6 +65,8 @@ func (c *Config) SetDefaults() {
 	setInt(&s.DefaultMaxOutputTokens, DefaultMaxOutputTokens)
 
 	setString(&c.Storage.DBPath, DefaultDBPath)
+	c.Storage.Backend = strings.ToLower(c.Storage.Backend)
+	setString(&c.Storage.Backend, StorageBolt)
 
 	ss := &c.Session
 	ss.Backend = strings.ToLower(ss.Backend)
@@ -84,6 +87,7 @@ func (c *Config) SetDefaults() {
 
 	r := &c.Remote
 	setInt(&r.Sync, DefaultSyncSeconds)
+	setInt(&r.FleetInterval, DefaultFleetInterval)
 	setString(&r.Webhook.Path, DefaultWebhookPath)
 	setInt(&r.Webhook.MaxSkew, DefaultWebhookMaxSkew)
 
@@ -97,6 +101,7 @@ func (c *Config) SetDefaults() {
 	}
 
 	setString(&c.Plugins.Dir, DefaultPluginDir)
+	c.Console.setDefaults()
 	setString(&c.Plugins.CacheDir, DefaultPluginCacheDir)
 
 	for i := range c.Providers {

@@ -35,7 +35,7 @@ func TestDefault(t *testing.T) {
 		{name: "security", got: c.Security, want: SecurityConfig{HashKeyEnv: "TOKENOMICS_HASH_KEY"}},
 		{name: "logging", got: c.Logging, want: LoggingConfig{Level: "info", Format: "text"}},
 		{name: "remote", got: c.Remote, want: RemoteConfig{
-			Sync: 300, Webhook: WebhookReceiver{Path: "/v1/webhook", MaxSkew: Duration(5 * time.Minute)},
+			Sync: 300, FleetInterval: Duration(15 * time.Second), Webhook: WebhookReceiver{Path: "/v1/webhook", MaxSkew: Duration(5 * time.Minute)},
 		}},
 		{name: "events", got: c.Events, want: EventsConfig{QueueSize: 1024, Receiver: EventReceiver{Path: "/webhook", Retention: DefaultEventRetention, MaxSkew: DefaultWebhookMaxSkew}}},
 		{name: "cli_maps", got: c.CLIMaps, want: map[string]string(nil)},

@@ -79,7 +79,7 @@ func Load(path string, opts LoadOptions) (*Config, error) {
 			// Provider paths live under "providers." and cannot clash with
 			// config paths in the shared set.
 			d := newDecoder(provPath, lookup, c.set)
-			fileProviders = d.decodeProviders(root)
+			fileProviders, c.Pricing = d.decodeProviders(root)
 			errs = append(errs, d.errs...)
 		}
 	}

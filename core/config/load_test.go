@@ -64,7 +64,7 @@ func TestLoadCompatFiles(t *testing.T) {
 				assert.Equal(t, RemoteConfig{
 					URL:    "http://config-server:9090",
 					APIKey: "change-me-to-match-remote-server",
-					Sync:   300,
+					Sync:   300, FleetInterval: DefaultFleetInterval,
 					Webhook: WebhookReceiver{
 						Enabled:    true,
 						Path:       "/v1/webhook",

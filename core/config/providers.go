@@ -51,6 +51,9 @@ type Provider struct {
 	Models []string `yaml:"models"`
 	// Timeout per upstream call in seconds; 0 leaves it to the proxy.
 	Timeout int `yaml:"timeout"`
+	// Pricing prices models on this provider, by model name, over the
+	// file's top-level pricing and the shipped defaults (see ModelPrice).
+	Pricing map[string]ModelPrice `yaml:"pricing"`
 }
 
 // TimeoutDuration is Timeout as a time.Duration (0 when unset).
@@ -145,20 +148,26 @@ func (c *Config) Provider(name string) (Provider, bool) {
 	return Provider{}, false
 }
 
-// decodeProviders reads a providers file's root: one key, providers, a
-// mapping from name to Provider whose written order is kept.
-func (d *decoder) decodeProviders(root *yaml.Node) []Provider {
+// decodeProviders reads a providers file's root: providers, a mapping from
+// name to Provider whose written order is kept, and pricing, a mapping
+// from model to ModelPrice.
+func (d *decoder) decodeProviders(root *yaml.Node) ([]Provider, map[string]ModelPrice) {
 	if root = d.deref(root, ""); root == nil {
-		return nil
+		return nil, nil
 	}
 	if root.Kind != yaml.MappingNode {
 		d.fail(root, "", "expected a mapping with the key providers, got %s", kindName(root))
-		return nil
+		return nil, nil
 	}
 	var out []Provider
+	var prices map[string]ModelPrice
 	for _, top := range d.pairs(root, "") {
+		if top.key.Value == "pricing" {
+			d.decode(top.value, reflect.ValueOf(&prices).Elem(), "pricing")
+			continue
+		}
 		if top.key.Value != "providers" {
-			d.fail(top.key, top.key.Value, "unknown key %q; valid keys: providers", top.key.Value)
+			d.fail(top.key, top.key.Value, "unknown key %q; valid keys: providers, pricing", top.key.Value)
 			continue
 		}
 		m := d.deref(top.value, "providers")
@@ -176,5 +185,5 @@ func (d *decoder) decodeProviders(root *yaml.Node) []Provider {
 			out = append(out, prov)
 		}
 	}
-	return out
+	return out, prices
 }

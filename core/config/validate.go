@@ -67,6 +67,15 @@ func (c *Config) Validate() error {
 	if c.Storage.DBPath == "" {
 		p.add("storage.db_path", "required")
 	}
+	switch c.Storage.Backend {
+	case StorageBolt:
+	case StoragePostgres:
+		if c.Storage.Postgres.DSN == "" {
+			p.add("storage.postgres.dsn", "required with storage.backend: postgres (usually \"${TOKENOMICS_POSTGRES_DSN}\"); is the variable set?")
+		}
+	default:
+		p.add("storage.backend", "must be bolt or postgres; got %q", c.Storage.Backend)
+	}
 	c.validateSession(&p)
 	c.validateSecurity(&p)
 	if !oneOf(c.Logging.Level, "trace", "debug", "info", "warn", "error") {
@@ -78,6 +87,7 @@ func (c *Config) Validate() error {
 	c.validateRemote(&p)
 	c.validateEvents(&p)
 	c.validateProviders(&p)
+	c.validatePricing(&p)
 	c.validateCLIMaps(&p)
 	for i, d := range c.Memory.AllowedDirs {
 		if strings.TrimSpace(d) == "" {
@@ -86,6 +96,7 @@ func (c *Config) Validate() error {
 	}
 	c.validatePlugins(&p)
 	c.validateObservability(&p)
+	c.Console.validate(&p)
 	return errors.Join(p...)
 }
 
@@ -191,6 +202,7 @@ func (c *Config) validateRemote(p *problems) {
 	if r.Sync <= 0 {
 		p.add("remote.sync", "must be a positive number of seconds")
 	}
+	positive(p, "remote.fleet_interval", r.FleetInterval)
 	w := &r.Webhook
 	if !strings.HasPrefix(w.Path, "/") {
 		p.add("remote.webhook.path", "must start with \"/\"; got %q", w.Path)

@@ -73,6 +73,9 @@ type RequestData struct {
 	OutputTokens    int64  `json:"output_tokens"`
 	LatencyMS       int64  `json:"latency_ms"`
 	Stream          bool   `json:"stream,omitempty"`
+	// CostUSDMicros is what the answer cost at the proxy's price table, in
+	// micro-dollars (USD × 1e6); 0 when the model has no price.
+	CostUSDMicros int64 `json:"cost_usd_micros,omitempty"`
 	// Metadata is the token policy's metadata (labels such as team or role).
 	Metadata map[string]string `json:"metadata,omitempty"`
 	// FallbackFrom is the model the client asked for when Model, a

@@ -171,17 +171,28 @@ func TestConformance(t *testing.T) {
 			},
 		},
 		{
-			name: "sliding window weights the previous bucket",
+			name: "sliding window (GCRA) frees one request per window/limit",
 			steps: []step{
 				{req: &Request{Windows: rpm(10, false)}, repeat: 10},
-				{at: 59 * time.Second, req: &Request{Windows: rpm(10, false)}, wantErr: ErrRateLimited, wantRetry: dur(7 * time.Second)},
-				// Next bucket: 10 × (60-0)/60 = 10, still full; 9 after 6s.
-				{at: 60 * time.Second, req: &Request{Windows: rpm(10, false)}, wantErr: ErrRateLimited, wantRetry: dur(6 * time.Second)},
-				{at: 66 * time.Second, req: &Request{Windows: rpm(10, false)}, wantReqLeft: ptr(0)},
-				{at: 66 * time.Second, req: &Request{Windows: rpm(10, false)}, wantErr: ErrRateLimited},
-				// 10 × 30/60 + 1 = 6: four more fit.
-				{at: 90 * time.Second, req: &Request{Windows: rpm(10, false)}, repeat: 4},
-				{at: 90 * time.Second, req: &Request{Windows: rpm(10, false)}, wantErr: ErrRateLimited},
+				// Ten in the last minute: the next fits when the first of
+				// them is a full interval (6s) old.
+				{req: &Request{Windows: rpm(10, false)}, wantErr: ErrRateLimited, wantRetry: dur(6 * time.Second), wantRemaining: ptr(0)},
+				{at: 5999 * time.Millisecond, req: &Request{Windows: rpm(10, false)}, wantErr: ErrRateLimited, wantRetry: dur(time.Millisecond)},
+				{at: 6 * time.Second, req: &Request{Windows: rpm(10, false)}, wantReqLeft: ptr(0)},
+				{at: 6 * time.Second, req: &Request{Windows: rpm(10, false)}, wantErr: ErrRateLimited, wantRetry: dur(6 * time.Second)},
+				// 30s later four more intervals have passed.
+				{at: 36 * time.Second, req: &Request{Windows: rpm(10, false)}, repeat: 5},
+				{at: 36 * time.Second, req: &Request{Windows: rpm(10, false)}, wantErr: ErrRateLimited},
+			},
+		},
+		{
+			name: "one per minute: retry after at most the window, exactly",
+			steps: []step{
+				{at: 10 * time.Second, req: &Request{Windows: rpm(1, false)}},
+				{at: 10 * time.Second, req: &Request{Windows: rpm(1, false)}, wantErr: ErrRateLimited, wantRetry: dur(time.Minute)},
+				{at: 50 * time.Second, req: &Request{Windows: rpm(1, false)}, wantErr: ErrRateLimited, wantRetry: dur(20 * time.Second)},
+				{at: 70*time.Second - time.Millisecond, req: &Request{Windows: rpm(1, false)}, wantErr: ErrRateLimited, wantRetry: dur(time.Millisecond)},
+				{at: 70 * time.Second, req: &Request{Windows: rpm(1, false)}, wantReqLeft: ptr(0)},
 			},
 		},
 		{
@@ -206,14 +217,15 @@ func TestConformance(t *testing.T) {
 			},
 		},
 		{
-			name: "token settle lands in the bucket it reserved in",
+			name: "token settle gives back what was not used",
 			steps: []step{
+				// 900 tokens occupy 54s of the window from 50s: until 104s.
 				{at: 50 * time.Second, req: &Request{Windows: []Window{{Limit: 1000, Window: time.Minute}}, Reserve: 900}, lease: "a"},
-				// Next bucket: 900 × 30/60 = 450 counted; the bucket rolls.
-				{at: 90 * time.Second, req: &Request{Windows: []Window{{Limit: 1000, Window: time.Minute}}, Reserve: 0}, wantTokLeft: ptr(550)},
+				// At 90s: 46s of the 60s free, 766 tokens.
+				{at: 90 * time.Second, req: &Request{Windows: []Window{{Limit: 1000, Window: time.Minute}}, Reserve: 0}, wantTokLeft: ptr(766)},
 				{settle: "a", used: 300},
-				// 300 × 30/60 = 150; 1000 - 150 = 850 left.
-				{at: 90 * time.Second, req: &Request{Windows: []Window{{Limit: 1000, Window: time.Minute}}, Reserve: 850}, wantTokLeft: ptr(0)},
+				// 300 tokens from 50s occupy until 68s: free at 90s.
+				{at: 90 * time.Second, req: &Request{Windows: []Window{{Limit: 1000, Window: time.Minute}}, Reserve: 850}, wantTokLeft: ptr(150)},
 			},
 		},
 		{

@@ -48,24 +48,25 @@
 //
 // # Rate windows
 //
-// Each rule is a sliding-window counter (default) or a fixed window. The
-// counter keeps three numbers: the current bucket number i = now / window,
-// its count c, and the previous bucket's count p. The sliding estimate of the
-// last window is
-//
-//	p × (window − elapsed in bucket i) / window + c
-//
-// and a request is admitted if estimate + cost <= limit (cost is 1 for
-// request rules, Reserve for token rules). Checks are O(1) in time and space:
-// no per-request log, no scans. The approximation assumes the previous
-// bucket's traffic was spread evenly. Each bucket still admits at most limit,
-// so the long-run rate never exceeds it; but a burst at the end of one bucket
-// followed by traffic in the next can put up to (1 + f) × limit into the
-// window ending at fraction f of the current bucket — at worst just under
-// 2 × limit in one window length. Fixed windows have the same worst case
-// across a boundary and no smoothing. Token rules add the reservation at
-// Acquire and move that same bucket by (actual − reserved) at Settle, if the
-// bucket is still counted.
+// Each rule is a sliding window (default) or a fixed window. Sliding
+// windows use GCRA: one number per rule, the theoretical arrival time (TAT),
+// the moment the window would be empty if nothing else arrived. A unit of
+// cost (one request, or one token) takes window/limit of time; a request of
+// cost n is admitted when max(TAT, now) + n × window/limit <= now + window,
+// and then moves TAT there. Checks are O(1) in time and space, with no
+// per-request log and no scans. A burst may take the whole limit at once;
+// after it, units return one per window/limit, so the long-run rate never
+// exceeds limit per window, and any window-long interval holds at most
+// 2 × limit (a full burst plus a window's refill, the same worst case as
+// fixed windows across a boundary). A refused request fits again exactly
+// at now + RetryAfter, never later than one window (admissions keep TAT
+// within a window of now): clients that honour Retry-After recover. The clock is milliseconds; TAT keeps the
+// fraction (Redis stores it with 17 significant digits, so both backends
+// compute the same doubles). Fixed windows count per bucket now / window
+// and reset at each boundary, so up to 2 × limit can pass around one.
+// Token rules add the reservation at Acquire and move TAT by
+// (actual − reserved) × window/limit at Settle (a fixed window: its bucket,
+// if still current).
 //
 // A refusal is a *LimitError with the rule, its limit and what remains,
 // RetryAfter (when this request would fit if nothing else arrived) and Reset

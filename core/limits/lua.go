@@ -11,7 +11,8 @@ import "github.com/redis/go-redis/v9"
 //	                          reported, its budgets); "x" + record once expired and
 //	                          charged U; "sync:<id>" reconcile markers
 //	KEYS[4] <p>:{s}:t  zset   tombstone ids (expired records, sync markers) -> forget time
-//	KEYS[5] <p>:{s}:w  hash   <flags>:<window ms>:{i,c,p} = window bucket, its count, previous count
+//	KEYS[5] <p>:{s}:w  hash   <flags>:<window ms>:{i,c,t} = fixed window bucket and its count;
+//	                          sliding window (GCRA) theoretical arrival time
 //
 // Budget and lease keys have no TTL (budgets are lifetime; leases clean
 // themselves up); the windows hash expires after twice its longest window of
@@ -58,19 +59,59 @@ local function expire(bk, rk, tk, lk, eid, now, tombttl)
   end
   redis.call('ZREM', lk, eid)
 end
--- window reads one rate window's counters rolled to the current index:
--- the index, this window's count, and the previous window's count (kept
--- only by sliding windows, and only when it is the one just before).
+-- Rate windows, operation for operation as window.go: a fixed window is
+-- a bucket number i and its count c; a sliding window is GCRA, its
+-- theoretical arrival time t (unix ms, fractional, stored with 17 digits
+-- so it reads back exactly).
+local function num(x) return string.format('%.17g', x) end
+local function span(n, w, lim)
+  local x = (n * w) / lim
+  if n <= lim and x > w then x = w end
+  return x
+end
 local function window(wk, f, w, now, fixed)
-  local v = redis.call('HMGET', wk, f .. ':i', f .. ':c', f .. ':p')
-  local i, c, p = tonumber(v[1]) or -1, tonumber(v[2]) or 0, tonumber(v[3]) or 0
-  local idx = math.floor(now / w)
-  if i ~= idx then
-    if (not fixed) and i == idx - 1 then p = c else p = 0 end
-    c = 0
-    i = idx
+  local v = redis.call('HMGET', wk, f .. ':i', f .. ':c', f .. ':t')
+  local i, c, t = tonumber(v[1]) or -1, tonumber(v[2]) or 0, tonumber(v[3]) or 0
+  if fixed then
+    local idx = math.floor(now / w)
+    if i ~= idx then
+      c = 0
+      i = idx
+    end
   end
-  return i, c, p
+  return i, c, t
+end
+local function wbase(t, now)
+  if t > now then return t end
+  return now
+end
+local function wfits(c, t, w, now, n, lim, fixed)
+  if fixed then return c + n <= lim end
+  return n <= lim and wbase(t, now) + span(n, w, lim) <= now + w
+end
+local function wremaining(c, t, w, now, lim, fixed)
+  if fixed then
+    if lim - c < 0 then return 0 end
+    return lim - c
+  end
+  local b = wbase(t, now)
+  local room = (now + w) - b
+  if room <= 0 then return 0 end
+  local r = math.floor((room * lim) / w)
+  if r > lim then r = lim end
+  while r > 0 and b + span(r, w, lim) > now + w do r = r - 1 end
+  return r
+end
+local function wdrain(i, t, w, now, fixed)
+  if fixed then return i * w + w end
+  return math.ceil(wbase(t, now))
+end
+local function wretry(i, t, w, now, n, lim, fixed)
+  if n > lim then return 0 end
+  if fixed then return i * w + w - now end
+  local wait = math.ceil(wbase(t, now) + span(n, w, lim) - (now + w))
+  if wait < 1 then wait = 1 end
+  return wait
 end
 
 local function clock(override)
@@ -147,11 +188,8 @@ if floor > 0 then
     a = a + 3
     if flags % 2 == 1 then
       local fixed = flags >= 2
-      local i, c, p = window(wk, f, w, now, fixed)
-      local est = c
-      if not fixed then est = p * (w - (now - i * w)) / w + c end
-      local left = math.floor(lim - est)
-      if left < 0 then left = 0 end
+      local i, c, t = window(wk, f, w, now, fixed)
+      local left = wremaining(c, t, w, now, lim, fixed)
       if h < 0 or left < h then h = left end
     end
   end
@@ -182,7 +220,7 @@ end
 
 local nw = tonumber(ARGV[a])
 a = a + 1
-local wf, wi, wc, wp, wrem, wdrain = {}, {}, {}, {}, {}, {}
+local wf, wi, wc, wt, wrem, wdr = {}, {}, {}, {}, {}, {}
 local maxw = 0
 for j = 1, nw do
   local flags, w, lim = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
@@ -190,42 +228,17 @@ for j = 1, nw do
   a = a + 3
   local tokens = flags % 2 == 1
   local fixed = flags >= 2
-  local i, c, p = window(wk, f, w, now, fixed)
-  local start = i * w
-  local el = now - start
-  local est = c
-  if not fixed then est = p * (w - el) / w + c end
+  local i, c, t = window(wk, f, w, now, fixed)
   local cost = 1
   if tokens then cost = res end
   local nd = cost
   if nd < 1 then nd = 1 end
-  if est + nd > lim then
-    local retry = 0
-    if nd <= lim then
-      if fixed then
-        retry = start + w - now
-      else
-        if c + nd <= lim then
-          retry = math.ceil(w - (lim - c - nd) * w / p) - el
-        else
-          retry = start + w - now + math.ceil(w - (lim - nd) * w / c)
-        end
-        if retry < 1 then retry = 1 end
-      end
-    end
-    local drain = now
-    if fixed then drain = start + w elseif c > 0 then drain = start + 2 * w elseif p > 0 then drain = start + w end
-    local rem = math.floor(lim - est)
-    if rem < 0 then rem = 0 end
-    return {2, now, j, lim, rem, retry, drain}
+  if not wfits(c, t, w, now, nd, lim, fixed) then
+    return {2, now, j, lim, wremaining(c, t, w, now, lim, fixed), wretry(i, t, w, now, nd, lim, fixed), wdrain(i, t, w, now, fixed)}
   end
-  c = c + cost
-  if fixed then est = c else est = p * (w - el) / w + c end
-  local rem = math.floor(lim - est)
-  if rem < 0 then rem = 0 end
-  local drain = now
-  if fixed then drain = start + w elseif c > 0 then drain = start + 2 * w elseif p > 0 then drain = start + w end
-  wf[j], wi[j], wc[j], wp[j], wrem[j], wdrain[j] = f, i, c, p, rem, drain
+  if fixed then c = c + cost else t = wbase(t, now) + span(cost, w, lim) end
+  wf[j], wi[j], wc[j], wt[j] = f, i, c, t
+  wrem[j], wdr[j] = wremaining(c, t, w, now, lim, fixed), wdrain(i, t, w, now, fixed)
   if w > maxw then maxw = w end
 end
 
@@ -246,7 +259,7 @@ for j = 1, nb do
 end
 for j = 1, nw do
   local f = wf[j]
-  redis.call('HSET', wk, f .. ':i', wi[j], f .. ':c', wc[j], f .. ':p', wp[j])
+  redis.call('HSET', wk, f .. ':i', num(wi[j]), f .. ':c', num(wc[j]), f .. ':t', num(wt[j]))
 end
 if maxw > 0 and redis.call('PTTL', wk) < 2 * maxw then
   redis.call('PEXPIRE', wk, 2 * maxw)
@@ -260,7 +273,7 @@ out[#out + 1] = nw
 for j = 1, nw do
   out[#out + 1] = wi[j]
   out[#out + 1] = wrem[j]
-  out[#out + 1] = wdrain[j]
+  out[#out + 1] = wdr[j]
 end
 out[#out + 1] = res
 out[#out + 1] = clamped
@@ -268,7 +281,7 @@ return out
 `)
 
 // settleScript. ARGV: 1 lease id, 2 used tokens, 3 token window count, then
-// per token window flags, window ms, bucket. The reservation and its budgets
+// per token window flags, window ms, bucket, limit. The reservation and its budgets
 // come from the lease record, so a settle can only undo what was reserved.
 // Returns 1 settled, 2 settled after expiry (charge corrected), 0 already settled.
 var settleScript = redis.NewScript(luaSplit + `
@@ -299,18 +312,21 @@ if delta ~= 0 then
   for j = 1, nw do
     local f = ARGV[a] .. ':' .. ARGV[a + 1]
     local fixed = tonumber(ARGV[a]) >= 2
-    local idx = tonumber(ARGV[a + 2])
-    a = a + 3
-    local v = redis.call('HMGET', wk, f .. ':i', f .. ':c', f .. ':p')
-    local i = tonumber(v[1])
-    if i == idx then
-      local c = (tonumber(v[2]) or 0) + delta
-      if c < 0 then c = 0 end
-      redis.call('HSET', wk, f .. ':c', c)
-    elseif (not fixed) and i ~= nil and i == idx + 1 then
-      local p = (tonumber(v[3]) or 0) + delta
-      if p < 0 then p = 0 end
-      redis.call('HSET', wk, f .. ':p', p)
+    local w, idx, lim = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+    a = a + 4
+    if fixed then
+      local v = redis.call('HMGET', wk, f .. ':i', f .. ':c')
+      if tonumber(v[1]) == idx then
+        local c = (tonumber(v[2]) or 0) + delta
+        if c < 0 then c = 0 end
+        redis.call('HSET', wk, f .. ':c', num(c))
+      end
+    else
+      local t = tonumber(redis.call('HGET', wk, f .. ':t'))
+      if t then
+        if delta < 0 then t = t - span(-delta, w, lim) else t = t + span(delta, w, lim) end
+        redis.call('HSET', wk, f .. ':t', num(t))
+      end
     end
   end
 end

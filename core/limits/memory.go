@@ -168,9 +168,8 @@ func (m *Memory) admit(st *subjectState, req *Request, now int64) (*Lease, error
 		}
 		s.roll(floorDiv(now, wms), w.Fixed)
 		cost := windowCost(w, r)
-		est := s.estimate(wms, now, w.Fixed)
-		if !fits(est, cost, w.Limit) {
-			return nil, refusal(req, statusRate, j+1, w.Limit, remaining(est, w.Limit),
+		if !s.fits(wms, now, cost, w.Limit, w.Fixed) {
+			return nil, refusal(req, statusRate, j+1, w.Limit, s.remaining(wms, now, w.Limit, w.Fixed),
 				s.retryMs(wms, now, cost, w.Limit, w.Fixed), s.drainMs(wms, now, w.Fixed))
 		}
 		states = append(states, s)
@@ -196,13 +195,13 @@ func (m *Memory) admit(st *subjectState, req *Request, now int64) (*Lease, error
 		w := &req.Windows[j]
 		wms := w.Window.Milliseconds()
 		s := states[j]
-		s.c += windowCost(w, r)
+		s.add(wms, now, windowCost(w, r), w.Limit, w.Fixed)
 		slot := wslots[j]
 		if slot < 0 {
 			slot = st.addWindow(w.flags(), wms)
 		}
 		st.windows[slot].s = s
-		l.rate.note(*w, remaining(s.estimate(wms, now, w.Fixed), w.Limit), s.drainMs(wms, now, w.Fixed))
+		l.rate.note(*w, s.remaining(wms, now, w.Limit, w.Fixed), s.drainMs(wms, now, w.Fixed))
 		if !w.Requests {
 			l.marks = append(l.marks, windowMark{win: int32(j), slot: slot, idx: s.i})
 		}
@@ -242,7 +241,7 @@ func (m *Memory) headroom(st *subjectState, req *Request, now int64) int64 {
 			s = st.windows[slot].s
 		}
 		s.roll(floorDiv(now, wms), w.Fixed)
-		if left := remaining(s.estimate(wms, now, w.Fixed), w.Limit); h < 0 || left < h {
+		if left := s.remaining(wms, now, w.Limit, w.Fixed); h < 0 || left < h {
 			h = left
 		}
 	}
@@ -310,7 +309,8 @@ func (m *Memory) settle(_ context.Context, l *Lease, used int64) error {
 	}
 	if delta != 0 {
 		for _, mk := range l.marks {
-			st.windows[mk.slot].s.settle(mk.idx, delta, l.windows[mk.win].Fixed)
+			w := &l.windows[mk.win]
+			st.windows[mk.slot].s.settle(mk.idx, delta, w.Window.Milliseconds(), w.Limit, w.Fixed)
 		}
 	}
 	if !l.expired {

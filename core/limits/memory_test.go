@@ -182,7 +182,7 @@ func TestRuleNames(t *testing.T) {
 
 // TestRetryAfterIsExact checks the promise of RetryAfter on random sliding
 // windows: at now+retry the same request fits, one millisecond earlier it
-// does not.
+// does not, and the wait is never longer than the window.
 func TestRetryAfterIsExact(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -190,23 +190,26 @@ func TestRetryAfterIsExact(t *testing.T) {
 	for range 20_000 {
 		w := 1 + rng.Int64N(100_000)
 		limit := 1 + rng.Int64N(1000)
-		s := winState{i: 50, c: rng.Int64N(limit + 1), p: rng.Int64N(2 * limit)}
-		now := 50*w + rng.Int64N(w)
+		now := 1_765_000_000_000 + rng.Int64N(w)
+		// A state reached by admissions: tat at most a window ahead.
+		s := winState{tat: float64(now) + rng.Float64()*float64(w)}
 		cost := rng.Int64N(limit + 1)
-		if fits(s.estimate(w, now, false), cost, limit) {
+		if s.fits(w, now, cost, limit, false) {
 			continue
 		}
 		retry := s.retryMs(w, now, cost, limit, false)
 		require.Positive(t, retry)
-		at := func(ms int64) bool {
-			x := s
-			x.roll(floorDiv(ms, w), false)
-			return fits(x.estimate(w, ms, false), cost, limit)
-		}
-		require.True(t, at(now+retry), "state %+v w=%d now=%d cost=%d limit=%d retry=%d", s, w, now, cost, limit, retry)
+		require.LessOrEqual(t, retry, w, "state %+v w=%d now=%d cost=%d limit=%d", s, w, now, cost, limit)
+		require.True(t, s.fits(w, now+retry, cost, limit, false), "state %+v w=%d now=%d cost=%d limit=%d retry=%d", s, w, now, cost, limit, retry)
 		if retry > 1 {
-			require.False(t, at(now+retry-1), "state %+v w=%d now=%d cost=%d limit=%d retry=%d", s, w, now, cost, limit, retry)
+			require.False(t, s.fits(w, now+retry-1, cost, limit, false), "state %+v w=%d now=%d cost=%d limit=%d retry=%d", s, w, now, cost, limit, retry)
 		}
+		// What remaining promises fits, one more does not.
+		r := s.remaining(w, now, limit, false)
+		if r > 0 {
+			require.True(t, s.fits(w, now, r, limit, false))
+		}
+		require.False(t, s.fits(w, now, r+1, limit, false))
 		checked++
 	}
 	require.Greater(t, checked, 1000)

@@ -249,11 +249,11 @@ func (r *Redis) settle(ctx context.Context, l *Lease, used int64) error {
 // runSettle runs the settle script whatever the lease's state; the script
 // itself is idempotent per lease id.
 func (r *Redis) runSettle(ctx context.Context, l *Lease, used int64) error {
-	args := make([]any, 0, 3+3*len(l.marks))
+	args := make([]any, 0, 3+4*len(l.marks))
 	args = append(args, l.id, used, len(l.marks))
 	for _, mk := range l.marks {
 		w := &l.windows[mk.win]
-		args = append(args, w.flags(), w.Window.Milliseconds(), mk.idx)
+		args = append(args, w.flags(), w.Window.Milliseconds(), mk.idx, w.Limit)
 	}
 	cctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
@@ -373,30 +373,60 @@ func (r *Redis) ReleaseOrphans(ctx context.Context) (int, error) {
 	if r.instance == "" {
 		return 0, nil
 	}
-	c, ok := r.client.(*redis.Client)
-	if !ok {
-		return 0, nil // Cluster and Ring: the leases expire after their TTL instead
-	}
-	freed := 0
-	iter := c.Scan(ctx, 0, r.prefix+":{*}:l", 1000).Iterator()
-	for iter.Next(ctx) {
-		key := iter.Val()
+	var freed atomic.Int64
+	err := scanAll(ctx, r.client, r.prefix+":{*}:l", func(key string) error {
 		open, end := strings.IndexByte(key, '{'), strings.LastIndex(key, "}:l")
 		if open < 0 || end <= open {
-			continue
+			return nil
 		}
+		// The subject's keys share its hash tag: one slot, so the script
+		// runs on the node that owns them whatever the client is.
 		cctx, cancel := context.WithTimeout(ctx, 5*r.timeout)
 		n, err := releaseScript.Run(cctx, r.client, r.keys(key[open+1:end]), r.instance, r.idPrefix, 0, tombstoneTTL.Milliseconds()).Int()
 		cancel()
 		if err != nil {
-			return freed, r.wrap(ctx, "releasing leases of a previous run", err)
+			return r.wrap(ctx, "releasing leases of a previous run", err)
 		}
-		freed += n
+		freed.Add(int64(n))
+		return nil
+	})
+	var le *LimitError
+	if err != nil && !errors.As(err, &le) {
+		err = r.wrap(ctx, "scanning leases", err)
+	}
+	return int(freed.Load()), err
+}
+
+// scanAll calls fn for every key matching pattern on every node that holds
+// data: each master of a Cluster, each shard of a Ring, else the one server
+// (a plain or Sentinel-managed client). fn may run concurrently for
+// different nodes.
+func scanAll(ctx context.Context, c redis.UniversalClient, pattern string, fn func(key string) error) error {
+	each := func(ctx context.Context, node *redis.Client) error { return scanNode(ctx, node, pattern, fn) }
+	switch cc := c.(type) {
+	case interface {
+		ForEachMaster(context.Context, func(context.Context, *redis.Client) error) error
+	}:
+		return cc.ForEachMaster(ctx, each)
+	case interface {
+		ForEachShard(context.Context, func(context.Context, *redis.Client) error) error
+	}:
+		return cc.ForEachShard(ctx, each)
+	}
+	return scanNode(ctx, c, pattern, fn)
+}
+
+func scanNode(ctx context.Context, c redis.Cmdable, pattern string, fn func(key string) error) error {
+	iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
+	for iter.Next(ctx) {
+		if err := fn(iter.Val()); err != nil {
+			return err
+		}
 	}
 	if err := iter.Err(); err != nil {
-		return freed, r.wrap(ctx, "scanning leases", err)
+		return fmt.Errorf("scanning %q: %w", pattern, err)
 	}
-	return freed, nil
+	return nil
 }
 
 var _ Limiter = (*Redis)(nil)

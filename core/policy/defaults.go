@@ -73,6 +73,10 @@ func (p *Policy) applyDefaults() {
 				// Computed once here so Resolve need not allocate it.
 				e.budgetKey = g.Name + "/" + strconv.Itoa(i)
 			}
+			e.costKey = ""
+			if e.MaxCostUSD > 0 {
+				e.costKey = g.Name + "/" + strconv.Itoa(i)
+			}
 		}
 	}
 }

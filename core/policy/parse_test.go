@@ -107,6 +107,16 @@ func TestParseCompatPolicies(t *testing.T) {
 	})
 }
 
+func TestParseWASMRange(t *testing.T) {
+	t.Parallel()
+	for _, plugin := range []string{"guard@^1", "guard@~1.2", "guard@1.2.3", "acme.guard@>=1.1, <2"} {
+		p, err := Parse([]byte(`{"rules": [{"name": "w", "type": "wasm", "plugin": "` + plugin + `", "action": "fail"}]}`))
+		require.NoError(t, err, plugin)
+		assert.Equal(t, plugin, p.Rules[0].Plugin)
+		assert.Empty(t, p.Rules[0].SHA256)
+	}
+}
+
 func TestParseNormalizes(t *testing.T) {
 	t.Parallel()
 	p, err := Parse([]byte(`{
@@ -213,6 +223,10 @@ func TestParseRejects(t *testing.T) {
 		{"threshold on regex rule", `{"rules": [{"name": "r", "type": "regex", "pattern": "x", "threshold": 0.5}]}`, "rules[0].threshold"},
 		{"config on pii rule", `{"rules": [{"name": "p", "type": "pii", "detect": ["ssn"], "config": {}}]}`, "rules[0].config"},
 		{"wasm without sha256", `{"rules": [{"name": "w", "type": "wasm", "plugin": "guard"}]}`, "rules[0].sha256"},
+		{"wasm range not semver", `{"rules": [{"name": "w", "type": "wasm", "plugin": "guard@banana"}]}`, "rules[0].plugin"},
+		{"wasm empty range", `{"rules": [{"name": "w", "type": "wasm", "plugin": "guard@"}]}`, "rules[0].plugin"},
+		{"wasm range and sha256", `{"rules": [{"name": "w", "type": "wasm", "plugin": "guard@^1", ` + sha + `}]}`, "rules[0].sha256"},
+		{"wasm range without name", `{"rules": [{"name": "w", "type": "wasm", "plugin": "@^1"}]}`, "rules[0].plugin"},
 		{"wasm short sha256", `{"rules": [{"name": "w", "type": "wasm", "plugin": "guard", "sha256": "abc"}]}`, "rules[0].sha256"},
 		{"wasm without plugin", `{"rules": [{"name": "w", "type": "wasm", ` + sha + `}]}`, "rules[0].plugin"},
 		{"wasm plugin path", `{"rules": [{"name": "w", "type": "wasm", "plugin": "../guard", ` + sha + `}]}`, "rules[0].plugin"},

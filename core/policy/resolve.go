@@ -79,6 +79,12 @@ func (p *Policy) resolve(model string) (Resolved, bool) {
 					r.BudgetKey = g.Name + "/" + strconv.Itoa(i)
 				}
 			}
+			if e.MaxCostUSD > 0 {
+				r.MaxCost, r.CostKey = e.maxCost, e.costKey
+				if r.CostKey == "" || r.MaxCost == 0 { // not validated since built or changed
+					r.MaxCost, r.CostKey = micros(e.MaxCostUSD), g.Name+"/"+strconv.Itoa(i)
+				}
+			}
 			return r, true
 		}
 	}

@@ -28,7 +28,12 @@ type Policy struct {
 	// no providers entry routes, when the policy has no providers list.
 	DefaultProvider string `json:"default_provider,omitempty"`
 
+	// MaxCostUSD is a lifetime budget in dollars, priced by the proxy's
+	// price table (docs/BUDGETS.md); 0 = unlimited. At most six decimals.
+	MaxCostUSD float64 `json:"max_cost_usd,omitempty"`
+
 	modelRE *regexp.Regexp
+	maxCost int64 // MaxCostUSD in micro-dollars; set by Validate
 }
 
 // Message is a prompt injected ahead of the client's messages.
@@ -63,14 +68,18 @@ type RateLimit struct {
 	MaxParallel int        `json:"max_parallel,omitempty"`
 }
 
-// RateRule limits either requests or tokens (exactly one is set) per Window.
+// RateRule limits requests, tokens or spend in dollars (CostUSD; exactly
+// one of the three is set) per Window.
 type RateRule struct {
 	Requests int64  `json:"requests,omitempty"`
 	Tokens   int64  `json:"tokens,omitempty"`
 	Window   string `json:"window"`
 	Strategy string `json:"strategy,omitempty"` // sliding (default) | fixed
 
+	CostUSD float64 `json:"cost_usd,omitempty"`
+
 	window time.Duration
+	cost   int64 // CostUSD in micro-dollars; set by Validate
 }
 
 // Retry configures retries on upstream status codes and model fallbacks.
@@ -118,8 +127,14 @@ type ProviderEntry struct {
 	Prompts []Message `json:"prompts,omitempty"`
 	Rules   []Rule    `json:"rules,omitempty"`
 
+	// MaxCostUSD is the entry's own budget in dollars; the policy's
+	// max_cost_usd applies as well.
+	MaxCostUSD float64 `json:"max_cost_usd,omitempty"`
+
 	modelRE   *regexp.Regexp
 	budgetKey string // "<group>/<index>" when MaxTokens > 0; set by Validate
+	costKey   string // "<group>/<index>" when MaxCostUSD > 0; set by Validate
+	maxCost   int64  // MaxCostUSD in micro-dollars; set by Validate
 }
 
 // Resolved is the effective policy for one requested model.
@@ -133,4 +148,9 @@ type Resolved struct {
 	MaxTokens   int64  // the entry's own budget (0 = none); the policy's budget applies as well
 	Timeout     time.Duration
 	BudgetKey   string // stable counter name for the entry budget, e.g. "openai/0"; "" when none
+
+	// MaxCost is the entry's own budget in micro-dollars (0 = none), and
+	// CostKey its counter name, e.g. "openai/0"; "" when none.
+	MaxCost int64
+	CostKey string
 }

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/Masterminds/semver/v3"
 )
 
 // MaxTimeout is the largest timeout, in seconds, a policy may set.
@@ -61,6 +63,7 @@ func (v *validator) policy(p *Policy) {
 	v.target("", p.BaseKeyEnv, p.UpstreamURL)
 	p.modelRE = v.modelMatch("", p.Model, p.ModelRegex)
 	v.limits("", p.MaxTokens, p.Timeout)
+	p.maxCost = v.cost("max_cost_usd", p.MaxCostUSD)
 	v.prompts("prompts", p.Prompts)
 	names := v.rules("rules", p.Rules, nil)
 	if p.RateLimit != nil {
@@ -250,15 +253,25 @@ func engineType(t string) string {
 }
 
 func (v *validator) wasm(at string, r *Rule) {
+	// "name@range" pins a semver range (^1, ~1.2, 1.2.3) that follows the
+	// newest trusted version a proxy holds; a plain name needs a sha256.
+	name, rng, ranged := strings.Cut(r.Plugin, "@")
 	switch {
-	case r.Plugin == "":
+	case name == "":
 		v.add(at+".plugin", "is required for a wasm rule")
-	case !pluginNameRE.MatchString(r.Plugin) || r.Plugin[0] == '.':
-		v.add(at+".plugin", "must match [a-z0-9._-]+ and not start with a dot, got %q", r.Plugin)
+	case !pluginNameRE.MatchString(name) || name[0] == '.':
+		v.add(at+".plugin", "must match [a-z0-9._-]+ (optionally @ and a semver range) and not start with a dot, got %q", r.Plugin)
 	}
 	switch {
+	case ranged:
+		if _, err := semver.NewConstraint(rng); err != nil || rng == "" {
+			v.add(at+".plugin", "%q after @ must be a semver range such as ^1, ~1.2 or 1.2.3", rng)
+		}
+		if r.SHA256 != "" {
+			v.add(at+".sha256", "must be empty when plugin names a version range: pin one or the other")
+		}
 	case r.SHA256 == "":
-		v.add(at+".sha256", "is required for a wasm rule")
+		v.add(at+".sha256", "is required for a wasm rule (or name a version range: plugin@^1)")
 	case !sha256RE.MatchString(r.SHA256):
 		v.add(at+".sha256", "must be 64 hexadecimal digits")
 	}
@@ -287,8 +300,12 @@ func (v *validator) rateLimit(rl *RateLimit) {
 			v.add(at+".tokens", "must not be negative")
 			negative = true
 		}
-		if !negative && (r.Requests > 0) == (r.Tokens > 0) {
-			v.add(at, "must set exactly one of requests or tokens")
+		r.cost = v.cost(at+".cost_usd", r.CostUSD)
+		if r.CostUSD < 0 {
+			negative = true
+		}
+		if set := btoi(r.Requests > 0) + btoi(r.Tokens > 0) + btoi(r.CostUSD > 0); !negative && set != 1 {
+			v.add(at, "must set exactly one of requests, tokens or cost_usd")
 		}
 		if r.Window == "" {
 			v.add(at+".window", "is required; "+windowHelp)
@@ -436,10 +453,18 @@ func (v *validator) providers(ps Providers, ruleNames map[string]string) {
 			v.target(eat, e.BaseKeyEnv, e.UpstreamURL)
 			e.modelRE = v.modelMatch(eat, e.Model, e.ModelRegex)
 			v.limits(eat, e.MaxTokens, e.Timeout)
+			e.maxCost = v.cost(eat+".max_cost_usd", e.MaxCostUSD)
 			v.prompts(eat+".prompts", e.Prompts)
 			v.rules(eat+".rules", e.Rules, ruleNames)
 		}
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // normalAction maps the accepted spellings to the stored one.

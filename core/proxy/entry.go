@@ -30,6 +30,7 @@ func (s *Server) buildEntry(r store.Record) *tokenEntry {
 	}
 	e.policy = p
 	e.lim = buildLimits(p)
+	e.cost = buildCostLimits(p)
 	for _, m := range p.Prompts {
 		e.prompts = append(e.prompts, providers.Message{Role: m.Role, Content: m.Content})
 		e.promptEstimate += providers.EstimateTokens([]byte(m.Content)) + providers.TokensPerMessage

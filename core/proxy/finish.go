@@ -41,15 +41,16 @@ func (s *Server) finishStream(r *relay, status int, u providers.Usage) {
 
 func (s *Server) record(tok *tokenEntry, reqID string, a attempt, start time.Time, status int, u providers.Usage, stream bool) {
 	lat := time.Since(start)
-	s.met.usage(a.prov.name, u)
+	cost, label := s.costOf(a, u)
+	s.met.usage(a.prov.name, label, u, cost)
 	s.usage.Record(tok.hash, a.model, a.prov.name, start, rollup.Usage{Input: u.PromptTokens, CachedInput: u.CachedTokens,
-		Output: u.CompletionTokens, Reasoning: u.ReasoningTokens})
+		Output: u.CompletionTokens, Reasoning: u.ReasoningTokens, CostMicros: cost})
 	// Nothing above Debug on the hot path: metrics and request.completed
 	// events carry the same facts for operators.
 	if s.log.IsDebug() {
 		s.log.Debug("request completed", "request_id", reqID, "token", tok.short, "model", a.model, "provider", a.prov.name,
 			"status", status, "prompt_tokens", u.PromptTokens, "completion_tokens", u.CompletionTokens,
-			"cached_tokens", u.CachedTokens, "reasoning_tokens", u.ReasoningTokens, "usage_reported", u.Reported,
+			"cached_tokens", u.CachedTokens, "reasoning_tokens", u.ReasoningTokens, "usage_reported", u.Reported, "cost_usd_micros", cost,
 			"stream", stream, "latency_ms", lat.Milliseconds(), "metadata", tok.policy.Metadata)
 	}
 	if !s.wants(events.RequestCompleted) {
@@ -57,7 +58,7 @@ func (s *Server) record(tok *tokenEntry, reqID string, a attempt, start time.Tim
 	}
 	s.emit(events.RequestCompleted, events.RequestData{TokenHashPrefix: events.HashPrefix(tok.hash), RequestID: reqID,
 		Model: a.model, Provider: a.prov.name, Status: status, InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens,
-		LatencyMS: lat.Milliseconds(), Stream: stream, Metadata: tok.policy.Metadata,
+		LatencyMS: lat.Milliseconds(), Stream: stream, Metadata: tok.policy.Metadata, CostUSDMicros: cost,
 		FallbackFrom: a.fallbackFrom, FallbackReason: a.why})
 }
 
@@ -185,7 +186,7 @@ func setRefusalHeaders(h *fasthttp.ResponseHeader, le *limits.LimitError) {
 // have been clamped to fit anything above that).
 func budgetMessage(x *exchange, le *limits.LimitError) string {
 	need := x.limReq.Floor
-	what := " tokens left, and this request's prompt alone may need up to " + strconv.FormatInt(x.bound, 10) + " tokens"
+	what := " tokens left, and this request's prompt alone may need up to " + strconv.FormatInt(x.promptMax(), 10) + " tokens"
 	if x.ep != epEmbeddings {
 		what += " plus at least " + strconv.FormatInt(x.choices, 10) + " output token"
 		if x.choices > 1 {

@@ -11,9 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/tokenomics-dev/tokenomics/core"
-	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
-	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
 	"github.com/tokenomics-dev/tokenomics/providers/openai"
 )
@@ -108,10 +106,13 @@ func (x *exchange) forward(ctx *fasthttp.RequestCtx) error {
 		x.s.met.attempt(a.prov.name, status, err)
 		if err != nil {
 			fasthttp.ReleaseResponse(resp)
+			if ce := (*core.Error)(nil); errors.As(err, &ce) && ce.Code == "unsupported_translation" {
+				return ce // the client's request, not the provider, is at fault: no retry
+			}
 			if reachedUpstream(err) {
 				// The provider got the request and bills the prompt it read:
 				// charge the estimate, since no usage report will come.
-				x.owed = limits.SatAdd(x.owed, x.estimate)
+				x.owe(a, x.estimate, 0)
 			}
 			lastErr = upstreamError(a.prov.name, err)
 			code := 502
@@ -170,7 +171,7 @@ func (x *exchange) rebudget(a attempt) error {
 	// Without a lease (an earlier fallback was refused its reservation) the
 	// attempt must reserve again even on the same budget: it would
 	// otherwise go out unchecked and be settled as nothing.
-	if x.lease != nil && a.res.BudgetKey == x.res.BudgetKey {
+	if x.lease != nil && a.res.BudgetKey == x.res.BudgetKey && !x.costMoves(a) {
 		return nil
 	}
 	x.settle(0, false)
@@ -180,13 +181,19 @@ func (x *exchange) rebudget(a attempt) error {
 	// the fallback only moves its tokens.
 	x.limReq.Windows = x.tok.lim.tokenWindows
 	x.setReserve()
+	if err := x.rebudgetCost(a); err != nil {
+		x.lease = nil
+		return err
+	}
 	lease, err := x.s.limiter.Acquire(context.Background(), &x.limReq)
 	if err != nil {
 		x.lease = nil
+		x.s.releaseCost(&x.cost)
 		return x.s.limitError(x, err)
 	}
 	x.settled = false
 	x.grant(lease)
+	x.clampCost()
 	return nil
 }
 
@@ -260,7 +267,11 @@ func (x *exchange) send(a attempt, resp *fasthttp.Response) (int, error) {
 	uri := req.URI()
 	uri.SetScheme(a.prov.scheme)
 	uri.SetHost(a.prov.host)
-	uri.SetPath(a.prov.path(x.ep))
+	pathEp := x.ep
+	if translated(x.ep, a.prov.format) {
+		pathEp = epChat // the provider's own generation endpoint
+	}
+	uri.SetPath(a.prov.path(pathEp))
 	if a.prov.query != "" {
 		uri.SetQueryString(a.prov.query)
 	}
@@ -291,9 +302,9 @@ func (x *exchange) send(a attempt, resp *fasthttp.Response) (int, error) {
 }
 
 // upstreamBody rewrites (or translates) the client body for attempt a:
-// policy prompts prepended, the fallback model, an output cap when the
-// client set none (so the reservation bounds the output), caps lowered to
-// the budget clamp, and usage
+// policy prompts prepended, the fallback model, an output cap only where a
+// budget clamp requires one (or Anthropic's API requires max_tokens), caps
+// lowered to the budget clamp, and usage
 // requested on OpenAI-format streams.
 func (x *exchange) upstreamBody(a attempt) ([]byte, error) {
 	prompts := x.tok.prompts
@@ -302,14 +313,13 @@ func (x *exchange) upstreamBody(a attempt) ([]byte, error) {
 		model = a.model
 	}
 	dst := x.out[:0]
-	capPer := x.sentCap()
 	switch {
+	case translated(x.ep, a.prov.format):
+		return x.translateRequest(dst, a, model)
 	case x.ep == epMessages:
-		return anthropic.RewriteRequest(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit})
-	case a.prov.format == providers.Anthropic:
-		return anthropic.FromOpenAIChat(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit})
+		return anthropic.RewriteRequest(dst, x.body, anthropic.Rewrite{Model: model, Prepend: prompts, DefaultMaxTokens: x.upstreamCapDefault(true), MaxTokensLimit: x.capLimit})
 	default:
-		rw := openai.Rewrite{Model: model, Prepend: prompts, IncludeUsage: x.stream, DefaultMaxTokens: capPer, MaxTokensLimit: x.capLimit}
+		rw := openai.Rewrite{Model: model, Prepend: prompts, IncludeUsage: x.stream, DefaultMaxTokens: x.upstreamCapDefault(false), MaxTokensLimit: x.capLimit}
 		if a.prov.cfg.Name != "openai" {
 			rw.MaxTokensField = "max_tokens" // compatible hosts know the older field
 		}

@@ -19,6 +19,8 @@ type proxyMetrics struct {
 	refusals  *metrics.CounterVec
 	rules     *metrics.CounterVec
 	tokens    *metrics.GaugeVec
+	cost      *metrics.CounterVec // micro-dollars by provider and model
+	byModel   *metrics.CounterVec // tokens by provider, model and kind
 }
 
 func newProxyMetrics(r *metrics.Registry) *proxyMetrics {
@@ -32,6 +34,11 @@ func newProxyMetrics(r *metrics.Registry) *proxyMetrics {
 		refusals:  r.NewCounter("tokenomics_refusals_total", "Requests the proxy refused, by reason code.", "code"),
 		rules:     r.NewCounter("tokenomics_rule_actions_total", "Content rule outcomes by action.", "action"),
 		tokens:    r.NewGauge("tokenomics_tokens", "Tokens the proxy serves."),
+		cost: r.NewCounter("tokenomics_cost_usd_micros_total",
+			"Spend in micro-dollars (USD × 1e6) at the price table's rates, by provider and model; model is \"other\" for models without a price.", "provider", "model"),
+		byModel: r.NewCounter("tokenomics_tokens_total",
+			"Tokens settled by provider, model and kind (prompt, cached, cache_write, completion, reasoning; cached and cache_write are part of prompt, reasoning of completion).",
+			"provider", "model", "kind"),
 	}
 }
 
@@ -63,9 +70,21 @@ func (m *proxyMetrics) attempt(provider string, status int, err error) {
 	m.attempts.With(provider, outcome).Inc()
 }
 
-func (m *proxyMetrics) usage(provider string, u providers.Usage) {
+// usage counts a settled answer; model is the price table's spelling of
+// the model, or "other", so clients cannot grow the label set.
+func (m *proxyMetrics) usage(provider, model string, u providers.Usage, cost int64) {
 	m.tokensIn.With(provider).Add(u.PromptTokens)
 	m.tokensOut.With(provider).Add(u.CompletionTokens)
+	m.cost.With(provider, model).Add(cost)
+	for _, k := range [...]struct {
+		kind string
+		n    int64
+	}{{"prompt", u.PromptTokens}, {"cached", u.CachedTokens}, {"cache_write", u.CacheWriteTokens},
+		{"completion", u.CompletionTokens}, {"reasoning", u.ReasoningTokens}} {
+		if k.n > 0 {
+			m.byModel.With(provider, model, k.kind).Add(k.n)
+		}
+	}
 	if !u.Reported && u.Total() > 0 {
 		m.estimated.With(provider).Inc()
 	}

@@ -49,6 +49,7 @@ type exchange struct {
 	key      string
 	lease    *limits.Lease
 	limReq   limits.Request
+	cost     costHold // the dollar side: price and cost lease (cost.go)
 	settled  bool
 	limitErr *limits.LimitError // the refusal, for its x-ratelimit-* headers
 	inMasked bool               // input rules masked something (memory records the masked text)
@@ -69,6 +70,7 @@ type exchange struct {
 	groups    []joinGroup // joined message parts (join.go)
 	joined    []byte
 	out       []byte
+	tr        *translation // hub forms, when formats differ (translate.go)
 }
 
 var exchangePool = sync.Pool{New: func() any { return &exchange{} }}
@@ -83,7 +85,7 @@ func releaseExchange(x *exchange) {
 	*x = exchange{
 		verdict: x.verdict, texts: x.texts[:0], refs: x.refs[:0], edits: x.edits[:0],
 		scratch: x.scratch[:0], bounds: x.bounds[:0], masked: x.masked[:0], outMasked: x.outMasked[:0], out: x.out[:0],
-		groups: x.groups[:0], joined: x.joined[:0],
+		groups: x.groups[:0], joined: x.joined[:0], tr: x.tr,
 	}
 	x.verdict.Reset()
 	exchangePool.Put(x)
@@ -228,20 +230,18 @@ func (x *exchange) route() error {
 	x.estimate += prompts
 	x.bound = limits.SatAdd(x.bound, x.tok.promptBound)
 	if x.capPer == 0 && x.ep != epEmbeddings {
-		x.capPer = x.s.cfg.Server.DefaultMaxOutputTokens
+		x.capPer = modelOutputCap(x.model, x.s.cfg.Server.DefaultMaxOutputTokens) // reserved, not sent
 	}
 	x.outCap = limits.SatMul(x.capPer, x.choices)
 	return nil
 }
 
+// checkCompat refuses endpoints a provider's format has no counterpart
+// for; chat, responses and messages translate both ways (translate.go).
 func checkCompat(ep endpoint, p *provider) error {
-	switch {
-	case p.format == providers.OpenAI && ep == epMessages:
+	if p.format == providers.Anthropic && ep.wire() == 0 {
 		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "unsupported_endpoint",
-			Message: fmt.Sprintf("Provider %q speaks the OpenAI format; send this model to /v1/chat/completions.", p.name)}
-	case p.format == providers.Anthropic && ep != epChat && ep != epMessages:
-		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "unsupported_endpoint",
-			Message: fmt.Sprintf("Provider %q speaks the Anthropic format; use /v1/chat/completions or /v1/messages.", p.name)}
+			Message: fmt.Sprintf("Provider %q speaks the Anthropic format; use /v1/chat/completions, /v1/responses or /v1/messages.", p.name)}
 	}
 	return nil
 }
@@ -251,11 +251,19 @@ func checkCompat(ep endpoint, p *provider) error {
 func (x *exchange) acquire(ctx *fasthttp.RequestCtx) error {
 	x.limReq = x.tok.limitRequest(x.res.BudgetKey)
 	x.setReserve()
+	if err := x.priceRoute(x.model, x.prov); err != nil {
+		return err
+	}
+	if err := x.acquireCost(x.res.CostKey); err != nil {
+		return err
+	}
 	lease, err := x.s.limiter.Acquire(context.Background(), &x.limReq)
 	if err != nil {
+		x.s.releaseCost(&x.cost)
 		return x.s.limitError(x, err)
 	}
 	x.grant(lease)
+	x.clampCost()
 	setRateHeaders(&ctx.Response.Header, lease.Rate())
 	return nil
 }
@@ -267,6 +275,7 @@ func (x *exchange) settle(used int64, _ bool) {
 		return
 	}
 	x.settled = true
+	x.s.settleCost(&x.cost, x.cost.usage, x.reqID, x.tok.short)
 	x.s.flight.release(x.lease)
 	used = limits.SatAdd(used, x.owed)
 	x.owed = 0

@@ -9,10 +9,10 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/tokenomics-dev/tokenomics/core"
-	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
+	"github.com/tokenomics-dev/tokenomics/providers/hub"
 	"github.com/tokenomics-dev/tokenomics/providers/openai"
 )
 
@@ -27,7 +27,7 @@ func (x *exchange) respond(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.R
 	defer closeResponse(resp)
 	body, err := responseBody(resp, x.s.cfg.Server.MaxResponseBytes)
 	if err != nil {
-		x.owed = limits.SatAdd(x.owed, x.estimate) // billed, though the answer was lost
+		x.owe(a, x.estimate, 0) // billed, though the answer was lost
 		return &core.Error{Status: 502, Type: core.TypeUpstream, Code: "upstream_bad_body",
 			Message: "Provider " + strconv.Quote(a.prov.name) + " sent a body that could not be read.", Err: err}
 	}
@@ -38,24 +38,25 @@ func (x *exchange) respond(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.R
 	usage, err := x.usageOf(a, body)
 	if err != nil {
 		// Billed all the same: the prompt and what the body shows of the answer.
-		x.owed = limits.SatAdd(x.owed, limits.SatAdd(x.estimate, providers.EstimateTokens(body)))
+		x.owe(a, x.estimate, providers.EstimateTokens(body))
 		return &core.Error{Status: 502, Type: core.TypeUpstream, Code: "upstream_bad_body",
 			Message: "Provider " + strconv.Quote(a.prov.name) + " sent a malformed response.", Err: err}
 	}
+	x.cost.usage = usage
 	x.settle(usage.Total(), true)
 	out, err := x.outputRules(a, body)
 	if err != nil {
 		x.s.finish(x, a, 403, usage, "")
 		return err
 	}
-	if a.prov.format == providers.Anthropic && x.ep == epChat {
-		if out, err = anthropic.ToOpenAIChat(x.scratch[:0], out, a.model, time.Now().Unix()); err != nil {
-			return &core.Error{Status: 502, Type: core.TypeUpstream, Code: "translation_failed",
-				Message: "The provider's answer could not be translated to the OpenAI format.", Err: err}
+	if translated(x.ep, a.prov.format) {
+		if out, err = x.translateResponse(a, out, time.Now().Unix()); err != nil {
+			return err
 		}
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType("application/json")
+	x.setCapHeader(&ctx.Response.Header)
 	ctx.Response.SetBody(out)
 	x.s.finish(x, a, 200, usage, x.memoryText(a, out))
 	return nil
@@ -151,8 +152,8 @@ func (x *exchange) passError(ctx *fasthttp.RequestCtx, a attempt, status int, h 
 		ctx.Response.Header.SetBytesV("Retry-After", ra)
 	}
 	switch {
-	case a.prov.format == providers.Anthropic && x.ep == epChat:
-		ctx.Response.SetBody(x.checkErrorBody(status, anthropic.ErrorToOpenAI(status, body)))
+	case translated(x.ep, a.prov.format):
+		ctx.Response.SetBody(x.checkErrorBody(status, hub.TranslateError(x.ep.wire(), status, body)))
 	case len(body) == 0 || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")):
 		e := core.Errorf(status, core.TypeUpstream, "upstream_error", "Provider %q answered with status %d.", a.prov.name, status)
 		ctx.Response.SetBody(e.AppendJSON(nil))

@@ -23,6 +23,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/memory"
 	"github.com/tokenomics-dev/tokenomics/core/metrics"
+	"github.com/tokenomics-dev/tokenomics/core/pricing"
 	"github.com/tokenomics-dev/tokenomics/core/rollup"
 	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/core/store"
@@ -58,6 +59,9 @@ type Options struct {
 	// it may); /ready answers 503 with that reason.
 	NotReady func() string
 	Source   string // event source, e.g. "proxy:host"
+	// Prices is the price table requests are charged at; nil builds it
+	// from Config (Config.PriceTable).
+	Prices *pricing.Table
 	// Usage receives per-minute rollups of requests and refusals; nil for
 	// none.
 	Usage *rollup.Aggregator
@@ -89,6 +93,7 @@ type Server struct {
 	clients     *clients
 	met         *proxyMetrics
 	reg         *metrics.Registry
+	prices      *pricing.Table
 	usage       *rollup.Aggregator
 	tracer      *tracing.Tracer
 
@@ -101,6 +106,7 @@ type Server struct {
 	conns     map[*trackedConn]struct{}
 	ids       atomic.Uint64
 	idPrefix  string
+	chunked   chunkedAnthropic // see errshape.go
 }
 
 // New builds a Server: providers are checked and every token loaded, so a
@@ -134,6 +140,13 @@ func New(o Options) (*Server, error) {
 			s.allowedKeys[pc.APIKeyEnv] = true
 		}
 	}
+	if s.prices = o.Prices; s.prices == nil {
+		pt, err := o.Config.PriceTable()
+		if err != nil {
+			return nil, fmt.Errorf("building the price table: %w", err)
+		}
+		s.prices = pt
+	}
 	s.met = newProxyMetrics(o.Metrics)
 	if o.Rules != nil {
 		o.Rules.SetObserver(newRuleMetrics(o.Metrics))
@@ -161,6 +174,7 @@ func New(o Options) (*Server, error) {
 		NoDefaultDate:                 false,
 		DisableHeaderNamesNormalizing: false,
 		ErrorHandler:                  s.transportError,
+		HeaderReceived:                s.headerReceived,
 		CloseOnShutdown:               true,
 		Logger:                        hclogAdapter{s.log},
 		ConnState:                     s.trackConn,
@@ -321,6 +335,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		}
 	}()
 	start := time.Now()
+	s.chunked.take(&ctx.Request.Header)
 	path := ctx.Path()
 	if ep := endpointFor(path); ep != 0 {
 		s.serveLLM(ctx, ep)
@@ -350,6 +365,8 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.serveModels(ctx)
 	case "/v1/usage":
 		s.serveUsage(ctx)
+	case "/v1/messages/count_tokens", "/messages/count_tokens":
+		s.serveCountTokens(ctx)
 	default:
 		if h := s.routes[string(path)]; h != nil {
 			h(ctx)
@@ -395,8 +412,9 @@ func (s *Server) serveMetrics(ctx *fasthttp.RequestCtx) {
 // transportError answers what fasthttp refuses before the handler runs:
 // oversized bodies above all, in the shape the path calls for. A chunked
 // body over the limit reaches here with the request already reset by
-// fasthttp, so its path is unknown and it gets the OpenAI shape.
+// fasthttp; headerReceived noted whether its path was an Anthropic one.
 func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
+	anthropic := s.chunked.take(&ctx.Request.Header)
 	var e *core.Error
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
@@ -405,7 +423,11 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	default:
 		e = &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "bad_request", Message: "The request could not be read."}
 	}
-	writeErrorFor(ctx, e)
+	if anthropic {
+		writeAnthropicError(ctx, e)
+	} else {
+		writeErrorFor(ctx, e)
+	}
 	ctx.SetConnectionClose()
 }
 

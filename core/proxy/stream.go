@@ -18,6 +18,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
+	"github.com/tokenomics-dev/tokenomics/providers/hub"
 	"github.com/tokenomics-dev/tokenomics/providers/openai"
 	"github.com/tokenomics-dev/tokenomics/providers/sse"
 )
@@ -28,7 +29,7 @@ type streamMode uint8
 const (
 	modeOpenAI    streamMode = iota // OpenAI provider, OpenAI client: relayed
 	modeAnthropic                   // Anthropic provider, Anthropic client: relayed
-	modeTranslate                   // Anthropic provider, OpenAI chat client: translated
+	modeTranslate                   // formats differ: translated through the hub
 )
 
 const (
@@ -52,13 +53,14 @@ type relay struct {
 	start        time.Time
 	resp         *fasthttp.Response
 	lease        *limits.Lease
-	owed         int64 // usage of earlier attempts that reached a provider
+	cost         costHold // the dollar lease and price, settled with the tokens
+	owed         int64    // usage of earlier attempts that reached a provider
 	memReq       []memText
 
 	parser    sse.Parser
 	oa        openai.StreamState
 	an        anthropic.StreamState
-	tr        *anthropic.StreamTranslator
+	tr        *hub.Stream
 	dropUsage bool // the proxy asked for the usage chunk, the client did not
 
 	rules    *tokenRules
@@ -79,6 +81,10 @@ type relay struct {
 
 	blocked     bool
 	clientGone  bool
+	budgetCut   bool  // the upstream went past the reservation: cut, see streamcut.go
+	choices     int64 // n of the request
+	outAllow    int64 // output fragments the reservation holds; 0: no cut
+	fragments   int64 // non-empty generated fragments seen
 	cut         atomic.Bool // set by Shutdown: stop relaying, settle, tell the client
 	upstreamErr error
 }
@@ -100,12 +106,14 @@ var relayBufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return
 // startStream hands a 200 stream to a relay and returns: the handler is done.
 func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.Response) error {
 	r := &relay{s: x.s, tok: x.tok, a: a, ep: x.ep, reqID: x.reqID, model: a.model, start: x.start,
-		resp: resp, lease: x.lease, owed: x.owed, rules: x.tok.rules}
+		resp: resp, lease: x.lease, cost: x.cost, owed: x.owed, rules: x.tok.rules}
 	x.settled = true // the relay settles
+	r.setBudgetCut(x)
+	x.cost.lease = nil
 	switch {
-	case a.prov.format == providers.Anthropic && x.ep == epChat:
+	case translated(x.ep, a.prov.format):
 		r.mode = modeTranslate
-		r.tr = anthropic.NewStreamTranslator(a.model, time.Now().Unix(), x.clientUsage, x.estimate)
+		r.tr = hub.NewStream(hub.ProviderWire(a.prov.format), x.ep.wire(), a.model, time.Now().Unix(), x.clientUsage, x.estimate)
 	case a.prov.format == providers.Anthropic:
 		r.mode = modeAnthropic
 		r.an.Reset(x.estimate)
@@ -125,6 +133,7 @@ func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fastht
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
 	x.traceHandOver(r)
+	x.setCapHeader(&ctx.Response.Header)
 	x.s.flight.addRelay(r)
 	ctx.SetBodyStreamWriter(r.run)
 	return nil
@@ -142,7 +151,7 @@ func (r *relay) run(w *bufio.Writer) {
 	defer relayBufPool.Put(bp)
 	buf := *bp
 	var out []byte
-	for !r.blocked && !r.cut.Load() {
+	for !r.blocked && !r.cut.Load() && !r.budgetCut {
 		n, rerr := src.Read(buf)
 		if n > 0 {
 			r.parser.Feed(buf[:n])
@@ -151,6 +160,9 @@ func (r *relay) run(w *bufio.Writer) {
 				// The renewer sends this with the next KeepAlive: if the
 				// proxy dies now, the lease bills what was produced.
 				r.lease.Report(limits.SatAdd(r.usage().Total(), r.owed))
+			}
+			if r.cost.lease != nil {
+				r.cost.lease.Report(r.cost.charge(r.usage()))
 			}
 			if len(out) > 0 && !r.write(w, out) {
 				return
@@ -186,6 +198,14 @@ func (r *relay) writeTail(w *bufio.Writer) {
 		return
 	}
 	out := make([]byte, 0, 512)
+	if r.budgetCut && !r.blocked {
+		out = r.flushFilters(out)
+		if !r.blocked {
+			out = r.appendTruncation(out)
+		}
+		r.write(w, out)
+		return
+	}
 	if !r.blocked {
 		if ev, ok, err := r.parser.Flush(); err == nil && ok {
 			out = r.event(out, ev)
@@ -241,7 +261,7 @@ func (r *relay) write(w *bufio.Writer, out []byte) bool {
 
 // drain handles every complete event the parser holds.
 func (r *relay) drain(out []byte) []byte {
-	for !r.blocked {
+	for !r.blocked && !r.budgetCut {
 		ev, ok, err := r.parser.Next()
 		if err != nil {
 			r.upstreamErr = err
@@ -251,7 +271,12 @@ func (r *relay) drain(out []byte) []byte {
 		if !ok {
 			return out
 		}
+		mark := len(out)
 		out = r.event(out, ev)
+		if !r.blocked && r.countFragments(ev.Data) {
+			r.budgetCut = true
+			return out[:mark] // what went past the reservation stays behind
+		}
 	}
 	return out
 }
@@ -269,7 +294,7 @@ func (r *relay) event(out []byte, ev sse.Event) []byte {
 	case modeTranslate: // the translator accounts; refs only when someone reads them
 		r.refs = r.refs[:0]
 		if r.rctx != nil || r.memReq != nil {
-			r.refs, err = anthropic.DeltaTexts(r.refs, data)
+			r.refs, err = r.tr.DeltaTexts(r.refs, data)
 		}
 	}
 	if err != nil {
@@ -483,7 +508,8 @@ func (r *relay) close() {
 		r.cancel()
 	}
 	u := r.usage()
-	charge := limits.SatAdd(u.Total(), r.owed)
+	charge := limits.SatAdd(r.charge(u), r.owed)
+	r.s.settleCost(&r.cost, u, r.reqID, r.tok.short)
 	r.s.flight.release(r.lease)
 	if err := r.s.limiter.Settle(context.Background(), r.lease, charge); err != nil {
 		r.s.log.Warn("settling stream usage failed", "request_id", r.reqID, "token", r.tok.short, "tokens", charge, "error", err)

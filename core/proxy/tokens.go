@@ -32,6 +32,7 @@ type tokenEntry struct {
 	policy    *policy.Policy
 	rules     *tokenRules // nil when the policy has no rules
 	lim       tokenLimits
+	cost      costLimits // dollar budgets and windows (cost.go)
 	prompts   []providers.Message
 	// promptEstimate is the policy prompts' share of every reservation.
 	promptEstimate int64

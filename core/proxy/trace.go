@@ -100,12 +100,12 @@ func endAttempt(sp trace.Span, status int, err error) {
 }
 
 // usageAttrs are the GenAI usage attributes of an answer.
-func usageAttrs(sp trace.Span, a attempt, status int, u providers.Usage) {
+func usageAttrs(sp trace.Span, a attempt, status int, u providers.Usage, cost int64) {
 	sp.SetAttributes(tracing.ProviderName.String(a.prov.name), tracing.System.String(a.prov.name),
 		tracing.ResponseModel.String(a.model), tracing.HTTPStatus.Int(status),
 		tracing.InputTokens.Int64(u.PromptTokens), tracing.OutputTokens.Int64(u.CompletionTokens),
 		tracing.CachedTokens.Int64(u.CachedTokens), tracing.ReasonTokens.Int64(u.ReasoningTokens),
-		tracing.CostMicros.Int64(0), tracing.UsageEstimated.Bool(!u.Reported))
+		tracing.CostMicros.Int64(cost), tracing.UsageEstimated.Bool(!u.Reported))
 	if a.fallbackFrom != "" {
 		sp.SetAttributes(tracing.FallbackFrom.String(a.fallbackFrom))
 	}
@@ -116,7 +116,8 @@ func (x *exchange) traceFinish(a attempt, status int, u providers.Usage) {
 	if x.span == nil {
 		return
 	}
-	usageAttrs(x.span, a, status, u)
+	cost, _ := x.s.costOf(a, u)
+	usageAttrs(x.span, a, status, u, cost)
 }
 
 // traceEnd closes the request span, with the refusal's reason when the
@@ -155,7 +156,8 @@ func (r *relay) traceClose(status int, u providers.Usage) {
 	}
 	r.streamSpan.SetAttributes(attribute.Int("http.response.status_code", status))
 	tracing.Done(r.streamSpan, err)
-	usageAttrs(r.span, r.a, status, u)
+	cost, _ := r.s.costOf(r.a, u)
+	usageAttrs(r.span, r.a, status, u, cost)
 	if status >= 400 {
 		r.span.SetStatus(codes.Error, "stream ended with "+codeLabel(status))
 	}

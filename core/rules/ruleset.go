@@ -299,8 +299,12 @@ func builtinName(ruleType string) string {
 }
 
 func (h *Host) customModule(pr *policy.Rule, custom func(name, sha256 string) ([]byte, error)) (*module, error) {
-	if pr.Plugin == "" || pr.SHA256 == "" {
-		return nil, fmt.Errorf("%w: a wasm rule needs plugin and sha256", ErrBadRule)
+	// plugin is a name with a sha256 pin, or name@range: then the resolver
+	// picks the newest verified version in the range and vouches for it
+	// (it checks the bytes against their signed manifest).
+	name, rng, ranged := strings.Cut(pr.Plugin, "@")
+	if name == "" || (pr.SHA256 == "") != ranged || (ranged && rng == "") {
+		return nil, fmt.Errorf("%w: a wasm rule needs plugin and sha256, or plugin@range", ErrBadRule)
 	}
 	if custom == nil {
 		return nil, fmt.Errorf("%w: no plugin source for %q", ErrBadRule, pr.Plugin)
@@ -309,8 +313,8 @@ func (h *Host) customModule(pr *policy.Rule, custom func(name, sha256 string) ([
 	if err != nil {
 		return nil, fmt.Errorf("fetching plugin %q: %w", pr.Plugin, err)
 	}
-	if sum := Sum(wasm); !strings.EqualFold(sum, pr.SHA256) {
+	if sum := Sum(wasm); !ranged && !strings.EqualFold(sum, pr.SHA256) {
 		return nil, fmt.Errorf("%w: plugin %q has sha256 %s, the rule wants %s", ErrBadModule, pr.Plugin, sum, pr.SHA256)
 	}
-	return h.load(pr.Plugin, wasm, false)
+	return h.load(name, wasm, false)
 }

@@ -58,7 +58,7 @@ func newScryptKDF() (kdf, error) {
 }
 
 // readKDF reads the derivation recorded in meta; none recorded is legacy.
-func readKDF(meta *bbolt.Bucket) (kdf, error) {
+func readKDF(meta MetaKV) (kdf, error) {
 	v := meta.Get(keyEncKDF)
 	if v == nil {
 		return kdf{legacy: true}, nil
@@ -76,7 +76,7 @@ func readKDF(meta *bbolt.Bucket) (kdf, error) {
 }
 
 // write records k in meta.
-func (k kdf) write(meta *bbolt.Bucket) error {
+func (k kdf) write(meta MetaKV) error {
 	if k.legacy {
 		if err := meta.Delete(keyEncKDF); err != nil {
 			return err

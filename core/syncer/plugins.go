@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -90,27 +89,34 @@ func (ps *pluginSet) read(ap *activePlugin) ([]byte, error) {
 	return b, nil
 }
 
-// Resolve returns the binary of plugin name when sha is its active verified
-// version. It is the proxy's resolver for wasm rules (proxy.Options.Plugins).
-func (s *Syncer) Resolve(name, sha string) ([]byte, error) {
+// Resolve returns the binary a wasm rule names: plugin is the name and sha
+// a sha256 held (the active version, or a kept earlier one), or plugin is
+// name@range and sha is empty, resolved to the newest held version in the
+// range. It is the proxy's resolver for wasm rules (proxy.Options.Plugins),
+// and re-checks the file's digest on every call.
+func (s *Syncer) Resolve(plugin, sha string) ([]byte, error) {
 	ps := s.plugins
-	ps.mu.RLock()
-	ap := ps.active[name]
-	if ap != nil && !strings.EqualFold(ap.m.SHA256, sha) {
-		if old := ps.retainedFor(name, sha); old != nil {
-			ap = old // a token pinned to an earlier verified version
+	name, rng := splitPin(plugin)
+	if rng != "" {
+		if err := checkRange(rng); err != nil {
+			return nil, err
 		}
 	}
+	if ap := ps.pick(plugin, sha); ap != nil {
+		return ps.read(ap)
+	}
+	ps.mu.RLock()
+	cur := ps.active[name]
 	ps.mu.RUnlock()
-	if ap == nil {
+	switch {
+	case cur == nil:
 		return nil, fmt.Errorf("%w: %q has no verified version on this proxy (not uploaded to the central server, not signed by a key in plugins.trusted_keys, refused, or deleted)",
 			ErrPluginUnavailable, name)
+	case rng != "":
+		return nil, fmt.Errorf("%w: the policy asks for %s %s, this proxy holds %s", ErrPluginVersion, name, rng, ps.describeHeld(name))
 	}
-	if !strings.EqualFold(ap.m.SHA256, sha) {
-		return nil, fmt.Errorf("%w: the policy names %s sha256 %s, the verified version is %s (and this proxy keeps no earlier version with that sha256)",
-			ErrPluginVersion, name, sha, ap.m.String())
-	}
-	return ps.read(ap)
+	return nil, fmt.Errorf("%w: the policy names %s sha256 %s, the verified version is %s (and this proxy keeps no earlier version with that sha256)",
+		ErrPluginVersion, name, sha, cur.m.String())
 }
 
 // Active lists the active verified manifests, for status output.

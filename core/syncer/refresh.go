@@ -19,7 +19,8 @@ type ruleRefs struct {
 
 type ruleRef struct {
 	Type   string `json:"type"`
-	Plugin string `json:"plugin"`
+	Plugin string `json:"plugin"` // a name, or name@range
+	SHA256 string `json:"sha256"`
 }
 
 // refreshTokens re-applies, at their own revisions, the tokens whose
@@ -52,9 +53,19 @@ func (s *Syncer) refreshTokens(plugins []string) error {
 }
 
 func usesPlugin(policy json.RawMessage, names map[string]bool) bool {
+	for _, r := range pluginRefs(policy) {
+		if name, _ := splitPin(r.Plugin); names[name] {
+			return true
+		}
+	}
+	return false
+}
+
+// pluginRefs returns the wasm rules of a policy, provider entries' included.
+func pluginRefs(policy json.RawMessage) []ruleRef {
 	var refs ruleRefs
 	if err := json.Unmarshal(policy, &refs); err != nil {
-		return false
+		return nil
 	}
 	all := refs.Rules
 	for _, entries := range refs.Providers {
@@ -62,14 +73,15 @@ func usesPlugin(policy json.RawMessage, names map[string]bool) bool {
 			all = append(all, e.Rules...)
 		}
 	}
+	var out []ruleRef
 	for _, raw := range all {
 		var r ruleRef
 		if json.Unmarshal(raw, &r) != nil {
 			continue // a legacy string rule: a regex, no plugin
 		}
-		if r.Type == "wasm" && names[r.Plugin] {
-			return true
+		if r.Type == "wasm" {
+			out = append(out, r)
 		}
 	}
-	return false
+	return out
 }

@@ -63,6 +63,9 @@ type Options struct {
 	RequestTimeout time.Duration
 	// Webhook verifies pushes; nil means WebhookHandler refuses everything.
 	Webhook *events.Verifier
+	// Fleet turns on reports to the central server's /api/v1/fleet; nil
+	// sends none.
+	Fleet *FleetOptions
 	// Metrics receives the sync gauges; nil keeps them unexported.
 	Metrics *metrics.Registry
 	Logger  hclog.Logger
@@ -108,6 +111,7 @@ type Syncer struct {
 	met        *syncMetrics
 
 	plugins *pluginSet
+	fleet   *reporter // nil without Options.Fleet
 
 	trigger chan struct{} // one slot: coalesces pushes
 	cancel  context.CancelFunc
@@ -132,6 +136,9 @@ func New(o Options) (*Syncer, error) {
 		return nil, err
 	}
 	s.plugins = ps
+	if o.Fleet != nil && o.Fleet.Poster != nil {
+		s.fleet = newReporter(*o.Fleet)
+	}
 	if o.Store.Revision() > 0 {
 		s.ready.Store(true)
 	}
@@ -147,6 +154,9 @@ func (s *Syncer) Start(firstWait time.Duration) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	if s.fleet != nil {
+		go s.runFleet(ctx)
+	}
 	fctx, fcancel := context.WithTimeout(ctx, firstWait)
 	err := s.Sync(fctx)
 	fcancel()
@@ -166,6 +176,9 @@ func (s *Syncer) Close(context.Context) error {
 	}
 	s.cancel()
 	<-s.done
+	if s.fleet != nil {
+		<-s.fleet.done
+	}
 	return nil
 }
 
@@ -283,5 +296,8 @@ func (s *Syncer) Sync(ctx context.Context) error {
 		s.log.Info("in sync with the central server again", "revision", s.o.Store.Revision())
 	}
 	s.synced.Store(s.o.Now().UnixNano())
+	// Only after the store (and so the proxy's token cache) applied the
+	// pull, so the report shows what requests now meet.
+	s.reportFleet()
 	return nil
 }

@@ -14,7 +14,7 @@ import (
 
 // Service implements Manager on a local database.
 type Service struct {
-	db       *store.DB
+	db       store.Backend
 	validate Validator
 	patch    Patcher
 	logger   hclog.Logger
@@ -27,7 +27,7 @@ type Service struct {
 // NewService returns a Service. validate checks every policy before it is
 // stored (nil accepts any JSON object); patch applies merge patches on
 // update (nil refuses patches, leaving only Replace).
-func NewService(db *store.DB, validate Validator, patch Patcher, logger hclog.Logger) *Service {
+func NewService(db store.Backend, validate Validator, patch Patcher, logger hclog.Logger) *Service {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}

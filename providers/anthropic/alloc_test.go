@@ -19,10 +19,7 @@ func TestHotPathAllocs(t *testing.T) {
 	opt := anthropic.Rewrite{Model: "claude-x", Prepend: []providers.Message{{Role: "system", Content: "policy"}}, DefaultMaxTokens: 100}
 	delta := []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}`)
 	var st anthropic.StreamState
-	tr := anthropic.NewStreamTranslator("claude-x", 1, true, 10)
-	start := []byte(`{"type":"message_start","message":{"id":"msg_1","model":"claude-x","usage":{"input_tokens":3,"output_tokens":1}}}`)
-	frames := make([]byte, 0, 4096)
-	frames, _ = tr.Translate(frames, start)
+	var ev anthropic.Event
 	cases := []struct {
 		name string
 		fn   func()
@@ -30,7 +27,7 @@ func TestHotPathAllocs(t *testing.T) {
 		{"request texts", func() { refs, _ = anthropic.RequestTexts(refs[:0], body) }},
 		{"rewrite", func() { out, _ = anthropic.RewriteRequest(out[:0], body, opt) }},
 		{"stream feed", func() { st.Reset(1); refs, _ = st.Feed(refs[:0], delta) }},
-		{"translate delta", func() { frames, _ = tr.Translate(frames[:0], delta) }},
+		{"stream next", func() { _ = st.Next(delta, &ev) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,5 +1,6 @@
-// Package anthropic reads and rewrites the Anthropic Messages API format,
-// and translates between OpenAI chat clients and Anthropic backends.
+// Package anthropic reads and rewrites the Anthropic Messages API format.
+// Translation to and from other formats lives in package hub, which reads
+// streams through StreamState.Next.
 //
 // Like package openai, everything is a pure function of one body or a small
 // per-stream state, reading bytes in place with providers.Scanner:
@@ -15,10 +16,6 @@
 // ResponseTexts reference each string value inside them (TextToolArgs), so
 // rules see every text and masks keep the object valid. Streamed tool input
 // arrives as raw JSON fragments (input_json_delta) and is referenced as is.
-//
-// Translation for OpenAI clients served by Anthropic lives in the
-// openai_anthropic*.go files: FromOpenAIChat (request), ToOpenAIChat
-// (response), StreamTranslator (stream) and ErrorToOpenAI (errors).
 //
 // Usage: Anthropic reports input_tokens without the cached part; the
 // gateway's PromptTokens is input + cache_read_input_tokens +

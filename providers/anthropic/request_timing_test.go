@@ -66,23 +66,6 @@ func BenchmarkRewriteRequest(b *testing.B) {
 	}
 }
 
-func BenchmarkFromOpenAIChat(b *testing.B) {
-	for _, size := range benchSizes {
-		body := chatBody(size)
-		b.Run(fmt.Sprintf("%dKB", size>>10), func(b *testing.B) {
-			var out []byte
-			b.ReportAllocs()
-			b.SetBytes(int64(len(body)))
-			for b.Loop() {
-				var err error
-				if out, err = anthropic.FromOpenAIChat(out[:0], body, anthropic.Rewrite{}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
 func streamEvents(b *testing.B, file string) ([][]byte, int) {
 	b.Helper()
 	raw := readTestdataB(b, filepath.Join("streams", file))
@@ -113,24 +96,6 @@ func BenchmarkStreamFeed(b *testing.B) {
 		for _, data := range events {
 			var err error
 			if refs, err = st.Feed(refs[:0], data); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-}
-
-func BenchmarkStreamTranslator(b *testing.B) {
-	events, n := streamEvents(b, "tool_use.sse")
-	var out []byte
-	tr := anthropic.NewStreamTranslator("claude-sonnet-4-6", 1, true, 100)
-	b.ReportAllocs()
-	b.SetBytes(int64(n))
-	for b.Loop() {
-		tr.Reset("claude-sonnet-4-6", 1, true, 100)
-		out = out[:0]
-		for _, data := range events {
-			var err error
-			if out, err = tr.Translate(out, data); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestRewriteLowersMaxTokens: the budget clamp on the Messages endpoint and
-// on OpenAI chat translated to Anthropic.
+// TestRewriteLowersMaxTokens: the budget clamp on the Messages endpoint
+// (translated requests: hub.TestOptionsCap).
 func TestRewriteLowersMaxTokens(t *testing.T) {
 	t.Parallel()
 	got, err := RewriteRequest(nil, []byte(`{"model":"c","max_tokens":4096,"messages":[{"role":"user","content":"hi"}]}`),
@@ -20,10 +20,4 @@ func TestRewriteLowersMaxTokens(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"model":"c","max_tokens":40,"messages":[]}`, string(got))
 
-	got, err = FromOpenAIChat(nil, []byte(`{"model":"c","max_completion_tokens":5000,"messages":[{"role":"user","content":"hi"}]}`),
-		Rewrite{MaxTokensLimit: 70, DefaultMaxTokens: 70})
-	require.NoError(t, err)
-	r, err := ParseRequest(got)
-	require.NoError(t, err)
-	assert.Equal(t, int64(70), r.MaxTokens)
 }

@@ -268,6 +268,7 @@ func (st *StreamState) Usage() providers.Usage {
 	if s.present {
 		u.PromptTokens = s.input + s.cacheRead + s.cacheCreate
 		u.CachedTokens = s.cacheRead
+		u.CacheWriteTokens = s.cacheCreate
 		u.CompletionTokens = max(s.output, st.counted)
 	}
 	if f.present && f.hasOutput {
@@ -285,6 +286,7 @@ func (st *StreamState) Usage() providers.Usage {
 		if known {
 			u.PromptTokens = s.input + s.cacheRead + s.cacheCreate
 			u.CachedTokens = s.cacheRead
+			u.CacheWriteTokens = s.cacheCreate
 		}
 		u.CompletionTokens = f.output
 		u.Reported = known
@@ -313,4 +315,52 @@ func DeltaTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, erro
 		dst = append(dst, ev.text.Ref(RoleAssistant, kind, 0, ev.index))
 	}
 	return dst, nil
+}
+
+// EventType is the type of a stream event.
+type EventType uint8
+
+// The event types a translator acts on, in the order of eventNames.
+const (
+	EventUnknown      = EventType(evUnknown)
+	EventMessageStart = EventType(evMessageStart)
+	EventBlockStart   = EventType(evBlockStart)
+	EventBlockDelta   = EventType(evBlockDelta)
+	EventBlockStop    = EventType(evBlockStop)
+	EventMessageDelta = EventType(evMessageDelta)
+	EventMessageStop  = EventType(evMessageStop)
+	EventPing         = EventType(evPing)
+	EventError        = EventType(evError)
+)
+
+// Event is one parsed stream event for translators: values are spans of
+// the event's data.
+type Event struct {
+	Type  EventType
+	Index int // content block index, -1 when absent
+	// TextKind classifies Text: providers.TextDelta (text),
+	// TextToolArgs (an input_json_delta fragment), TextReasoning, or "".
+	TextKind   string
+	BlockType  providers.Value // content_block.type
+	Text       providers.Value
+	ID, Name   providers.Value // message id, or tool_use id and name
+	Model      providers.Value
+	StopReason providers.Value
+	ErrType    providers.Value
+	ErrMessage providers.Value
+}
+
+// Next accounts for one event, as Feed does, and returns it parsed, so a
+// translator reads each event once. A malformed event returns an error
+// and changes no accounting.
+func (st *StreamState) Next(data []byte, out *Event) error {
+	var ev event
+	if err := parseEvent(data, &ev); err != nil {
+		return err
+	}
+	st.apply(nil, data, &ev, false)
+	*out = Event{Type: EventType(ev.typ), Index: ev.index, TextKind: ev.textKind(data), BlockType: ev.blockType,
+		Text: ev.text, ID: ev.id, Name: ev.name, Model: ev.model, StopReason: ev.stopReason,
+		ErrType: ev.errType, ErrMessage: ev.errMessage}
+	return nil
 }

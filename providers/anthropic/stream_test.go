@@ -1,7 +1,6 @@
 package anthropic_test
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"testing"
 
@@ -60,7 +59,7 @@ func TestStreamState(t *testing.T) {
 		{
 			name:      "tool use with cache",
 			file:      "tool_use.sse",
-			wantUsage: providers.Usage{PromptTokens: 12 + 1800 + 200, CompletionTokens: 89, CachedTokens: 1800, Reported: true},
+			wantUsage: providers.Usage{PromptTokens: 12 + 1800 + 200, CompletionTokens: 89, CachedTokens: 1800, CacheWriteTokens: 200, Reported: true},
 			wantTexts: map[streamKey]string{
 				{providers.TextDelta, 0}:    "I'll check the weather.",
 				{providers.TextToolArgs, 1}: `{"location": "San Francisco, CA", "unit": "fahrenheit"}`,
@@ -166,7 +165,7 @@ func TestParseResponseUsage(t *testing.T) {
 		{
 			name: "cache read and creation",
 			body: `{"usage":{"input_tokens":50,"cache_creation_input_tokens":248,"cache_read_input_tokens":1800,"output_tokens":503,"service_tier":"standard"}}`,
-			want: providers.Usage{PromptTokens: 50 + 248 + 1800, CompletionTokens: 503, CachedTokens: 1800, Reported: true},
+			want: providers.Usage{PromptTokens: 50 + 248 + 1800, CompletionTokens: 503, CachedTokens: 1800, CacheWriteTokens: 248, Reported: true},
 		},
 		{
 			name: "null cache fields",
@@ -193,7 +192,7 @@ func TestParseResponseUsage(t *testing.T) {
 
 func TestResponseTexts(t *testing.T) {
 	t.Parallel()
-	body := readTestdata(t, filepath.Join("translate", "response_text.json"))
+	body := readTestdata(t, filepath.Join("responses", "response_text.json"))
 	refs, err := anthropic.ResponseTexts(nil, body)
 	require.NoError(t, err)
 	assert.Equal(t, []text{
@@ -202,7 +201,7 @@ func TestResponseTexts(t *testing.T) {
 		{"It's \"sunny\"\nin café land.", "assistant", providers.TextCompletion, 0, 2},
 	}, decodeAll(t, body, refs))
 
-	body = readTestdata(t, filepath.Join("translate", "response_tool_use.json"))
+	body = readTestdata(t, filepath.Join("responses", "response_tool_use.json"))
 	refs, err = anthropic.ResponseTexts(nil, body)
 	require.NoError(t, err)
 	assert.Equal(t, []text{
@@ -211,10 +210,9 @@ func TestResponseTexts(t *testing.T) {
 	}, decodeAll(t, body, refs))
 }
 
-// FuzzStreamTranslator checks that stream events never panic the state or
-// the translator, that refs decode, and that every frame written is a
-// valid SSE data line holding JSON.
-func FuzzStreamTranslator(f *testing.F) {
+// FuzzStreamState checks that stream events never panic the state and
+// that refs decode (translation: hub.FuzzStream).
+func FuzzStreamState(f *testing.F) {
 	for _, file := range []string{"text.sse", "tool_use.sse", "thinking.sse", "error.sse"} {
 		raw := readTestdataF(f, filepath.Join("streams", file))
 		var p sse.Parser
@@ -236,21 +234,7 @@ func FuzzStreamTranslator(f *testing.F) {
 				require.NoError(t, err)
 			}
 		}
-		tr := anthropic.NewStreamTranslator("m", 1, true, 5)
-		out, err := tr.Translate(nil, data)
-		if err != nil {
-			return
-		}
-		out = tr.Close(out)
-		var p sse.Parser
-		p.Feed(out)
-		for {
-			ev, ok, err := p.Next()
-			require.NoError(t, err)
-			if !ok {
-				break
-			}
-			require.True(t, ev.IsDone() || json.Valid(ev.Data), "invalid frame %q from %q", ev.Data, data)
-		}
+		var ev anthropic.Event
+		_ = st.Next(data, &ev)
 	})
 }

@@ -18,6 +18,7 @@ func (r rawUsage) usage() providers.Usage {
 		PromptTokens:     r.input + r.cacheRead + r.cacheCreate,
 		CompletionTokens: r.output,
 		CachedTokens:     r.cacheRead,
+		CacheWriteTokens: r.cacheCreate,
 		Reported:         r.present,
 	}
 }

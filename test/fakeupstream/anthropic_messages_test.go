@@ -72,7 +72,7 @@ func TestMessages(t *testing.T) {
 				assert.Nil(t, got.Usage)
 				return
 			}
-			prompt := CountTokens("Be brief.") + CountTokens(tc.user)
+			prompt := CountTokens("Be brief.") + CountTokens(tc.user) + framing(1)
 			require.NotNil(t, got.Usage)
 			assert.Equal(t, prompt-tc.cacheRead-tc.cacheWrite, got.Usage.InputTokens)
 			assert.Equal(t, tc.cacheRead, got.Usage.CacheReadInputTokens)
@@ -96,7 +96,7 @@ func TestMessagesPromptTokens(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
 	var got anMessage
 	decodeStrict(t, res.body, &got)
-	want := CountTokens("You are terse.") + CountTokens("Look at this") + CountTokens("look") + CountTokens(`{"q":1}`) + CountTokens("a cat")
+	want := CountTokens("You are terse.") + CountTokens("Look at this") + CountTokens("look") + CountTokens(`{"q":1}`) + CountTokens("a cat") + framing(3)
 	assert.Equal(t, want, got.Usage.InputTokens)
 	// A tool result last: the fake answers it rather than calling the tool again.
 	assert.Equal(t, "text", got.Content[0].Type)
@@ -187,7 +187,7 @@ func TestMessagesStream(t *testing.T) {
 			require.NotNil(t, start)
 			assert.Empty(t, start.Content)
 			assert.Nil(t, start.StopReason)
-			prompt := CountTokens("Be brief.") + CountTokens(tc.user)
+			prompt := CountTokens("Be brief.") + CountTokens(tc.user) + framing(1)
 			if tc.noUsage {
 				assert.Nil(t, start.Usage)
 			} else {

@@ -36,6 +36,7 @@ type directives struct {
 	gzip       bool
 	malformed  bool
 	hang       bool
+	nocap      bool // ignore output caps, as a misbehaving provider would
 }
 
 func noDirectives() directives { return directives{long: -1} }
@@ -104,6 +105,8 @@ func (d *directives) applyItem(item string) error {
 		return flag(&d.malformed)
 	case "hang":
 		return flag(&d.hang)
+	case "nocap":
+		return flag(&d.nocap)
 	case "tool":
 		d.toolSet, d.tool = true, val
 		return nil
@@ -182,4 +185,5 @@ func (d *directives) merge(s directives) {
 	d.gzip = d.gzip || s.gzip
 	d.malformed = d.malformed || s.malformed
 	d.hang = d.hang || s.hang
+	d.nocap = d.nocap || s.nocap
 }

@@ -35,8 +35,11 @@
 // # Usage
 //
 // CountTokens is the tokenizer: a token is a run of letters, digits and
-// underscores, or any other single non-space character. Prompt tokens are the
-// sum of CountTokens over every input text: message contents (text parts),
+// underscores, or any other single non-space character (each Han, kana or
+// Hangul character is a token of its own). Prompt tokens are the sum of
+// CountTokens over every input text, plus message framing (FramingPerMessage
+// per message of a chat, Messages or Responses request and FramingReply
+// once, as OpenAI documents for its chat models): message contents (text parts),
 // system prompts and instructions, tool-call names and arguments, tool
 // results, directives included; tool definitions and images count nothing;
 // token-array inputs count one per element. Completion tokens are CountTokens
@@ -46,7 +49,11 @@
 // prompt_tokens still includes them (prompt_tokens_details.cached_tokens),
 // Anthropic's input_tokens excludes them (cache_read_input_tokens), and
 // [[fake:cache_write=N]] does the same for cache_creation_input_tokens.
-// Predict returns all of this for a request body without a server.
+// n (chat, completions) returns n identical choices and best_of generates
+// that many: usage bills every generated completion. [[fake:nocap]] makes
+// the fake ignore output caps, as a misbehaving provider would, so a test
+// can see what the proxy does on its own. Predict returns all of this for a
+// request body without a server.
 //
 // # Streams
 //

@@ -26,7 +26,29 @@ func (x *exchange) chat() {
 	b = appendInt(b, int(x.created))
 	b = append(b, `,"model":`...)
 	b = appendStr(b, x.c.model)
-	b = append(b, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
+	b = append(b, `,"choices":[`...)
+	for i := range x.p.Choices {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = x.appendChatChoice(b, i)
+	}
+	b = append(b, ']')
+	if !x.p.dir.nousage {
+		b = append(b, `,"usage":`...)
+		b = x.appendOpenAIUsage(b)
+	}
+	b = append(b, `,"service_tier":"default","system_fingerprint":`+fingerprint+`}`...)
+	*bp = b
+	x.writeJSON(b)
+}
+
+// appendChatChoice appends choice i of a chat answer (every choice says
+// the same).
+func (x *exchange) appendChatChoice(b []byte, i int) []byte {
+	b = append(b, `{"index":`...)
+	b = appendInt(b, i)
+	b = append(b, `,"message":{"role":"assistant","content":`...)
 	if x.p.ToolName != "" {
 		b = append(b, `null,"tool_calls":[{"id":`...)
 		b = x.appendID(b, "call_")
@@ -40,14 +62,7 @@ func (x *exchange) chat() {
 	}
 	b = append(b, `,"refusal":null,"annotations":[]},"logprobs":null,"finish_reason":`...)
 	b = append(b, x.finishReason()...)
-	b = append(b, `}]`...)
-	if !x.p.dir.nousage {
-		b = append(b, `,"usage":`...)
-		b = x.appendOpenAIUsage(b)
-	}
-	b = append(b, `,"service_tier":"default","system_fingerprint":`+fingerprint+`}`...)
-	*bp = b
-	x.writeJSON(b)
+	return append(b, '}')
 }
 
 // chatStream sends chat.completion.chunk frames: the role, one delta per
@@ -75,54 +90,63 @@ func (x *exchange) chatStream() {
 		b = append(b, tail...)
 		return st.emit(endFrame(b))
 	}
-	const open, closeDelta = `{"index":0,"delta":`, `,"logprobs":null,"finish_reason":null}`
-
+	const closeDelta = `,"logprobs":null,"finish_reason":null}`
 	tool := x.p.ToolName != ""
-	err := send(func(b []byte) []byte {
-		b = append(b, open...)
-		if !tool {
-			return append(b, `{"role":"assistant","content":"","refusal":null}`+closeDelta...)
-		}
-		b = append(b, `{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":`...)
-		b = x.appendID(b, "call_")
-		b = append(b, `,"type":"function","function":{"name":`...)
-		b = appendStr(b, x.p.ToolName)
-		return append(b, `,"arguments":""}}]}`+closeDelta...)
-	})
-	if err != nil {
-		return
-	}
+	// Choices one after another, each complete: a client must sort the
+	// deltas by index, as with OpenAI's interleaved ones.
 	limit, sent := x.cutLimit(CountTokens(x.p.Text)), 0
-	for piece := range pieces(x.p.Text) {
-		if sent == limit {
-			st.abort()
+	for ci := range x.p.Choices {
+		open := func(b []byte) []byte {
+			b = append(b, `{"index":`...)
+			b = appendInt(b, ci)
+			return append(b, `,"delta":`...)
 		}
 		err := send(func(b []byte) []byte {
-			b = append(b, open...)
-			if tool {
-				b = append(b, `{"tool_calls":[{"index":0,"function":{"arguments":`...)
-				b = appendStr(b, piece)
-				return append(b, `}}]}`+closeDelta...)
+			b = open(b)
+			if !tool {
+				return append(b, `{"role":"assistant","content":"","refusal":null}`+closeDelta...)
 			}
-			b = append(b, `{"content":`...)
-			b = appendStr(b, piece)
-			return append(b, `}`+closeDelta...)
+			b = append(b, `{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":`...)
+			b = x.appendID(b, "call_")
+			b = append(b, `,"type":"function","function":{"name":`...)
+			b = appendStr(b, x.p.ToolName)
+			return append(b, `,"arguments":""}}]}`+closeDelta...)
 		})
 		if err != nil {
 			return
 		}
-		sent++
-	}
-	if sent == limit {
-		st.abort()
-	}
-	err = send(func(b []byte) []byte {
-		b = append(b, `{"index":0,"delta":{},"logprobs":null,"finish_reason":`...)
-		b = append(b, x.finishReason()...)
-		return append(b, '}')
-	})
-	if err != nil {
-		return
+		for piece := range pieces(x.p.Text) {
+			if sent == limit {
+				st.abort()
+			}
+			err := send(func(b []byte) []byte {
+				b = open(b)
+				if tool {
+					b = append(b, `{"tool_calls":[{"index":0,"function":{"arguments":`...)
+					b = appendStr(b, piece)
+					return append(b, `}}]}`+closeDelta...)
+				}
+				b = append(b, `{"content":`...)
+				b = appendStr(b, piece)
+				return append(b, `}`+closeDelta...)
+			})
+			if err != nil {
+				return
+			}
+			sent++
+		}
+		if sent == limit {
+			st.abort()
+		}
+		err = send(func(b []byte) []byte {
+			b = open(b)
+			b = append(b, `{},"logprobs":null,"finish_reason":`...)
+			b = append(b, x.finishReason()...)
+			return append(b, '}')
+		})
+		if err != nil {
+			return
+		}
 	}
 	if x.c.includeUsage && !x.p.dir.nousage {
 		b := appendData(st.begin())

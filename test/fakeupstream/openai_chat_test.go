@@ -92,7 +92,7 @@ func TestChatCompletion(t *testing.T) {
 				assert.Nil(t, got.Usage)
 				return
 			}
-			prompt := CountTokens("Be brief.") + CountTokens(tc.user)
+			prompt := CountTokens("Be brief.") + CountTokens(tc.user) + framing(2)
 			require.NotNil(t, got.Usage)
 			assert.Equal(t, prompt, got.Usage.PromptTokens)
 			assert.Equal(t, completion, got.Usage.CompletionTokens)
@@ -123,7 +123,7 @@ func TestChatPromptTokensCountEveryText(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
 	var got chatCompletion
 	decodeStrict(t, res.body, &got)
-	want := CountTokens("Rules here.") + CountTokens("What is this?") + CountTokens("look") + CountTokens(`{"q":1}`) + CountTokens("a cat")
+	want := CountTokens("Rules here.") + CountTokens("What is this?") + CountTokens("look") + CountTokens(`{"q":1}`) + CountTokens("a cat") + framing(4)
 	assert.Equal(t, want, got.Usage.PromptTokens)
 	// The last turn is a tool result: the fake answers it instead of calling again.
 	require.NotNil(t, got.Choices[0].Message.Content)
@@ -247,7 +247,7 @@ func TestChatStream(t *testing.T) {
 				assert.Equal(t, len(chunks)-2, finishAt, "usage chunk follows the finish chunk")
 				assert.Empty(t, last.Choices)
 				require.NotNil(t, last.Usage)
-				prompt := CountTokens("Be brief.") + CountTokens(tc.user)
+				prompt := CountTokens("Be brief.") + CountTokens(tc.user) + framing(2)
 				assert.Equal(t, prompt, last.Usage.PromptTokens)
 				assert.Equal(t, contentChunks, last.Usage.CompletionTokens)
 				assert.Equal(t, prompt+contentChunks, last.Usage.TotalTokens)

@@ -18,11 +18,20 @@ func (x *exchange) completions() {
 	b = appendInt(b, int(x.created))
 	b = append(b, `,"model":`...)
 	b = appendStr(b, x.c.model)
-	b = append(b, `,"choices":[{"text":`...)
-	b = appendStr(b, x.p.Text)
-	b = append(b, `,"index":0,"logprobs":null,"finish_reason":`...)
-	b = append(b, finish...)
-	b = append(b, `}]`...)
+	b = append(b, `,"choices":[`...)
+	for i := range x.p.Choices {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"text":`...)
+		b = appendStr(b, x.p.Text)
+		b = append(b, `,"index":`...)
+		b = appendInt(b, i)
+		b = append(b, `,"logprobs":null,"finish_reason":`...)
+		b = append(b, finish...)
+		b = append(b, '}')
+	}
+	b = append(b, ']')
 	if !x.p.dir.nousage {
 		b = append(b, `,"usage":`...)
 		b = x.appendOpenAIUsage(b)

@@ -23,20 +23,20 @@ func TestResponses(t *testing.T) {
 		prompt     int
 	}{
 		{name: "string input", body: responsesBody(t, "Hello there", nil), wantText: "Echo: Hello there",
-			wantStatus: "completed", prompt: CountTokens("Be brief.") + CountTokens("Hello there")},
+			wantStatus: "completed", prompt: CountTokens("Be brief.") + CountTokens("Hello there") + framing(1)},
 		{name: "item input", body: `{"model":"gpt-4o","input":[{"role":"user","content":[{"type":"input_text","text":"Hi you"}]}]}`,
-			wantText: "Echo: Hi you", wantStatus: "completed", prompt: 2},
+			wantText: "Echo: Hi you", wantStatus: "completed", prompt: 2 + framing(1)},
 		{name: "max_output_tokens", body: responsesBody(t, "one two three", map[string]any{"max_output_tokens": 3}),
-			wantText: "Echo: one", wantStatus: "incomplete", prompt: CountTokens("Be brief.") + 3},
+			wantText: "Echo: one", wantStatus: "incomplete", prompt: CountTokens("Be brief.") + 3 + framing(1)},
 		{name: "function call", body: responsesBody(t, "Paris [[fake:tool]]", map[string]any{"tools": responsesTool}),
 			wantText: `{"input":"Paris"}`, wantTool: "get_weather", wantStatus: "completed",
-			prompt: CountTokens("Be brief.") + CountTokens("Paris [[fake:tool]]")},
+			prompt: CountTokens("Be brief.") + CountTokens("Paris [[fake:tool]]") + framing(1)},
 		{name: "after function output", body: `{"model":"gpt-4o","tools":[{"type":"function","name":"get_weather"}],"input":[
 			{"role":"user","content":"get_weather Paris"},
 			{"type":"function_call","call_id":"c1","name":"get_weather","arguments":"{}"},
 			{"type":"function_call_output","call_id":"c1","output":"sunny"}]}`,
 			wantText: "Echo: sunny", wantStatus: "completed",
-			prompt: CountTokens("get_weather Paris") + CountTokens("get_weather") + CountTokens("{}") + CountTokens("sunny")},
+			prompt: CountTokens("get_weather Paris") + CountTokens("get_weather") + CountTokens("{}") + CountTokens("sunny") + framing(3)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,7 +143,7 @@ func TestResponsesStream(t *testing.T) {
 			final := events[len(events)-1].Response
 			require.NotNil(t, final)
 			require.NotNil(t, final.Usage)
-			prompt := CountTokens("Be brief.") + CountTokens(tc.user)
+			prompt := CountTokens("Be brief.") + CountTokens(tc.user) + framing(1)
 			assert.Equal(t, prompt, final.Usage.InputTokens)
 			completion := deltas
 			if tc.tool {

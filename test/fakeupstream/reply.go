@@ -103,6 +103,10 @@ type Prediction struct {
 	ReasoningTokens  int
 	// Truncated reports that the output cap ended the reply.
 	Truncated bool
+	// Choices is how many choices the answer carries (n); each is Text.
+	// CompletionTokens and ReasoningTokens count every generated choice
+	// (best_of of them when set).
+	Choices int
 }
 
 // plan is a Prediction plus the faults to apply while sending it.
@@ -119,6 +123,7 @@ func newPlan(c *call, d directives, clean string) plan {
 		p.CacheWriteTokens = min(d.cacheWrite, p.PromptTokens-p.CachedTokens)
 	}
 	if c.api == apiEmbeddings {
+		p.Choices = 1
 		return p
 	}
 	if name := pickTool(c, d); name != "" {
@@ -128,11 +133,17 @@ func newPlan(c *call, d directives, clean string) plan {
 		args = appendStr(args, clean)
 		p.Text = string(append(args, '}'))
 		p.CompletionTokens = CountTokens(name) + CountTokens(p.Text)
+		p.applyChoices(c)
 		return p
 	}
 	p.ReasoningTokens = d.reasoning
-	p.Text, p.Truncated = capReply(replyText(clean, d.long), c.maxTokens, d.reasoning)
+	text := replyText(clean, d.long)
+	if c.format != nil {
+		text = c.format.answer(text)
+	}
+	p.Text, p.Truncated = capReply(text, effectiveCap(c, d), d.reasoning)
 	p.CompletionTokens = CountTokens(p.Text) + d.reasoning
+	p.applyChoices(c)
 	return p
 }
 

@@ -37,12 +37,15 @@ type call struct {
 	stream       bool
 	includeUsage bool
 	maxTokens    int // 0: no cap
+	choices      int // n: choices returned (chat, completions); 0 means 1
+	generated    int // choices generated and billed (best_of); 0 means 1
 	inputTokens  int
 	userText     string // the last user turn: source of directives and of the echo
 	tools        []string
 	choice       choiceMode
 	choiceName   string
-	afterTool    bool // the last turn is a tool result: answer it, never call again
+	afterTool    bool          // the last turn is a tool result: answer it, never call again
+	format       *outputFormat // structured output (structured.go)
 
 	// Responses API fields echoed in the response object.
 	instructions    *string
@@ -81,6 +84,9 @@ func parseCall(a api, body []byte) (*call, error) {
 		err = c.parseMessages(body)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if c.format, err = parseFormat(a, body); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -173,6 +179,7 @@ type chatRequest struct {
 	StreamOptions       *streamOptions `json:"stream_options"`
 	MaxTokens           *int           `json:"max_tokens"`
 	MaxCompletionTokens *int           `json:"max_completion_tokens"`
+	N                   *int           `json:"n"`
 	Tools               []struct {
 		Function struct {
 			Name string `json:"name"`
@@ -213,6 +220,10 @@ func (c *call) parseChat(body []byte) error {
 	if err := setCap(c, "max_completion_tokens", req.MaxCompletionTokens); err != nil {
 		return err
 	}
+	if err := c.setChoices(req.N, nil); err != nil {
+		return err
+	}
+	c.addFraming(len(req.Messages))
 	for _, m := range req.Messages {
 		text, _, err := contentText(m.Content)
 		if err != nil {
@@ -289,12 +300,17 @@ func (c *call) parseCompletions(body []byte) error {
 		Stream        bool            `json:"stream"`
 		StreamOptions *streamOptions  `json:"stream_options"`
 		MaxTokens     *int            `json:"max_tokens"`
+		N             *int            `json:"n"`
+		BestOf        *int            `json:"best_of"`
 	}
 	if err := decodeJSON(body, &req); err != nil {
 		return err
 	}
 	if req.Model == "" {
 		return invalid("you must provide a model parameter")
+	}
+	if err := c.setChoices(req.N, req.BestOf); err != nil {
+		return err
 	}
 	if err := c.setStream(req.Stream, req.StreamOptions); err != nil {
 		return err
@@ -469,12 +485,14 @@ func (c *call) parseResponsesInput(raw json.RawMessage) error {
 		}
 		c.inputTokens += CountTokens(s)
 		c.userText = s
+		c.addFraming(1)
 		return nil
 	}
 	var items []responsesItem
 	if err := json.Unmarshal(raw, &items); err != nil {
 		return invalid("decoding input items: %v", err)
 	}
+	c.addFraming(len(items))
 	for _, it := range items {
 		switch it.Type {
 		case "function_call":
@@ -540,6 +558,7 @@ func (c *call) parseMessages(body []byte) error {
 		return err
 	}
 	c.inputTokens += CountTokens(sys)
+	c.addFraming(len(req.Messages))
 	for _, m := range req.Messages {
 		text, toolResults, err := contentText(m.Content)
 		if err != nil {

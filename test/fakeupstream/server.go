@@ -201,6 +201,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveModels(w, r, f)
 		return
 	}
+	if path == countTokensPath {
+		s.serveCountTokens(w, r, body)
+		return
+	}
 	a, ok := apiForPath(path)
 	if !ok {
 		s.writeError(w, f, http.StatusNotFound, "", "", nil)

@@ -8,7 +8,8 @@ import (
 
 // CountTokens is the fake's tokenizer, used for every usage number it reports.
 // A token is a maximal run of letters, digits and underscores, or any other
-// single non-space character; white space separates tokens and is never one.
+// single non-space character (Han, kana and Hangul characters are one token
+// each, as real tokenizers spend about that); white space separates tokens and is never one.
 // "Echo: hello, world!" is 6 tokens. Joining texts with white space adds their
 // counts, so the count of a prompt is the sum over its texts.
 func CountTokens(text string) int {
@@ -66,7 +67,7 @@ func scanToken(s string, i int) (start, end int, ok bool) {
 	start = i
 	r, size := decodeRune(s, i)
 	i += size
-	if !isWord(r) {
+	if !isWord(r) || isIdeographic(r) {
 		return start, i, true
 	}
 	for i < len(s) {
@@ -78,7 +79,7 @@ func scanToken(s string, i int) (start, end int, ok bool) {
 			continue
 		}
 		r, size = utf8.DecodeRuneInString(s[i:])
-		if !isWord(r) {
+		if !isWord(r) || isIdeographic(r) {
 			break
 		}
 		i += size
@@ -98,6 +99,13 @@ func isWord(r rune) bool {
 		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_'
 	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// isIdeographic reports scripts written without spaces (Han, kana,
+// Hangul), where real tokenizers spend about a token per character: each
+// such character is a token of its own.
+func isIdeographic(r rune) bool {
+	return r >= 0x1100 && unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
 }
 
 func isSpace(r rune) bool {

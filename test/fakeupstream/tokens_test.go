@@ -25,6 +25,8 @@ func TestCountTokens(t *testing.T) {
 		{name: "json", text: `{"input":"hi"}`, want: 9},
 		{name: "unicode letters", text: "héllo wörld", want: 2},
 		{name: "emoji is one token each", text: "ok 👍👍", want: 3},
+		{name: "ideographs are one token each", text: "日本語 テキスト 한국어", want: 10},
+		{name: "ideographs split words", text: "mixed漢字ok", want: 4},
 		{name: "invalid utf8 byte", text: "a\xffb", want: 3},
 		{name: "directive counts", text: "hi [[fake:slow=1ms]]", want: 10},
 	}

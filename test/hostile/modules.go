@@ -207,3 +207,8 @@ func Replace1000() []byte {
 	}
 	return withResult(r).Encode()
 }
+
+// Block returns a well-behaved module that blocks every check with reason.
+func Block(reason string) []byte {
+	return withResult(append(header(abi.ResultBlock, 0, 16, uint32(len(reason))), reason...)).Encode()
+}

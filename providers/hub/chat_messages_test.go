@@ -1,4 +1,4 @@
-package anthropic_test
+package hub_test
 
 import (
 	"encoding/json"
@@ -10,25 +10,26 @@ import (
 
 	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
+	"github.com/tokenomics-dev/tokenomics/providers/hub"
 	"github.com/tokenomics-dev/tokenomics/providers/openai"
 	"github.com/tokenomics-dev/tokenomics/providers/sse"
 )
 
-func TestFromOpenAIChatGolden(t *testing.T) {
+func TestChatToMessagesGolden(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name string
-		opt  anthropic.Rewrite
+		opt  hub.Options
 	}{
-		{"chat_basic", anthropic.Rewrite{Prepend: policyPrompts[:1]}},
-		{"chat_tools", anthropic.Rewrite{Model: "claude-sonnet-4-6", DefaultMaxTokens: 4096}},
-		{"chat_images", anthropic.Rewrite{Prepend: policyPrompts}},
+		{"chat_basic", hub.Options{Prepend: policyPrompts[:1]}},
+		{"chat_tools", hub.Options{Model: "claude-sonnet-4-6", DefaultMaxTokens: 4096}},
+		{"chat_images", hub.Options{Prepend: policyPrompts}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			in := readTestdata(t, filepath.Join("translate", tc.name+".json"))
-			out, err := anthropic.FromOpenAIChat(nil, in, tc.opt)
+			out, err := fromChat(in, tc.opt)
 			require.NoError(t, err)
 			require.True(t, json.Valid(out), "invalid JSON: %s", out)
 			golden(t, filepath.Join("translate", tc.name+".anthropic.json"), out)
@@ -63,10 +64,10 @@ func checkAlternation(t *testing.T, body []byte) {
 	}
 }
 
-func TestFromOpenAIChatMapping(t *testing.T) {
+func TestChatToMessagesMapping(t *testing.T) {
 	t.Parallel()
 	in := readTestdata(t, filepath.Join("translate", "chat_tools.json"))
-	out, err := anthropic.FromOpenAIChat(nil, in, anthropic.Rewrite{DefaultMaxTokens: 100})
+	out, err := fromChat(in, hub.Options{DefaultMaxTokens: 100})
 	require.NoError(t, err)
 	var req struct {
 		Model     string `json:"model"`
@@ -122,36 +123,35 @@ func TestFromOpenAIChatMapping(t *testing.T) {
 	assert.Equal(t, []string{"\n\nHuman:", "###"}, req.StopSequences)
 }
 
-func TestFromOpenAIChatErrors(t *testing.T) {
+func TestChatToMessagesErrors(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name string
 		body string
-		opt  anthropic.Rewrite
+		opt  hub.Options
 		err  error
 	}{
-		{"no max tokens", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, anthropic.Rewrite{}, anthropic.ErrNoMaxTokens},
-		{"n above one", `{"model":"m","n":2,"max_tokens":5,"messages":[]}`, anthropic.Rewrite{}, anthropic.ErrUnsupported},
-		{"audio part", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]}`, anthropic.Rewrite{}, anthropic.ErrUnsupported},
-		{"function role", `{"model":"m","max_tokens":5,"messages":[{"role":"function","name":"f","content":"x"}]}`, anthropic.Rewrite{}, anthropic.ErrUnsupported},
-		{"legacy functions", `{"model":"m","max_tokens":5,"functions":[],"messages":[]}`, anthropic.Rewrite{}, anthropic.ErrUnsupported},
-		{"bad arguments", `{"model":"m","max_tokens":5,"messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"[1,2]"}}]}]}`, anthropic.Rewrite{}, anthropic.ErrToolArguments},
-		{"truncated arguments", `{"model":"m","max_tokens":5,"messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{\"a\":"}}]}]}`, anthropic.Rewrite{}, anthropic.ErrToolArguments},
-		{"duplicate messages", `{"model":"m","max_tokens":5,"messages":[],"messages":[{"role":"user","content":"hidden"}]}`, anthropic.Rewrite{}, providers.ErrDupField},
-		{"no messages", `{"model":"m","max_tokens":5}`, anthropic.Rewrite{}, providers.ErrType},
-		{"malformed", `{"model":"m","max_tokens":5,"messages":[`, anthropic.Rewrite{}, providers.ErrSyntax},
-		{"no model", `{"max_tokens":5,"messages":[]}`, anthropic.Rewrite{}, providers.ErrType},
+		{"no max tokens", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, hub.Options{}, hub.ErrNoMaxTokens},
+		{"n above one", `{"model":"m","n":2,"max_tokens":5,"messages":[]}`, hub.Options{}, hub.ErrUnsupported},
+		{"audio part", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]}`, hub.Options{}, hub.ErrUnsupported},
+		{"function role", `{"model":"m","max_tokens":5,"messages":[{"role":"function","name":"f","content":"x"}]}`, hub.Options{}, hub.ErrUnsupported},
+		{"legacy functions", `{"model":"m","max_tokens":5,"functions":[],"messages":[]}`, hub.Options{}, hub.ErrUnsupported},
+		{"bad arguments", `{"model":"m","max_tokens":5,"messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"[1,2]"}}]}]}`, hub.Options{}, hub.ErrToolArguments},
+		{"truncated arguments", `{"model":"m","max_tokens":5,"messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{\"a\":"}}]}]}`, hub.Options{}, hub.ErrToolArguments},
+		{"no messages", `{"model":"m","max_tokens":5}`, hub.Options{}, providers.ErrType},
+		{"malformed", `{"model":"m","max_tokens":5,"messages":[`, hub.Options{}, providers.ErrSyntax},
+		{"no model", `{"max_tokens":5,"messages":[]}`, hub.Options{}, providers.ErrType},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := anthropic.FromOpenAIChat(nil, []byte(tc.body), tc.opt)
+			_, err := fromChat([]byte(tc.body), tc.opt)
 			assert.ErrorIs(t, err, tc.err)
 		})
 	}
 }
 
-func TestToOpenAIChatGolden(t *testing.T) {
+func TestMessagesResponseToChatGolden(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name      string
@@ -166,7 +166,7 @@ func TestToOpenAIChatGolden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			in := readTestdata(t, filepath.Join("translate", tc.name+".json"))
-			out, err := anthropic.ToOpenAIChat(nil, in, tc.model, 1750000000)
+			out, err := toChat(in, tc.model, 1750000000)
 			require.NoError(t, err)
 			require.True(t, json.Valid(out), "invalid JSON: %s", out)
 			golden(t, filepath.Join("translate", tc.name+".openai.json"), out)
@@ -175,11 +175,11 @@ func TestToOpenAIChatGolden(t *testing.T) {
 			assert.Equal(t, tc.wantUsage, u)
 		})
 	}
-	_, err := anthropic.ToOpenAIChat(nil, []byte(`{"type":"error","error":{"type":"api_error","message":"boom"}}`), "", 1)
-	assert.ErrorIs(t, err, anthropic.ErrNotMessage)
+	_, err := toChat([]byte(`{"type":"error","error":{"type":"api_error","message":"boom"}}`), "", 1)
+	assert.ErrorIs(t, err, hub.ErrNotResponse)
 }
 
-func TestStreamTranslatorGolden(t *testing.T) {
+func TestStreamMessagesToChatGolden(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name         string
@@ -197,7 +197,7 @@ func TestStreamTranslatorGolden(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tr := anthropic.NewStreamTranslator("", 1750000000, tc.includeUsage, 10)
+			tr := hub.NewStream(hub.Messages, hub.Chat, "", 1750000000, tc.includeUsage, 10)
 			var out []byte
 			for _, ev := range events(t, tc.file) {
 				var err error
@@ -205,7 +205,7 @@ func TestStreamTranslatorGolden(t *testing.T) {
 				require.NoError(t, err)
 			}
 			out = tr.Close(out) // no-op after message_stop or error
-			golden(t, filepath.Join("streams", tc.file[:len(tc.file)-4]+".openai.sse"), out)
+			golden(t, filepath.Join("streams", tc.file[:len(tc.file)-4]+".chat.sse"), out)
 
 			// Read the translation back as an OpenAI client would.
 			st := openai.NewStreamState(openai.Chat, 0)
@@ -244,9 +244,9 @@ func TestStreamTranslatorGolden(t *testing.T) {
 	}
 }
 
-func TestStreamTranslatorClose(t *testing.T) {
+func TestStreamMessagesToChatClose(t *testing.T) {
 	t.Parallel()
-	tr := anthropic.NewStreamTranslator("claude-x", 7, true, 33)
+	tr := hub.NewStream(hub.Messages, hub.Chat, "claude-x", 7, true, 33)
 	out, err := tr.Translate(nil, []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"cut"}}`))
 	require.NoError(t, err)
 	out = tr.Close(out)
@@ -261,7 +261,7 @@ func TestStreamTranslatorClose(t *testing.T) {
 	assert.Equal(t, providers.Usage{PromptTokens: 33, CompletionTokens: 1}, tr.Usage())
 }
 
-func TestErrorToOpenAI(t *testing.T) {
+func TestTranslateErrorToChat(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name   string
@@ -287,29 +287,29 @@ func TestErrorToOpenAI(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := anthropic.ErrorToOpenAI(tc.status, []byte(tc.body))
+			got := hub.TranslateError(hub.Chat, tc.status, []byte(tc.body))
 			assert.Equal(t, tc.want, string(got))
 			assert.True(t, json.Valid(got))
 		})
 	}
 }
 
-// FuzzFromOpenAIChat checks that translation never panics and that a
+// FuzzDecodeChat checks that translation never panics and that a
 // successful translation is valid JSON accepted by ParseRequest.
-func FuzzFromOpenAIChat(f *testing.F) {
+func FuzzDecodeChat(f *testing.F) {
 	for _, name := range []string{"chat_basic", "chat_tools", "chat_images"} {
 		f.Add(readTestdataF(f, filepath.Join("translate", name+".json")))
 	}
 	f.Add([]byte(`{"model":"m","max_tokens":1,"messages":[{"role":"tool","tool_call_id":"x","content":null},{"role":"assistant","content":[],"tool_calls":[]}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		out, err := anthropic.FromOpenAIChat(nil, body, anthropic.Rewrite{Prepend: policyPrompts, DefaultMaxTokens: 10})
+		out, err := fromChat(body, hub.Options{Prepend: policyPrompts, DefaultMaxTokens: 10})
 		if err != nil {
 			return
 		}
 		require.True(t, json.Valid(out), "invalid JSON from %q: %s", body, out)
 		_, err = anthropic.ParseRequest(out)
 		require.NoError(t, err)
-		_, _ = anthropic.ToOpenAIChat(nil, body, "m", 1)
-		_ = anthropic.ErrorToOpenAI(500, body)
+		_, _ = toChat(body, "m", 1)
+		_ = hub.TranslateError(hub.Chat, 500, body)
 	})
 }

@@ -1,0 +1,117 @@
+package console
+
+// Bucket schema, inside the central database's file:
+//
+//	console_audit
+//	└── uint64 BE sequence → auditEntry JSON
+//
+// The log only grows; it keeps the newest auditKeep entries.
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/tokenomics-dev/tokenomics/core/events"
+)
+
+var bucketAudit = []byte("console_audit")
+
+const auditKeep = 10000
+
+// auditEntry is one change made in the console.
+type auditEntry struct {
+	Time     time.Time `json:"time"`
+	Who      string    `json:"who"`
+	Action   string    `json:"action"` // signin, token.create, token.update, token.revoke, plugin.upload, plugin.withdraw
+	Target   string    `json:"target,omitempty"`
+	Detail   string    `json:"detail,omitempty"`
+	Revision uint64    `json:"revision,omitempty"`
+}
+
+type auditLog struct{ db *bbolt.DB }
+
+func openAudit(db *bbolt.DB) (*auditLog, error) {
+	err := db.Update(func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketAudit)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the console audit bucket: %w", err)
+	}
+	return &auditLog{db: db}, nil
+}
+
+func (a *auditLog) append(e auditEntry) error {
+	v, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return a.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketAudit)
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		var k [8]byte
+		binary.BigEndian.PutUint64(k[:], seq)
+		if err := b.Put(k[:], v); err != nil {
+			return err
+		}
+		if seq > auditKeep {
+			binary.BigEndian.PutUint64(k[:], seq-auditKeep)
+			return b.Delete(k[:])
+		}
+		return nil
+	})
+}
+
+// recent returns up to n entries, newest first.
+func (a *auditLog) recent(n int) ([]auditEntry, error) {
+	var out []auditEntry
+	err := a.db.View(func(tx *bbolt.Tx) error {
+		cur := tx.Bucket(bucketAudit).Cursor()
+		for k, v := cur.Last(); k != nil && len(out) < n; k, v = cur.Prev() {
+			var e auditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decoding audit entry: %w", err)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// record appends to the audit log and emits console.audit. A failure to
+// record is logged at ERROR: the change itself has happened.
+func (c *Console) record(s *session, action, target, detail string, rev uint64) {
+	e := auditEntry{Time: c.now().UTC(), Who: s.who, Action: action, Target: target, Detail: detail, Revision: rev}
+	if err := c.audit.append(e); err != nil {
+		c.log.Error("writing the console audit log", "action", action, "target", target, "error", err)
+	}
+	c.log.Info("console change", "who", e.Who, "action", action, "target", target, "revision", rev)
+	if c.o.Emit == nil {
+		return
+	}
+	ev, err := events.New(EventAudit, events.SourceCentral, rev, e)
+	if err != nil {
+		c.log.Error("building console.audit event", "error", err)
+		return
+	}
+	c.o.Emit(ev)
+}
+
+func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *session) {
+	entries, err := c.audit.recent(500)
+	if err != nil {
+		c.log.Error("reading the console audit log", "error", err)
+		c.renderError(w, r, s, http.StatusInternalServerError, "The audit log cannot be read; see the server log.")
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "audit", page{Title: "Audit log", Nav: "audit", Data: entries})
+}

@@ -1,0 +1,476 @@
+package console
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenomics-dev/tokenomics/central"
+	"github.com/tokenomics-dev/tokenomics/core/events"
+	"github.com/tokenomics-dev/tokenomics/core/manifest"
+	"github.com/tokenomics-dev/tokenomics/core/policy"
+	"github.com/tokenomics-dev/tokenomics/core/store"
+	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
+	"github.com/tokenomics-dev/tokenomics/test/hostile"
+)
+
+const (
+	testAPIKey     = "console-test-api-key-0123456789"
+	testConsoleKey = "console-test-sign-in-key"
+)
+
+// validator is the policy check cmd/cli gives the service, without the
+// config-dependent parts.
+func validator(raw json.RawMessage) (json.RawMessage, error) {
+	if _, err := policy.Parse(raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+type fixture struct {
+	url     string
+	con     *Console
+	db      *store.DB
+	clock   *clock
+	mu      sync.Mutex
+	emitted []events.Event
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// newFixture serves a real central server with the console on httptest.
+func newFixture(t *testing.T) *fixture { return newFixtureFleet(t, nil) }
+
+// newFixtureFleet is newFixture with GET /api/v1/fleet answered by fleet
+// (nil: the central server's own answer).
+func newFixtureFleet(t *testing.T, fleet http.HandlerFunc) *fixture {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "central.db"), store.Options{HashKey: []byte("0123456789abcdef-console-test")})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	reg, err := central.OpenRegistry(db.Bolt(), nil, nil)
+	require.NoError(t, err)
+	svc := tokenapi.NewService(db, validator, policy.MergePatch, nil)
+	f := &fixture{db: db, clock: &clock{t: time.Now()}}
+	con, err := New(Options{Tokens: svc, Validate: validator, Patch: policy.MergePatch, APIKey: testAPIKey, Key: testConsoleKey,
+		IdleTimeout: 10 * time.Minute, DB: db.Bolt(), Usage: NewUsage(), Revision: db.Revision,
+		Emit: func(ev events.Event) { f.mu.Lock(); f.emitted = append(f.emitted, ev); f.mu.Unlock() }})
+	require.NoError(t, err)
+	con.now = f.clock.now
+	con.sessions.now = f.clock.now
+	mount := con.Mount
+	if fleet != nil {
+		mount = func(api http.Handler) http.Handler {
+			mux := http.NewServeMux()
+			mux.Handle("/", api)
+			mux.Handle("GET /api/v1/fleet", fleet)
+			return con.Mount(mux)
+		}
+	}
+	srv, err := central.New(central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: testAPIKey, Console: mount})
+	require.NoError(t, err)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	f.url, f.con = hs.URL, con
+	return f
+}
+
+// client is a browser stand-in: cookies, no redirects followed.
+func client(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	return &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+var (
+	signinTokenRE = regexp.MustCompile(`name="signin_token" value="([^"]+)"`)
+	csrfRE        = regexp.MustCompile(`name="csrf-token" content="([^"]+)"`)
+)
+
+func body(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	return string(b)
+}
+
+// signin signs c in with key and returns the answer to the sign-in post.
+func (f *fixture) signin(t *testing.T, c *http.Client, key string) *http.Response {
+	t.Helper()
+	resp, err := c.Get(f.url + "/ui/signin")
+	require.NoError(t, err)
+	m := signinTokenRE.FindStringSubmatch(body(t, resp))
+	require.NotNil(t, m)
+	resp, err = c.PostForm(f.url+"/ui/signin", url.Values{"signin_token": {m[1]}, "name": {"bob"}, "key": {key}, "next": {"/ui/tokens"}})
+	require.NoError(t, err)
+	return resp
+}
+
+// csrf reads the session's CSRF token from a page.
+func (f *fixture) csrf(t *testing.T, c *http.Client) string {
+	t.Helper()
+	resp, err := c.Get(f.url + "/ui/tokens")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	m := csrfRE.FindStringSubmatch(body(t, resp))
+	require.NotNil(t, m)
+	return m[1]
+}
+
+func TestSigninSessionAndCSRF(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := client(t)
+
+	resp, err := c.Get(f.url + "/ui/tokens")
+	require.NoError(t, err)
+	_ = body(t, resp)
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "no session: to the sign-in page")
+
+	resp = f.signin(t, c, "wrong")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.NotContains(t, body(t, resp), testConsoleKey)
+	resp = f.signin(t, c, testAPIKey)
+	_ = body(t, resp)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "with a console key, the API key does not sign in")
+
+	resp = f.signin(t, c, testConsoleKey)
+	_ = body(t, resp)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	var session *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == sessionCookie {
+			session = ck
+		}
+	}
+	require.NotNil(t, session)
+	assert.True(t, session.HttpOnly)
+	assert.Equal(t, http.SameSiteStrictMode, session.SameSite)
+	assert.False(t, session.Secure, "plain HTTP: Secure would drop the cookie")
+	assert.Equal(t, "/ui/", session.Path)
+
+	token := f.csrf(t, c)
+	contractor, err := os.ReadFile("policies/contractor.json")
+	require.NoError(t, err)
+	form := url.Values{"policy": {string(contractor)}, "expires": {"30d"}, "template": {"contractor"}}
+	tests := []struct {
+		name   string
+		csrf   string
+		origin string
+		want   int
+	}{
+		{name: "no token", want: http.StatusForbidden},
+		{name: "wrong token", csrf: "forged", want: http.StatusForbidden},
+		{name: "other origin", csrf: token, origin: "http://evil.example", want: http.StatusForbidden},
+		{name: "good", csrf: token, want: http.StatusCreated},
+	}
+	for _, tc := range tests { // in order: only the last creates a token
+		v := url.Values{}
+		for k, x := range form {
+			v[k] = x
+		}
+		if tc.csrf != "" {
+			v.Set("csrf", tc.csrf)
+		}
+		req, err := http.NewRequest("POST", f.url+"/ui/tokens", strings.NewReader(v.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		page := body(t, resp)
+		assert.Equal(t, tc.want, resp.StatusCode, tc.name)
+		assert.NotContains(t, page, testConsoleKey, tc.name)
+		assert.NotContains(t, page, testAPIKey, tc.name)
+	}
+	recs, err := f.db.List()
+	require.NoError(t, err)
+	assert.Len(t, recs, 1, "only the post with the CSRF token created a token")
+
+	entries, err := f.con.audit.recent(10)
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	assert.Equal(t, "token.create", entries[0].Action)
+	assert.Contains(t, entries[0].Who, "bob")
+	assert.Equal(t, "signin", entries[1].Action)
+	f.mu.Lock()
+	assert.Len(t, f.emitted, 2, "every audit entry is emitted")
+	assert.Equal(t, EventAudit, f.emitted[1].Type)
+	f.mu.Unlock()
+
+	// Idle sessions end.
+	f.clock.add(11 * time.Minute)
+	resp, err = c.Get(f.url + "/ui/tokens")
+	require.NoError(t, err)
+	_ = body(t, resp)
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "an idle session has ended")
+}
+
+func TestSigninThrottled(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := client(t)
+	for i := 0; i < signinBurst; i++ {
+		resp := f.signin(t, c, "wrong")
+		_ = body(t, resp)
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	}
+	resp := f.signin(t, c, testConsoleKey)
+	_ = body(t, resp)
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "even the right key waits once the source is throttled")
+	f.clock.add(signinRefill)
+	resp = f.signin(t, c, testConsoleKey)
+	_ = body(t, resp)
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+}
+
+func TestValidateUsesFieldPaths(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := client(t)
+	_ = body(t, f.signin(t, c, testConsoleKey))
+	token := f.csrf(t, c)
+	tests := []struct {
+		name   string
+		policy string
+		paths  []string
+	}{
+		{name: "valid", policy: `{"model":"gpt-4o","max_tokens":10}`},
+		{name: "two fields", policy: `{"max_tokens":-1,"rules":[{"name":"x","type":"pii","detect":["ssn"],"action":"boom"}]}`, paths: []string{"max_tokens", "rules[0].action"}},
+		{name: "not json", policy: `{"model":`, paths: []string{""}},
+	}
+	for _, tc := range tests {
+		req, err := http.NewRequest("POST", f.url+"/ui/tokens/validate", strings.NewReader(url.Values{"policy": {tc.policy}}.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-CSRF-Token", token)
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, tc.name)
+		var out struct {
+			OK     bool           `json:"ok"`
+			Errors []fieldProblem `json:"errors"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		_ = resp.Body.Close()
+		assert.Equal(t, len(tc.paths) == 0, out.OK, tc.name)
+		var paths []string
+		for _, e := range out.Errors {
+			paths = append(paths, e.Path)
+			if e.Path != "" {
+				// The CLI prints the validator's error: "policy: <path>: <msg>".
+				assert.Equal(t, "policy: "+e.Path+": "+e.Msg, e.Text)
+			}
+		}
+		assert.ElementsMatch(t, tc.paths, paths, tc.name)
+	}
+}
+
+func TestTemplatesAreTheExamples(t *testing.T) {
+	t.Parallel()
+	names, err := filepath.Glob("policies/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, names)
+	for _, n := range names {
+		ours, err := os.ReadFile(n)
+		require.NoError(t, err)
+		theirs, err := os.ReadFile(filepath.Join("..", "..", "examples", "distributed-team", "policies", filepath.Base(n)))
+		require.NoError(t, err, "every template is one of the distributed-team example's role policies")
+		assert.Equal(t, string(theirs), string(ours), "%s drifted from the example", n)
+		_, err = policy.Parse(ours)
+		assert.NoError(t, err, n)
+	}
+}
+
+func TestLineDiff(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		a, b string
+		want string
+	}{
+		{name: "same", a: "a\nb", b: "a\nb", want: " a| b"},
+		{name: "changed line", a: "a\nb\nc", b: "a\nB\nc", want: " a|-b|+B| c"},
+		{name: "added", a: "a", b: "a\nb", want: " a|+b"},
+		{name: "removed", a: "a\nb", b: "b", want: "-a| b"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var parts []string
+			for _, l := range lineDiff(tc.a, tc.b) {
+				parts = append(parts, string(l.Op)+l.Text)
+			}
+			assert.Equal(t, tc.want, strings.Join(parts, "|"))
+		})
+	}
+}
+
+func TestUsageFromEvents(t *testing.T) {
+	t.Parallel()
+	u := NewUsage()
+	at := time.Now()
+	ev := func(typ string, data any) events.Event {
+		e, err := events.New(typ, events.ProxySource("p1"), 0, data)
+		require.NoError(t, err)
+		e.Time = at
+		return e
+	}
+	u.Add(ev(events.RequestCompleted, events.RequestData{TokenHashPrefix: "aaaa1111", Model: "gpt-4o", Provider: "openai", Status: 200, InputTokens: 10, OutputTokens: 5}))
+	u.Add(ev(events.RequestCompleted, events.RequestData{TokenHashPrefix: "aaaa1111", Model: "gpt-4o-mini", Provider: "openai", Status: 200, InputTokens: 1, OutputTokens: 1}))
+	u.Add(ev(events.BudgetExceeded, events.LimitData{TokenHashPrefix: "aaaa1111", Limit: 10, Used: 12}))
+	u.Add(ev(events.RuleViolation, events.RuleData{TokenHashPrefix: "bbbb2222", Rule: "no-secrets", Action: "block"}))
+
+	tot, models := u.tokenTotals("aaaa1111")
+	assert.Equal(t, counts{Requests: 2, Input: 11, Output: 6, Refused: 1}, tot)
+	assert.Equal(t, int64(15), models["gpt-4o"].Input+models["gpt-4o"].Output)
+	assert.Equal(t, int64(2), u.window("aaaa1111", time.Hour).Requests)
+	refusals := u.recentFeed(10, func(f feedItem) bool { return f.Refusal })
+	require.Len(t, refusals, 2)
+	assert.Equal(t, events.RuleViolation, refusals[0].Type, "newest first")
+	series := u.seriesBy("model", at.Truncate(time.Minute).Add(-time.Hour+time.Minute), time.Minute, 60)
+	var sum int64
+	for _, p := range series["gpt-4o"] {
+		sum += p.Tokens
+	}
+	assert.Equal(t, int64(15), sum)
+	assert.Contains(t, u.proxiesSeen(), "proxy:p1")
+}
+
+func TestFleetWatch(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	revs := []uint64{5, 3}
+	f := newFixtureFleet(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+testAPIKey {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = fmt.Fprintf(w, `{"revision":5,"proxies":[
+			{"instance":"i-1","name":"proxy-a","version":"v1","revision":%d,"ready":true,"last_contact":%q,"lag":0,
+			 "plugins":[{"name":"pii","version":"1.2.0","sha256":"ab","tokens":4,"state":"active","error":""}]},
+			{"instance":"i-2","name":"proxy-b","version":"v1","revision":%d,"ready":true,"last_contact":%q,"lag":%d,"plugins":[]}]}`,
+			revs[0], time.Now().UTC().Format(time.RFC3339), revs[1], time.Now().UTC().Format(time.RFC3339), 5-revs[1])
+	})
+	c := client(t)
+	_ = body(t, f.signin(t, c, testConsoleKey))
+	get := func() string {
+		resp, err := c.Get(f.url + "/ui/fleet?watch=5&token=abcd1234")
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		return body(t, resp)
+	}
+	page := get()
+	assert.Contains(t, page, "Applied on 1 of 2 proxies; waiting for proxy-b (i-2)")
+	assert.Contains(t, page, `http-equiv="refresh"`, "a pending change refreshes the page")
+	assert.Contains(t, page, "pii 1.2.0")
+	mu.Lock()
+	revs[1] = 5
+	mu.Unlock()
+	page = get()
+	assert.Contains(t, page, "Applied on all 2 proxies.")
+	assert.NotContains(t, page, `http-equiv="refresh"`)
+}
+
+func TestPluginUploadAndWithdraw(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := client(t)
+	_ = body(t, f.signin(t, c, testConsoleKey))
+	token := f.csrf(t, c)
+	wasm := hostile.AllowTagged("console")
+	_, priv, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
+	env, err := manifest.Sign(manifest.Manifest{Schema: 1, Name: "tagger", Version: "1.0.0", ABI: 1,
+		SHA256: manifest.Sum(wasm), Size: int64(len(wasm)), SignedAt: time.Now().UTC()}, priv)
+	require.NoError(t, err)
+	upload := func(csrf string, env []byte) *http.Response {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		if csrf != "" {
+			require.NoError(t, mw.WriteField("csrf", csrf))
+		}
+		fw, err := mw.CreateFormFile("wasm", "tagger.wasm")
+		require.NoError(t, err)
+		_, _ = fw.Write(wasm)
+		fw, err = mw.CreateFormFile("manifest", "tagger.wasm.manifest.json")
+		require.NoError(t, err)
+		_, _ = fw.Write(env)
+		require.NoError(t, mw.Close())
+		req, err := http.NewRequest("POST", f.url+"/ui/plugins", &buf)
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		return resp
+	}
+	resp := upload("", env)
+	_ = body(t, resp)
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "an upload without the CSRF token is refused")
+
+	var e manifest.Envelope
+	require.NoError(t, json.Unmarshal(env, &e))
+	e.Signatures = nil
+	unsigned, err := json.Marshal(e)
+	require.NoError(t, err)
+	resp = upload(token, unsigned)
+	page := body(t, resp)
+	assert.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	assert.Contains(t, page, "refused this plugin")
+
+	resp = upload(token, env)
+	_ = body(t, resp)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Contains(t, resp.Header.Get("Location"), "Uploaded+tagger+1.0.0")
+
+	sha := manifest.Sum(wasm)
+	resp, err = c.PostForm(f.url+"/ui/plugins/"+sha+"/withdraw", url.Values{"csrf": {token}})
+	require.NoError(t, err)
+	_ = body(t, resp)
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	entries, err := f.con.audit.recent(10)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(entries), 2)
+	assert.Equal(t, "plugin.withdraw", entries[0].Action)
+	assert.Equal(t, "plugin.upload", entries[1].Action)
+}

@@ -1,0 +1,274 @@
+package console
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	sessionCookie = "tokenomics_console"
+	// signinCookie carries the sign-in form's double-submit token, so a
+	// forged cross-site sign-in (login CSRF) fails too.
+	signinCookie = "tokenomics_console_signin"
+	// maxSessions bounds memory; the oldest session goes first.
+	maxSessions = 1000
+	// Failed sign-ins per source: signinBurst, then one per signinRefill.
+	signinBurst  = 5
+	signinRefill = 10 * time.Second
+)
+
+type session struct {
+	id      string
+	csrf    string
+	who     string // "name (address)", for the audit log
+	created time.Time
+	last    time.Time
+}
+
+// sessions are held in memory: a restart signs everyone out, which is the
+// safe direction.
+type sessions struct {
+	idle time.Duration
+	now  func() time.Time
+
+	mu       sync.Mutex
+	byID     map[string]*session
+	failures map[string]*bucket
+}
+
+type bucket struct {
+	tokens  float64
+	updated time.Time
+}
+
+func newSessions(idle time.Duration, now func() time.Time) *sessions {
+	return &sessions{idle: idle, now: now, byID: map[string]*session{}, failures: map[string]*bucket{}}
+}
+
+func randomID() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // never fails since Go 1.24
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func (ss *sessions) create(who string) *session {
+	now := ss.now()
+	s := &session{id: randomID(), csrf: randomID(), who: who, created: now, last: now}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if len(ss.byID) >= maxSessions {
+		var oldest *session
+		for _, x := range ss.byID {
+			if oldest == nil || x.last.Before(oldest.last) {
+				oldest = x
+			}
+		}
+		delete(ss.byID, oldest.id)
+	}
+	ss.byID[s.id] = s
+	return s
+}
+
+// get returns the live session with id and marks it used; an idle one is
+// ended.
+func (ss *sessions) get(id string) *session {
+	now := ss.now()
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s := ss.byID[id]
+	if s == nil {
+		return nil
+	}
+	if now.Sub(s.last) > ss.idle {
+		delete(ss.byID, id)
+		return nil
+	}
+	s.last = now
+	return s
+}
+
+func (ss *sessions) end(id string) {
+	ss.mu.Lock()
+	delete(ss.byID, id)
+	ss.mu.Unlock()
+}
+
+// allowSignin reports whether src may try a key now.
+func (ss *sessions) allowSignin(src string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	b := ss.refill(src)
+	return b.tokens >= 1
+}
+
+func (ss *sessions) failSignin(src string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	b := ss.refill(src)
+	b.tokens = max(0, b.tokens-1)
+}
+
+func (ss *sessions) refill(src string) *bucket {
+	now := ss.now()
+	b := ss.failures[src]
+	if b == nil {
+		if len(ss.failures) > 10000 {
+			clear(ss.failures)
+		}
+		b = &bucket{tokens: signinBurst, updated: now}
+		ss.failures[src] = b
+	}
+	b.tokens = min(signinBurst, b.tokens+now.Sub(b.updated).Seconds()/signinRefill.Seconds())
+	b.updated = now
+	return b
+}
+
+// authed wraps h: no live session redirects to the sign-in page (GET) or
+// answers 401/403; a POST must carry the session's CSRF token.
+func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *session)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var s *session
+		if ck, err := r.Cookie(sessionCookie); err == nil {
+			s = c.sessions.get(ck.Value)
+		}
+		if s == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/ui/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			c.renderError(w, r, nil, http.StatusUnauthorized, "Your session has ended. Sign in again.")
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			limit := int64(2 << 20)
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				limit = maxUpload + 1<<20
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			if !sameOrigin(r) || !c.csrfOK(r, s) {
+				c.log.Warn("console request refused: missing or wrong CSRF token", "source", sourceAddr(r), "path", r.URL.Path)
+				c.renderError(w, r, s, http.StatusForbidden, "This form has expired or did not come from the console. Reload the page and try again.")
+				return
+			}
+		}
+		h(w, r, s)
+	})
+}
+
+// csrfOK compares the request's token with the session's. Multipart forms
+// are parsed here (bounded) so the token can come from a file upload form.
+func (c *Console) csrfOK(r *http.Request, s *session) bool {
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" {
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			if err := r.ParseMultipartForm(maxUpload); err != nil {
+				return false
+			}
+		}
+		got = r.PostFormValue("csrf")
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.csrf)) == 1
+}
+
+// sameOrigin refuses a change whose Origin header (sent by browsers on
+// every POST) names another site. A missing header passes: the CSRF token
+// still has to match.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host == r.Host
+}
+
+func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+}
+
+type signinData struct {
+	Next  string
+	Token string
+	Name  string
+}
+
+func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) {
+	tok := randomID()
+	c.setCookie(w, r, signinCookie, tok, "/ui/signin", 600)
+	c.render(w, r, nil, http.StatusOK, "signin", page{Title: "Sign in", Data: signinData{Next: safeNext(r.URL.Query().Get("next")), Token: tok}})
+}
+
+func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	src := sourceAddr(r)
+	next := safeNext(r.PostFormValue("next"))
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	again := func(status int, msg string) {
+		tok := randomID()
+		c.setCookie(w, r, signinCookie, tok, "/ui/signin", 600)
+		c.render(w, r, nil, status, "signin", page{Title: "Sign in", Error: msg, Data: signinData{Next: next, Token: tok, Name: name}})
+	}
+	ck, err := r.Cookie(signinCookie)
+	form := r.PostFormValue("signin_token")
+	if err != nil || form == "" || !sameOrigin(r) || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(form)) != 1 {
+		again(http.StatusForbidden, "The sign-in form expired. Try again.")
+		return
+	}
+	if !c.sessions.allowSignin(src) {
+		again(http.StatusTooManyRequests, "Too many failed sign-ins from this address. Wait a minute and try again.")
+		return
+	}
+	key := r.PostFormValue("key")
+	if subtle.ConstantTimeCompare([]byte(key), []byte(c.o.Key)) != 1 {
+		c.sessions.failSignin(src)
+		c.log.Warn("console sign-in failed", "source", src)
+		again(http.StatusUnauthorized, "That key is not right.")
+		return
+	}
+	if name == "" {
+		name = "operator"
+	}
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	s := c.sessions.create(name + " (" + src + ")")
+	c.setCookie(w, r, signinCookie, "", "/ui/signin", -1)
+	c.setCookie(w, r, sessionCookie, s.id, "/ui/", 0)
+	c.log.Info("console sign-in", "who", s.who)
+	c.record(s, "signin", "", "", 0)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (c *Console) signout(w http.ResponseWriter, r *http.Request, s *session) {
+	c.sessions.end(s.id)
+	c.setCookie(w, r, sessionCookie, "", "/ui/", -1)
+	http.Redirect(w, r, "/ui/signin", http.StatusSeeOther)
+}
+
+// safeNext keeps redirects after sign-in inside the console.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/ui/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/ui/tokens"
+	}
+	return next
+}
+
+// sourceAddr is the TCP peer without the port; X-Forwarded-For is not
+// trusted.
+func sourceAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
