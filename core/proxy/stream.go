@@ -81,10 +81,10 @@ type relay struct {
 
 	blocked     bool
 	clientGone  bool
-	budgetCut   bool  // the upstream went past the reservation: cut, see streamcut.go
-	choices     int64 // n of the request
-	outAllow    int64 // output fragments the reservation holds; 0: no cut
-	fragments   int64 // non-empty generated fragments seen
+	budgetCut   bool        // the upstream went past the reservation: cut, see streamcut.go
+	choices     int64       // n of the request
+	outAllow    int64       // output fragments the reservation holds; 0: no cut
+	fragments   int64       // non-empty generated fragments seen
 	cut         atomic.Bool // set by Shutdown: stop relaying, settle, tell the client
 	upstreamErr error
 }
