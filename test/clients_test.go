@@ -213,7 +213,7 @@ func TestClients(t *testing.T) {
 				assert.Greater(t, res.Chunks, 1, "the reply arrived in one piece, not streamed")
 			}
 			require.NotNil(t, res.Usage, "no usage reported")
-			assert.Equal(t, fakeupstream.CountTokens(prompt), res.Usage.Input, "input tokens")
+			assert.Equal(t, fakeupstream.CountTokens(prompt)+fakeupstream.FramingPerMessage+fakeupstream.FramingReply, res.Usage.Input, "input tokens (one message)")
 			assert.Equal(t, fakeupstream.CountTokens(want), res.Usage.Output, "output tokens")
 			if res.Usage.Total != nil {
 				assert.Equal(t, res.Usage.Input+res.Usage.Output, *res.Usage.Total, "total tokens")

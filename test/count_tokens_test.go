@@ -55,7 +55,7 @@ func TestCountTokens(t *testing.T) {
 			r := countTokens(t, px.url+path, tok, countBody("claude-sonnet-4-6", text))
 			n := readCount(t, r)
 			assert.Equal(t, "native", r.header.Get("X-Tokenomics-Token-Count"), path)
-			assert.Equal(t, fakeupstream.CountTokens("Be brief.")+fakeupstream.CountTokens(text), n, path)
+			assert.Equal(t, fakeupstream.CountTokens("Be brief.")+fakeupstream.CountTokens(text)+fakeupstream.FramingPerMessage+fakeupstream.FramingReply, n, path)
 			up, ok := px.fake.LastRequest()
 			require.True(t, ok)
 			assert.Equal(t, "/v1/messages/count_tokens", up.Path)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenomics-dev/tokenomics/core/fleet"
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
 	"github.com/tokenomics-dev/tokenomics/test/hostile"
 )
@@ -42,6 +43,11 @@ func TestHostileInitDuringRevocation(t *testing.T) {
 	res = run(t, op, nil, append([]string{"plugin", "push", "looper.wasm"}, remote...)...)
 	require.Equal(t, 0, res.code, res.stderr)
 	looperTok, _ := createToken(t, c.centralDir, c.env, hostilePolicy("looper", manifest.Sum(loop), "mask"))
+	// Both proxies say (fleet report) they are loading it: its start
+	// function runs up to init_timeout (2s), then again after a backoff.
+	waitFleet(t, c.centralURL, 10*time.Second, func(st fleet.Status) bool {
+		return looperState(st, 2) == fleet.StateLoading
+	})
 
 	// The proxies are now loading a module that loops in its start function
 	// (retried with backoff): revocation must not wait for it.
@@ -60,9 +66,38 @@ func TestHostileInitDuringRevocation(t *testing.T) {
 		}, 10*time.Second, 50*time.Millisecond, "proxy %d: the watchdog stops the looping start function", i)
 	}
 	waitAll(t, c.urls(), other, "hello", 200, 5*time.Second)
+	// The fleet shows the failure on both, with a short cause.
+	st, _ := waitFleet(t, c.centralURL, 20*time.Second, func(st fleet.Status) bool {
+		return looperState(st, 2) == fleet.StateFailed
+	})
+	for _, p := range st.Proxies {
+		for _, pl := range p.Plugins {
+			assert.Contains(t, pl.Error, "start function", "proxy %s", p.Name)
+			assert.Equal(t, 1, pl.Tokens)
+		}
+	}
 	for i := range c.proxies {
 		start := time.Now()
 		c.proxies[i].Stop(t)
 		assert.Less(t, time.Since(start), 10*time.Second, "proxy %d stops on SIGTERM", i)
 	}
+}
+
+// looperState is the state every one of n proxies reports for the looper
+// plugin, or "" while they differ or have not reported it.
+func looperState(st fleet.Status, n int) string {
+	if len(st.Proxies) != n {
+		return ""
+	}
+	state := ""
+	for _, p := range st.Proxies {
+		if len(p.Plugins) != 1 || p.Plugins[0].Name != "looper" {
+			return ""
+		}
+		if state != "" && p.Plugins[0].State != state {
+			return ""
+		}
+		state = p.Plugins[0].State
+	}
+	return state
 }

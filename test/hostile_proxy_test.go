@@ -177,7 +177,8 @@ func TestHostilePluginsProxy(t *testing.T) {
 
 // TestHostileSlowPluginUnderLoad: a slow plugin (pool of one) with eight
 // concurrent clients: they queue for the instance within pool_wait instead
-// of failing at once, and none is waved through.
+// of failing at once, none is waved through, and a token without the
+// plugin keeps its latency meanwhile.
 func TestHostileSlowPluginUnderLoad(t *testing.T) {
 	t.Parallel()
 	fake := startFake(t, fakeupstream.Options{})
@@ -185,7 +186,7 @@ func TestHostileSlowPluginUnderLoad(t *testing.T) {
 	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port,
 		extra: "  dir: ./plugins\n  pool_size: 1\n  call_timeout: 10s\n  pool_wait: 60s\n"})
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "plugins"), 0o755))
-	slow := hostile.Slow(300_000)
+	slow := hostile.Slow(3_000_000) // about 0.3 s a call: eight clients queue for seconds
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "plugins", "slow.wasm"), slow, 0o644))
 	env := proxyEnv()
 	p := startServe(t, dir, port, env)
@@ -195,8 +196,19 @@ func TestHostileSlowPluginUnderLoad(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return pxPost(t, p.URL+"/v1/chat/completions", tok, pxChat("gpt-4o", "warm", false, "")).status == 200
 	}, 30*time.Second, 100*time.Millisecond)
+	good, _ := createToken(t, dir, env, `{"model_regex":"^gpt-4o","max_tokens":1000000}`)
+	stop := make(chan struct{})
+	base := goodLatencies(t, p.URL, good, stop)
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	baseline := base()
+	require.NotEmpty(t, baseline)
+
+	stop = make(chan struct{})
+	during := goodLatencies(t, p.URL, good, stop)
 	var wg sync.WaitGroup
 	statuses := make([]int, 8)
+	slowStart := time.Now()
 	for i := range statuses {
 		wg.Add(1)
 		go func() {
@@ -205,9 +217,19 @@ func TestHostileSlowPluginUnderLoad(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	slowTook := time.Since(slowStart)
+	close(stop)
+	loaded := during()
 	for i, s := range statuses {
 		assert.Equal(t, 200, s, "client %d", i)
 	}
+	require.NotEmpty(t, loaded)
+	p50 := func(l []time.Duration) time.Duration { return l[len(l)/2] }
+	t.Logf("eight clients on the slow plugin: %s; good token p50 %s alone, %s meanwhile (n=%d)",
+		slowTook, p50(baseline), p50(loaded), len(loaded))
+	// The good token never queues for the slow plugin's instance: far
+	// below the time the eight slow clients take together.
+	assert.Less(t, p50(loaded), 200*time.Millisecond+4*p50(baseline))
 }
 
 // TestHostileMaskedBodyCap: replacements within the host's caps that would
@@ -236,4 +258,33 @@ func TestHostileMaskedBodyCap(t *testing.T) {
 	require.Eventually(t, func() bool { return strings.Contains(p.Logs(), "exceeds server.max_body_bytes") },
 		10*time.Second, 20*time.Millisecond, "the cause reaches the log")
 	assert.Empty(t, fake.Requests(), "nothing reached the provider")
+}
+
+// TestHostileOverlappingMasks: a plugin whose masks overlap ([0,5), [2,8)
+// and [1,3)) has them merged by the host into one edit before the request
+// goes upstream: the provider sees one replacement, no bytes of the span.
+func TestHostileOverlappingMasks(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t, fakeupstream.Options{})
+	port := freePort(t)
+	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port, extra: "  dir: ./plugins\n"})
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "plugins"), 0o755))
+	wasm := hostile.Overlapping()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "plugins", "overlap.wasm"), wasm, 0o644))
+	env := proxyEnv()
+	p := startServe(t, dir, port, env)
+	pxNoRace(t, p)
+	tok, _ := createToken(t, dir, env, hostilePolicy("overlap", manifest.Sum(wasm), "mask"))
+	r := pxPost(t, p.URL+"/v1/chat/completions", tok, pxChat("gpt-4o", "hello world, a secret", false, ""))
+	require.Equal(t, 200, r.status, string(r.body))
+	last, ok := fake.LastRequest()
+	require.True(t, ok)
+	var body struct {
+		Messages []struct {
+			Content string `json:"content"`
+		} `json:"messages"`
+	}
+	require.NoError(t, last.JSON(&body))
+	require.Len(t, body.Messages, 1)
+	assert.Equal(t, "[REDACTED:w]rld, a secret", body.Messages[0].Content)
 }

@@ -25,6 +25,7 @@ ed25519 key and pushes it to the central server, which hands it to every
 proxy. A proxy loads only plugins whose signed manifest verifies against one
 of its plugins.trusted_keys, and never an older version than it already has.
 
+  tokenomics plugin new acme-words --sdk ~/src/tokenomics   # a ready module
   tokenomics plugin keygen --out signing.key
   tokenomics plugin build ./examples/custom-plugin -o orion.wasm
   tokenomics plugin test orion.wasm --cases ./examples/custom-plugin/cases.yaml
@@ -36,7 +37,7 @@ of its plugins.trusted_keys, and never an older version than it already has.
 See docs/PLUGINS.md for the SDK and the ABI.`,
 	}
 	cmd.AddCommand(pluginKeygenCmd(a), pluginBuildCmd(a), pluginTestCmd(a), pluginSignCmd(a),
-		pluginPushCmd(a), pluginListCmd(a), pluginDeleteCmd(a), pluginStatusCmd(a))
+		pluginPushCmd(a), pluginListCmd(a), pluginDeleteCmd(a), pluginStatusCmd(a), pluginNewCmd(a))
 	return cmd
 }
 

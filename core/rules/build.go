@@ -10,14 +10,17 @@ import (
 )
 
 // BuildPlugin compiles the Go plugin in dir (a main package using sdk) to
-// the module out with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared. It needs
-// the go command on PATH; its output is in the error on failure.
+// the module out with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared, trimmed
+// paths and no symbol table, as plugins/plugins.mk builds the built-ins (a
+// smaller module compiles faster on every proxy, and the same sources give
+// the same sha256 on any machine). It needs the go command on PATH; its
+// output is in the error on failure.
 func BuildPlugin(ctx context.Context, dir, out string) error {
 	absOut, err := filepath.Abs(out)
 	if err != nil {
 		return fmt.Errorf("resolving output %q: %w", out, err)
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-trimpath", "-o", absOut, ".")
+	cmd := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s", "-o", absOut, ".")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	var buf bytes.Buffer

@@ -34,6 +34,13 @@ import (
 //	    config: {words: []}
 //	    expect:
 //	      configure_error: "words"      # the plugin must refuse the config; the message contains this
+//	  - name: a word split across stream chunks
+//	    rule: {action: mask, scope: output}
+//	    config: {words: [secret]}
+//	    stream: ["my sec", "ret plan"]  # a streamed answer, delta by delta (phase output)
+//	    expect:
+//	      action: mask                  # the strongest over the stream
+//	      output: ["my [REDACTED:word] plan"] # what the client receives, joined
 type CaseFile struct {
 	Cases []Case `yaml:"cases"`
 }
@@ -45,7 +52,11 @@ type Case struct {
 	Rule   map[string]any `yaml:"rule"`
 	Config any            `yaml:"config"`
 	Texts  []CaseText     `yaml:"texts"`
-	Expect CaseExpect     `yaml:"expect"`
+	// Stream is a streamed answer's deltas, checked as the proxy checks
+	// one (held-back tail, masks applied as bytes are released); its
+	// expect.output has one entry, the joined bytes the client receives.
+	Stream []string   `yaml:"stream"`
+	Expect CaseExpect `yaml:"expect"`
 }
 
 // CaseText is one input text.
@@ -99,23 +110,40 @@ func RunCases(ctx context.Context, wasm []byte, casesYAML []byte) (Report, error
 	if err != nil {
 		return Report{}, err
 	}
-	h := New(Config{}, hclog.NewNullLogger())
-	if err := h.Provision(ctx); err != nil {
-		return Report{}, err
-	}
-	defer h.Close(ctx)
-	sum := Sum(wasm)
-	source := func(string, string) ([]byte, error) { return wasm, nil }
-	m, err := h.load("plugin", wasm, false)
+	ch, err := newCaseHost(ctx, wasm)
 	if err != nil {
 		return Report{}, err
 	}
-	if err := m.wait(ctx); err != nil {
-		return Report{}, err
+	defer ch.h.Close(ctx)
+	return ch.h.runCases(ctx, cases, ch.fix, ch.source), nil
+}
+
+// caseHost is a Host with the plugin under test loaded, as production
+// loads a custom plugin.
+type caseHost struct {
+	h      *Host
+	fix    func(map[string]any)
+	source func(string, string) ([]byte, error)
+}
+
+func newCaseHost(ctx context.Context, wasm []byte) (*caseHost, error) {
+	h := New(Config{}, hclog.NewNullLogger())
+	if err := h.Provision(ctx); err != nil {
+		return nil, err
 	}
-	return h.runCases(ctx, cases, func(r map[string]any) {
-		r["type"], r["plugin"], r["sha256"] = TypeWASM, "plugin", sum
-	}, source), nil
+	sum := Sum(wasm)
+	m, err := h.load("plugin", wasm, false)
+	if err == nil {
+		err = m.wait(ctx)
+	}
+	if err != nil {
+		_ = h.Close(ctx)
+		return nil, err
+	}
+	return &caseHost{h: h,
+		fix:    func(r map[string]any) { r["type"], r["plugin"], r["sha256"] = TypeWASM, "plugin", sum },
+		source: func(string, string) ([]byte, error) { return wasm, nil },
+	}, nil
 }
 
 // ParseCases decodes a case file strictly.
@@ -136,6 +164,12 @@ func ParseCases(casesYAML []byte) ([]Case, error) {
 		}
 		if c.Phase != "" && c.Phase != "input" && c.Phase != "output" {
 			errs = append(errs, fmt.Errorf("case %q: phase %q (want input or output)", c.Name, c.Phase))
+		}
+		if len(c.Stream) > 0 && (len(c.Texts) > 0 || c.Phase == "input") {
+			errs = append(errs, fmt.Errorf("case %q: stream is an answer (phase output) and replaces texts", c.Name))
+		}
+		if len(c.Stream) > 0 && c.Expect.Output != nil && len(c.Expect.Output) != 1 {
+			errs = append(errs, fmt.Errorf("case %q: a stream's expect.output is one string, the joined answer", c.Name))
 		}
 		switch c.Expect.Action {
 		case "allow", "mask", "block":
@@ -170,27 +204,85 @@ func (h *Host) runCases(ctx context.Context, cases []Case, fix func(map[string]a
 }
 
 func (h *Host) runCase(ctx context.Context, c Case, fix func(map[string]any), source func(string, string) ([]byte, error)) []string {
+	rs, run, problems := h.prepareCase(c, fix, source)
+	if rs == nil {
+		return problems
+	}
+	var v Verdict
+	texts, err := run(ctx, &v)
+	if err != nil {
+		return []string{fmt.Sprintf("checking: %v", err)}
+	}
+	return compareCase(c.Expect, texts, &v)
+}
+
+// prepareCase compiles the case's rule and returns the check to run: one
+// Check of the texts, or the whole stream (its texts are then the joined
+// output, already masked). A nil RuleSet means the case ended at compile
+// time, with problems (none when a configure error was expected).
+func (h *Host) prepareCase(c Case, fix func(map[string]any), source func(string, string) ([]byte, error)) (*RuleSet, func(context.Context, *Verdict) ([]Text, error), []string) {
 	phase := Input
-	if c.Phase == "output" {
+	if c.Phase == "output" || len(c.Stream) > 0 {
 		phase = Output
 	}
 	r, err := caseRule(c, fix)
 	if err != nil {
-		return configureOutcome(c.Expect, err)
+		return nil, nil, configureOutcome(c.Expect, err)
 	}
 	rs, err := h.Compile([]policy.Rule{r}, source)
 	if err != nil || c.Expect.ConfigureError != "" {
-		return configureOutcome(c.Expect, err)
+		return nil, nil, configureOutcome(c.Expect, err)
+	}
+	if len(c.Stream) > 0 {
+		return rs, func(ctx context.Context, v *Verdict) ([]Text, error) { return streamCase(ctx, rs, c.Stream, v) }, nil
 	}
 	texts := make([]Text, len(c.Texts))
 	for i, t := range c.Texts {
 		texts[i] = Text{Data: []byte(t.Data), Role: t.Role, Kind: t.Kind}
 	}
-	var v Verdict
-	if err := rs.Check(ctx, phase, texts, &v); err != nil {
-		return []string{fmt.Sprintf("checking: %v", err)}
+	return rs, func(ctx context.Context, v *Verdict) ([]Text, error) {
+		return texts, rs.Check(ctx, phase, texts, v)
+	}, nil
+}
+
+// streamCase feeds the deltas through a Stream as the proxy does and sums
+// the outcome into v: the strongest action, every finding, the first
+// block's reason. The returned text is what the client received, with no
+// edits left to apply.
+func streamCase(ctx context.Context, rs *RuleSet, deltas []string, v *Verdict) ([]Text, error) {
+	st := rs.NewStream(ctx)
+	var out []byte
+	var step Verdict
+	sum := func() {
+		if step.Action > v.Action {
+			v.Action = step.Action
+		}
+		if step.Action == Block && v.Reason == "" {
+			v.Reason, v.Rule = step.Reason, step.Rule
+		}
+		v.Findings = append(v.Findings, step.Findings...)
 	}
-	return compareCase(c.Expect, texts, &v)
+	v.Reset()
+	v.Findings, v.Edits = v.Findings[:0], v.Edits[:0]
+	for _, d := range deltas {
+		emit, err := st.Write([]byte(d), &step)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, emit...)
+		sum()
+		if step.Action == Block {
+			return []Text{{Data: out, Role: "assistant", Kind: "delta"}}, nil
+		}
+	}
+	emit, err := st.Flush(&step)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, emit...)
+	sum()
+	v.Edits = v.Edits[:0] // already applied to out
+	return []Text{{Data: out, Role: "assistant", Kind: "delta"}}, nil
 }
 
 // caseRule builds the case's policy rule and parses it with the

@@ -141,10 +141,23 @@ cases:
   - name: a missing refusal is reported
     config: {mode: ok}
     expect: {configure_error: refused}
+  - name: a keyword split across deltas is replaced
+    rule: {action: mask, scope: output}
+    config: {mode: replace}
+    stream: ["my sec", "ret plan"]
+    expect:
+      action: mask
+      output: ["my *** plan"]
+      findings: [{detector: behave, start: 3, end: 9}]
+  - name: a stream that blocks sends nothing more
+    rule: {scope: output}
+    config: {mode: block}
+    stream: ["a", "b"]
+    expect: {action: block, reason_contains: custom reason, output: [""]}
 `)
 	rep, err := RunCases(context.Background(), wasm, good)
 	require.NoError(t, err)
-	assert.Equal(t, 3, rep.Passed)
+	assert.Equal(t, 5, rep.Passed, "%+v", rep.Cases)
 	assert.Equal(t, 3, rep.Failed)
 	assert.Contains(t, rep.Cases[4].Problems[0], "this config is refused")
 	assert.Contains(t, rep.Cases[5].Problems[0], "the rule compiled")
@@ -157,12 +170,35 @@ cases:
 		"cases: [{name: x, expect: {action: maybe}}]",
 		"cases: [{name: x, unknown: 1, expect: {action: allow}}]",
 		"cases: [{name: x, phase: sideways, expect: {action: allow}}]",
+		"cases: [{name: x, stream: [a], texts: [{data: b}], expect: {action: allow}}]",
+		"cases: [{name: x, phase: input, stream: [a], expect: {action: allow}}]",
+		"cases: [{name: x, stream: [a], expect: {action: allow, output: [a, b]}}]",
 	} {
 		_, err := RunCases(context.Background(), wasm, []byte(bad))
 		assert.ErrorIs(t, err, ErrBadCases, bad)
 	}
 	_, err = RunCases(context.Background(), []byte("junk"), good)
 	assert.ErrorIs(t, err, ErrBadModule)
+}
+
+// TestBenchCases: every case that checks something is measured; configure
+// cases are skipped. (Figures are not asserted: they are for the author.)
+func TestBenchCases(t *testing.T) {
+	t.Parallel()
+	res, err := BenchCases(context.Background(), guestWasm(t, "behave"), []byte(`
+cases:
+  - {name: check, rule: {action: mask}, config: {mode: replace}, texts: [{data: "my secret"}], expect: {action: mask}}
+  - {name: stream, rule: {action: mask, scope: output}, config: {mode: replace}, stream: ["my sec", "ret"], expect: {action: mask}}
+  - {name: refused, config: {mode: badconfig}, expect: {configure_error: refused}}
+`), 5*time.Millisecond)
+	require.NoError(t, err)
+	require.Len(t, res, 3)
+	for _, r := range res[:2] {
+		assert.Positive(t, r.Runs, r.Name)
+		assert.Positive(t, r.PerRun, r.Name)
+	}
+	assert.True(t, res[1].StreamPerCall)
+	assert.NotEmpty(t, res[2].Skipped)
 }
 
 func TestBuildPluginError(t *testing.T) {

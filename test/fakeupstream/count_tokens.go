@@ -94,6 +94,7 @@ func parseCountTokens(body []byte) (*call, error) {
 		return nil, err
 	}
 	c.inputTokens = CountTokens(sys)
+	c.addFraming(len(req.Messages))
 	for _, m := range req.Messages {
 		text, _, err := contentText(m.Content)
 		if err != nil {

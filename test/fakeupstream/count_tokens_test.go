@@ -37,7 +37,7 @@ func TestCountTokensEndpoint(t *testing.T) {
 		tokens  int
 	}{
 		{name: "system and one turn", body: msg(nil), status: 200,
-			tokens: CountTokens("Be brief.") + CountTokens("Count these words, please!")},
+			tokens: CountTokens("Be brief.") + CountTokens("Count these words, please!") + FramingPerMessage + FramingReply},
 		{name: "blocks and turns", status: 200, body: mustJSON(t, map[string]any{
 			"model": "claude-sonnet-4-5",
 			"messages": []map[string]any{
@@ -46,7 +46,7 @@ func TestCountTokensEndpoint(t *testing.T) {
 				{"role": "user", "content": "four, five"},
 			},
 			"tools": []map[string]any{{"name": "get_weather", "input_schema": map[string]any{"type": "object"}}},
-		}), tokens: 2 + 1 + 3},
+		}), tokens: 2 + 1 + 3 + 3*FramingPerMessage + FramingReply},
 		{name: "max_tokens refused", body: msg(map[string]any{"max_tokens": 10}), status: 400,
 			errType: "invalid_request_error", errMsg: "max_tokens: Extra inputs are not permitted"},
 		{name: "stream refused", body: msg(map[string]any{"stream": true}), status: 400,
