@@ -52,6 +52,7 @@ func TestProxyRefusals(t *testing.T) {
 		{name: "model not allowed", path: "/v1/chat/completions", body: pxChat("claude-sonnet-4-6", "no claude", false, ""), status: 403, code: "model_not_allowed", typ: "permission_error"},
 		{name: "model not allowed on messages", path: "/v1/messages", body: `{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":"no"}]}`, status: 403, code: "model_not_allowed", typ: "permission_error"},
 		{name: "model not allowed on embeddings", path: "/v1/embeddings", body: `{"model":"text-embedding-3-small","input":"no"}`, status: 403, code: "model_not_allowed", typ: "permission_error"},
+		{name: "untranslatable block to an openai model", path: "/v1/messages", body: `{"model":"gpt-4o","max_tokens":10,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"text","media_type":"text/plain","data":"x"}}]}]}`, status: 400, code: "unsupported_translation", typ: "invalid_request_error"},
 		{name: "body over max_body_bytes", path: "/v1/chat/completions", body: big(6000), status: 413, code: "request_too_large", typ: "invalid_request_error"},
 		{name: "chunked body over max_body_bytes", path: "/v1/chat/completions", body: big(6000), chunked: true, status: 413, code: "request_too_large", typ: "invalid_request_error"},
 		{name: "body under max_body_bytes", path: "/v1/chat/completions", body: big(3000), status: 200},

@@ -444,6 +444,8 @@ func TestTranslateRefusals(t *testing.T) {
 			`{"model":"claude-sonnet-4-6","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"AA==","format":"wav"}}]}]}`, "messages"},
 		{"responses previous_response_id to claude", "/v1/responses",
 			`{"model":"claude-sonnet-4-6","input":"hi","previous_response_id":"resp_1"}`, "previous_response_id"},
+		{"responses item reference to claude", "/v1/responses",
+			`{"model":"claude-sonnet-4-6","input":[{"type":"item_reference","id":"msg_1"},{"role":"user","content":"hi"}]}`, "input[0].type"},
 		{"responses web search to claude", "/v1/responses",
 			`{"model":"claude-sonnet-4-6","input":"hi","tools":[{"type":"web_search"}]}`, "tools[0].type"},
 		{"responses file input to claude", "/v1/responses",

@@ -6,7 +6,6 @@ import (
 
 	"github.com/tokenomics-dev/tokenomics/core"
 	"github.com/tokenomics-dev/tokenomics/providers"
-	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
 	"github.com/tokenomics-dev/tokenomics/providers/sse"
 )
 
@@ -44,7 +43,7 @@ func (r *relay) countFragments(data []byte) bool {
 		return false
 	}
 	if r.mode == modeTranslate && r.rctx == nil && r.memReq == nil {
-		r.refs, _ = anthropic.DeltaTexts(r.refs[:0], data) // event() skipped them
+		r.refs, _ = r.tr.DeltaTexts(r.refs[:0], data) // event() skipped them
 	}
 	for _, ref := range r.refs {
 		if ref.End-ref.Start > 2 { // more than the quotes of ""
@@ -75,12 +74,9 @@ func (r *relay) appendTruncation(out []byte) []byte {
 	}
 	switch r.mode {
 	case modeTranslate:
-		// The translator turns Anthropic's own ending into OpenAI's.
-		o, err := r.tr.Translate(out, []byte(`{"type":"message_delta","delta":{"stop_reason":"max_tokens","stop_sequence":null}}`))
-		if err == nil {
-			out = o
-		}
-		return r.tr.Close(out)
+		// The translator ends in the client's format (length,
+		// max_tokens or incomplete), whatever the provider's.
+		return r.tr.Truncate(out)
 	case modeAnthropic:
 		out = sse.AppendEvent(out, []byte("message_delta"), appendAnthropicCut(nil, u))
 		return sse.AppendEvent(out, []byte("message_stop"), []byte(`{"type":"message_stop"}`))

@@ -50,7 +50,7 @@ const (
 var topKeys = providers.NewKeys(
 	"model", "stream", "max_tokens", "system", "messages", "tools", "tool_choice", "thinking",
 	"stop_sequences", "metadata", "container", "mcp_servers", "temperature", "top_p", "top_k",
-	"service_tier", "context_management",
+	"service_tier", "context_management", "output_config", "output_format",
 )
 
 // itemKeys are the names read inside messages, content blocks, document
@@ -60,7 +60,7 @@ var itemKeys = providers.NewKeys(
 	"tool_use_id", "thinking", "signature", "title", "context", "citations", "cited_text", "is_error",
 	"cache_control", "description", "input_schema", "url", "file_id", "document_title", "enabled",
 	"document_index", "start_char_index", "end_char_index", "search_result_index", "encrypted_content",
-	"page_age", "query", "properties", "items",
+	"page_age", "query", "properties", "items", "format", "schema",
 )
 
 // ParseRequest reads the fields the gateway acts on and estimates the
@@ -198,6 +198,8 @@ func (w *walker) walk(req *Request) error {
 		case "tools":
 			w.bound.Tools()
 			err = w.toolsField()
+		case "output_config", "output_format":
+			err = w.outputFormatField(string(name))
 		}
 		if err == nil {
 			err = s.Err()
@@ -405,6 +407,59 @@ func (w *walker) source(idx, part int, role, kind string) {
 	}
 	for i := from; i < len(w.refs); i++ {
 		w.refs[i].Part = part
+	}
+}
+
+// outputFormatField reads structured output (output_config.format, or the
+// beta's top-level output_format): the string values of its JSON schema
+// are rendered into the prompt like a tool's. Priced by its JSON text.
+func (w *walker) outputFormatField(name string) error {
+	s := &w.s
+	v := s.Value()
+	w.raw(v)
+	if !w.collect || v.Kind != providers.KindObject {
+		return s.Err()
+	}
+	t := providers.NewScanner(w.body[:v.End])
+	t.Seek(v.Start)
+	var seen uint64
+	obj := t.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		member := string(itemKeys.Member(&t, k, &seen))
+		if name == "output_config" && member == "format" && t.Peek() == providers.KindObject {
+			// output_config holds the format one level down.
+			var fseen uint64
+			fobj := t.Object()
+			for {
+				fk, ok := fobj.Next()
+				if !ok {
+					break
+				}
+				if string(itemKeys.Member(&t, fk, &fseen)) == "schema" {
+					w.schemaLeaves(&t)
+				}
+			}
+			continue
+		}
+		if name == "output_format" && member == "schema" {
+			w.schemaLeaves(&t)
+		}
+	}
+	if err := t.Err(); err != nil {
+		return err
+	}
+	return s.Err()
+}
+
+func (w *walker) schemaLeaves(t *providers.Scanner) {
+	from := len(w.refs)
+	w.refs = leaves(w.refs, t, providers.TextToolDef, -1, -1)
+	for i := from; i < len(w.refs); i++ {
+		w.refs[i].Role = RoleSystem
 	}
 }
 

@@ -62,9 +62,14 @@ func DecodeChat(r *Request, body []byte) error {
 			format = s.Value()
 		case "functions", "function_call":
 			return unsupported(string(s.Key(k)))
-		case "audio", "modalities", "prediction":
+		case "audio":
 			if v := s.Value(); v.Kind != providers.KindNull {
-				return unsupported(string(s.Key(k)))
+				return unsupported("audio")
+			}
+		case "modalities":
+			// ["text"] is every request's default; audio output is not.
+			if v := s.Value(); v.Kind == providers.KindArray && bytes.Contains(v.Raw(body), []byte(`"audio"`)) {
+				return unsupported("modalities")
 			}
 		}
 	}

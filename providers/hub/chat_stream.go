@@ -67,7 +67,7 @@ func (e *chatEncoder) end(dst []byte, reason string) []byte {
 	return append(dst, "}]}\n\n"...)
 }
 
-func (e *chatEncoder) event(dst, data []byte, ev *Event, u providers.Usage) []byte {
+func (e *chatEncoder) event(dst, data []byte, ev *Event, st usager) []byte {
 	if ev.Kind == EvStart {
 		if e.started {
 			return dst

@@ -41,7 +41,11 @@ func ProviderWire(f providers.Format) Wire {
 // Errors of the hub. A request that cannot be expressed in the target
 // format is a *FieldError wrapping ErrUnsupported.
 var (
-	ErrUnsupported   = errors.New("hub: cannot be expressed in the provider's format")
+	ErrUnsupported = errors.New("hub: cannot be expressed in the provider's format")
+	// ErrServerState is a Responses request that refers to what OpenAI
+	// stored (previous_response_id, conversation, item_reference): another
+	// provider cannot read it. It wraps ErrUnsupported.
+	ErrServerState   = fmt.Errorf("%w: refers to state stored by OpenAI", ErrUnsupported)
 	ErrToolArguments = errors.New("hub: tool call arguments are not a JSON object")
 	ErrNoMaxTokens   = errors.New("hub: no max_tokens and no default")
 	ErrNotResponse   = errors.New("hub: body is not a successful response")

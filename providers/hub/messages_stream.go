@@ -75,12 +75,12 @@ func (e *messagesEncoder) delta(dst []byte) []byte {
 	return append(dst, `,"delta":{"type":"`...)
 }
 
-func (e *messagesEncoder) event(dst, data []byte, ev *Event, u providers.Usage) []byte {
+func (e *messagesEncoder) event(dst, data []byte, ev *Event, st usager) []byte {
 	if ev.Kind == EvStart {
 		if e.started {
 			return dst
 		}
-		return e.start(dst, data, ev.ID, ev.Model, u)
+		return e.start(dst, data, ev.ID, ev.Model, st.Usage())
 	}
 	if ev.Kind == EvError {
 		dst = appendNamed(dst, "error")
@@ -88,7 +88,7 @@ func (e *messagesEncoder) event(dst, data []byte, ev *Event, u providers.Usage) 
 		return append(dst, "\n\n"...)
 	}
 	if !e.started {
-		dst = e.start(dst, nil, providers.Value{}, providers.Value{}, u)
+		dst = e.start(dst, nil, providers.Value{}, providers.Value{}, st.Usage())
 	}
 	switch ev.Kind {
 	case EvText:

@@ -60,8 +60,12 @@ func DecodeResponses(r *Request, body []byte) error {
 			metadata = s.Value()
 		case "text":
 			text = s.Value()
-		case "previous_response_id", "conversation", "prompt", "background":
-			if v := s.Value(); v.Kind != providers.KindNull && v.Kind != providers.KindFalse {
+		case "previous_response_id", "conversation", "prompt":
+			if v := s.Value(); v.Kind != providers.KindNull {
+				return &FieldError{Field: name, Err: ErrServerState}
+			}
+		case "background":
+			if v := s.Value(); v.Kind == providers.KindTrue {
 				return unsupported(name)
 			}
 		}
@@ -197,6 +201,8 @@ func responsesItem(r *Request, s *providers.Scanner, idx int) error {
 		}
 		r.addPart(p)
 		r.endMessage(User, from)
+	case it.typ.Equal(b, "item_reference"):
+		return &FieldError{Field: field + ".type", Err: ErrServerState}
 	case it.typ.Equal(b, "reasoning"):
 		// The model's own reasoning, often encrypted for OpenAI: another
 		// model cannot take it back.

@@ -255,7 +255,7 @@ func (st *responsesState) addItem(dst []byte, it *respItem) []byte {
 	return append(dst, "}\n\n"...)
 }
 
-func (st *responsesState) event(dst, data []byte, ev *Event, u providers.Usage) []byte {
+func (st *responsesState) event(dst, data []byte, ev *Event, _ usager) []byte {
 	if ev.Kind == EvStart {
 		if st.started {
 			return dst

@@ -35,9 +35,14 @@ type Event struct {
 
 // encoder writes hub events in a client's stream format.
 type encoder interface {
-	event(dst, data []byte, ev *Event, u providers.Usage) []byte
+	// event writes one event; usage is read only by the events that
+	// report it (a stream start).
+	event(dst, data []byte, ev *Event, st usager) []byte
 	close(dst []byte, u providers.Usage) []byte
 }
+
+// usager is where an encoder reads the usage so far (the Stream).
+type usager interface{ Usage() providers.Usage }
 
 // Stream translates one provider stream into a client's stream format:
 // each upstream event's data is decoded into hub events (accounting for
@@ -136,7 +141,7 @@ func (t *Stream) Translate(dst, data []byte) ([]byte, error) {
 		return dst, err
 	}
 	enc := t.encoder()
-	u := t.Usage()
+	var u usager = t
 	for i := range t.evs {
 		ev := &t.evs[i]
 		switch ev.Kind {
@@ -381,4 +386,16 @@ func (t *Stream) chatToolCall(s *providers.Scanner, data []byte, pos int) {
 	if args.Kind == providers.KindString && args.End-args.Start > 2 {
 		t.evs = append(t.evs, Event{Kind: EvToolArgs, Index: int(idx), Text: args})
 	}
+}
+
+// Truncate ends the client's stream as cut by the output cap (the proxy's
+// budget cut): the format's truncation finish (length, max_tokens,
+// incomplete), usage, and its end. It does nothing on a closed stream.
+func (t *Stream) Truncate(dst []byte) []byte {
+	if t.done {
+		return dst
+	}
+	ev := Event{Kind: EvFinish, Stop: StopLength}
+	dst = t.encoder().event(dst, nil, &ev, t)
+	return t.Close(dst)
 }

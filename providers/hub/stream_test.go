@@ -256,3 +256,27 @@ func FuzzStream(f *testing.F) {
 		}
 	})
 }
+
+// TestStreamTruncate: a stream the proxy cuts ends with each format's
+// truncation finish.
+func TestStreamTruncate(t *testing.T) {
+	t.Parallel()
+	want := map[hub.Wire]string{hub.Chat: "length", hub.Messages: "max_tokens", hub.Responses: "incomplete"}
+	for _, from := range []hub.Wire{hub.Chat, hub.Messages} {
+		for _, to := range []hub.Wire{hub.Chat, hub.Messages, hub.Responses} {
+			tr := hub.NewStream(from, to, "m", 1, true, 10)
+			data := []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"cut"}}`)
+			if from == hub.Chat {
+				data = []byte(`{"id":"c","choices":[{"index":0,"delta":{"content":"cut"},"finish_reason":null}]}`)
+			}
+			out, err := tr.Translate(nil, data)
+			require.NoError(t, err)
+			out = tr.Truncate(out)
+			assert.Equal(t, string(out), string(tr.Truncate(out)), "idempotent")
+			got := readStream(t, to, out)
+			assert.Equal(t, want[to], got.finish, "%s → %s", from, to)
+			assert.Equal(t, "cut", got.text)
+			assert.True(t, got.done)
+		}
+	}
+}

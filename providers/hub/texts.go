@@ -1,0 +1,111 @@
+package hub
+
+import (
+	"slices"
+
+	"github.com/tokenomics-dev/tokenomics/providers"
+)
+
+// Texts appends a reference to every text of the body that the encoders
+// copy into the provider's request for the model to read: system texts,
+// message texts, tool call arguments (the literal, or each string inside
+// an object), tool results, tool descriptions and schema strings, and the
+// output format's description and schema strings. Policy prompts are not
+// in the body. Identifiers (ids, tool names) and image data are not text.
+//
+// The content rules read the client's body with the format adapters'
+// walkers (openai.RequestTexts, anthropic.RequestTexts); Covered checks
+// that they saw everything the hub will send, so a translated request can
+// never carry a text the rules skipped.
+func (r *Request) Texts(dst []providers.TextRef) []providers.TextRef {
+	b := r.Body
+	add := func(v providers.Value, role, kind string, part int) {
+		if v.Kind == providers.KindString {
+			dst = append(dst, v.Ref(role, kind, -1, part))
+		}
+	}
+	for _, s := range r.System {
+		add(s.V, "system", providers.TextSystem, -1)
+	}
+	for _, m := range r.Messages {
+		role := m.Role.String()
+		for i := m.From; i < m.To; i++ {
+			p := &r.Parts[i]
+			switch p.Kind {
+			case PartText:
+				add(p.Text.V, role, providers.TextMessage, i)
+			case PartToolCall:
+				if p.Args.Kind == providers.KindObject {
+					dst = leafRefs(dst, b, p.Args, role, providers.TextToolArgs, i)
+				} else {
+					add(p.Args, role, providers.TextToolArgs, i)
+				}
+			case PartToolResult:
+				add(p.Text.V, role, providers.TextMessage, i)
+				if p.Result.Kind == providers.KindArray {
+					s := scanAt(b, p.Result)
+					arr := s.Array()
+					for arr.Next() {
+						text, _, _ := partFields(&s)
+						add(text, role, providers.TextMessage, i)
+					}
+				}
+			}
+		}
+	}
+	for i, t := range r.Tools {
+		add(t.Description, "system", providers.TextToolDef, i)
+		if t.Schema.Kind == providers.KindObject {
+			dst = leafRefs(dst, b, t.Schema, "system", providers.TextToolDef, i)
+		}
+	}
+	if r.Format.Kind == FormatJSONSchema {
+		add(r.Format.Description, "system", providers.TextToolDef, -1)
+		dst = leafRefs(dst, b, r.Format.Schema, "system", providers.TextToolDef, -1)
+	}
+	return dst
+}
+
+func leafRefs(dst []providers.TextRef, body []byte, v providers.Value, role, kind string, part int) []providers.TextRef {
+	s := scanAt(body, v)
+	return leaves(dst, &s, role, kind, part)
+}
+
+func leaves(dst []providers.TextRef, s *providers.Scanner, role, kind string, part int) []providers.TextRef {
+	switch s.Peek() {
+	case providers.KindString:
+		return append(dst, s.Value().Ref(role, kind, -1, part))
+	case providers.KindObject:
+		obj := s.Object()
+		for {
+			if _, ok := obj.Next(); !ok {
+				break
+			}
+			dst = leaves(dst, s, role, kind, part)
+		}
+	case providers.KindArray:
+		arr := s.Array()
+		for arr.Next() {
+			dst = leaves(dst, s, role, kind, part)
+		}
+	default:
+		s.Skip()
+	}
+	return dst
+}
+
+// Covered reports whether every text of texts is one of checked (by its
+// span in the body), returning the first that is not.
+func Covered(texts, checked []providers.TextRef) (providers.TextRef, bool) {
+	starts := make([]int, len(checked))
+	for i, c := range checked {
+		starts[i] = c.Start
+	}
+	slices.Sort(starts)
+	for _, t := range texts {
+		if _, found := slices.BinarySearch(starts, t.Start); !found {
+			return t, false
+		}
+	}
+	return providers.TextRef{}, true
+}

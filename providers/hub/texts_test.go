@@ -1,0 +1,63 @@
+package hub_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenomics-dev/tokenomics/providers"
+	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
+	"github.com/tokenomics-dev/tokenomics/providers/hub"
+	"github.com/tokenomics-dev/tokenomics/providers/openai"
+)
+
+// ruleTexts is what the content rules read from a client body.
+func ruleTexts(t *testing.T, w hub.Wire, body []byte) []providers.TextRef {
+	t.Helper()
+	var refs []providers.TextRef
+	var err error
+	switch w {
+	case hub.Chat:
+		refs, err = openai.RequestTexts(nil, body, openai.Chat)
+	case hub.Responses:
+		refs, err = openai.RequestTexts(nil, body, openai.Responses)
+	case hub.Messages:
+		refs, err = anthropic.RequestTexts(nil, body)
+	}
+	require.NoError(t, err)
+	return refs
+}
+
+// TestTextsCovered: every text the hub would send upstream is one the
+// rules read, for a conversation using every part kind, in each format.
+func TestTextsCovered(t *testing.T) {
+	t.Parallel()
+	extra := map[hub.Wire]string{
+		hub.Chat:      `{"model":"m","messages":[{"role":"tool","tool_call_id":"c","content":[{"type":"text","text":"part result"}]}],"response_format":{"type":"json_schema","json_schema":{"name":"n","description":"fmt desc","schema":{"enum":["E"]}}}}`,
+		hub.Responses: `{"model":"m","input":[{"role":"system","content":"sys item"},{"type":"function_call_output","call_id":"c","output":[{"type":"input_text","text":"part result"}]}],"text":{"format":{"type":"json_schema","name":"n","description":"fmt desc","schema":{"enum":["E"]}}}}`,
+		hub.Messages:  `{"model":"m","max_tokens":1,"system":"sys","messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"c","content":[{"type":"text","text":"part result"}]}]}],"output_config":{"format":{"type":"json_schema","schema":{"enum":["E"]}}}}`,
+	}
+	for _, w := range []hub.Wire{hub.Chat, hub.Responses, hub.Messages} {
+		for i, body := range []string{sameConversation[w], extra[w]} {
+			var r hub.Request
+			require.NoError(t, hub.Decode(&r, w, []byte(body)))
+			texts := r.Texts(nil)
+			require.NotEmpty(t, texts)
+			miss, ok := hub.Covered(texts, ruleTexts(t, w, []byte(body)))
+			assert.True(t, ok, "%s body %d: the rules never read %s", w, i, body[max(miss.Start, 0):max(miss.End, 0)])
+			if i == 1 {
+				found := map[string]bool{}
+				for _, ref := range texts {
+					txt, err := providers.DecodeText(nil, r.Body, ref)
+					require.NoError(t, err)
+					found[string(txt)] = true
+				}
+				assert.True(t, found["part result"], "%s: tool result parts are texts", w)
+				assert.True(t, found["E"], "%s: output schema strings are texts", w)
+			}
+		}
+	}
+	_, ok := hub.Covered([]providers.TextRef{{Start: 5, End: 9}}, []providers.TextRef{{Start: 1, End: 4}})
+	assert.False(t, ok)
+}
