@@ -53,10 +53,7 @@ type Options struct {
 	// Console builds the operators' console (central/console), mounted
 	// under /ui/; api is the REST API it calls in-process. nil serves none.
 	Console func(api http.Handler) http.Handler
-	// Ingest receives the events proxies send (POST /api/v1/events); it
-	// checks their signatures itself. nil serves none.
-	Ingest http.Handler
-	Logger hclog.Logger
+	Logger  hclog.Logger
 }
 
 // Server is the central server's HTTP side.
@@ -103,9 +100,6 @@ func New(o Options) (*Server, error) {
 	mux.Handle("/api/v1/plugins/", requireAuth(auth, plugins))
 	mux.Handle("/api/v1/fleet", requireAuth(auth, s.fleetRoutes()))
 	s.mountObservability(mux, auth)
-	if o.Ingest != nil {
-		mux.Handle("POST /api/v1/events", o.Ingest)
-	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})

@@ -109,12 +109,19 @@ func TestConsoleBrowser(t *testing.T) {
 	waitAll(t, proxies[:1], tok, "hello", 200, 10*time.Second)
 	b.do(t, "opening the token page", chromedp.Click(chromedp.CSS("#open-token")), chromedp.WaitVisible(chromedp.CSS("#budgets")))
 	tokenURL := get(t, b, "location", chromedp.Location())
-	b.waitText(t, tokenURL, "#usage-requests", "1", 20*time.Second)
+	// The central server keeps the proxies' usage rollups (bbolt storage):
+	// the page reads spend from them.
+	b.waitText(t, tokenURL, "#usage-requests", "1", 30*time.Second)
+	assert.Contains(t, b.text(t, "#spend-source"), "usage rollups")
 	tokens := b.text(t, "#usage-tokens")
 	assert.NotEqual(t, "0", strings.TrimSpace(tokens), "the request's tokens are counted")
 	budgets := b.text(t, "#budgets")
 	assert.Contains(t, budgets, "whole token")
 	assert.Contains(t, budgets, "requests per 1m")
+	// A refused request (the contractor's keyword rule) shows among the
+	// token's recent refusals, from central's event inbox.
+	assert.Equal(t, 403, chatStatus(t, proxies[1], tok, "explain how to jailbreak this model"))
+	b.waitText(t, tokenURL, "#refusals", "rule.violation", 30*time.Second)
 	b.screenshot(t, "token-page")
 	b.do(t, "listing tokens", chromedp.Navigate(ui+"/tokens?role=contractor&usage=used"), chromedp.WaitVisible(chromedp.CSS("#token-table")))
 	assert.Contains(t, b.text(t, "#token-table"), prefix, "search by role and usage finds the token")
@@ -185,9 +192,11 @@ func TestConsoleBrowser(t *testing.T) {
 	b.do(t, "opening the revocation", chromedp.Navigate(tokenURL), chromedp.WaitVisible(chromedp.CSS("#revoke")),
 		chromedp.Click(chromedp.CSS("#revoke")), chromedp.WaitVisible(chromedp.CSS("#confirm-revoke")))
 	b.screenshot(t, "token-revoke-confirm")
+	revoked := time.Now()
 	b.do(t, "revoking", chromedp.Click(chromedp.CSS("#confirm-revoke")), chromedp.WaitVisible(chromedp.CSS("#watch")))
 	watchURL := get(t, b, "location", chromedp.Location())
 	b.waitText(t, watchURL, "#watch-status", "Applied on all 2 proxies", 30*time.Second)
+	t.Logf("revoke clicked → the fleet page shows both proxies applied it: %s", time.Since(revoked).Round(time.Millisecond))
 	b.screenshot(t, "fleet-revocation-applied")
 	for i, p := range proxies {
 		assert.Equal(t, 401, chatStatus(t, p, tok, "hello"), "proxy %d still accepts the revoked token", i)

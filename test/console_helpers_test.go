@@ -15,12 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Credentials the proxies sign the events they send the console with.
-const (
-	consoleIngestSecret  = "console-ingest-secret"
-	consoleIngestSigning = "console-ingest-signing-key"
-)
-
 // chromiumPath finds Debian's Chromium ($TOKENOMICS_CHROMIUM first); ""
 // when it is not installed.
 func chromiumPath() string {
@@ -154,22 +148,23 @@ func (b *browser) waitText(t *testing.T, url, sel, want string, limit time.Durat
 	}
 }
 
-// consoleCentral appends the console's ingest credentials to a central
-// server's config.yaml.
+// consoleCentral appends the console's settings to a central server's
+// config.yaml.
 func consoleCentral(t *testing.T, dir string) {
 	t.Helper()
 	f, err := os.OpenFile(filepath.Join(dir, "config.yaml"), os.O_APPEND|os.O_WRONLY, 0)
 	require.NoError(t, err)
-	_, err = fmt.Fprintf(f, "console:\n  idle_timeout: 10m\n  ingest:\n    secret: %s\n    signing_key: %s\n", consoleIngestSecret, consoleIngestSigning)
+	_, err = f.WriteString("console:\n  idle_timeout: 10m\n")
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 }
 
-// consoleProxyEvents is the events: section of a proxy that reports to the
-// console of the central server at centralURL.
+// consoleProxyEvents is the config of a proxy that reports to the central
+// server at centralURL: usage rollups every second, and its events to
+// central's inbox, signed with the fleet's shared webhook credentials.
 func consoleProxyEvents(centralURL string) string {
-	return fmt.Sprintf("events:\n  webhooks:\n    - url: %s/api/v1/events\n      secret: %s\n      signing_key: %s\n      events: [\"request.completed\", \"budget.*\", \"rate.*\", \"rule.*\"]\n      timeout: 5\n",
-		centralURL, consoleIngestSecret, consoleIngestSigning)
+	return fmt.Sprintf("usage:\n  interval: 1s\nevents:\n  webhooks:\n    - url: %s/webhook\n      secret: %s\n      signing_key: %s\n      events: [\"request.completed\", \"budget.*\", \"rate.*\", \"rule.*\"]\n      timeout: 5\n",
+		centralURL, centralSecret, centralSigning)
 }
 
 // checkPage fails when the page renders the central API key, or has a form

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -33,9 +34,20 @@ type auditEntry struct {
 	Revision uint64    `json:"revision,omitempty"`
 }
 
-type auditLog struct{ db *bbolt.DB }
+// auditLog keeps the entries in the central bbolt file, or in memory when
+// the central store has none (PostgreSQL): then the console.audit events
+// are the durable record.
+type auditLog struct {
+	db *bbolt.DB
+
+	mu  sync.Mutex
+	mem []auditEntry // without db, oldest first, at most auditKeep
+}
 
 func openAudit(db *bbolt.DB) (*auditLog, error) {
+	if db == nil {
+		return &auditLog{}, nil
+	}
 	err := db.Update(func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketAudit)
 		return err
@@ -47,6 +59,15 @@ func openAudit(db *bbolt.DB) (*auditLog, error) {
 }
 
 func (a *auditLog) append(e auditEntry) error {
+	if a.db == nil {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if len(a.mem) >= auditKeep {
+			a.mem = append(a.mem[:0], a.mem[1:]...)
+		}
+		a.mem = append(a.mem, e)
+		return nil
+	}
 	v, err := json.Marshal(e)
 	if err != nil {
 		return err
@@ -73,6 +94,14 @@ func (a *auditLog) append(e auditEntry) error {
 // recent returns up to n entries, newest first.
 func (a *auditLog) recent(n int) ([]auditEntry, error) {
 	var out []auditEntry
+	if a.db == nil {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		for i := len(a.mem) - 1; i >= 0 && len(out) < n; i-- {
+			out = append(out, a.mem[i])
+		}
+		return out, nil
+	}
 	err := a.db.View(func(tx *bbolt.Tx) error {
 		cur := tx.Bucket(bucketAudit).Cursor()
 		for k, v := cur.Last(); k != nil && len(out) < n; k, v = cur.Prev() {

@@ -18,7 +18,9 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/tokenomics-dev/tokenomics/core/events"
+	"github.com/tokenomics-dev/tokenomics/core/fleet"
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
+	"github.com/tokenomics-dev/tokenomics/core/rollup"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 )
 
@@ -50,12 +52,15 @@ type Options struct {
 	Key string
 	// IdleTimeout ends unused sessions. Default 30m.
 	IdleTimeout time.Duration
-	// DB holds the audit log (bucket console_audit).
+	// DB holds the audit log (bucket console_audit); nil keeps it in
+	// memory (a central server on PostgreSQL has no bbolt file).
 	DB *bbolt.DB
 	// Emit sends console.audit events; nil stores them only.
 	Emit func(events.Event)
-	// Usage is what proxies reported (Ingest); nil shows empty pages.
-	Usage *Usage
+	// Rollups is central's store of the usage rollups proxies send
+	// (POST /api/v1/usage): spend and charts come from it. nil when the
+	// server keeps none.
+	Rollups rollup.Store
 	// Revision is the central token revision.
 	Revision func() uint64
 	Logger   hclog.Logger
@@ -69,9 +74,11 @@ type Console struct {
 	sessions *sessions
 	audit    *auditLog
 	plugins  *manifest.Client
-	api      *http.Client
-	tmpl     []policyTemplate
-	now      func() time.Time
+	// fleetClient reads GET /api/v1/fleet in-process.
+	fleetClient *fleet.Client
+	api         *http.Client
+	tmpl        []policyTemplate
+	now         func() time.Time
 }
 
 // policyTemplate is a role policy offered on the create page.
@@ -81,11 +88,11 @@ type policyTemplate struct {
 }
 
 // ErrIncomplete means Options lack a required part.
-var ErrIncomplete = errors.New("console: options need Tokens, Validate, Patch, Key and DB")
+var ErrIncomplete = errors.New("console: options need Tokens, Validate, Patch and Key")
 
 // New builds a Console.
 func New(o Options) (*Console, error) {
-	if o.Tokens == nil || o.Validate == nil || o.Patch == nil || o.Key == "" || o.DB == nil {
+	if o.Tokens == nil || o.Validate == nil || o.Patch == nil || o.Key == "" {
 		return nil, ErrIncomplete
 	}
 	if o.IdleTimeout <= 0 {
@@ -139,6 +146,7 @@ func loadPolicyTemplates() ([]policyTemplate, error) {
 func (c *Console) Mount(api http.Handler) http.Handler {
 	c.api = &http.Client{Transport: inProcess{h: api}, Timeout: 5 * time.Minute}
 	c.plugins = manifest.NewClient("http://central.inprocess", c.o.APIKey, c.api)
+	c.fleetClient = fleet.NewClient("http://central.inprocess", c.o.APIKey, c.api)
 	return c.handler()
 }
 

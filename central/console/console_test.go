@@ -26,6 +26,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
+	"github.com/tokenomics-dev/tokenomics/core/rollup"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 	"github.com/tokenomics-dev/tokenomics/test/hostile"
@@ -86,7 +87,7 @@ func newFixtureFleet(t *testing.T, fleet http.HandlerFunc) *fixture {
 	svc := tokenapi.NewService(db, validator, policy.MergePatch, nil)
 	f := &fixture{db: db, clock: &clock{t: time.Now()}}
 	con, err := New(Options{Tokens: svc, Validate: validator, Patch: policy.MergePatch, APIKey: testAPIKey, Key: testConsoleKey,
-		IdleTimeout: 10 * time.Minute, DB: db.Bolt(), Usage: NewUsage(), Revision: db.Revision,
+		IdleTimeout: 10 * time.Minute, DB: db.Bolt(), Revision: db.Revision,
 		Emit: func(ev events.Event) { f.mu.Lock(); f.emitted = append(f.emitted, ev); f.mu.Unlock() }})
 	require.NoError(t, err)
 	con.now = f.clock.now
@@ -344,35 +345,40 @@ func TestLineDiff(t *testing.T) {
 	}
 }
 
-func TestUsageFromEvents(t *testing.T) {
+func TestFeedOf(t *testing.T) {
 	t.Parallel()
-	u := NewUsage()
-	at := time.Now()
-	ev := func(typ string, data any) events.Event {
-		e, err := events.New(typ, events.ProxySource("p1"), 0, data)
-		require.NoError(t, err)
-		e.Time = at
-		return e
+	tests := []struct {
+		name    string
+		typ     string
+		data    any
+		token   string
+		refusal bool
+		summary string
+	}{
+		{name: "request", typ: events.RequestCompleted, data: events.RequestData{TokenHashPrefix: "aaaa1111", Model: "gpt-4o", Provider: "openai", Status: 200, InputTokens: 10, OutputTokens: 5, LatencyMS: 7},
+			token: "aaaa1111", summary: "openai 200: 10 in, 5 out, 7 ms"},
+		{name: "budget", typ: events.BudgetExceeded, data: events.LimitData{TokenHashPrefix: "aaaa1111", Limit: 10, Used: 12},
+			token: "aaaa1111", refusal: true, summary: "limit 10, used 12"},
+		{name: "rate", typ: events.RateExceeded, data: events.LimitData{TokenHashPrefix: "bbbb2222", Limit: 20, Used: 20, Window: "1m"},
+			token: "bbbb2222", refusal: true, summary: "limit 20, used 20 per 1m"},
+		{name: "violation", typ: events.RuleViolation, data: events.RuleData{TokenHashPrefix: "cccc3333", Rule: "no-secrets", Action: "block", Findings: []string{"aws_key"}},
+			token: "cccc3333", refusal: true, summary: "rule no-secrets: block (aws_key)"},
+		{name: "warning", typ: events.RuleWarning, data: events.RuleData{TokenHashPrefix: "cccc3333", Rule: "pii", Action: "warn"},
+			token: "cccc3333", summary: "rule pii: warn"},
 	}
-	u.Add(ev(events.RequestCompleted, events.RequestData{TokenHashPrefix: "aaaa1111", Model: "gpt-4o", Provider: "openai", Status: 200, InputTokens: 10, OutputTokens: 5}))
-	u.Add(ev(events.RequestCompleted, events.RequestData{TokenHashPrefix: "aaaa1111", Model: "gpt-4o-mini", Provider: "openai", Status: 200, InputTokens: 1, OutputTokens: 1}))
-	u.Add(ev(events.BudgetExceeded, events.LimitData{TokenHashPrefix: "aaaa1111", Limit: 10, Used: 12}))
-	u.Add(ev(events.RuleViolation, events.RuleData{TokenHashPrefix: "bbbb2222", Rule: "no-secrets", Action: "block"}))
-
-	tot, models := u.tokenTotals("aaaa1111")
-	assert.Equal(t, counts{Requests: 2, Input: 11, Output: 6, Refused: 1}, tot)
-	assert.Equal(t, int64(15), models["gpt-4o"].Input+models["gpt-4o"].Output)
-	assert.Equal(t, int64(2), u.window("aaaa1111", time.Hour).Requests)
-	refusals := u.recentFeed(10, func(f feedItem) bool { return f.Refusal })
-	require.Len(t, refusals, 2)
-	assert.Equal(t, events.RuleViolation, refusals[0].Type, "newest first")
-	series := u.seriesBy("model", at.Truncate(time.Minute).Add(-time.Hour+time.Minute), time.Minute, 60)
-	var sum int64
-	for _, p := range series["gpt-4o"] {
-		sum += p.Tokens
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ev, err := events.New(tc.typ, events.ProxySource("p1"), 0, tc.data)
+			require.NoError(t, err)
+			item, ok := feedOf(ev)
+			require.True(t, ok)
+			assert.Equal(t, tc.token, item.Token)
+			assert.Equal(t, tc.refusal, item.Refusal)
+			assert.Equal(t, tc.summary, item.Summary)
+			assert.Equal(t, "proxy:p1", item.Source)
+		})
 	}
-	assert.Equal(t, int64(15), sum)
-	assert.Contains(t, u.proxiesSeen(), "proxy:p1")
 }
 
 func TestFleetWatch(t *testing.T) {
@@ -473,4 +479,50 @@ func TestPluginUploadAndWithdraw(t *testing.T) {
 	require.GreaterOrEqual(t, len(entries), 2)
 	assert.Equal(t, "plugin.withdraw", entries[0].Action)
 	assert.Equal(t, "plugin.upload", entries[1].Action)
+}
+
+func TestRollupView(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	minute := now.Unix() / 60 * 60
+	hash := strings.Repeat("ab", 32)
+	rows := []rollup.Row{
+		{Key: rollup.Key{Token: hash, Model: "gpt-4o", Provider: "openai", Minute: minute},
+			Counts: rollup.Counts{Requests: 2, InputTokens: 10, OutputTokens: 4}},
+		{Key: rollup.Key{Token: hash, Model: "gpt-4o", Provider: "openai", Minute: minute - 7200},
+			Counts: rollup.Counts{Requests: 1, InputTokens: 1, OutputTokens: 1, Refusals: map[string]int64{"budget_exceeded": 3}}},
+		{Key: rollup.Key{Token: strings.Repeat("cd", 32), Model: "claude", Provider: "anthropic", Minute: minute},
+			Counts: rollup.Counts{Requests: 1, InputTokens: 100}},
+	}
+	v := newRollupView(rows, now.Add(-48*time.Hour), now)
+	prefix := events.HashPrefix(hash)
+	tot, models := v.tokenTotals(prefix)
+	assert.Equal(t, counts{Requests: 3, Input: 11, Output: 5, Refused: 3}, tot)
+	assert.Equal(t, int64(3), models["gpt-4o"].Requests)
+	assert.Equal(t, int64(2), v.window(prefix, time.Hour).Requests, "the window holds only the last hour")
+	from := now.Truncate(time.Minute).Add(time.Minute).Add(-time.Hour)
+	series := v.seriesBy("provider", from, time.Minute, 60)
+	var openai, anthropic int64
+	for _, p := range series["openai"] {
+		openai += p.Tokens
+	}
+	for _, p := range series["anthropic"] {
+		anthropic += p.Tokens
+	}
+	assert.Equal(t, int64(14), openai)
+	assert.Equal(t, int64(100), anthropic)
+}
+
+func TestAuditInMemory(t *testing.T) {
+	t.Parallel()
+	a, err := openAudit(nil) // a central server on PostgreSQL has no bbolt file
+	require.NoError(t, err)
+	for i := 0; i < 3; i++ {
+		require.NoError(t, a.append(auditEntry{Action: fmt.Sprint("a", i)}))
+	}
+	got, err := a.recent(2)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, "a2", got[0].Action, "newest first")
+	assert.Equal(t, "a1", got[1].Action)
 }

@@ -11,10 +11,10 @@
 // console's field-path errors are the CLI's. Plugins and the fleet view
 // go through the REST API in-process (an http.Handler, no socket), which
 // keeps signature checks, the module check and pushes in one place.
-// Usage, refusals and the events feed come from the events proxies send
-// to POST /api/v1/events (see Ingest): the console shows what proxies
-// reported since this central server started, and says so when that is
-// nothing.
+// Spend and the usage charts come from central's store of the usage
+// rollups proxies send (rollup.Store, read in-process); refusals and the
+// events feed from central's event inbox (GET /api/v1/events). A server
+// that keeps neither (PostgreSQL storage, for now) gets pages that say so.
 //
 // # Security
 //

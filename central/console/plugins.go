@@ -82,7 +82,7 @@ func (c *Console) pluginData(r *http.Request) (pluginsData, error) {
 		for _, p := range rep.Proxies {
 			for _, pl := range p.Plugins {
 				if pl.SHA256 == e.SHA256 {
-					st := p.label() + ": " + pl.State
+					st := label(p) + ": " + pl.State
 					if pl.Error != "" {
 						st += " (" + pl.Error + ")"
 					}

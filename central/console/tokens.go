@@ -58,6 +58,7 @@ type tokenListData struct {
 	Q, Role, Expiry, UsageSel string
 	Roles                     []string
 	UsageSince                time.Time
+	UsageSource               string
 }
 
 // meta reads a stored policy's metadata without the full parse.
@@ -79,6 +80,7 @@ func (c *Console) tokenList(w http.ResponseWriter, r *http.Request, s *session) 
 	d := tokenListData{Q: strings.TrimSpace(q.Get("q")), Role: q.Get("role"), Expiry: q.Get("expiry"), UsageSel: q.Get("usage"), Total: len(recs)}
 	roles := map[string]bool{}
 	now := c.now()
+	view := c.view(r.Context(), now.Add(-usageKeep))
 	for _, rec := range recs {
 		m := meta(rec.Policy)
 		if m["role"] != "" {
@@ -93,8 +95,8 @@ func (c *Console) tokenList(w http.ResponseWriter, r *http.Request, s *session) 
 			}
 		}
 		row.Meta = strings.Join(parts, ", ")
-		if c.o.Usage != nil {
-			tot, _ := c.o.Usage.tokenTotals(row.Prefix)
+		if view != nil {
+			tot, _ := view.tokenTotals(row.Prefix)
 			row.Requests, row.Tokens, row.Refused = tot.Requests, tot.Input+tot.Output, tot.Refused
 		}
 		if !d.keep(row, m, now) {
@@ -104,8 +106,8 @@ func (c *Console) tokenList(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	d.Roles = sortedKeys(roles)
 	sort.SliceStable(d.Rows, func(i, j int) bool { return d.Rows[i].Created.After(d.Rows[j].Created) })
-	if c.o.Usage != nil {
-		d.UsageSince = c.o.Usage.started
+	if view != nil {
+		d.UsageSince, d.UsageSource = view.from(), view.source()
 	}
 	c.render(w, r, s, http.StatusOK, "tokens", page{Title: "Tokens", Nav: "tokens", Data: d})
 }
@@ -278,6 +280,7 @@ type tokenPageData struct {
 	Models   map[string]counts
 	Refusals []feedItem
 	Since    time.Time
+	Source   string
 	HasUsage bool
 	Applied  *applied
 	Plugins  []string
@@ -316,24 +319,26 @@ func (c *Console) tokenPage(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	d := tokenPageData{Record: rec, Prefix: events.HashPrefix(rec.Hash), Policy: pretty(rec.Policy), Meta: meta(rec.Policy), Expired: rec.Expired(c.now())}
 	p, perr := policy.Parse(rec.Policy)
-	if c.o.Usage != nil {
-		d.HasUsage, d.Since = true, c.o.Usage.started
-		d.Totals, d.Models = c.o.Usage.tokenTotals(d.Prefix)
-		d.Refusals = c.o.Usage.recentFeed(20, func(f feedItem) bool { return f.Refusal && f.Token == d.Prefix })
+	// Budgets count from the token's creation: read the rollups since then.
+	view := c.view(r.Context(), rec.CreatedAt.Truncate(time.Minute))
+	if view != nil {
+		d.HasUsage, d.Since, d.Source = true, view.from(), view.source()
+		d.Totals, d.Models = view.tokenTotals(d.Prefix)
 	}
+	d.Refusals, _, _ = c.feed(r.Context(), refusalTypes, 20, func(f feedItem) bool { return f.Refusal && f.Token == d.Prefix })
 	if perr == nil {
-		d.Budgets = c.budgets(p, d.Prefix, d.Totals, d.Models)
+		d.Budgets = c.budgets(p, view, d.Prefix, d.Totals, d.Models)
 		d.Plugins = pinned(p)
 	}
 	if rep, ok, err := c.fleet(r); err == nil && ok {
-		d.Applied = rep.appliedAt(rec.Revision)
+		d.Applied = appliedAt(rep, rec.Revision)
 	}
 	c.render(w, r, s, http.StatusOK, "token", page{Title: "Token " + d.Prefix, Nav: "tokens", Data: d})
 }
 
 // budgets lists the token's budgets and rate windows with what proxies
 // reported against each.
-func (c *Console) budgets(p *policy.Policy, prefix string, tot counts, models map[string]counts) []budgetRow {
+func (c *Console) budgets(p *policy.Policy, view usageView, prefix string, tot counts, models map[string]counts) []budgetRow {
 	var out []budgetRow
 	add := func(b budgetRow) {
 		if b.Limit > 0 {
@@ -364,9 +369,9 @@ func (c *Console) budgets(p *policy.Policy, prefix string, tot counts, models ma
 			add(budgetRow{Name: name, Unit: "tokens", Limit: e.MaxTokens, Used: used})
 		}
 	}
-	if p.RateLimit != nil && c.o.Usage != nil {
+	if p.RateLimit != nil && view != nil {
 		for _, rr := range p.RateLimit.Rules {
-			win := c.o.Usage.window(prefix, rr.WindowDuration())
+			win := view.window(prefix, rr.WindowDuration())
 			if rr.Requests > 0 {
 				add(budgetRow{Name: "requests per " + rr.Window, Unit: "requests", Limit: rr.Requests, Used: win.Requests, Window: rr.Window})
 			} else {

@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/csv"
+	"github.com/tokenomics-dev/tokenomics/core/events"
 	"net/http"
 	"sort"
 	"strconv"
@@ -80,6 +81,7 @@ type usageData struct {
 	Overall  chart
 	Charts   []chart
 	Since    time.Time
+	Source   string
 	Empty    bool
 	Disabled bool
 }
@@ -102,18 +104,19 @@ func (c *Console) usageQuery(r *http.Request) (string, usageRange) {
 	return dim, rg
 }
 
-func (c *Console) usageSeries(dim string, rg usageRange) (map[string][]point, time.Time, int) {
+func (c *Console) usageSeries(view usageView, dim string, rg usageRange) (map[string][]point, time.Time, int) {
 	n := int(rg.Span / rg.Step)
 	from := c.now().Truncate(rg.Step).Add(rg.Step).Add(-rg.Span)
-	return c.o.Usage.seriesBy(dim, from, rg.Step, n), from, n
+	return view.seriesBy(dim, from, rg.Step, n), from, n
 }
 
 func (c *Console) usagePage(w http.ResponseWriter, r *http.Request, s *session) {
 	dim, rg := c.usageQuery(r)
-	d := usageData{Dim: dim, Dims: usageDims, Range: rg, Ranges: usageRanges, Disabled: c.o.Usage == nil}
-	if c.o.Usage != nil {
-		d.Since = c.o.Usage.started
-		series, from, n := c.usageSeries(dim, rg)
+	view := c.view(r.Context(), c.now().Add(-rg.Span-rg.Step))
+	d := usageData{Dim: dim, Dims: usageDims, Range: rg, Ranges: usageRanges, Disabled: view == nil}
+	if view != nil {
+		d.Since, d.Source = view.from(), view.source()
+		series, from, n := c.usageSeries(view, dim, rg)
 		all := make([]point, n)
 		for i := range all {
 			all[i].At = from.Add(time.Duration(i) * rg.Step)
@@ -144,12 +147,13 @@ func (c *Console) usagePage(w http.ResponseWriter, r *http.Request, s *session) 
 
 // usageCSV exports the page's series: one row per bucket and name.
 func (c *Console) usageCSV(w http.ResponseWriter, r *http.Request, s *session) {
-	if c.o.Usage == nil {
-		c.renderError(w, r, s, http.StatusNotFound, "This central server does not collect usage (console.ingest is not configured).")
+	dim, rg := c.usageQuery(r)
+	view := c.view(r.Context(), c.now().Add(-rg.Span-rg.Step))
+	if view == nil {
+		c.renderError(w, r, s, http.StatusNotFound, "This central server does not collect usage.")
 		return
 	}
-	dim, rg := c.usageQuery(r)
-	series, _, _ := c.usageSeries(dim, rg)
+	series, _, _ := c.usageSeries(view, dim, rg)
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="tokenomics-usage-`+dim+`-`+rg.Value+`.csv"`)
 	cw := csv.NewWriter(w)
@@ -177,26 +181,28 @@ func csvSafe(s string) string {
 type eventsData struct {
 	Items    []feedItem
 	Filter   string
-	Since    time.Time
+	Source   string
 	Disabled bool
 }
 
+// refusalTypes are the events that report a refused request.
+var refusalTypes = []string{"budget.*", "rate.*", events.RuleViolation, events.RuleError}
+
 func (c *Console) eventsPage(w http.ResponseWriter, r *http.Request, s *session) {
-	d := eventsData{Filter: r.URL.Query().Get("show"), Disabled: c.o.Usage == nil}
-	if c.o.Usage != nil {
-		d.Since = c.o.Usage.started
-		var keep func(feedItem) bool
-		switch d.Filter {
-		case "refusals":
-			keep = func(f feedItem) bool { return f.Refusal }
-		case "rules":
-			keep = func(f feedItem) bool { return len(f.Type) > 5 && f.Type[:5] == "rule." }
-		case "requests":
-			keep = func(f feedItem) bool { return f.Type == "request.completed" }
-		default:
-			d.Filter = ""
-		}
-		d.Items = c.o.Usage.recentFeed(300, keep)
+	d := eventsData{Filter: r.URL.Query().Get("show")}
+	var keep func(feedItem) bool
+	var types []string
+	switch d.Filter {
+	case "refusals":
+		types, keep = refusalTypes, func(f feedItem) bool { return f.Refusal }
+	case "rules":
+		types = []string{"rule.*"}
+	case "requests":
+		types = []string{events.RequestCompleted}
+	default:
+		d.Filter = ""
 	}
+	items, source, ok := c.feed(r.Context(), types, 300, keep)
+	d.Items, d.Source, d.Disabled = items, source, !ok
 	c.render(w, r, s, http.StatusOK, "events", page{Title: "Events", Nav: "events", Data: d})
 }

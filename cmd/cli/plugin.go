@@ -76,7 +76,7 @@ func (a *app) central(cmd *cobra.Command, rf *registryFlags) (url, key string, h
 	if err != nil {
 		return "", "", nil, err
 	}
-	url = firstNonEmpty(rf.url, cfg.Remote.URL)
+	url = firstNonEmpty(rf.url, cfg.Remote.FirstURL())
 	if url == "" {
 		return "", "", nil, fmt.Errorf("no central server: give --remote URL or set remote.url in %s", a.configPath)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
+	"go.etcd.io/bbolt"
 
 	"github.com/tokenomics-dev/tokenomics/central"
 	"github.com/tokenomics-dev/tokenomics/central/console"
@@ -179,7 +180,7 @@ func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOption
 	if err := withFleet(&copts, cfg, cs.bolt, log); err != nil {
 		return err
 	}
-	if err := wireConsole(a, cfg, &copts, cs.bolt, svc, disp, log); err != nil {
+	if err := wireConsole(a, cfg, &copts, svc, cs.bolt, disp, log); err != nil {
 		return err
 	}
 	srv, err := central.New(copts)
@@ -261,23 +262,9 @@ func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOption
 	return nil
 }
 
-// wireConsole adds the operators' console (/ui/) and, with console.ingest,
-// the events endpoint proxies report to (POST /api/v1/events).
-func wireConsole(a *app, cfg *config.Config, o *central.Options, db *store.DB, svc *tokenapi.Service, disp *events.Dispatcher, log hclog.Logger) error {
+// wireConsole adds the operators' console (/ui/).
+func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.Service, bolt *store.DB, disp *events.Dispatcher, log hclog.Logger) error {
 	cc := cfg.Console
-	if db == nil {
-		log.Warn("the console is served only with storage.backend bolt (it keeps its sessions and audit log in that file); with postgres it is off")
-		return nil
-	}
-	var usage *console.Usage
-	if cc.Ingest.Secret != "" || cc.Ingest.SigningKey != "" {
-		usage = console.NewUsage()
-		h, err := console.Ingest(usage, cc.Ingest.Secret, cc.Ingest.SigningKey, log)
-		if err != nil {
-			return fmt.Errorf("console.ingest: %w", err)
-		}
-		o.Ingest = h
-	}
 	if cc.Disabled {
 		return nil
 	}
@@ -291,12 +278,16 @@ func wireConsole(a *app, cfg *config.Config, o *central.Options, db *store.DB, s
 		log.Warn("the console is off: it needs a sign-in key (console.key_env or the API key), and --insecure-no-auth has none")
 		return nil
 	}
+	var audit *bbolt.DB // nil on PostgreSQL: the audit log lives in memory and in its events
+	if bolt != nil {
+		audit = bolt.Bolt()
+	}
 	var emit func(events.Event)
 	if disp != nil {
 		emit = disp.Emit
 	}
 	con, err := console.New(console.Options{Tokens: svc, Validate: policyValidator(cfg), Patch: policy.MergePatch,
-		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), DB: db.Bolt(), Emit: emit, Usage: usage,
+		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), DB: audit, Emit: emit, Rollups: o.Usage,
 		Revision: o.DB.Revision, Logger: log})
 	if err != nil {
 		return fmt.Errorf("starting the console: %w", err)

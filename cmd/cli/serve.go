@@ -331,8 +331,7 @@ func newLimiter(cfg *config.Config, db *store.DB, log hclog.Logger) (limits.Limi
 		return mem, nil
 	}
 	rc := cfg.Session.Redis
-	opts := limits.RedisClientOptions([]string{rc.Addr}, cfg.RedisPassword(), rc.DB, rc.Timeout.D())
-	client := redis.NewUniversalClient(opts)
+	client := redis.NewUniversalClient(redisOptions(cfg))
 	inst, err := instanceID(cfg.Storage.DBPath)
 	if err != nil {
 		return nil, err

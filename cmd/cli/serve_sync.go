@@ -113,8 +113,8 @@ func startSyncer(cfg *config.Config, db *store.DB, host *rules.Host, reg *metric
 	}
 	s, err := syncer.New(syncer.Options{
 		Store:          db,
-		Tokens:         tokenapi.NewClient(cfg.Remote.URL, key, hc),
-		Plugins:        manifest.NewClient(cfg.Remote.URL, key, hc),
+		Tokens:         tokenFeeds(cfg, key, hc),
+		Plugins:        pluginFeeds(cfg, key, hc),
 		TrustedKeys:    trusted,
 		PluginDir:      cfg.Abs(cfg.Plugins.Dir),
 		MaxMemoryPages: cmp.Or(cfg.Plugins.MemoryPages, hostMemoryPages),
@@ -199,4 +199,31 @@ func redactedURL(raw string) string {
 		return "(unparsable URL)"
 	}
 	return u.Redacted()
+}
+
+// tokenFeeds is the token feed of remote.url, or of each of the central
+// replicas it lists (comma-separated), tried in turn.
+func tokenFeeds(cfg *config.Config, key string, hc *http.Client) syncer.TokenFeed {
+	urls := cfg.Remote.URLs()
+	if len(urls) == 1 {
+		return tokenapi.NewClient(urls[0], key, hc)
+	}
+	feeds := make([]syncer.TokenFeed, len(urls))
+	for i, u := range urls {
+		feeds[i] = tokenapi.NewClient(u, key, hc)
+	}
+	return syncer.NewFailoverTokens(feeds...)
+}
+
+// pluginFeeds is tokenFeeds for the plugin registry.
+func pluginFeeds(cfg *config.Config, key string, hc *http.Client) syncer.PluginFeed {
+	urls := cfg.Remote.URLs()
+	if len(urls) == 1 {
+		return manifest.NewClient(urls[0], key, hc)
+	}
+	feeds := make([]syncer.PluginFeed, len(urls))
+	for i, u := range urls {
+		feeds[i] = manifest.NewClient(u, key, hc)
+	}
+	return syncer.NewFailoverPlugins(feeds...)
 }

@@ -55,7 +55,7 @@ func (a *app) manager(cmd *cobra.Command, rf *remoteFlags) (m tokenapi.Manager, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if url := firstNonEmpty(rf.url, cfg.Remote.URL); url != "" {
+	if url := firstNonEmpty(rf.url, cfg.Remote.FirstURL()); url != "" {
 		key := firstNonEmpty(rf.apiKey, a.getenv("TOKENOMICS_REMOTE_KEY"), cfg.RemoteAPIKey())
 		return tokenapi.NewClient(url, key, nil), func() {}, nil
 	}

@@ -155,6 +155,27 @@ type RedisConfig struct {
 	DB          int    `yaml:"db"`
 	// Timeout bounds each Redis call. Default 200ms.
 	Timeout Duration `yaml:"timeout"`
+	// Sentinel, when its master_name is set, finds the primary through
+	// Redis Sentinel instead of addr, and follows it across failovers.
+	Sentinel RedisSentinelConfig `yaml:"sentinel"`
+	// Cluster, when its addrs are set, talks to a Redis Cluster instead
+	// of addr. A token's counters share one hash slot ({hash} tags).
+	Cluster RedisClusterConfig `yaml:"cluster"`
+}
+
+// RedisSentinelConfig is session.redis.sentinel.
+type RedisSentinelConfig struct {
+	MasterName string   `yaml:"master_name"`
+	Addrs      []string `yaml:"addrs"`
+	// Password of the sentinels themselves, if they require one (the
+	// data nodes use session.redis.password).
+	Password string `yaml:"password"`
+}
+
+// RedisClusterConfig is session.redis.cluster.
+type RedisClusterConfig struct {
+	// Addrs are seed nodes; the rest are discovered.
+	Addrs []string `yaml:"addrs"`
 }
 
 // SecurityConfig names the environment variables holding the keys.
@@ -183,7 +204,9 @@ type LoggingConfig struct {
 
 // RemoteConfig points a proxy or an admin command at the central server.
 type RemoteConfig struct {
-	// URL of the central server; "" means standalone.
+	// URL of the central server; "" means standalone. Several replicas
+	// of one central server (storage.backend: postgres) may be listed,
+	// comma-separated: the proxy pulls from the one that answers.
 	URL string `yaml:"url"`
 	// APIKey is used as written; APIKeyEnv names a variable holding it
 	// instead (see Config.RemoteAPIKey).

@@ -13,17 +13,6 @@ type ConsoleConfig struct {
 	// IdleTimeout ends a console session nobody used for this long.
 	// Default 30m.
 	IdleTimeout Duration `yaml:"idle_timeout"`
-	// Ingest accepts the events proxies send (request.completed and the
-	// refusals) at POST /api/v1/events, for the console's usage pages. The
-	// proxies list that URL under events.webhooks with the same secret and
-	// signing_key. Both empty (the default) turns the endpoint off.
-	Ingest ConsoleIngest `yaml:"ingest"`
-}
-
-// ConsoleIngest holds the credentials proxies sign their events with.
-type ConsoleIngest struct {
-	Secret     string `yaml:"secret"`
-	SigningKey string `yaml:"signing_key"`
 }
 
 // DefaultConsoleIdleTimeout ends idle console sessions.

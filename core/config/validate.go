@@ -172,6 +172,7 @@ func (c *Config) validateSession(p *problems) {
 		if _, port, err := net.SplitHostPort(s.Redis.Addr); err != nil || !validPort(port) {
 			p.add("session.redis.addr", "must be host:port; got %q", s.Redis.Addr)
 		}
+		c.validateRedisHA(p)
 	}
 	if s.Redis.DB < 0 {
 		p.add("session.redis.db", "must not be negative")
@@ -197,7 +198,9 @@ func (c *Config) validateSecurity(p *problems) {
 
 func (c *Config) validateRemote(p *problems) {
 	r := &c.Remote
-	checkURL(p, "remote.url", r.URL, false)
+	for _, u := range r.URLs() {
+		checkURL(p, "remote.url", u, false)
+	}
 	envName(p, "remote.api_key_env", r.APIKeyEnv)
 	if r.Sync <= 0 {
 		p.add("remote.sync", "must be a positive number of seconds")
@@ -409,4 +412,34 @@ func validToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// validateRedisHA checks session.redis.sentinel and session.redis.cluster.
+func (c *Config) validateRedisHA(p *problems) {
+	r := &c.Session.Redis
+	hostPorts := func(field string, addrs []string) {
+		for i, a := range addrs {
+			if _, port, err := net.SplitHostPort(a); err != nil || !validPort(port) {
+				p.add(fmt.Sprintf("%s[%d]", field, i), "must be host:port; got %q", a)
+			}
+		}
+	}
+	sentinel, cluster := r.Sentinel.MasterName != "" || len(r.Sentinel.Addrs) > 0, len(r.Cluster.Addrs) > 0
+	switch {
+	case sentinel && cluster:
+		p.add("session.redis", "give sentinel or cluster, not both")
+	case sentinel:
+		if r.Sentinel.MasterName == "" {
+			p.add("session.redis.sentinel.master_name", "required with sentinel addrs")
+		}
+		if len(r.Sentinel.Addrs) == 0 {
+			p.add("session.redis.sentinel.addrs", "required with a sentinel master_name")
+		}
+		hostPorts("session.redis.sentinel.addrs", r.Sentinel.Addrs)
+	case cluster:
+		hostPorts("session.redis.cluster.addrs", r.Cluster.Addrs)
+		if r.DB != 0 {
+			p.add("session.redis.db", "must be 0 with a Redis Cluster (it has only database 0)")
+		}
+	}
 }

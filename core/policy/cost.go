@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"fmt"
+
 	"github.com/tokenomics-dev/tokenomics/core/pricing"
 )
 
@@ -90,4 +92,23 @@ func (v *validator) cost(at string, usd float64) int64 {
 		return 0
 	}
 	return m
+}
+
+// costWindows refuses two cost_usd rules with the same window and
+// strategy: they would be one counter, which the limiter refuses to count
+// twice (every request of the token would fail).
+func (v *validator) costWindows(rl *RateLimit) {
+	for i := range rl.Rules {
+		r := &rl.Rules[i]
+		if r.CostUSD <= 0 {
+			continue
+		}
+		for j := range rl.Rules[:i] {
+			o := &rl.Rules[j]
+			if o.CostUSD > 0 && o.WindowDuration() == r.WindowDuration() && (o.Strategy == StrategyFixed) == (r.Strategy == StrategyFixed) {
+				v.add(fmt.Sprintf("rate_limit.rules[%d]", i), "same window and strategy as rate_limit.rules[%d]; keep the lower cost_usd", j)
+				break
+			}
+		}
+	}
 }

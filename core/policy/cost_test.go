@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -33,6 +34,10 @@ func TestParseCostFields(t *testing.T) {
 			bad: []string{"rate_limit.rules[0]"}},
 		{name: "negative cost window", doc: `{"rate_limit": {"rules": [{"cost_usd": -1, "window": "1h"}]}}`,
 			bad: []string{"rate_limit.rules[0].cost_usd"}},
+		{name: "two cost windows of one length", doc: `{"rate_limit": {"rules": [{"cost_usd": 1, "window": "1h"}, {"cost_usd": 2, "window": "60m"}]}}`,
+			bad: []string{"rate_limit.rules[1]"}},
+		{name: "fixed and sliding of one length", doc: `{"rate_limit": {"rules": [{"cost_usd": 1, "window": "1h"}, {"cost_usd": 2, "window": "1h", "strategy": "fixed"}]}}`,
+			windows: []int64{1_000_000, 2_000_000}, hasLimits: true},
 		{name: "misspelled cost window", doc: `{"rate_limit": {"rules": [{"cost_us": 1, "window": "1h"}]}}`,
 			bad: []string{"rate_limit.rules[0].cost_us"}},
 	}
@@ -88,4 +93,18 @@ func TestResolveCostKey(t *testing.T) {
 	assert.Equal(t, "x/0", r.CostKey)
 	assert.Equal(t, int64(1_500_000), r.MaxCost)
 	assert.Zero(t, testing.AllocsPerRun(50, func() { _, _ = p.Resolve("gpt-4o-mini") }), "Resolve allocates")
+}
+
+func TestExampleDollarPolicyParses(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../examples/distributed-team/policies/budget-in-dollars.json")
+	require.NoError(t, err)
+	p, err := Parse(data)
+	require.NoError(t, err)
+	assert.Equal(t, int64(25_000_000), p.MaxCostMicros())
+	assert.Equal(t, int64(5_000_000), p.RateLimit.Rules[1].CostMicros())
+	r, err := p.Resolve("claude-opus-4-6")
+	require.NoError(t, err)
+	assert.Equal(t, "anthropic/0", r.CostKey)
+	assert.Equal(t, int64(10_000_000), r.MaxCost)
 }

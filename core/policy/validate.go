@@ -68,6 +68,7 @@ func (v *validator) policy(p *Policy) {
 	names := v.rules("rules", p.Rules, nil)
 	if p.RateLimit != nil {
 		v.rateLimit(p.RateLimit)
+		v.costWindows(p.RateLimit)
 	}
 	if p.Retry != nil {
 		v.retry(p.Retry)

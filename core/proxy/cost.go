@@ -26,12 +26,13 @@ const costSuffix = "/usd"
 type costLimits struct {
 	budgets map[string][]limits.Budget // by provider entry cost key; "" is the token's own
 	windows []limits.Window
-	any     bool // some dollar limit applies: unpriced models are refused
+	any     bool   // some dollar limit applies: unpriced models are refused
+	subject string // the token hash plus costSuffix, built once
 }
 
-func buildCostLimits(p *policy.Policy) costLimits {
+func buildCostLimits(hash string, p *policy.Policy) costLimits {
 	own := limits.Budget{Key: "", Limit: p.MaxCostMicros()}
-	cl := costLimits{budgets: map[string][]limits.Budget{"": {own}}, any: p.HasCostLimits()}
+	cl := costLimits{budgets: map[string][]limits.Budget{"": {own}}, any: p.HasCostLimits(), subject: hash + costSuffix}
 	for _, g := range p.Providers {
 		for i, en := range g.Entries {
 			if en.MaxCostUSD > 0 {
@@ -58,7 +59,6 @@ func buildCostLimits(p *policy.Policy) costLimits {
 type costHold struct {
 	price  pricing.Price
 	priced bool
-	label  string // the model as the price table spells it; "other" when unpriced
 	req    limits.Request
 	lease  *limits.Lease
 	owed   int64           // micro-dollars earlier attempts that reached a provider owe
@@ -69,24 +69,26 @@ type costHold struct {
 
 // priceRoute looks the route's price up; without one, a token with dollar
 // limits is refused (fail closed), others are not affected.
+// Tokens without dollar limits skip it: metrics price answers themselves
+// (costOf).
 func (x *exchange) priceRoute(model string, prov *provider) error {
+	if !x.tok.cost.any {
+		return nil
+	}
 	c := &x.cost
-	c.price, c.label, c.priced = x.s.prices.Lookup(prov.name, model)
+	c.price, _, c.priced = x.s.prices.Lookup(prov.name, model)
 	c.model, c.prov = model, prov.name
 	if !c.priced {
-		c.label = "other"
-		if x.tok.cost.any {
-			return &core.Error{Status: 403, Type: core.TypePermission, Code: "model_not_priced", Param: "model",
-				Message: "This token has a budget in dollars, and the model " + strconv.Quote(model) + " on provider " +
-					strconv.Quote(prov.name) + " has no price in this proxy's price table; ask your administrator to add one to providers.yaml."}
-		}
+		return &core.Error{Status: 403, Type: core.TypePermission, Code: "model_not_priced", Param: "model",
+			Message: "This token has a budget in dollars, and the model " + strconv.Quote(model) + " on provider " +
+				strconv.Quote(prov.name) + " has no price in this proxy's price table; ask your administrator to add one to providers.yaml."}
 	}
 	return nil
 }
 
 // setCostReserve prices the reservation like setReserve counts it: the
-// prompt estimate and the output cap far from the end, the prompt's
-// guaranteed bound near it, and at least one output token per choice.
+// worst case, the prompt's bound plus the output cap at the dearest rates,
+// and as the floor the prompt's bound plus one output token per choice.
 func (x *exchange) setCostReserve(costKey string) {
 	c := &x.cost
 	b, ok := x.tok.cost.budgets[costKey]
@@ -94,14 +96,14 @@ func (x *exchange) setCostReserve(costKey string) {
 		b = x.tok.cost.budgets[""]
 	}
 	p := &c.price
-	c.req = limits.Request{Subject: x.tok.hash + costSuffix, Budgets: b, Windows: x.tok.cost.windows,
+	c.req = limits.Request{Subject: x.tok.cost.subject, Budgets: b, Windows: x.tok.cost.windows,
 		LeaseTTL: x.s.cfg.Session.LeaseTTL.D()}
-	c.req.Reserve = p.WorstCost(x.estimate, x.outCap)
-	c.req.Worst = p.WorstCost(x.bound, x.outCap)
+	worst := p.WorstCost(x.promptMax(), x.outCap)
+	c.req.Reserve, c.req.Worst = worst, worst
 	if x.ep == epEmbeddings {
-		c.req.Floor = p.WorstCost(x.bound, 0)
+		c.req.Floor = worst // nothing to clamp
 	} else {
-		c.req.Floor = p.WorstCost(x.bound, x.choices)
+		c.req.Floor = p.WorstCost(x.promptMax(), x.choices)
 	}
 	c.req.Report = p.PromptCost(x.estimate)
 }
@@ -129,7 +131,7 @@ func (x *exchange) clampCost() {
 	if l == nil || x.ep == epEmbeddings || !l.Clamped() {
 		return
 	}
-	per := x.cost.price.MaxOutput(l.Reserved(), x.bound, limits.MaxTokens) / x.choices
+	per := x.cost.price.MaxOutput(l.Reserved(), x.promptMax(), limits.MaxTokens) / x.choices
 	if per >= 1 && per < x.sentCap() {
 		x.capLimit = per
 	}
@@ -161,8 +163,10 @@ func (x *exchange) owe(a attempt, prompt, output int64) {
 	x.cost.owed = limits.SatAdd(x.cost.owed, p.Cost(pricing.Usage{Prompt: prompt, Completion: output}))
 }
 
-// settleCost charges the cost lease what the request cost and frees it.
-func (s *Server) settleCost(c *costHold, u providers.Usage, reqID, short string) {
+// settleCost charges the cost lease what the request cost and frees it;
+// a stream the budget cut (atMost) settles no more than its reservation,
+// since what went past it never reached the client.
+func (s *Server) settleCost(c *costHold, u providers.Usage, reqID, short string, atMost bool) {
 	if c.lease == nil {
 		return
 	}
@@ -170,6 +174,9 @@ func (s *Server) settleCost(c *costHold, u providers.Usage, reqID, short string)
 	c.lease = nil
 	s.flight.release(l)
 	charge := c.charge(u)
+	if atMost {
+		charge = min(charge, l.Reserved())
+	}
 	c.owed = 0
 	if err := s.limiter.Settle(context.Background(), l, charge); err != nil {
 		s.log.Warn("settling cost failed", "request_id", reqID, "token", short, "cost_usd_micros", charge, "error", err)
@@ -218,13 +225,14 @@ func costBudgetMessage(x *exchange, le *limits.LimitError) string {
 	b = append(b, x.cost.model...)
 	b = append(b, " may cost up to "...)
 	p := &x.cost.price
-	b = pricing.AppendUSD(b, p.WorstCost(x.bound, 0))
+	pm := x.promptMax()
+	b = pricing.AppendUSD(b, p.WorstCost(pm, 0))
 	b = append(b, " for its prompt ("...)
-	b = strconv.AppendInt(b, x.bound, 10)
+	b = strconv.AppendInt(b, pm, 10)
 	b = append(b, " tokens at most)"...)
 	if x.ep != epEmbeddings {
 		b = append(b, " plus "...)
-		b = pricing.AppendUSD(b, p.WorstCost(x.bound, x.choices)-p.WorstCost(x.bound, 0))
+		b = pricing.AppendUSD(b, p.WorstCost(pm, x.choices)-p.WorstCost(pm, 0))
 		b = append(b, " for "...)
 		b = strconv.AppendInt(b, x.choices, 10)
 		b = append(b, " output token"...)
@@ -262,4 +270,18 @@ func (s *Server) costOf(a attempt, u providers.Usage) (int64, string) {
 		return 0, "other"
 	}
 	return p.Cost(pricedUsage(u)), label
+}
+
+// setCostCut lowers a stream's output allowance (streamcut.go) to what its
+// dollar grant pays for after the prompt, so a provider that ignores the
+// lowered cap cannot overspend a dollar budget either.
+func (r *relay) setCostCut(x *exchange) {
+	l := r.cost.lease
+	if l == nil || x.ep == epEmbeddings {
+		return
+	}
+	allow := max(r.cost.price.MaxOutput(l.Reserved()-r.cost.owed, x.promptMax(), limits.MaxTokens), 1)
+	if r.outAllow <= 0 || allow < r.outAllow {
+		r.outAllow = allow
+	}
 }

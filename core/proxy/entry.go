@@ -30,7 +30,7 @@ func (s *Server) buildEntry(r store.Record) *tokenEntry {
 	}
 	e.policy = p
 	e.lim = buildLimits(p)
-	e.cost = buildCostLimits(p)
+	e.cost = buildCostLimits(r.Hash, p)
 	for _, m := range p.Prompts {
 		e.prompts = append(e.prompts, providers.Message{Role: m.Role, Content: m.Content})
 		e.promptEstimate += providers.EstimateTokens([]byte(m.Content)) + providers.TokensPerMessage
@@ -82,6 +82,9 @@ func buildLimits(p *policy.Policy) tokenLimits {
 	if rl := p.RateLimit; rl != nil {
 		tl.maxParallel = rl.MaxParallel
 		for _, r := range rl.Rules {
+			if r.CostUSD > 0 {
+				continue // a dollar window: costLimits (cost.go)
+			}
 			w := limits.Window{Requests: r.Requests > 0, Window: r.WindowDuration(), Fixed: r.Strategy == "fixed"}
 			w.Limit = r.Tokens
 			if w.Requests {

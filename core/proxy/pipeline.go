@@ -275,7 +275,7 @@ func (x *exchange) settle(used int64, _ bool) {
 		return
 	}
 	x.settled = true
-	x.s.settleCost(&x.cost, x.cost.usage, x.reqID, x.tok.short)
+	x.s.settleCost(&x.cost, x.cost.usage, x.reqID, x.tok.short, false)
 	x.s.flight.release(x.lease)
 	used = limits.SatAdd(used, x.owed)
 	x.owed = 0

@@ -108,8 +108,9 @@ func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fastht
 	r := &relay{s: x.s, tok: x.tok, a: a, ep: x.ep, reqID: x.reqID, model: a.model, start: x.start,
 		resp: resp, lease: x.lease, cost: x.cost, owed: x.owed, rules: x.tok.rules}
 	x.settled = true // the relay settles
-	r.setBudgetCut(x)
 	x.cost.lease = nil
+	r.setBudgetCut(x)
+	r.setCostCut(x)
 	switch {
 	case translated(x.ep, a.prov.format):
 		r.mode = modeTranslate
@@ -509,7 +510,7 @@ func (r *relay) close() {
 	}
 	u := r.usage()
 	charge := limits.SatAdd(r.charge(u), r.owed)
-	r.s.settleCost(&r.cost, u, r.reqID, r.tok.short)
+	r.s.settleCost(&r.cost, u, r.reqID, r.tok.short, r.budgetCut)
 	r.s.flight.release(r.lease)
 	if err := r.s.limiter.Settle(context.Background(), r.lease, charge); err != nil {
 		r.s.log.Warn("settling stream usage failed", "request_id", r.reqID, "token", r.tok.short, "tokens", charge, "error", err)

@@ -77,7 +77,7 @@ func (s *Server) appendCostBudgets(out []byte, tok *tokenEntry) ([]byte, error) 
 	out = append(out, `,"cost_budgets":[`...)
 	for i, k := range slices.Sorted(maps.Keys(tok.cost.budgets)) {
 		b := tok.cost.budgets[k]
-		used, reserved, err := s.limiter.Spent(context.Background(), tok.hash+costSuffix, k)
+		used, reserved, err := s.limiter.Spent(context.Background(), tok.cost.subject, k)
 		if err != nil {
 			return out, err
 		}

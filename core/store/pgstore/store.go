@@ -557,3 +557,43 @@ var (
 	_ store.Backend     = (*Store)(nil)
 	_ store.PluginStore = (*Store)(nil)
 )
+
+// ErrNotEmpty means Import was asked to fill a store that holds tokens.
+var ErrNotEmpty = errors.New("pgstore: the PostgreSQL store already holds tokens")
+
+// Import fills an empty store with ex (a bbolt store's Export), keeping
+// every revision and tombstone, so proxies that pulled from the old
+// store continue with since= pulls. It is one transaction.
+func (s *Store) Import(ex store.Export) error {
+	if err := store.CheckChanges(ex.Changes, ex.Revision); err != nil {
+		return fmt.Errorf("importing: %w", err)
+	}
+	return s.write(func(ctx context.Context, tx pgx.Tx, rev uint64) (uint64, error) {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM tokenomics_tokens`).Scan(&n); err != nil {
+			return rev, err
+		}
+		if rev != 0 || n != 0 {
+			return rev, fmt.Errorf("%w (revision %d, %d rows)", ErrNotEmpty, rev, n)
+		}
+		now := s.now()
+		for _, c := range ex.Changes {
+			if c.Deleted {
+				if _, err := tx.Exec(ctx, `INSERT INTO tokenomics_tokens (hash, revision, value, deleted_at) VALUES ($1, $2, NULL, $3)`,
+					c.Hash, int64(c.Revision), now); err != nil {
+					return rev, fmt.Errorf("importing tombstone %s: %w", store.Short(c.Hash), err)
+				}
+				continue
+			}
+			rec := c.Record.Clone()
+			rec.Hash, rec.Revision = c.Hash, c.Revision
+			if err := s.put(ctx, tx, rec); err != nil {
+				return rev, err
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tokenomics_state SET pruned = $1 WHERE id = 1`, int64(ex.Pruned)); err != nil {
+			return rev, err
+		}
+		return ex.Revision, nil
+	})
+}
