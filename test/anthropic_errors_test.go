@@ -3,11 +3,14 @@ package test
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tokenomics-dev/tokenomics/test/fakeupstream"
 )
 
 // TestAnthropicPathErrors sends every error cause to every Anthropic path
@@ -15,7 +18,8 @@ import (
 // Anthropic's error shape with the status and type its SDKs map to their
 // error classes: refusals raised before routing (auth, rate, budget, rule
 // blocks), transport-level ones (413 for sized and chunked bodies, 405),
-// and parse errors. count_tokens generates nothing, so rate windows and
+// parse errors, and what providers answer (a rejected key, an overload, a
+// body that is not JSON). count_tokens generates nothing, so rate windows and
 // budgets do not refuse it: those cells expect a count instead.
 func TestAnthropicPathErrors(t *testing.T) {
 	t.Parallel()
@@ -35,6 +39,7 @@ func TestAnthropicPathErrors(t *testing.T) {
 		status                  int
 		typ                     string
 		countOK                 bool // count_tokens answers a count instead
+		messagesOnly            bool // a scripted generation: count_tokens takes no script
 	}
 	big := strings.Repeat("a", 6000)
 	causes := []cause{
@@ -48,6 +53,13 @@ func TestAnthropicPathErrors(t *testing.T) {
 		{name: "get", method: "GET", tok: tok, status: 405, typ: "invalid_request_error"},
 		{name: "body too large", tok: tok, body: "text:" + big, status: 413, typ: "request_too_large"},
 		{name: "chunked body too large", tok: tok, body: "text:" + big, chunked: true, status: 413, typ: "request_too_large"},
+		{name: "provider rejects the key", tok: tok, body: "text:hello [[fake:401]]", status: 502, typ: "api_error"},
+		{name: "provider overloaded", tok: tok, body: "text:hello [[fake:529]]", status: 529, typ: "overloaded_error"},
+		{name: "provider answers html", tok: tok, body: "model:claude-sonnet-4-6", status: 502, typ: "api_error", messagesOnly: true},
+	}
+	// The html answer, once for each messages path.
+	for range 2 {
+		require.NoError(t, px.fake.Script(fakeupstream.Scripted{Model: "claude-sonnet-4-6", Status: 502, Body: "<html>bad gateway</html>"}))
 	}
 	paths := []struct {
 		path  string
@@ -55,6 +67,9 @@ func TestAnthropicPathErrors(t *testing.T) {
 	}{{"/v1/messages", false}, {"/messages", false}, {"/v1/messages/count_tokens", true}, {"/messages/count_tokens", true}}
 	for _, p := range paths {
 		for _, c := range causes {
+			if c.messagesOnly && p.count {
+				continue
+			}
 			t.Run(p.path+" "+c.name, func(t *testing.T) {
 				t.Parallel()
 				model, text := "claude-haiku-4-5", "hello"
@@ -101,6 +116,15 @@ func TestAnthropicPathErrors(t *testing.T) {
 					return
 				}
 				require.Equal(t, c.status, resp.StatusCode, string(got))
+				if c.name == "rate limited" {
+					// The exact wait beside the rounded one (the AI SDK
+					// follows only waits below 60 s).
+					ms, err := strconv.Atoi(resp.Header.Get("Retry-After-Ms"))
+					require.NoError(t, err, "Retry-After-Ms %q", resp.Header.Get("Retry-After-Ms"))
+					secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+					require.NoError(t, err)
+					assert.True(t, ms > 0 && ms <= secs*1000 && ms > (secs-1)*1000, "Retry-After-Ms %d, Retry-After %d", ms, secs)
+				}
 				typ, msg := sdkAnthropicError(t, got)
 				assert.Equal(t, c.typ, typ, string(got))
 				assert.NotEmpty(t, msg)

@@ -264,6 +264,11 @@ func TestUsageFleetRollups(t *testing.T) {
 	want := fakeTotalsByModel(t, f.fake)
 	want["o3-mini"] = usageTotals{Refusals: 2}
 	waitUsage(t, f.centralURL, want)
+	for _, r := range centralUsage(t, f.centralURL, "model") {
+		if r.Requests > 0 {
+			require.Positive(t, r.CostMicros, "%s is priced by the shipped table", r.Group)
+		}
+	}
 	require.EqualValues(t, 2, f.fault.dropped.Load(), "acknowledgements lost")
 	require.Eventually(t, func() bool { return f.fault.resent() >= 2 }, 30*time.Second, 100*time.Millisecond,
 		"the batches whose acknowledgement was lost were not sent again")

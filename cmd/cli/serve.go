@@ -152,6 +152,10 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	if err != nil {
 		return err
 	}
+	tracer, err := startTracing(ctx, cfg, &c, log)
+	if err != nil {
+		return err
+	}
 
 	// Loading the tokens compiles the rule plugins their policies use: on a
 	// cold plugins.cache_dir that is seconds, which the log must not hide.
@@ -160,7 +164,7 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	srv, err := proxy.New(proxy.Options{Config: cfg, Logger: log, Tokens: db, Hasher: db.Hasher(), Limiter: limiter,
 		Rules: host, Plugins: plugins, Memory: mem, Events: emitterOrNil(disp), Metrics: reg,
 		Source: events.ProxySource(hostname()), Routes: routes, NotReady: notReady,
-		Usage: usage.Aggregator()})
+		Usage: usage.Aggregator(), Tracer: tracer})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ type memText = memory.Message
 // log line, request.completed and conversation memory.
 func (s *Server) finish(x *exchange, a attempt, status int, u providers.Usage, answer string) {
 	s.record(x.tok, x.reqID, a, x.start, status, u, false)
+	x.traceFinish(a, status, u)
 	if status == 200 && x.tok.memory != nil {
 		s.remember(x.tok, a, x.start, x.memoryRequest(), answer, u)
 	}

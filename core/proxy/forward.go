@@ -99,7 +99,9 @@ func (x *exchange) forward(ctx *fasthttp.RequestCtx) error {
 			}
 		}
 		resp := fasthttp.AcquireResponse()
+		asp := x.attemptSpan(a, i)
 		status, err := x.send(a, resp)
+		endAttempt(asp, status, err)
 		last := i == len(plan)-1
 		x.s.met.attempt(a.prov.name, status, err)
 		if err != nil {

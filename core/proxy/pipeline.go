@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tokenomics-dev/tokenomics/core"
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
 	"github.com/tokenomics-dev/tokenomics/core/rules"
+	"github.com/tokenomics-dev/tokenomics/core/tracing"
 	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
 	"github.com/tokenomics-dev/tokenomics/providers/openai"
@@ -51,6 +53,9 @@ type exchange struct {
 	settled  bool
 	limitErr *limits.LimitError // the refusal, for its x-ratelimit-* headers
 	inMasked bool               // input rules masked something (memory records the masked text)
+
+	tctx context.Context // the request span's context, when traced (trace.go)
+	span trace.Span      // nil unless traced
 
 	hashBuf   [64]byte
 	planBuf   [6]attempt
@@ -93,6 +98,7 @@ func (s *Server) serveLLM(ctx *fasthttp.RequestCtx, ep endpoint) {
 	s.flight.begin()
 	defer s.flight.end()
 	x.reqID = s.requestID(ctx)
+	x.traceStart()
 	err := x.run(ctx)
 	if x.lease != nil && !x.settled {
 		x.settle(0, false)
@@ -108,7 +114,10 @@ func (s *Server) serveLLM(ctx *fasthttp.RequestCtx, ep endpoint) {
 			setRetryHint(&ctx.Response.Header, x.limitErr)
 		}
 		s.observeRefusal(x, ce)
+		x.traceEnd(ce)
+		return
 	}
+	x.traceEnd(nil)
 }
 
 func (x *exchange) run(ctx *fasthttp.RequestCtx) error {
@@ -116,16 +125,24 @@ func (x *exchange) run(ctx *fasthttp.RequestCtx) error {
 		return errMethod
 	}
 	x.hdr = &ctx.Request.Header
-	if err := x.authenticate(ctx); err != nil {
+	sp := x.stage("auth")
+	err := x.authenticate(ctx)
+	tracing.Done(sp, err)
+	if err != nil {
 		return err
 	}
+	x.traceAuthed()
 	if err := x.parse(ctx.PostBody()); err != nil {
 		return err
 	}
+	x.traceParsed()
 	if err := x.route(); err != nil {
 		return err
 	}
-	if err := x.acquire(ctx); err != nil {
+	sp = x.stage("limits")
+	err = x.acquire(ctx)
+	tracing.Done(sp, err)
+	if err != nil {
 		return err
 	}
 	if err := x.inputRules(ctx); err != nil {

@@ -37,6 +37,12 @@ func writeError(ctx *fasthttp.RequestCtx, err error) *core.Error {
 	if ce.RetryAfter > 0 {
 		secs := int64((ce.RetryAfter + 999_999_999) / 1_000_000_000)
 		ctx.Response.Header.Set("Retry-After", strconv.FormatInt(secs, 10))
+		// The exact wait as well, as OpenAI and Anthropic send it and their
+		// SDKs prefer it: the Vercel AI SDK follows a wait only below 60 s,
+		// and a one-per-minute window called twice in a row asks for just
+		// under a minute, which whole seconds round up to 60.
+		ms := int64((ce.RetryAfter + 999_999) / 1_000_000)
+		ctx.Response.Header.Set("Retry-After-Ms", strconv.FormatInt(ms, 10))
 	}
 	ctx.Response.SetBodyRaw(ce.AppendJSON(nil)) // error path: one allocation is fine
 	return ce

@@ -164,7 +164,7 @@ func (x *exchange) passError(ctx *fasthttp.RequestCtx, a attempt, status int, h 
 		ctx.Response.SetBody(x.checkErrorBody(status, hub.TranslateError(x.ep.wire(), status, body)))
 	case len(body) == 0 || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")):
 		e := core.Errorf(status, core.TypeUpstream, "upstream_error", "Provider %q answered with status %d.", a.prov.name, status)
-		ctx.Response.SetBody(e.AppendJSON(nil))
+		ctx.Response.SetBody(x.errorJSON(e))
 	default:
 		ctx.Response.SetBody(x.checkErrorBody(status, body))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/metrics"
 	"github.com/tokenomics-dev/tokenomics/core/rules"
+	"github.com/tokenomics-dev/tokenomics/core/tracing"
 )
 
 // tokenRules is a token's compiled rule set and the phases it covers.
@@ -25,7 +26,9 @@ type tokenRules struct {
 func (s *Server) checkRules(x *exchange, phase rules.Phase, label string) error {
 	// The rule host bounds every plugin call itself (CallTimeout, watchdog),
 	// so no per-request context timer is needed here.
-	err := x.tok.rules.set.Check(context.Background(), phase, x.texts, &x.verdict)
+	sp := x.stage("rules " + label)
+	err := x.tok.rules.set.Check(x.rulesContext(sp, label), phase, x.texts, &x.verdict)
+	tracing.Done(sp, err)
 	if err != nil {
 		return &core.Error{Status: 500, Type: core.TypeServer, Code: "rule_error",
 			Message: "A content rule failed to run (request id " + x.reqID + ").", Err: err}

@@ -27,6 +27,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/rollup"
 	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/core/store"
+	"github.com/tokenomics-dev/tokenomics/core/tracing"
 )
 
 // Emitter takes events; Wants lets the proxy skip building events nobody
@@ -64,6 +65,8 @@ type Options struct {
 	// Usage receives per-minute rollups of requests and refusals; nil for
 	// none.
 	Usage *rollup.Aggregator
+	// Tracer traces requests; nil (tracing off) costs nothing.
+	Tracer *tracing.Tracer
 }
 
 // Server is the proxy. New builds it, Serve runs it, Shutdown drains it.
@@ -92,6 +95,7 @@ type Server struct {
 	reg         *metrics.Registry
 	prices      *pricing.Table
 	usage       *rollup.Aggregator
+	tracer      *tracing.Tracer
 
 	srv       *fasthttp.Server
 	draining  atomic.Bool
@@ -122,7 +126,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{cfg: o.Config, log: o.Logger.Named("proxy"), hasher: o.Hasher, limiter: o.Limiter,
 		rulesHost: o.Rules, plugins: o.Plugins, memory: o.Memory, events: o.Events, source: o.Source,
-		getenv: o.Getenv, routes: o.Routes, usage: o.Usage, ready: o.Ready, notReady: o.NotReady, clients: newClients(), reg: o.Metrics,
+		getenv: o.Getenv, routes: o.Routes, usage: o.Usage, tracer: o.Tracer, ready: o.Ready, notReady: o.NotReady, clients: newClients(), reg: o.Metrics,
 		providers: map[string]*provider{}, allowedKeys: map[string]bool{}, upstreams: o.Config.AllowedUpstreams(),
 		idPrefix: strconv.FormatInt(time.Now().UnixNano()%1e9, 36)}
 	for _, pc := range o.Config.Providers {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tokenomics-dev/tokenomics/core"
 	"github.com/tokenomics-dev/tokenomics/core/limits"
@@ -75,6 +76,9 @@ type relay struct {
 	spliced []byte
 	answer  []byte
 
+	span, streamSpan trace.Span // the request's, handed over (trace.go)
+	tctx             context.Context
+
 	blocked     bool
 	clientGone  bool
 	budgetCut   bool        // the upstream went past the reservation: cut, see streamcut.go
@@ -129,6 +133,7 @@ func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fastht
 	ctx.Response.Header.SetContentType("text/event-stream")
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	x.traceHandOver(r)
 	x.setCapHeader(&ctx.Response.Header)
 	x.s.flight.addRelay(r)
 	ctx.SetBodyStreamWriter(r.run)
@@ -526,6 +531,7 @@ func (r *relay) close() {
 	}
 	r.s.reportFindingSet(r.tok, r.reqID, "stream", &r.findings)
 	r.s.finishStream(r, status, u)
+	r.traceClose(status, u)
 	r.s.flight.removeRelay(r)
 }
 

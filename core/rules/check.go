@@ -62,6 +62,7 @@ func (r *rule) run(ctx context.Context, phase Phase, texts []Text, v *Verdict, b
 	inst, err := r.mod.pool.get(ctx, r.obs)
 	if err != nil {
 		r.obs.Call(time.Since(start), true)
+		traceCall(ctx, r, start, err)
 		return err
 	}
 	err = r.mod.prepareOn(inst, r.cfg)
@@ -78,6 +79,7 @@ func (r *rule) run(ctx context.Context, phase Phase, texts []Text, v *Verdict, b
 	}
 	r.mod.pool.put(inst)
 	r.obs.Call(time.Since(start), err != nil)
+	traceCall(ctx, r, start, err)
 	return err
 }
 

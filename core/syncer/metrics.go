@@ -1,6 +1,10 @@
 package syncer
 
-import "github.com/tokenomics-dev/tokenomics/core/metrics"
+import (
+	"time"
+
+	"github.com/tokenomics-dev/tokenomics/core/metrics"
+)
 
 // syncMetrics are the proxy's sync gauges, set after every pull.
 type syncMetrics struct {
@@ -11,6 +15,7 @@ type syncMetrics struct {
 	lastError *metrics.Gauge
 	persist   *metrics.Gauge
 	errors    *metrics.Counter
+	lastOK    *metrics.Gauge // sync lag in time: alert on time() minus it
 }
 
 func newSyncMetrics(reg *metrics.Registry) *syncMetrics {
@@ -22,6 +27,7 @@ func newSyncMetrics(reg *metrics.Registry) *syncMetrics {
 		lastError: reg.NewGauge("tokenomics_sync_last_error", "1 when the last sync with the central server failed.").With(),
 		persist:   reg.NewGauge("tokenomics_sync_persist_failing", "1 while synced tokens cannot be written to the proxy's file.").With(),
 		errors:    reg.NewCounter("tokenomics_sync_errors_total", "Failed syncs with the central server.").With(),
+		lastOK:    reg.NewGauge("tokenomics_sync_last_success_timestamp_seconds", "Unix time of the last successful sync with the central server (0 before the first).").With(),
 	}
 }
 
@@ -40,6 +46,7 @@ func (s *Syncer) observe() {
 		s.met.errors.Inc()
 	} else {
 		s.met.lastError.Set(0)
+		s.met.lastOK.Set(float64(time.Now().Unix()))
 	}
 	if s.persistErr.Load() != nil {
 		s.met.persist.Set(1)

@@ -132,6 +132,9 @@ func newPlan(c *call, d directives, clean string) plan {
 		args = append(args, `{"input":`...)
 		args = appendStr(args, clean)
 		p.Text = string(append(args, '}'))
+		if forced, ok := c.forcedToolArgs(name, clean); ok {
+			p.Text = forced
+		}
 		p.CompletionTokens = CountTokens(name) + CountTokens(p.Text)
 		p.applyChoices(c)
 		return p

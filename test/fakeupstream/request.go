@@ -44,8 +44,9 @@ type call struct {
 	tools        []string
 	choice       choiceMode
 	choiceName   string
-	afterTool    bool          // the last turn is a tool result: answer it, never call again
-	format       *outputFormat // structured output (structured.go)
+	afterTool    bool                       // the last turn is a tool result: answer it, never call again
+	toolSchemas  map[string]json.RawMessage // input schema by tool name (tool_args.go)
+	format       *outputFormat              // structured output (structured.go)
 
 	// Responses API fields echoed in the response object.
 	instructions    *string
@@ -182,7 +183,8 @@ type chatRequest struct {
 	N                   *int           `json:"n"`
 	Tools               []struct {
 		Function struct {
-			Name string `json:"name"`
+			Name       string          `json:"name"`
+			Parameters json.RawMessage `json:"parameters"`
 		} `json:"function"`
 	} `json:"tools"`
 	ToolChoice json.RawMessage `json:"tool_choice"`
@@ -239,6 +241,7 @@ func (c *call) parseChat(body []byte) error {
 	}
 	for _, t := range req.Tools {
 		c.tools = append(c.tools, t.Function.Name)
+		c.addToolSchema(t.Function.Name, t.Function.Parameters)
 	}
 	return c.parseOpenAIChoice(req.ToolChoice, true)
 }
@@ -458,7 +461,8 @@ func (c *call) parseResponses(body []byte) error {
 	}
 	if t := bytes.TrimSpace(req.Tools); len(t) > 0 && t[0] == '[' {
 		var tools []struct {
-			Name string `json:"name"`
+			Name       string          `json:"name"`
+			Parameters json.RawMessage `json:"parameters"`
 		}
 		if err := json.Unmarshal(t, &tools); err != nil {
 			return invalid("decoding tools: %v", err)
@@ -466,6 +470,7 @@ func (c *call) parseResponses(body []byte) error {
 		for _, tool := range tools {
 			if tool.Name != "" {
 				c.tools = append(c.tools, tool.Name)
+				c.addToolSchema(tool.Name, tool.Parameters)
 			}
 		}
 		c.toolsRaw = t
@@ -531,7 +536,8 @@ func (c *call) parseMessages(body []byte) error {
 		System json.RawMessage `json:"system"`
 		Stream bool            `json:"stream"`
 		Tools  []struct {
-			Name string `json:"name"`
+			Name        string          `json:"name"`
+			InputSchema json.RawMessage `json:"input_schema"`
 		} `json:"tools"`
 		ToolChoice *struct {
 			Type string `json:"type"`
@@ -571,6 +577,7 @@ func (c *call) parseMessages(body []byte) error {
 	}
 	for _, t := range req.Tools {
 		c.tools = append(c.tools, t.Name)
+		c.addToolSchema(t.Name, t.InputSchema)
 	}
 	if tc := req.ToolChoice; tc != nil {
 		switch tc.Type {

@@ -11,6 +11,11 @@ import {
   toolPrompt, counter, expectError, retryCell,
 } from './common.mjs';
 
+// The AI SDK logs call warnings (a setting the provider ignored, ...) on
+// stdout, where the result lines go; they belong on stderr.
+globalThis.AI_SDK_LOG_WARNINGS = ({ warnings, provider, model }) =>
+  console.error(`AI SDK warning (${provider} ${model}): ${JSON.stringify(warnings)}`);
+
 const isAPIError = (e) => APICallError.isInstance(e) || APICallError.isInstance(e?.lastError);
 const answer = z.object({ answer: z.string() });
 const weather = tool({

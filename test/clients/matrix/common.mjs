@@ -61,7 +61,7 @@ export function describe(err) {
   const status = e?.status ?? e?.statusCode ?? e?.response?.status ?? err?.status ?? '';
   const code = e?.code ?? e?.error?.error?.code ?? e?.error?.code ?? e?.data?.error?.code ?? '';
   const type = e?.type ?? e?.error?.error?.type ?? e?.error?.type ?? e?.data?.error?.type ?? '';
-  const msg = String(e?.message ?? err).split('\n')[0].slice(0, 200);
+  const msg = String(e?.message ?? err).replace(/\s+/g, ' ').slice(0, 400);
   return `${status} ${code || type} ${e?.constructor?.name ?? ''}: ${msg}`.trim();
 }
 
@@ -83,18 +83,16 @@ export async function expectError(fn, status, isClass) {
   return d;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 // retryCell builds the "429 retry" cell: one request spends the token's one
-// request per minute, a second after a short pause is refused with a
-// Retry-After the SDK must honour and recover from with its own retries.
+// request per minute, a second right after it is refused with a wait of
+// just under a minute (Retry-After: 60, retry-after-ms: 59xxx), which the
+// SDK must honour and recover from with its own retries.
 export function retryCell(client, family, call) {
   return cell(client, family, '429 retry', async () => {
     const key = cfg.rate[`${client}/${family}`];
     check(key, 'no rate-limited token for this cell');
     const first = counter();
     await call({ key, fetch: first.fetch, prompt: 'first of the minute' });
-    await sleep(3000); // a client calling again a little later
     const second = counter();
     const t0 = Date.now();
     await call({ key, fetch: second.fetch, prompt: 'second of the minute' });
