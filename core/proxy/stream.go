@@ -99,6 +99,10 @@ type textFilter struct {
 	template    []byte
 	ref         providers.TextRef
 	pending     bool
+	// sent is every piece of the text the client was given (native
+	// Responses streams only), fed whether any text went through stream.
+	sent []byte
+	fed  bool
 }
 
 var relayBufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
@@ -300,10 +304,27 @@ func (r *relay) event(out []byte, ev sse.Event) []byte {
 	}
 	if err != nil {
 		r.refs = r.refs[:0] // relay what cannot be read; accounting skips it
+		if r.rctx != nil {
+			// Unless output rules apply: what they cannot read, the
+			// client does not get.
+			return r.flushFilters(out)
+		}
 	}
 	if r.rctx != nil {
 		if len(r.refs) == 0 {
-			out = r.flushFilters(out)
+			if out = r.flushFilters(out); r.blocked {
+				return out
+			}
+			if r.mode == modeOpenAI && r.ep == epResponses {
+				var e *core.Error
+				if data, e = r.reconcile(data); e != nil {
+					r.blocked = true
+					if e.Err != nil {
+						r.upstreamErr = e.Err
+					}
+					return r.errorEvent(out, e)
+				}
+			}
 		}
 		if data = r.filter(data); r.blocked {
 			return r.errorEvent(out, r.blockError())
@@ -397,6 +418,10 @@ func (r *relay) filter(data []byte) []byte {
 		}
 		r.text = append(r.text[:start], emit...)
 		spans = append(spans, [2]int{start, len(r.text)})
+		f.fed = true
+		if r.keepSent() {
+			f.sent = append(f.sent, emit...)
+		}
 		if ref.Kind == providers.TextDelta {
 			r.rememberText(emit)
 		}
@@ -415,6 +440,61 @@ func (r *relay) filter(data []byte) []byte {
 	}
 	r.spliced = out
 	return out
+}
+
+// keepSent says whether filters keep the text they let through: a native
+// Responses stream repeats every text in full in its .done events and in
+// response.completed, which reconcile rewrites.
+func (r *relay) keepSent() bool { return r.mode == modeOpenAI && r.ep == epResponses }
+
+// reconcile replaces every full text a Responses event repeats
+// (output_text.done, output_item.done, response.completed, ...) with what
+// the client was given of it: the filtered deltas. A text no delta carried
+// is checked whole now. Nothing the rules did not read is forwarded: an
+// event whose texts cannot be replaced ends the stream.
+func (r *relay) reconcile(data []byte) ([]byte, *core.Error) {
+	var err error
+	if r.refs, err = openai.DoneTexts(r.refs[:0], data); err != nil || len(r.refs) == 0 {
+		r.refs = r.refs[:0]
+		return data, nil // Feed read it: err cannot happen
+	}
+	r.edits = r.edits[:0]
+	for _, ref := range r.refs {
+		f := r.filterFor(ref)
+		if !f.fed {
+			f.fed = true
+			if r.text, err = providers.DecodeText(r.text[:0], data, ref); err != nil {
+				return nil, badStreamEvent()
+			}
+			emit, err := f.stream.Write(r.text, &r.verdict)
+			r.findings.add(&r.verdict)
+			if err != nil || r.verdict.Action == rules.Block {
+				return nil, r.blockError()
+			}
+			f.sent = append(f.sent, emit...)
+			tail, err := f.stream.Flush(&r.verdict)
+			r.findings.add(&r.verdict)
+			if err != nil || r.verdict.Action == rules.Block {
+				return nil, r.blockError()
+			}
+			f.sent = append(f.sent, tail...)
+		}
+		r.edits = append(r.edits, providers.Edit{Ref: ref, Text: f.sent})
+	}
+	r.refs = r.refs[:0]
+	out, err := providers.Splice(r.spliced[:0], data, r.edits)
+	if err != nil {
+		return nil, badStreamEvent()
+	}
+	r.spliced = out
+	return out, nil
+}
+
+var errBadStreamEvent = errors.New("proxy: a stream event could not be filtered")
+
+func badStreamEvent() *core.Error {
+	return &core.Error{Status: 502, Type: core.TypeUpstream, Code: "upstream_bad_body",
+		Message: "The provider's stream could not be read.", Err: errBadStreamEvent}
 }
 
 func (r *relay) filterFor(ref providers.TextRef) *textFilter {
@@ -445,6 +525,9 @@ func (r *relay) flushFilters(out []byte) []byte {
 		}
 		if len(tail) == 0 {
 			continue
+		}
+		if r.keepSent() {
+			f.sent = append(f.sent, tail...)
 		}
 		ev, err := providers.Splice(nil, f.template, []providers.Edit{{Ref: f.ref, Text: tail}})
 		if err != nil {

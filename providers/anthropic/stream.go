@@ -191,9 +191,15 @@ func (ev *event) textKind(data []byte) string {
 			return providers.TextReasoning
 		}
 	case evBlockStart:
-		// A text block may open with text already in it.
-		if ev.blockType.Equal(data, "text") && ev.text.End-ev.text.Start > 2 {
-			return providers.TextDelta
+		// A text or thinking block may open with text already in it;
+		// output rules read it like a delta.
+		if ev.text.End-ev.text.Start > 2 {
+			switch {
+			case ev.blockType.Equal(data, "text"):
+				return providers.TextDelta
+			case ev.blockType.Equal(data, "thinking"):
+				return providers.TextReasoning
+			}
 		}
 	}
 	return ""
@@ -304,8 +310,9 @@ func (st *StreamState) Done() bool { return st.done }
 // one event's data, relative to data: the text of text_delta (and of a
 // content_block_start that opens a text block with text) as TextDelta,
 // partial_json of input_json_delta as TextToolArgs (raw JSON fragments of
-// the tool input), thinking of thinking_delta as TextReasoning. Index is 0
-// and Part the content block index.
+// the tool input), thinking of thinking_delta (and of a content_block_start
+// that opens a thinking block with text) as TextReasoning. Index is 0 and
+// Part the content block index.
 func DeltaTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error) {
 	var ev event
 	if err := parseEvent(data, &ev); err != nil {

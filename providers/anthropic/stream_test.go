@@ -147,6 +147,19 @@ func TestDeltaTexts(t *testing.T) {
 	refs, err = anthropic.DeltaTexts(refs[:0], []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"abc"}}`))
 	require.NoError(t, err)
 	assert.Empty(t, refs, "signatures are not text")
+	for _, c := range []struct{ data, kind string }{
+		{`{"type":"content_block_start","index":1,"content_block":{"type":"text","text":"hi"}}`, providers.TextDelta},
+		{`{"type":"content_block_start","index":1,"content_block":{"type":"thinking","thinking":"hm","signature":""}}`, providers.TextReasoning},
+	} {
+		refs, err = anthropic.DeltaTexts(refs[:0], []byte(c.data))
+		require.NoError(t, err)
+		require.Len(t, refs, 1, "a block that opens with text: %s", c.data)
+		assert.Equal(t, c.kind, refs[0].Kind)
+		assert.Equal(t, 1, refs[0].Part)
+	}
+	refs, err = anthropic.DeltaTexts(refs[:0], []byte(`{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}`))
+	require.NoError(t, err)
+	assert.Empty(t, refs, "an empty opening is no text")
 }
 
 func TestParseResponseUsage(t *testing.T) {

@@ -133,36 +133,44 @@ func (w *walker) outputItems() {
 	}
 	arr := s.Array()
 	for arr.Next() {
-		idx := arr.Index()
-		if s.Peek() != providers.KindObject {
-			s.Skip()
-			continue
+		w.outputItem(arr.Index())
+	}
+}
+
+// outputItem reads one responses output item at position idx: message
+// parts (w.gen, Part the content index), function call arguments and
+// custom tool input (TextToolArgs, Part -1), reasoning summaries and
+// reasoning content (TextReasoning, Part the summary or content index).
+func (w *walker) outputItem(idx int) {
+	s := &w.s
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		return
+	}
+	from := len(w.refs)
+	reasoning := false
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
 		}
-		from := len(w.refs)
-		reasoning := false
-		obj := s.Object()
-		for {
-			k, ok := obj.Next()
-			if !ok {
-				break
+		switch string(s.Key(k)) {
+		case "type":
+			reasoning = s.Value().Equal(w.body, "reasoning")
+		case "content":
+			w.content(idx, w.gen)
+		case "arguments", "input":
+			if v := s.Value(); v.Kind == providers.KindString {
+				w.text(v, RoleAssistant, providers.TextToolArgs, idx, -1)
 			}
-			switch string(s.Key(k)) {
-			case "type":
-				reasoning = s.Value().Equal(w.body, "reasoning")
-			case "content":
-				w.content(idx, providers.TextCompletion)
-			case "arguments", "input":
-				if v := s.Value(); v.Kind == providers.KindString {
-					w.text(v, RoleAssistant, providers.TextToolArgs, idx, -1)
-				}
-			case "summary":
-				w.content(idx, providers.TextReasoning)
-			}
+		case "summary":
+			w.content(idx, providers.TextReasoning)
 		}
-		if reasoning {
-			for i := from; i < len(w.refs); i++ {
-				w.refs[i].Kind = providers.TextReasoning
-			}
+	}
+	if reasoning {
+		for i := from; i < len(w.refs); i++ {
+			w.refs[i].Kind = providers.TextReasoning
 		}
 	}
 }

@@ -1,0 +1,107 @@
+package openai_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenomics-dev/tokenomics/providers"
+	"github.com/tokenomics-dev/tokenomics/providers/openai"
+)
+
+// doneText is what a test expects of one ref: its key and decoded text.
+type doneText struct {
+	Kind        string
+	Index, Part int
+	Text        string
+}
+
+func TestDoneTexts(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, data string
+		want       []doneText
+	}{
+		{"output text done", `{"type":"response.output_text.done","sequence_number":9,"item_id":"m","output_index":1,"content_index":0,"text":"a \"b\"","logprobs":[]}`,
+			[]doneText{{providers.TextDelta, 1, 0, `a "b"`}}},
+		{"type after the text", `{"text":"t","content_index":2,"output_index":0,"type":"response.output_text.done"}`,
+			[]doneText{{providers.TextDelta, 0, 2, "t"}}},
+		{"refusal done", `{"type":"response.refusal.done","output_index":0,"content_index":1,"refusal":"no"}`,
+			[]doneText{{providers.TextDelta, 0, 1, "no"}}},
+		{"arguments done", `{"type":"response.function_call_arguments.done","output_index":2,"arguments":"{\"a\":1}"}`,
+			[]doneText{{providers.TextToolArgs, 2, -1, `{"a":1}`}}},
+		{"custom tool input done", `{"type":"response.custom_tool_call_input.done","output_index":0,"input":"x"}`,
+			[]doneText{{providers.TextToolArgs, 0, -1, "x"}}},
+		{"summary done", `{"type":"response.reasoning_summary_text.done","output_index":0,"summary_index":3,"text":"s"}`,
+			[]doneText{{providers.TextReasoning, 0, 3, "s"}}},
+		{"reasoning text done", `{"type":"response.reasoning_text.done","output_index":0,"content_index":1,"text":"r"}`,
+			[]doneText{{providers.TextReasoning, 0, 1, "r"}}},
+		{"content part done", `{"type":"response.content_part.done","output_index":0,"content_index":0,"part":{"type":"output_text","annotations":[],"text":"p"}}`,
+			[]doneText{{providers.TextDelta, 0, 0, "p"}}},
+		{"refusal part done", `{"type":"response.content_part.done","output_index":1,"content_index":0,"part":{"type":"refusal","refusal":"no"}}`,
+			[]doneText{{providers.TextDelta, 1, 0, "no"}}},
+		{"reasoning part done", `{"part":{"text":"r","type":"reasoning_text"},"type":"response.content_part.done","output_index":0,"content_index":0}`,
+			[]doneText{{providers.TextReasoning, 0, 0, "r"}}},
+		{"summary part done", `{"type":"response.reasoning_summary_part.done","output_index":0,"summary_index":1,"part":{"type":"summary_text","text":"s"}}`,
+			[]doneText{{providers.TextReasoning, 0, 1, "s"}}},
+		{"message item done", `{"type":"response.output_item.done","output_index":1,"item":{"type":"message","role":"assistant","content":[{"type":"output_text","text":"a"},{"type":"refusal","refusal":"b"}]}}`,
+			[]doneText{{providers.TextDelta, 1, 0, "a"}, {providers.TextDelta, 1, 1, "b"}}},
+		{"call item done", `{"type":"response.output_item.done","output_index":0,"item":{"type":"function_call","arguments":"{}","name":"f"}}`,
+			[]doneText{{providers.TextToolArgs, 0, -1, "{}"}}},
+		{"reasoning item done", `{"type":"response.output_item.done","output_index":0,"item":{"type":"reasoning","summary":[{"type":"summary_text","text":"s"}]}}`,
+			[]doneText{{providers.TextReasoning, 0, 0, "s"}}},
+		{"completed", `{"type":"response.completed","response":{"id":"r","instructions":"not generated","output":[{"type":"reasoning","summary":[]},{"type":"message","content":[{"type":"output_text","text":"a"}]},{"type":"function_call","arguments":"{}"}],"usage":{"input_tokens":1}}}`,
+			[]doneText{{providers.TextDelta, 1, 0, "a"}, {providers.TextToolArgs, 2, -1, "{}"}}},
+		{"incomplete", `{"type":"response.incomplete","response":{"output":[{"type":"message","content":[{"type":"output_text","text":"a"}]}]}}`,
+			[]doneText{{providers.TextDelta, 0, 0, "a"}}},
+		{"a delta is not done", `{"type":"response.output_text.delta","output_index":0,"content_index":0,"delta":"d"}`, nil},
+		{"item added is empty", `{"type":"response.output_item.added","output_index":0,"item":{"type":"message","content":[]}}`, nil},
+		{"created carries no output", `{"type":"response.created","response":{"output":[]}}`, nil},
+		{"text of the wrong type", `{"type":"response.output_text.done","text":7}`, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			data := []byte(tc.data)
+			refs, err := openai.DoneTexts(nil, data)
+			require.NoError(t, err)
+			var got []doneText
+			for _, r := range refs {
+				assert.Equal(t, openai.RoleAssistant, r.Role)
+				txt, err := providers.DecodeText(nil, data, r)
+				require.NoError(t, err)
+				got = append(got, doneText{r.Kind, r.Index, r.Part, string(txt)})
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestDoneTextsMalformed(t *testing.T) {
+	t.Parallel()
+	for _, data := range []string{`{"type":"response.output_text.done","text":"a"`, `[1]`, `{"type":"response.completed","response":{"output":[{]}}`} {
+		refs, err := openai.DoneTexts(nil, []byte(data))
+		assert.Error(t, err, data)
+		assert.Empty(t, refs, data)
+	}
+}
+
+// FuzzDoneTexts checks that done events never panic the reader and that
+// every ref lies inside the event and decodes.
+func FuzzDoneTexts(f *testing.F) {
+	f.Add([]byte(`{"type":"response.output_text.done","output_index":0,"content_index":0,"text":"a\nb"}`))
+	f.Add([]byte(`{"type":"response.output_item.done","output_index":0,"item":{"type":"message","content":[{"type":"output_text","text":"a"}]}}`))
+	f.Add([]byte(`{"type":"response.completed","response":{"output":[{"type":"function_call","arguments":"{}"}]}}`))
+	f.Add([]byte(`{"type":"response.content_part.done","part":{"type":"reasoning_text","text":"r"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		refs, err := openai.DoneTexts(nil, data)
+		if err != nil {
+			return
+		}
+		for _, r := range refs {
+			_, err := providers.DecodeText(nil, data, r)
+			require.NoError(t, err)
+		}
+	})
+}
