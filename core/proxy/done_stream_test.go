@@ -69,8 +69,17 @@ func sseUpstream(tb testing.TB, body string) string {
 func TestResponsesDoneEventsMasked(t *testing.T) {
 	t.Parallel()
 	const ssn = "123-45-6789"
-	cases := []struct{ name, stream string }{
-		{"text only in done events", `data: {"type":"response.created","response":{"output":[]}}
+	const mask = `{"max_tokens":1000000,"rules":[{"name":"pii-out","type":"pii","detect":["ssn"],"action":"mask","scope":"output"}]}`
+	const block = `{"max_tokens":1000000,"rules":[{"name":"pii-out","type":"pii","detect":["ssn"],"action":"block","scope":"output"}]}`
+	doneOnly := `data: {"type":"response.created","response":{"output":[]}}
+
+data: {"type":"response.output_item.done","output_index":0,"item":{"type":"message","content":[{"type":"output_text","text":"ssn ` + ssn + `"}]}}
+
+data: {"type":"response.completed","response":{"output":[{"type":"message","content":[{"type":"output_text","text":"ssn ` + ssn + `"}]}],"usage":{"input_tokens":1,"output_tokens":2}}}
+
+`
+	cases := []struct{ name, policy, stream string }{
+		{"text only in done events", mask, `data: {"type":"response.created","response":{"output":[]}}
 
 data: {"type":"response.output_text.done","output_index":0,"content_index":0,"text":"ssn ` + ssn + `"}
 
@@ -79,17 +88,17 @@ data: {"type":"response.output_item.done","output_index":0,"item":{"type":"messa
 data: {"type":"response.completed","response":{"output":[{"type":"message","content":[{"type":"output_text","text":"ssn ` + ssn + `"}]},{"type":"function_call","arguments":"{\"a\":\"` + ssn + `\"}"}],"usage":{"input_tokens":1,"output_tokens":2}}}
 
 `},
-		{"unreadable event", `data: {"type":"response.output_text.delta","output_index":0,"content_index":0,"delta":"ssn ` + ssn + `"
+		{"unreadable event", mask, `data: {"type":"response.output_text.delta","output_index":0,"content_index":0,"delta":"ssn ` + ssn + `"
 
 data: {"type":"response.completed","response":{"output":[],"usage":{"input_tokens":1,"output_tokens":2}}}
 
 `},
+		{"blocked text only in done events", block, doneOnly},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s, tok := newRulesServer(t, sseUpstream(t, tc.stream),
-				`{"max_tokens":1000000,"rules":[{"name":"pii-out","type":"pii","detect":["ssn"],"action":"mask","scope":"output"}]}`)
+			s, tok := newRulesServer(t, sseUpstream(t, tc.stream), tc.policy)
 			c := serveInMemory(t, s)
 			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 			defer fasthttp.ReleaseRequest(req)
@@ -111,6 +120,11 @@ data: {"type":"response.completed","response":{"output":[],"usage":{"input_token
 			require.Equal(t, 200, resp.StatusCode(), "%s", resp.Body())
 			out := string(resp.Body())
 			assert.NotContains(t, out, ssn)
+			if tc.policy == block {
+				assert.Contains(t, out, "content_policy_violation", "the stream ends in an error: %s", out)
+				assert.NotContains(t, out, "response.completed", "nothing after the block: %s", out)
+				return
+			}
 			assert.Contains(t, out, "response.completed", "the stream went on: %s", out)
 			if strings.HasPrefix(tc.name, "text only") {
 				assert.Equal(t, 4, strings.Count(out, "REDACTED"), "every repeat masked: %s", out)
