@@ -7,14 +7,19 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/store/pgstore/pgtest"
 	"github.com/tokenomics-dev/tokenomics/test/fakeupstream"
 )
@@ -129,4 +134,84 @@ func TestPGUsageAcrossReplicas(t *testing.T) {
 	require.False(t, postBatch(t, a, fresh))
 	got := totalsOf(centralUsage(t, a, "model"))
 	require.EqualValues(t, 2, got["extra-model"].Requests)
+}
+
+// consoleSignin signs in to a replica's console as name and returns the
+// client holding the session.
+func consoleSignin(t *testing.T, base, name string) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	resp, err := c.Get(base + "/ui/signin")
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	m := regexp.MustCompile(`name="signin_token" value="([^"]+)"`).FindSubmatch(page)
+	require.NotNil(t, m, "no sign-in token on %s", base)
+	resp, err = c.PostForm(base+"/ui/signin", url.Values{"signin_token": {string(m[1])}, "key": {centralKey}, "name": {name}})
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	return c
+}
+
+// TestPGEventsAndAuditAcrossReplicas: two central replicas on one
+// PostgreSQL. An event delivered to replica A's /webhook inbox is listed
+// by replica B's /api/v1/events, and a console sign-in on A is in B's
+// audit log.
+func TestPGEventsAndAuditAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.FreshDSN(t)
+	fake := startFake(t, fakeupstream.Options{})
+	env := proxyEnv("TOKENOMICS_POSTGRES_DSN=" + dsn)
+	var urls []string
+	for range 2 {
+		port := freePort(t)
+		dir := newCentralDir(t, centralSetup{fakeURL: fake.URL()})
+		postgresCentral(t, dir)
+		f, err := os.OpenFile(filepath.Join(dir, "config.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+		require.NoError(t, err)
+		_, err = fmt.Fprintf(f, "events:\n  receiver:\n    secret: %s\n    signing_key: %s\n", centralSecret, centralSigning)
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
+		startRemote(t, dir, port, env)
+		urls = append(urls, fmt.Sprintf("http://127.0.0.1:%d", port))
+	}
+	a, b := urls[0], urls[1]
+
+	id := events.NewID()
+	body := fmt.Appendf(nil, `{"id":%q,"type":"rule.violation","time":"2026-12-07T00:00:00Z","source":"proxy:pg-test"}`, id)
+	req, err := http.NewRequest(http.MethodPost, a+"/webhook", bytes.NewReader(body))
+	require.NoError(t, err)
+	events.SignHeaders(req.Header.Set, events.Credentials{Secret: centralSecret, SigningKey: centralSigning}, id, time.Now(), body)
+	resp, err := centralClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+
+	req, err = http.NewRequest(http.MethodGet, b+"/api/v1/events?type=rule.*", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+centralKey)
+	resp, err = apiClient.Do(req)
+	require.NoError(t, err)
+	raw, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", raw)
+	var listed struct {
+		Events []storedEventJSON `json:"events"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &listed), "%s", raw)
+	require.Len(t, listed.Events, 1, "%s", raw)
+	require.Equal(t, id, listed.Events[0].Event.ID)
+
+	consoleSignin(t, a, "operator-on-a")
+	cb := consoleSignin(t, b, "operator-on-b")
+	resp, err = cb.Get(b + "/ui/audit")
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(page), "operator-on-a", "replica B's audit log lacks the sign-in on A")
+	require.Contains(t, string(page), "operator-on-b")
 }

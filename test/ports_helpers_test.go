@@ -3,6 +3,7 @@ package test
 import (
 	"bufio"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -46,7 +47,7 @@ func (r *portRegistry) reserve(t *testing.T) int {
 // reserveOn binds a fresh port on ip (IPv4zero: every interface).
 func (r *portRegistry) reserveOn(t *testing.T, ip net.IP) int {
 	t.Helper()
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: ip})
+	ln, err := listenOutsideEphemeral(ip)
 	if err != nil {
 		t.Fatalf("binding a loopback port: %v", err)
 	}
@@ -63,6 +64,43 @@ func (r *portRegistry) reserveOn(t *testing.T, ip net.IP) int {
 		delete(r.held, port)
 	})
 	return port
+}
+
+// listenOutsideEphemeral binds a port below the kernel's ephemeral range
+// when it can. A port from the range (what binding port 0 gives) can be
+// handed to any outgoing connection on the machine while a test has it
+// released between a server's stop and its restart, which on a busy machine
+// happened; below the range only an explicit bind can take it, and every
+// such bind here picks a port the same careful way. Falls back to port 0.
+func listenOutsideEphemeral(ip net.IP) (*net.TCPListener, error) {
+	low := ephemeralLow()
+	if low > 10000 {
+		for range 64 {
+			p := 10000 + rand.IntN(low-10000)
+			if ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: ip, Port: p}); err == nil {
+				return ln, nil
+			}
+		}
+	}
+	return net.ListenTCP("tcp", &net.TCPAddr{IP: ip})
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's
+// default when it cannot be read).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 32768
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 32768
+	}
+	return n
 }
 
 // handOver passes the sockets of the owned ports among want to cmd and

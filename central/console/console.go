@@ -52,6 +52,9 @@ type Options struct {
 	Key string
 	// IdleTimeout ends unused sessions. Default 30m.
 	IdleTimeout time.Duration
+	// MaxSession ends every session this long after sign-in, used or not.
+	// Default 12h.
+	MaxSession time.Duration
 	// DB holds the audit log (bucket console_audit); nil keeps it in
 	// memory (a central server on PostgreSQL has no bbolt file).
 	DB *bbolt.DB
@@ -100,6 +103,9 @@ func New(o Options) (*Console, error) {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 30 * time.Minute
 	}
+	if o.MaxSession <= 0 {
+		o.MaxSession = 12 * time.Hour
+	}
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
 	}
@@ -117,7 +123,7 @@ func New(o Options) (*Console, error) {
 	if c.audit, err = openAudit(o.DB, o.Audit); err != nil {
 		return nil, err
 	}
-	c.sessions = newSessions(o.IdleTimeout, c.now)
+	c.sessions = newSessions(o.IdleTimeout, o.MaxSession, c.now)
 	return c, nil
 }
 
@@ -231,11 +237,8 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 	if s != nil {
 		p.CSRF, p.Who = s.csrf, s.who
 	}
-	if p.Flash == "" {
-		p.Flash = r.URL.Query().Get("flash")
-		if len(p.Flash) > 200 {
-			p.Flash = p.Flash[:200]
-		}
+	if p.Flash == "" && s != nil {
+		p.Flash = c.sessions.takeFlash(s)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
@@ -252,14 +255,11 @@ func (c *Console) renderError(w http.ResponseWriter, r *http.Request, s *session
 	c.render(w, r, s, status, "error", page{Title: http.StatusText(status), Error: msg})
 }
 
-// redirect answers a POST with 303 to target (with an optional flash).
-func redirect(w http.ResponseWriter, r *http.Request, target, flash string) {
+// redirect answers a POST with 303 to target; flash, if any, is kept in
+// s and shown by the next page s renders (not carried in the URL).
+func (c *Console) redirect(w http.ResponseWriter, r *http.Request, s *session, target, flash string) {
 	if flash != "" {
-		sep := "?"
-		if strings.Contains(target, "?") {
-			sep = "&"
-		}
-		target += sep + "flash=" + urlQueryEscape(flash)
+		c.sessions.setFlash(s, flash)
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }

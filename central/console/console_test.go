@@ -472,7 +472,14 @@ func TestPluginUploadAndWithdraw(t *testing.T) {
 	resp = upload(token, env)
 	_ = body(t, resp)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	assert.Contains(t, resp.Header.Get("Location"), "Uploaded+tagger+1.0.0")
+	assert.Equal(t, "/ui/plugins", resp.Header.Get("Location"), "the status message is not carried in the URL")
+	// The session shows its status message once, on the next page.
+	resp, err = c.Get(f.url + "/ui/plugins")
+	require.NoError(t, err)
+	assert.Contains(t, body(t, resp), "Uploaded tagger 1.0.0")
+	resp, err = c.Get(f.url + "/ui/plugins")
+	require.NoError(t, err)
+	assert.NotContains(t, body(t, resp), "Uploaded tagger 1.0.0", "a status message is shown once")
 
 	sha := manifest.Sum(wasm)
 	resp, err = c.PostForm(f.url+"/ui/plugins/"+sha+"/withdraw", url.Values{"csrf": {token}})

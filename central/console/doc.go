@@ -22,7 +22,9 @@
 // key, compared in constant time; failed sign-ins are throttled per
 // source address. A session is a random id in a cookie (HttpOnly,
 // SameSite=Strict, Secure when the request came over TLS, Path=/ui/),
-// held in memory and ended after console.idle_timeout without use. Every
+// held in memory and ended after console.idle_timeout without use or
+// console.max_session after sign-in. Status messages after a change are
+// kept in the session, never read from the URL. Every
 // POST carries the session's CSRF token in a form field (or the
 // X-CSRF-Token header for the validation call), compared in constant
 // time; the sign-in form has its own double-submit token. Responses set a

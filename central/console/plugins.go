@@ -158,11 +158,11 @@ func (c *Console) pluginUpload(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	if entry.Existing {
-		redirect(w, r, "/ui/plugins", "The registry already holds "+entry.Name+" "+entry.Version+"; nothing changed.")
+		c.redirect(w, r, s, "/ui/plugins", "The registry already holds "+entry.Name+" "+entry.Version+"; nothing changed.")
 		return
 	}
 	c.record(s, "plugin.upload", entry.Name+" "+entry.Version, "sha256 "+entry.SHA256, entry.Revision)
-	redirect(w, r, "/ui/plugins", "Uploaded "+entry.Name+" "+entry.Version+" (registry revision "+itoa(int64(entry.Revision))+").")
+	c.redirect(w, r, s, "/ui/plugins", "Uploaded "+entry.Name+" "+entry.Version+" (registry revision "+itoa(int64(entry.Revision))+").")
 }
 
 func (c *Console) pluginBySHA(w http.ResponseWriter, r *http.Request, s *session) (pluginRow, bool) {
@@ -199,5 +199,5 @@ func (c *Console) pluginWithdraw(w http.ResponseWriter, r *http.Request, s *sess
 		return
 	}
 	c.record(s, "plugin.withdraw", row.Entry.Name+" "+row.Entry.Version, "sha256 "+row.Entry.SHA256, e.Revision)
-	redirect(w, r, "/ui/plugins", "Withdrew "+row.Entry.Name+" "+row.Entry.Version+".")
+	c.redirect(w, r, s, "/ui/plugins", "Withdrew "+row.Entry.Name+" "+row.Entry.Version+".")
 }

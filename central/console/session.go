@@ -30,13 +30,20 @@ type session struct {
 	who     string // "name (address)", for the audit log
 	created time.Time
 	last    time.Time
+	// flash is the one-shot status message the next page of this session
+	// shows; it never comes from the URL, so a crafted link cannot put
+	// words in the console's mouth.
+	flash string
 }
 
 // sessions are held in memory: a restart signs everyone out, which is the
 // safe direction.
 type sessions struct {
 	idle time.Duration
-	now  func() time.Time
+	// max ends a session this long after sign-in however busy it is, so a
+	// stolen cookie or a console left open does not stay signed in forever.
+	max time.Duration
+	now func() time.Time
 
 	mu       sync.Mutex
 	byID     map[string]*session
@@ -48,8 +55,8 @@ type bucket struct {
 	updated time.Time
 }
 
-func newSessions(idle time.Duration, now func() time.Time) *sessions {
-	return &sessions{idle: idle, now: now, byID: map[string]*session{}, failures: map[string]*bucket{}}
+func newSessions(idle, max time.Duration, now func() time.Time) *sessions {
+	return &sessions{idle: idle, max: max, now: now, byID: map[string]*session{}, failures: map[string]*bucket{}}
 }
 
 func randomID() string {
@@ -76,8 +83,8 @@ func (ss *sessions) create(who string) *session {
 	return s
 }
 
-// get returns the live session with id and marks it used; an idle one is
-// ended.
+// get returns the live session with id and marks it used; an idle one, or
+// one older than the absolute lifetime, is ended.
 func (ss *sessions) get(id string) *session {
 	now := ss.now()
 	ss.mu.Lock()
@@ -86,12 +93,28 @@ func (ss *sessions) get(id string) *session {
 	if s == nil {
 		return nil
 	}
-	if now.Sub(s.last) > ss.idle {
+	if now.Sub(s.last) > ss.idle || now.Sub(s.created) >= ss.max {
 		delete(ss.byID, id)
 		return nil
 	}
 	s.last = now
 	return s
+}
+
+// setFlash leaves msg for the next page s renders.
+func (ss *sessions) setFlash(s *session, msg string) {
+	ss.mu.Lock()
+	s.flash = msg
+	ss.mu.Unlock()
+}
+
+// takeFlash returns and clears s's pending status message.
+func (ss *sessions) takeFlash(s *session) string {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	msg := s.flash
+	s.flash = ""
+	return msg
 }
 
 func (ss *sessions) end(id string) {
@@ -270,5 +293,3 @@ func sourceAddr(r *http.Request) string {
 	}
 	return host
 }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }

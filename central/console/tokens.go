@@ -489,7 +489,7 @@ func (c *Console) tokenUpdate(w http.ResponseWriter, r *http.Request, s *session
 		req.ExpiresAt, _ = expiryFor(ex, c.now())
 	}
 	if req.Policy == nil && req.ExpiresAt == nil && !req.ClearExpiry {
-		redirect(w, r, "/ui/tokens/"+rec.Hash, "Nothing to change.")
+		c.redirect(w, r, s, "/ui/tokens/"+rec.Hash, "Nothing to change.")
 		return
 	}
 	upd, err := c.o.Tokens.Update(r.Context(), rec.Hash, req)
@@ -509,7 +509,7 @@ func (c *Console) tokenUpdate(w http.ResponseWriter, r *http.Request, s *session
 		detail += "; expires " + req.ExpiresAt.Format(time.RFC3339)
 	}
 	c.record(s, "token.update", prefix, detail, upd.Revision)
-	redirect(w, r, "/ui/tokens/"+rec.Hash, "Token "+prefix+" updated at revision "+itoa(int64(upd.Revision))+".")
+	c.redirect(w, r, s, "/ui/tokens/"+rec.Hash, "Token "+prefix+" updated at revision "+itoa(int64(upd.Revision))+".")
 }
 
 func compact(s string) string {
@@ -547,7 +547,7 @@ func (c *Console) tokenRevoke(w http.ResponseWriter, r *http.Request, s *session
 	rev := c.o.Revision()
 	prefix := events.HashPrefix(rec.Hash)
 	c.record(s, "token.revoke", prefix, "", rev)
-	redirect(w, r, "/ui/fleet?watch="+itoa(int64(rev))+"&token="+prefix, "Token "+prefix+" revoked at revision "+itoa(int64(rev))+".")
+	c.redirect(w, r, s, "/ui/fleet?watch="+itoa(int64(rev))+"&token="+prefix, "Token "+prefix+" revoked at revision "+itoa(int64(rev))+".")
 }
 
 // fail answers an unexpected error: logged here, generic to the browser.

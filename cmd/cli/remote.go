@@ -290,7 +290,8 @@ func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.S
 		emit = disp.Emit
 	}
 	con, err := console.New(console.Options{Tokens: svc, Validate: policyValidator(cfg), Patch: policy.MergePatch,
-		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), DB: audit, Audit: auditStore, Emit: emit, Rollups: o.Usage,
+		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), MaxSession: cc.MaxSession.D(), DB: audit, Audit: auditStore,
+		Emit: emit, Rollups: o.Usage,
 		Revision: o.DB.Revision, Logger: log})
 	if err != nil {
 		return fmt.Errorf("starting the console: %w", err)

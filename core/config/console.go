@@ -13,16 +13,30 @@ type ConsoleConfig struct {
 	// IdleTimeout ends a console session nobody used for this long.
 	// Default 30m.
 	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MaxSession ends every console session this long after sign-in,
+	// however busy: the operator signs in again. Default 12h.
+	MaxSession Duration `yaml:"max_session"`
 }
 
 // DefaultConsoleIdleTimeout ends idle console sessions.
 const DefaultConsoleIdleTimeout = Duration(30 * time.Minute)
 
-func (c *ConsoleConfig) setDefaults() { setInt(&c.IdleTimeout, DefaultConsoleIdleTimeout) }
+// DefaultConsoleMaxSession is the absolute lifetime of a console session.
+const DefaultConsoleMaxSession = Duration(12 * time.Hour)
+
+func (c *ConsoleConfig) setDefaults() {
+	setInt(&c.IdleTimeout, DefaultConsoleIdleTimeout)
+	setInt(&c.MaxSession, DefaultConsoleMaxSession)
+}
 
 func (c *ConsoleConfig) validate(p *problems) {
 	envName(p, "console.key_env", c.KeyEnv)
 	if c.IdleTimeout < Duration(time.Minute) {
 		p.add("console.idle_timeout", "must be at least 1m; got %s", c.IdleTimeout)
+	}
+	if c.MaxSession < Duration(time.Minute) {
+		p.add("console.max_session", "must be at least 1m; got %s", c.MaxSession)
+	} else if c.MaxSession < c.IdleTimeout {
+		p.add("console.max_session", "must be at least console.idle_timeout (%s); got %s", c.IdleTimeout, c.MaxSession)
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,6 +52,12 @@ func TestValidateFieldNames(t *testing.T) {
 		{name: "hash key env empty", mutate: func(c *Config) { c.Security.HashKeyEnv = "" }, field: "security.hash_key_env"},
 		{name: "hash key env holds a key", mutate: func(c *Config) { c.Security.HashKeyEnv = "s3cr3t-k3y=" }, field: "security.hash_key_env"},
 		{name: "encryption key env", mutate: func(c *Config) { c.Security.EncryptionKeyEnv = "a b" }, field: "security.encryption_key_env"},
+		{name: "console idle timeout", mutate: func(c *Config) { c.Console.IdleTimeout = Duration(time.Second) }, field: "console.idle_timeout"},
+		{name: "console max session", mutate: func(c *Config) { c.Console.MaxSession = Duration(30 * time.Second) }, field: "console.max_session"},
+		{name: "console max session below idle", mutate: func(c *Config) {
+			c.Console.IdleTimeout = Duration(time.Hour)
+			c.Console.MaxSession = Duration(30 * time.Minute)
+		}, field: "console.max_session"},
 		{name: "log level", mutate: func(c *Config) { c.Logging.Level = "verbose" }, field: "logging.level"},
 		{name: "log format", mutate: func(c *Config) { c.Logging.Format = "xml" }, field: "logging.format"},
 		{name: "remote url", mutate: func(c *Config) { c.Remote.URL = "config-server:9090" }, field: "remote.url"},
