@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/metrics"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 )
@@ -39,7 +40,15 @@ func (o *observability) usageBatch(fresh bool, rows int) {
 	o.batches.With("duplicate").Inc()
 }
 
-func (o *observability) eventReceived(typ string) { o.received.With(typ).Inc() }
+// eventReceived counts a stored delivery by type. The type is the sender's
+// word, so a type this build does not know shares the label "other": each
+// distinct label is a Prometheus series kept for the life of the process.
+func (o *observability) eventReceived(typ string) {
+	if !events.Known(typ) {
+		typ = "other"
+	}
+	o.received.With(typ).Inc()
+}
 func (o *observability) eventRejected(status int) { o.rejected.With(strconv.Itoa(status)).Inc() }
 
 // mountObservability adds the usage and event routes the options enable.

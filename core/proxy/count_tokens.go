@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/tokenomics-dev/tokenomics/core"
+	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
 )
@@ -30,14 +32,25 @@ var countFields = [...]string{"max_tokens", "stream"}
 // provider serves is counted by that provider; any other model, or a
 // provider without the endpoint (404), gets the proxy's estimate, the same
 // one its budget reservations use. A count generates nothing: it is not
-// charged to budgets nor counted in rate windows.
+// charged to budgets. A native count still sends the client's text to the
+// provider under the operator's key, so it is admitted like a request by
+// the token's request windows and max_parallel (admitCount); an estimate
+// never leaves the proxy and is free.
 func (s *Server) serveCountTokens(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
 	x := acquireExchange(s, epMessages)
 	defer releaseExchange(x)
+	s.flight.begin()
+	defer s.flight.end()
 	x.reqID = s.requestID(ctx)
-	if err := x.countTokens(ctx); err != nil {
+	err := x.countTokens(ctx)
+	x.releaseCount()
+	if err != nil {
 		ce := writeAnthropicError(ctx, err)
+		if x.limitErr != nil {
+			setRefusalHeaders(&ctx.Response.Header, x.limitErr)
+			setRetryHint(&ctx.Response.Header, x.limitErr)
+		}
 		s.observeRefusal(x, ce)
 	}
 	s.met.request("count_tokens", ctx.Response.StatusCode(), time.Since(start))
@@ -75,6 +88,9 @@ func (x *exchange) countTokens(ctx *fasthttp.RequestCtx) error {
 		return err
 	}
 	if prov.format == providers.Anthropic {
+		if err := x.admitCount(ctx); err != nil {
+			return err
+		}
 		return x.nativeCount(ctx)
 	}
 	n, err := x.estimateCount(turns)
@@ -83,6 +99,42 @@ func (x *exchange) countTokens(ctx *fasthttp.RequestCtx) error {
 	}
 	writeCount(ctx, n, "estimate")
 	return nil
+}
+
+// admitCount takes a request slot in the token's request windows and
+// max_parallel for a count that goes to the provider: without it, a token
+// whose window is spent could still push any number of prompts upstream
+// and use up the operator's provider rate limits. Budgets and token
+// windows are left out (Reserve 0, no budgets): a count is charged no
+// tokens or dollars.
+func (x *exchange) admitCount(ctx *fasthttp.RequestCtx) error {
+	lim := &x.tok.lim
+	if len(lim.reqWindows) == 0 && lim.maxParallel == 0 {
+		return nil
+	}
+	x.limReq = limits.Request{Subject: x.tok.hash, Windows: lim.reqWindows, MaxParallel: lim.maxParallel,
+		LeaseTTL: 2 * time.Minute}
+	lease, err := x.s.limiter.Acquire(context.Background(), &x.limReq)
+	if err != nil {
+		return x.s.limitError(x, err)
+	}
+	x.lease = lease
+	x.s.flight.hold(lease)
+	setRateHeaders(&ctx.Response.Header, lease.Rate())
+	return nil
+}
+
+// releaseCount frees the parallel slot admitCount took; the request window
+// keeps the count, and nothing is charged.
+func (x *exchange) releaseCount() {
+	if x.lease == nil || x.settled {
+		return
+	}
+	x.settled = true
+	x.s.flight.release(x.lease)
+	if err := x.s.limiter.Settle(context.Background(), x.lease, 0); err != nil {
+		x.s.log.Warn("releasing a token count's slot failed", "request_id", x.reqID, "token", x.tok.short, "error", err)
+	}
 }
 
 // countShape refuses a count request carrying a member only a generation

@@ -65,6 +65,7 @@ type tokenLimits struct {
 	budgets      map[string][]limits.Budget
 	windows      []limits.Window
 	tokenWindows []limits.Window // windows counting tokens, not requests
+	reqWindows   []limits.Window // windows counting requests (count_tokens.go)
 	maxParallel  int
 }
 
@@ -91,7 +92,9 @@ func buildLimits(p *policy.Policy) tokenLimits {
 				w.Limit = r.Requests
 			}
 			tl.windows = append(tl.windows, w)
-			if !w.Requests {
+			if w.Requests {
+				tl.reqWindows = append(tl.reqWindows, w)
+			} else {
 				tl.tokenWindows = append(tl.tokenWindows, w)
 			}
 		}

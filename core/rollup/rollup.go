@@ -1,6 +1,7 @@
 package rollup
 
 import (
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -26,27 +27,36 @@ type Counts struct {
 	Refusals          map[string]int64 `json:"refusals,omitempty"`
 }
 
-// Add adds o to c.
+// Add adds o to c. Sums saturate at math.MaxInt64 rather than wrap: a
+// report may then understate, but never shows a negative spend.
 func (c *Counts) Add(o *Counts) {
-	c.Requests += o.Requests
-	c.InputTokens += o.InputTokens
-	c.CachedInputTokens += o.CachedInputTokens
-	c.OutputTokens += o.OutputTokens
-	c.ReasoningTokens += o.ReasoningTokens
-	c.CostMicros += o.CostMicros
+	c.Requests = satAdd(c.Requests, o.Requests)
+	c.InputTokens = satAdd(c.InputTokens, o.InputTokens)
+	c.CachedInputTokens = satAdd(c.CachedInputTokens, o.CachedInputTokens)
+	c.OutputTokens = satAdd(c.OutputTokens, o.OutputTokens)
+	c.ReasoningTokens = satAdd(c.ReasoningTokens, o.ReasoningTokens)
+	c.CostMicros = satAdd(c.CostMicros, o.CostMicros)
 	for k, v := range o.Refusals {
 		if c.Refusals == nil {
 			c.Refusals = make(map[string]int64, len(o.Refusals))
 		}
-		c.Refusals[k] += v
+		c.Refusals[k] = satAdd(c.Refusals[k], v)
 	}
+}
+
+// satAdd adds non-negative counts, saturating at math.MaxInt64.
+func satAdd(a, b int64) int64 {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // RefusalTotal is the number of refusals of every reason.
 func (c *Counts) RefusalTotal() int64 {
 	var n int64
 	for _, v := range c.Refusals {
-		n += v
+		n = satAdd(n, v)
 	}
 	return n
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/tokenomics-dev/tokenomics/core/pricing"
 )
 
 // Store keeps rollup rows. It is narrow on purpose: central's bbolt file
@@ -34,6 +36,10 @@ const (
 	MaxBatchRows = 50_000
 	maxIDLen     = 160
 	maxLabelLen  = 256
+	// MaxRowCount bounds each token or request count of one row: far
+	// beyond any real minute of traffic, and small enough that sums of
+	// many rows stay far from overflow.
+	MaxRowCount int64 = 1 << 40
 )
 
 // Check validates a batch received from the network.
@@ -57,8 +63,12 @@ func (b *Batch) Check() error {
 			r.ReasoningTokens < 0 || r.CostMicros < 0 {
 			return fmt.Errorf("%w: row %d: negative count", ErrBadBatch, i)
 		}
+		if r.Requests > MaxRowCount || r.InputTokens > MaxRowCount || r.CachedInputTokens > MaxRowCount ||
+			r.OutputTokens > MaxRowCount || r.ReasoningTokens > MaxRowCount || r.CostMicros > pricing.MaxCost {
+			return fmt.Errorf("%w: row %d: count out of range", ErrBadBatch, i)
+		}
 		for k, v := range r.Refusals {
-			if v < 0 || len(k) > maxLabelLen || k == "" {
+			if v < 0 || v > MaxRowCount || len(k) > maxLabelLen || k == "" {
 				return fmt.Errorf("%w: row %d: refusal %q", ErrBadBatch, i, k)
 			}
 		}
