@@ -157,9 +157,9 @@ func consoleSignin(t *testing.T, base, name string) *http.Client {
 }
 
 // TestPGEventsAndAuditAcrossReplicas: two central replicas on one
-// PostgreSQL. An event delivered to replica A's /webhook inbox is listed
-// by replica B's /api/v1/events, and a console sign-in on A is in B's
-// audit log.
+// PostgreSQL. An event delivered to replica A's /webhook inbox, and
+// retried to B, is listed once by replica B's /api/v1/events, and a
+// console sign-in on A is in B's audit log.
 func TestPGEventsAndAuditAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.FreshDSN(t)
@@ -182,18 +182,22 @@ func TestPGEventsAndAuditAcrossReplicas(t *testing.T) {
 
 	id := events.NewID()
 	body := fmt.Appendf(nil, `{"id":%q,"type":"rule.violation","time":"2026-12-07T00:00:00Z","source":"proxy:pg-test"}`, id)
-	req, err := http.NewRequest(http.MethodPost, a+"/webhook", bytes.NewReader(body))
-	require.NoError(t, err)
-	events.SignHeaders(req.Header.Set, events.Credentials{Secret: centralSecret, SigningKey: centralSigning}, id, time.Now(), body)
-	resp, err := centralClient.Do(req)
-	require.NoError(t, err)
-	_ = resp.Body.Close()
-	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	// Delivered to A, then retried to B (whose replay cache never saw it):
+	// both accept, the inbox holds it once.
+	for _, base := range []string{a, b} {
+		req, err := http.NewRequest(http.MethodPost, base+"/webhook", bytes.NewReader(body))
+		require.NoError(t, err)
+		events.SignHeaders(req.Header.Set, events.Credentials{Secret: centralSecret, SigningKey: centralSigning}, id, time.Now(), body)
+		resp, err := centralClient.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		require.Equal(t, http.StatusAccepted, resp.StatusCode, base)
+	}
 
-	req, err = http.NewRequest(http.MethodGet, b+"/api/v1/events?type=rule.*", nil)
+	req, err := http.NewRequest(http.MethodGet, b+"/api/v1/events?type=rule.*", nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+centralKey)
-	resp, err = apiClient.Do(req)
+	resp, err := apiClient.Do(req)
 	require.NoError(t, err)
 	raw, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()

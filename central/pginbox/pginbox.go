@@ -3,6 +3,7 @@ package pginbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -38,7 +39,9 @@ func New(pool *pgxpool.Pool, timeout time.Duration) *Store {
 
 var _ central.EventStore = (*Store)(nil)
 
-// Append implements central.EventStore.
+// Append implements central.EventStore. An event whose id is stored
+// already (a delivery retried against another replica) is not stored
+// again; its first sequence number is returned.
 func (s *Store) Append(ctx context.Context, e events.Event, received time.Time) (uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
@@ -51,8 +54,17 @@ func (s *Store) Append(ctx context.Context, e events.Event, received time.Time) 
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, appendLock); err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `INSERT INTO tokenomics_event_inbox (received, type, body) VALUES ($1, $2, $3) RETURNING seq`,
-			received.UTC(), e.Type, body).Scan(&seq)
+		var id *string
+		if e.ID != "" {
+			id = &e.ID
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO tokenomics_event_inbox (event_id, received, type, body) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (event_id) DO NOTHING RETURNING seq`, id, received.UTC(), e.Type, body).Scan(&seq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Stored before, through this or another replica: keep the first.
+			return tx.QueryRow(ctx, `SELECT seq FROM tokenomics_event_inbox WHERE event_id = $1`, id).Scan(&seq)
+		}
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("storing event %s: %w", e.ID, err)

@@ -48,3 +48,23 @@ func TestInboxAcrossReplicas(t *testing.T) {
 	require.Equal(t, seq, got[0].Seq)
 	require.Equal(t, e.ID, got[0].Event.ID)
 }
+
+// TestInboxSameEventOnTwoReplicas: one event delivered to both replicas
+// (a retry after a lost acknowledgement) is listed once.
+func TestInboxSameEventOnTwoReplicas(t *testing.T) {
+	dsn := pgtest.FreshDSN(t)
+	a, b := open(t, dsn), open(t, dsn)
+	ctx := context.Background()
+	e := events.Event{ID: events.NewID(), Type: events.RuleViolation}
+	s1, err := a.Append(ctx, e, time.Now())
+	require.NoError(t, err)
+	s2, err := b.Append(ctx, e, time.Now())
+	require.NoError(t, err)
+	require.Equal(t, s1, s2)
+	got, err := a.List(ctx, central.EventQuery{})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	other, err := b.Append(ctx, events.Event{ID: events.NewID(), Type: events.RuleViolation}, time.Now())
+	require.NoError(t, err)
+	require.Greater(t, other, s1)
+}

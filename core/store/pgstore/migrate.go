@@ -66,8 +66,11 @@ var migrations = []string{
 		n        bigint NOT NULL,
 		PRIMARY KEY (minute, token, model, provider, reason)
 	);
+	-- event_id is unique so a delivery retried against another replica
+	-- (whose replay cache never saw it) is stored once; NULL when absent.
 	CREATE TABLE tokenomics_event_inbox (
 		seq      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		event_id text UNIQUE,
 		received timestamptz NOT NULL,
 		type     text NOT NULL,
 		body     bytea NOT NULL
