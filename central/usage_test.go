@@ -1,15 +1,10 @@
 package central
 
 import (
-	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	bolt "go.etcd.io/bbolt"
-
-	"github.com/tokenomics-dev/tokenomics/core/events"
 )
 
 func TestParseSince(t *testing.T) {
@@ -58,52 +53,4 @@ func FuzzParseSince(f *testing.F) {
 			}
 		}
 	})
-}
-
-func TestBoltEventStore(t *testing.T) {
-	t.Parallel()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "e.db"), 0o600, &bolt.Options{Timeout: time.Second})
-	require.NoError(t, err)
-	defer db.Close()
-	s, err := NewBoltEventStore(db)
-	require.NoError(t, err)
-	ctx := context.Background()
-	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
-	for i, typ := range []string{events.RuleViolation, events.RequestCompleted, events.RuleMasked, events.BudgetExceeded} {
-		seq, err := s.Append(ctx, events.Event{ID: events.NewID(), Type: typ}, t0.Add(time.Duration(i)*time.Hour))
-		require.NoError(t, err)
-		require.EqualValues(t, i+1, seq)
-	}
-	tests := []struct {
-		name string
-		q    EventQuery
-		want []uint64
-	}{
-		{name: "all", q: EventQuery{}, want: []uint64{1, 2, 3, 4}},
-		{name: "after", q: EventQuery{After: 2}, want: []uint64{3, 4}},
-		{name: "pattern", q: EventQuery{Types: []string{"rule.*"}}, want: []uint64{1, 3}},
-		{name: "since", q: EventQuery{Since: t0.Add(90 * time.Minute)}, want: []uint64{3, 4}},
-		{name: "limit", q: EventQuery{Limit: 1, After: 1}, want: []uint64{2}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := s.List(ctx, tc.q)
-			require.NoError(t, err)
-			var seqs []uint64
-			for _, e := range got {
-				seqs = append(seqs, e.Seq)
-			}
-			require.Equal(t, tc.want, seqs)
-		})
-	}
-	n, err := s.Prune(ctx, t0.Add(150*time.Minute))
-	require.NoError(t, err)
-	require.Equal(t, 3, n)
-	got, err := s.List(ctx, EventQuery{})
-	require.NoError(t, err)
-	require.Len(t, got, 1)
-	require.EqualValues(t, 4, got[0].Seq)
-	seq, err := s.Append(ctx, events.Event{ID: events.NewID(), Type: events.ServerStart}, t0)
-	require.NoError(t, err)
-	require.EqualValues(t, 5, seq, "sequence numbers never go back after a prune")
 }

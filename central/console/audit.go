@@ -8,6 +8,7 @@ package console
 // The log only grows; it keeps the newest auditKeep entries.
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -34,17 +35,30 @@ type auditEntry struct {
 	Revision uint64    `json:"revision,omitempty"`
 }
 
-// auditLog keeps the entries in the central bbolt file, or in memory when
-// the central store has none (PostgreSQL): then the console.audit events
-// are the durable record.
+// AuditStore keeps the audit log outside a bbolt file (PostgreSQL, shared
+// by every replica). Entries are opaque JSON to it.
+type AuditStore interface {
+	// Append stores entry and drops all but the newest keep entries.
+	Append(ctx context.Context, entry []byte, keep int) error
+	// Recent returns up to n entries, newest first.
+	Recent(ctx context.Context, n int) ([][]byte, error)
+}
+
+// auditLog keeps the entries in the central bbolt file, in an AuditStore,
+// or in memory when given neither: then the console.audit events are the
+// durable record.
 type auditLog struct {
-	db *bbolt.DB
+	db    *bbolt.DB
+	store AuditStore
 
 	mu  sync.Mutex
 	mem []auditEntry // without db, oldest first, at most auditKeep
 }
 
-func openAudit(db *bbolt.DB) (*auditLog, error) {
+func openAudit(db *bbolt.DB, store AuditStore) (*auditLog, error) {
+	if store != nil {
+		return &auditLog{store: store}, nil
+	}
 	if db == nil {
 		return &auditLog{}, nil
 	}
@@ -59,6 +73,13 @@ func openAudit(db *bbolt.DB) (*auditLog, error) {
 }
 
 func (a *auditLog) append(e auditEntry) error {
+	if a.store != nil {
+		v, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		return a.store.Append(context.Background(), v, auditKeep)
+	}
 	if a.db == nil {
 		a.mu.Lock()
 		defer a.mu.Unlock()
@@ -94,6 +115,20 @@ func (a *auditLog) append(e auditEntry) error {
 // recent returns up to n entries, newest first.
 func (a *auditLog) recent(n int) ([]auditEntry, error) {
 	var out []auditEntry
+	if a.store != nil {
+		raw, err := a.store.Recent(context.Background(), n)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range raw {
+			var e auditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return nil, fmt.Errorf("decoding audit entry: %w", err)
+			}
+			out = append(out, e)
+		}
+		return out, nil
+	}
 	if a.db == nil {
 		a.mu.Lock()
 		defer a.mu.Unlock()

@@ -58,6 +58,8 @@ type Options struct {
 	// DB holds the audit log (bucket console_audit); nil keeps it in
 	// memory (a central server on PostgreSQL has no bbolt file).
 	DB *bbolt.DB
+	// Audit, when set, holds the audit log instead of DB (PostgreSQL).
+	Audit AuditStore
 	// Emit sends console.audit events; nil stores them only.
 	Emit func(events.Event)
 	// Rollups is central's store of the usage rollups proxies send
@@ -118,7 +120,7 @@ func New(o Options) (*Console, error) {
 	if c.tmpl, err = loadPolicyTemplates(); err != nil {
 		return nil, err
 	}
-	if c.audit, err = openAudit(o.DB); err != nil {
+	if c.audit, err = openAudit(o.DB, o.Audit); err != nil {
 		return nil, err
 	}
 	c.sessions = newSessions(o.IdleTimeout, o.MaxSession, c.now)

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.etcd.io/bbolt"
 
 	"github.com/tokenomics-dev/tokenomics/central"
 	"github.com/tokenomics-dev/tokenomics/core/events"
@@ -28,6 +30,9 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/policy"
 	"github.com/tokenomics-dev/tokenomics/core/rollup"
 	"github.com/tokenomics-dev/tokenomics/core/store"
+	"github.com/tokenomics-dev/tokenomics/core/store/pgstore"
+	"github.com/tokenomics-dev/tokenomics/core/store/pgstore/pgtest"
+	"github.com/tokenomics-dev/tokenomics/core/store/storetest"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 	"github.com/tokenomics-dev/tokenomics/test/hostile"
 )
@@ -520,16 +525,56 @@ func TestRollupView(t *testing.T) {
 	assert.Equal(t, int64(100), anthropic)
 }
 
-func TestAuditInMemory(t *testing.T) {
+// TestAuditStores runs the audit log on each place it can live: memory
+// (no store), the bbolt file, and PostgreSQL (when
+// TOKENOMICS_TEST_POSTGRES_DSN is set), which two replicas share.
+func TestAuditStores(t *testing.T) {
 	t.Parallel()
-	a, err := openAudit(nil) // a central server on PostgreSQL has no bbolt file
-	require.NoError(t, err)
-	for i := 0; i < 3; i++ {
-		require.NoError(t, a.append(auditEntry{Action: fmt.Sprint("a", i)}))
+	tests := []struct {
+		name string
+		open func(t *testing.T) (a, b *auditLog) // b sees what a wrote (another replica)
+	}{
+		{"memory", func(t *testing.T) (*auditLog, *auditLog) {
+			a, err := openAudit(nil, nil)
+			require.NoError(t, err)
+			return a, a
+		}},
+		{"bolt", func(t *testing.T) (*auditLog, *auditLog) {
+			db, err := bbolt.Open(filepath.Join(t.TempDir(), "a.db"), 0o600, &bbolt.Options{Timeout: time.Second})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = db.Close() })
+			a, err := openAudit(db, nil)
+			require.NoError(t, err)
+			return a, a
+		}},
+		{"postgres", func(t *testing.T) (*auditLog, *auditLog) {
+			dsn := pgtest.FreshDSN(t)
+			var logs []*auditLog
+			for range 2 {
+				s, err := pgstore.Open(context.Background(), pgstore.Options{DSN: dsn, HashKey: storetest.HashKey})
+				require.NoError(t, err)
+				t.Cleanup(func() { _ = s.Close() })
+				a, err := openAudit(nil, s.AuditLog())
+				require.NoError(t, err)
+				logs = append(logs, a)
+			}
+			return logs[0], logs[1]
+		}},
 	}
-	got, err := a.recent(2)
-	require.NoError(t, err)
-	require.Len(t, got, 2)
-	assert.Equal(t, "a2", got[0].Action, "newest first")
-	assert.Equal(t, "a1", got[1].Action)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, b := tc.open(t)
+			for i := 0; i < 3; i++ {
+				require.NoError(t, a.append(auditEntry{Action: fmt.Sprint("a", i), Who: "op", Revision: uint64(i)}))
+			}
+			got, err := b.recent(2)
+			require.NoError(t, err)
+			require.Len(t, got, 2)
+			assert.Equal(t, "a2", got[0].Action, "newest first")
+			assert.Equal(t, "a1", got[1].Action)
+			assert.Equal(t, "op", got[0].Who)
+			assert.EqualValues(t, 2, got[0].Revision)
+		})
+	}
 }

@@ -177,10 +177,10 @@ func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOption
 	svc := tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log)
 	copts := central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: key, NoAuth: ro.noAuth,
 		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: stats}
-	if err := withFleet(&copts, cfg, cs.bolt, log); err != nil {
+	if err := withFleet(&copts, cfg, cs, log); err != nil {
 		return err
 	}
-	if err := wireConsole(a, cfg, &copts, svc, cs.bolt, disp, log); err != nil {
+	if err := wireConsole(a, cfg, &copts, svc, cs, disp, log); err != nil {
 		return err
 	}
 	srv, err := central.New(copts)
@@ -263,7 +263,7 @@ func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOption
 }
 
 // wireConsole adds the operators' console (/ui/).
-func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.Service, bolt *store.DB, disp *events.Dispatcher, log hclog.Logger) error {
+func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.Service, cs *centralStore, disp *events.Dispatcher, log hclog.Logger) error {
 	cc := cfg.Console
 	if cc.Disabled {
 		return nil
@@ -278,16 +278,20 @@ func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.S
 		log.Warn("the console is off: it needs a sign-in key (console.key_env or the API key), and --insecure-no-auth has none")
 		return nil
 	}
-	var audit *bbolt.DB // nil on PostgreSQL: the audit log lives in memory and in its events
-	if bolt != nil {
-		audit = bolt.Bolt()
+	var audit *bbolt.DB
+	var auditStore console.AuditStore
+	if cs.bolt != nil {
+		audit = cs.bolt.Bolt()
+	} else {
+		auditStore = cs.pg.AuditLog() // shared by every replica
 	}
 	var emit func(events.Event)
 	if disp != nil {
 		emit = disp.Emit
 	}
 	con, err := console.New(console.Options{Tokens: svc, Validate: policyValidator(cfg), Patch: policy.MergePatch,
-		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), MaxSession: cc.MaxSession.D(), DB: audit, Emit: emit, Rollups: o.Usage,
+		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), MaxSession: cc.MaxSession.D(), DB: audit, Audit: auditStore,
+		Emit: emit, Rollups: o.Usage,
 		Revision: o.DB.Revision, Logger: log})
 	if err != nil {
 		return fmt.Errorf("starting the console: %w", err)

@@ -5,32 +5,34 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/tokenomics-dev/tokenomics/central"
+	"github.com/tokenomics-dev/tokenomics/central/pginbox"
 	"github.com/tokenomics-dev/tokenomics/core/config"
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/rollup"
-	"github.com/tokenomics-dev/tokenomics/core/store"
+	"github.com/tokenomics-dev/tokenomics/core/store/pgstore"
 )
 
 // centralUsageBucket holds the fleet's rollups in central's file.
 const centralUsageBucket = "usage.fleet.v1"
 
 // withFleet fills the central options for usage rollups and the event
-// inbox, both kept in central's bbolt file.
-// With PostgreSQL they are not kept yet (their stores are bbolt-only), so
-// central says so and answers 404 on those routes rather than keeping them
-// in a file one replica alone would see.
-func withFleet(o *central.Options, cfg *config.Config, db *store.DB, log hclog.Logger) error {
-	if db == nil {
-		log.Warn("usage rollups and the event inbox are kept only with storage.backend bolt; with postgres they are not served yet")
-		return nil
-	}
-	us, err := rollup.NewBoltStore(db.Bolt(), centralUsageBucket)
-	if err != nil {
-		return err
-	}
-	es, err := central.NewBoltEventStore(db.Bolt())
-	if err != nil {
-		return err
+// inbox, kept in central's bbolt file or, with storage.backend postgres,
+// in PostgreSQL, where every replica serves what any of them received.
+func withFleet(o *central.Options, cfg *config.Config, cs *centralStore, _ hclog.Logger) error {
+	var us rollup.Store
+	var es central.EventStore
+	if cs.pg != nil {
+		us, es = cs.pg.Usage(), pginbox.New(cs.pg.Pool(), pgstore.DefaultQueryTimeout)
+	} else {
+		bus, err := rollup.NewBoltStore(cs.bolt.Bolt(), centralUsageBucket)
+		if err != nil {
+			return err
+		}
+		bes, err := central.NewBoltEventStore(cs.bolt.Bolt())
+		if err != nil {
+			return err
+		}
+		us, es = bus, bes
 	}
 	vs, err := inboxVerifiers(cfg)
 	if err != nil {

@@ -57,41 +57,6 @@ func TestAggregatorRecordAllocs(t *testing.T) {
 	nilAgg.Record("h", "m", "p", now, Usage{}) // a proxy without rollups
 }
 
-func TestBoltStoreIdempotent(t *testing.T) {
-	t.Parallel()
-	s, err := NewBoltStore(openDB(t), "u")
-	require.NoError(t, err)
-	ctx := context.Background()
-	m := t0.Unix() - 30
-	b := &Batch{ID: "px1-a-1", Rows: []Row{{Key: Key{Token: "h", Model: "gpt-4o", Provider: "openai", Minute: m},
-		Counts: Counts{Requests: 1, InputTokens: 10, Refusals: map[string]int64{"r": 1}}}}}
-	for i, want := range []bool{true, false, false} {
-		fresh, err := s.Add(ctx, b)
-		require.NoError(t, err)
-		require.Equal(t, want, fresh, "add %d", i)
-	}
-	b2 := &Batch{ID: "px2-a-1", Rows: b.Rows}
-	fresh, err := s.Add(ctx, b2)
-	require.NoError(t, err)
-	require.True(t, fresh)
-	rows, err := s.Query(ctx, t0.Add(-time.Hour))
-	require.NoError(t, err)
-	require.Len(t, rows, 1)
-	require.EqualValues(t, 2, rows[0].Requests)
-	require.EqualValues(t, 20, rows[0].InputTokens)
-	require.EqualValues(t, 2, rows[0].Refusals["r"])
-	rows, err = s.Query(ctx, t0.Add(time.Minute))
-	require.NoError(t, err)
-	require.Empty(t, rows)
-
-	n, err := s.Prune(ctx, t0.Add(time.Minute))
-	require.NoError(t, err)
-	require.Equal(t, 1, n)
-	rows, err = s.Query(ctx, time.Time{})
-	require.NoError(t, err)
-	require.Empty(t, rows)
-}
-
 func TestReport(t *testing.T) {
 	t.Parallel()
 	m := t0.Unix() - 30

@@ -1,5 +1,8 @@
 // Package pgstore keeps the central server's tokens and plugin registry
-// in PostgreSQL, so several `tokenomics remote` replicas can share them.
+// in PostgreSQL, so several `tokenomics remote` replicas can share them;
+// also the fleet's usage rollups (Usage, a rollup.Store) and the console's
+// audit log (AuditLog). Central's event inbox is in central/pginbox, on
+// this store's pool, since its types are central's.
 //
 // It implements store.Backend and store.PluginStore with the bbolt
 // store's behaviour (core/store/storetest holds both to it) and its bytes:

@@ -37,6 +37,49 @@ var migrations = []string{
 		sha  text PRIMARY KEY,
 		wasm bytea NOT NULL
 	);`,
+	// 2: usage rollups, the event inbox, the console audit log. A batch id
+	// and its rows commit together; the unique key counts it once.
+	`CREATE TABLE tokenomics_usage_batches (
+		id        text COLLATE "C" PRIMARY KEY,
+		stored_at bigint NOT NULL
+	);
+	CREATE INDEX tokenomics_usage_batches_stored ON tokenomics_usage_batches (stored_at);
+	CREATE TABLE tokenomics_usage_rows (
+		minute              bigint NOT NULL,
+		token               text COLLATE "C" NOT NULL,
+		model               text COLLATE "C" NOT NULL,
+		provider            text COLLATE "C" NOT NULL,
+		requests            bigint NOT NULL,
+		input_tokens        bigint NOT NULL,
+		cached_input_tokens bigint NOT NULL,
+		output_tokens       bigint NOT NULL,
+		reasoning_tokens    bigint NOT NULL,
+		cost_micros         bigint NOT NULL,
+		PRIMARY KEY (minute, token, model, provider)
+	);
+	CREATE TABLE tokenomics_usage_refusals (
+		minute   bigint NOT NULL,
+		token    text COLLATE "C" NOT NULL,
+		model    text COLLATE "C" NOT NULL,
+		provider text COLLATE "C" NOT NULL,
+		reason   text COLLATE "C" NOT NULL,
+		n        bigint NOT NULL,
+		PRIMARY KEY (minute, token, model, provider, reason)
+	);
+	-- event_id is unique so a delivery retried against another replica
+	-- (whose replay cache never saw it) is stored once; NULL when absent.
+	CREATE TABLE tokenomics_event_inbox (
+		seq      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		event_id text UNIQUE,
+		received timestamptz NOT NULL,
+		type     text NOT NULL,
+		body     bytea NOT NULL
+	);
+	CREATE INDEX tokenomics_event_inbox_received ON tokenomics_event_inbox (received);
+	CREATE TABLE tokenomics_console_audit (
+		seq   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		entry bytea NOT NULL
+	);`,
 }
 
 // migrationLock is the advisory lock key replicas take while migrating
