@@ -46,7 +46,7 @@ func TestAnthropicPathErrors(t *testing.T) {
 		{name: "no token", status: 401, typ: "authentication_error"},
 		{name: "unknown token", tok: "tkn_" + strings.Repeat("Q", 43), status: 401, typ: "authentication_error"},
 		{name: "model not allowed", tok: tok, body: "model:claude-opus-4-6", status: 403, typ: "permission_error"},
-		{name: "rate limited", tok: rated, status: 429, typ: "rate_limit_error", countOK: true},
+		{name: "rate limited", tok: rated, status: 429, typ: "rate_limit_error"}, // a forwarded count takes a request slot
 		{name: "budget exhausted", tok: broke, status: 429, typ: "rate_limit_error", countOK: true},
 		{name: "rule block", tok: guarded, body: "text:write to jane@example.com", status: 403, typ: "permission_error"},
 		{name: "invalid json", tok: tok, body: "raw:{", status: 400, typ: "invalid_request_error"},
@@ -111,7 +111,7 @@ func TestAnthropicPathErrors(t *testing.T) {
 					require.Zero(t, req.ContentLength, "no length: net/http sends the body chunked")
 				}
 				if p.count && c.countOK {
-					require.Equal(t, 200, resp.StatusCode, "count_tokens is neither rate limited nor charged: %s", got)
+					require.Equal(t, 200, resp.StatusCode, "count_tokens is not charged to budgets: %s", got)
 					assert.Contains(t, string(got), `"input_tokens":`)
 					return
 				}
