@@ -63,15 +63,7 @@ func openCentralStore(ctx context.Context, cfg *config.Config, log hclog.Logger)
 
 // openPostgres opens storage.postgres with the config's keys.
 func openPostgres(ctx context.Context, cfg *config.Config, log hclog.Logger) (*pgstore.Store, error) {
-	hashKey, err := cfg.HashKey()
-	if err != nil {
-		return nil, err
-	}
-	enc, err := cfg.EncryptionSecret()
-	if errors.Is(err, config.ErrSecretNotSet) {
-		log.Warn("policies are stored unencrypted: the encryption key variable is not set", "variable", cfg.Security.EncryptionKeyEnv)
-		enc, err = nil, nil
-	}
+	hashKey, enc, err := storeKeys(cfg, log)
 	if err != nil {
 		return nil, err
 	}

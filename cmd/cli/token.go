@@ -91,15 +91,7 @@ func (a *app) localManager(cfg *config.Config) (tokenapi.Manager, func(), error)
 // hash key set. A database that was written encrypted still refuses to open
 // without its key (store.ErrDecrypt), so nothing is ever read in the clear.
 func openStore(cfg *config.Config, log hclog.Logger) (*store.DB, error) {
-	hashKey, err := cfg.HashKey()
-	if err != nil {
-		return nil, err
-	}
-	enc, err := cfg.EncryptionSecret()
-	if errors.Is(err, config.ErrSecretNotSet) {
-		log.Warn("policies are stored unencrypted: the encryption key variable is not set", "variable", cfg.Security.EncryptionKeyEnv)
-		enc, err = nil, nil
-	}
+	hashKey, enc, err := storeKeys(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +100,24 @@ func openStore(cfg *config.Config, log hclog.Logger) (*store.DB, error) {
 		opts.EncryptionKey, opts.EncryptionPassphrase = enc.Raw, enc.Passphrase
 	}
 	return store.Open(cfg.Storage.DBPath, opts)
+}
+
+// storeKeys reads the hash key and the optional encryption secret every
+// token store (bbolt or PostgreSQL) is opened with.
+func storeKeys(cfg *config.Config, log hclog.Logger) ([]byte, *config.KeySecret, error) {
+	hashKey, err := cfg.HashKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	enc, err := cfg.EncryptionSecret()
+	if errors.Is(err, config.ErrSecretNotSet) {
+		log.Warn("policies are stored unencrypted: the encryption key variable is not set", "variable", cfg.Security.EncryptionKeyEnv)
+		enc, err = nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return hashKey, enc, nil
 }
 
 // policyValidator checks a policy strictly, including the memory paths the
