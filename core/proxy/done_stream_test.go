@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -111,7 +112,11 @@ data: {"type":"response.completed","response":{"output":[],"usage":{"input_token
 			// ready the token is refused (fail closed).
 			deadline := time.Now().Add(2 * time.Minute)
 			for {
-				require.NoError(t, c.DoTimeout(req, resp, 10*time.Second))
+				err := c.DoTimeout(req, resp, 10*time.Second)
+				if errors.Is(err, fasthttp.ErrTimeout) && time.Now().Before(deadline) {
+					continue // a cold compile under -race can hold the first calls
+				}
+				require.NoError(t, err)
 				if resp.StatusCode() != 500 || time.Now().After(deadline) {
 					break
 				}
