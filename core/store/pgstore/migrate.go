@@ -80,6 +80,14 @@ var migrations = []string{
 		seq   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 		entry bytea NOT NULL
 	);`,
+	// 3: the proxies' latest fleet reports (central/pgfleet), so every
+	// replica shows the whole fleet whichever replica a proxy reports to.
+	`CREATE TABLE tokenomics_fleet (
+		instance     text COLLATE "C" PRIMARY KEY,
+		last_contact timestamptz NOT NULL,
+		report       bytea NOT NULL
+	);
+	CREATE INDEX tokenomics_fleet_last_contact ON tokenomics_fleet (last_contact);`,
 }
 
 // migrationLock is the advisory lock key replicas take while migrating
