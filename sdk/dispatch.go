@@ -26,12 +26,11 @@ func (d *dispatcher) configure(id uint32, raw []byte) (out []byte) {
 			d.cfgOut = out
 		}
 	}()
-	var err error
 	var ch Checker
-	if registered == nil {
-		err = errors.New("no plugin registered (call sdk.Register from init)")
-	} else {
-		ch, err = registered.Configure(c)
+	p, cfg, err := pluginFor(raw)
+	if err == nil {
+		c.Raw = cfg
+		ch, err = p.Configure(c)
 		if err == nil && ch == nil {
 			err = errors.New("Configure returned a nil Checker")
 		}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/tokenomics-dev/tokenomics/sdk/abi"
 )
 
 // ErrNoHost is returned by the host primitives outside a wasip1 guest.
@@ -29,10 +31,14 @@ type CheckFunc func(req *Request, res *Result) error
 // Check calls f.
 func (f CheckFunc) Check(req *Request, res *Result) error { return f(req, res) }
 
-var registered *Plugin
+var (
+	registered *Plugin
+	byType     map[string]*Plugin
+)
 
 // Register installs the plugin. Call it once, from init. It panics when
-// called twice or with a nil Configure, which are programming errors.
+// called twice, with a nil Configure or in a module that uses RegisterType,
+// which are programming errors.
 func Register(p Plugin) {
 	if p.Configure == nil {
 		panic("sdk: Register with nil Configure")
@@ -40,7 +46,54 @@ func Register(p Plugin) {
 	if registered != nil {
 		panic("sdk: Register called twice")
 	}
+	if byType != nil {
+		panic("sdk: Register in a module that uses RegisterType")
+	}
 	registered = &p
+}
+
+// RegisterType installs p for the rules of type typ, in a module that
+// serves several rule types: the built-in module registers pii, regex,
+// keyword and prompt_guard so, and the host compiles and pools that one
+// module for all of them. The host names the type in every configuration
+// it sends (abi.AppendTypedConfig), which it does for its built-in module
+// only: a custom plugin registers one Plugin with Register. Call it from
+// init; it panics on an empty or repeated type, a nil Configure, or a
+// module that also calls Register.
+func RegisterType(typ string, p Plugin) {
+	switch {
+	case typ == "":
+		panic("sdk: RegisterType with an empty type")
+	case p.Configure == nil:
+		panic("sdk: RegisterType with nil Configure")
+	case registered != nil:
+		panic("sdk: RegisterType in a module that uses Register")
+	case byType[typ] != nil:
+		panic("sdk: RegisterType called twice for " + typ)
+	}
+	if byType == nil {
+		byType = map[string]*Plugin{}
+	}
+	byType[typ] = &p
+}
+
+// pluginFor returns the plugin a configuration blob is for and the
+// plugin's own config.
+func pluginFor(blob []byte) (*Plugin, []byte, error) {
+	switch {
+	case byType != nil:
+		typ, raw, ok := abi.SplitTypedConfig(blob)
+		if !ok {
+			return nil, nil, errors.New("the configuration names no rule type")
+		}
+		if p := byType[typ]; p != nil {
+			return p, raw, nil
+		}
+		return nil, nil, fmt.Errorf("unknown rule type %q", typ)
+	case registered != nil:
+		return registered, blob, nil
+	}
+	return nil, nil, errors.New("no plugin registered (call sdk.Register from init)")
 }
 
 // Config is the configuration of one rule, as given by the policy.

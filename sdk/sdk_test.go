@@ -145,6 +145,74 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestConfigureTyped: a module serving several rule types picks the plugin
+// by the type the host names, and refuses a configuration without one.
+func TestConfigureTyped(t *testing.T) {
+	oldReg, oldTypes := registered, byType
+	t.Cleanup(func() { registered, byType = oldReg, oldTypes })
+	registered, byType = nil, nil
+	for _, typ := range []string{"one", "two"} {
+		RegisterType(typ, Plugin{Configure: func(c *Config) (Checker, error) {
+			var cfg struct{ Mode string }
+			if err := c.Decode(&cfg); err != nil {
+				return nil, err
+			}
+			c.Detector(typ + "-" + cfg.Mode)
+			return fakeChecker{cfg.Mode}, nil
+		}})
+	}
+	d := &dispatcher{}
+	for _, tc := range []struct {
+		name, blob, detector, err string
+	}{
+		{name: "first type", blob: string(abi.AppendTypedConfig(nil, "one", []byte(`{"Mode":"a"}`))), detector: "one-a"},
+		{name: "second type", blob: string(abi.AppendTypedConfig(nil, "two", []byte(`{"Mode":"b"}`))), detector: "two-b"},
+		{name: "unknown type", blob: string(abi.AppendTypedConfig(nil, "three", []byte(`{}`))), err: `unknown rule type "three"`},
+		{name: "no type", blob: `{"Mode":"a"}`, err: "names no rule type"},
+		{name: "the plugin's own refusal", blob: string(abi.AppendTypedConfig(nil, "one", []byte(`{"Other":1}`))), err: "unknown field"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := d.configure(0, []byte(tc.blob))
+			if tc.err != "" {
+				if abi.U32(out, 0) != abi.ConfigError || !contains(string(out[4:]), tc.err) {
+					t.Fatalf("got %q", out[4:])
+				}
+				return
+			}
+			dets, ok := abi.DecodeList(out[8:])
+			if abi.U32(out, 0) != abi.ConfigOK || !ok || len(dets) != 1 || dets[0] != tc.detector {
+				t.Fatalf("configure result %q", out)
+			}
+		})
+	}
+}
+
+func TestRegisterTypePanics(t *testing.T) {
+	oldReg, oldTypes := registered, byType
+	t.Cleanup(func() { registered, byType = oldReg, oldTypes })
+	ok := Plugin{Configure: func(*Config) (Checker, error) { return nil, nil }}
+	for _, tc := range []struct {
+		name string
+		do   func()
+	}{
+		{name: "empty type", do: func() { RegisterType("", ok) }},
+		{name: "nil configure", do: func() { RegisterType("a", Plugin{}) }},
+		{name: "twice", do: func() { RegisterType("a", ok); RegisterType("a", ok) }},
+		{name: "after Register", do: func() { Register(ok); RegisterType("a", ok) }},
+		{name: "Register after", do: func() { RegisterType("a", ok); Register(ok) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			registered, byType = nil, nil
+			defer func() {
+				if recover() == nil {
+					t.Fatal("want a panic")
+				}
+			}()
+			tc.do()
+		})
+	}
+}
+
 func TestRegisterPanics(t *testing.T) {
 	defer func() {
 		if recover() == nil {

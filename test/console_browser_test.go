@@ -159,7 +159,7 @@ func TestConsoleBrowser(t *testing.T) {
 	// Upload a signed plugin.
 	op := t.TempDir()
 	keygen(t, op, "signing.key")
-	wasm, err := os.ReadFile(filepath.Join("..", "plugins", "dist", "keyword.wasm"))
+	wasm, err := os.ReadFile(filepath.Join("..", "plugins", "dist", "builtin.wasm"))
 	require.NoError(t, err, "make build builds plugins/dist")
 	require.NoError(t, os.WriteFile(filepath.Join(op, "kw.wasm"), wasm, 0o644))
 	res := run(t, op, nil, "plugin", "sign", "kw.wasm", "--key", "signing.key", "--name", "console-keyword", "--version", "1.0.0")

@@ -75,7 +75,7 @@ func TestStartupReport(t *testing.T) {
 	createToken(t, dir, env, `{"max_tokens":1000}`)
 	p := startServe(t, dir, port, env)
 	logs := p.Logs()
-	for _, want := range []string{"starting proxy", "starting the rule host", "builtin_plugins=4", "loading tokens", "tokens loaded",
+	for _, want := range []string{"starting proxy", "starting the rule host", "builtin_plugins=1", "loading tokens", "tokens loaded",
 		"listening: addr=127.0.0.1:" + fmt.Sprint(port), "proxy ready", "tokens=1", "took="} {
 		assert.Contains(t, logs, want)
 	}

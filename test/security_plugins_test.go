@@ -17,7 +17,7 @@ func TestSecurityCentralRefusesPluginsWithoutTrustedKeys(t *testing.T) {
 	t.Parallel()
 	op := t.TempDir()
 	keygen(t, op, "rogue.key")
-	wasm, err := os.ReadFile("../plugins/dist/regex.wasm")
+	wasm, err := os.ReadFile("../plugins/dist/builtin.wasm")
 	if err != nil {
 		t.Skipf("built-in plugins not built (make plugins): %v", err)
 	}

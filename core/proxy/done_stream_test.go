@@ -25,8 +25,8 @@ import (
 func newRulesServer(tb testing.TB, upstream, policy string) (*Server, string) {
 	tb.Helper()
 	dist := filepath.Join("..", "..", "plugins", "dist")
-	if _, err := os.Stat(filepath.Join(dist, "pii.wasm")); err != nil {
-		tb.Skip("plugins/dist/pii.wasm is missing: run make plugins")
+	if _, err := os.Stat(filepath.Join(dist, "builtin.wasm")); err != nil {
+		tb.Skip("plugins/dist/builtin.wasm is missing: run make plugins")
 	}
 	h := rules.New(rules.Config{Builtins: os.DirFS(dist), CallTimeout: 5 * time.Second, InitTimeout: time.Minute}, nil)
 	require.NoError(tb, h.Provision(context.Background()))

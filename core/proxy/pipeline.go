@@ -301,7 +301,7 @@ func (x *exchange) inputRules(ctx *fasthttp.RequestCtx) error {
 		x.refs, err = openai.RequestTexts(x.refs[:0], x.body, x.ep.openai())
 	}
 	if err != nil {
-		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "invalid_json", Message: "The request body could not be read: " + err.Error()}
+		return parseError(err)
 	}
 	if len(x.refs) > providers.MaxTexts {
 		return parseError(providers.ErrTooLarge)
@@ -341,6 +341,9 @@ func (x *exchange) decodeTexts(body []byte) error {
 		var err error
 		start := len(x.scratch)
 		x.scratch, err = providers.DecodeText(x.scratch, body, r)
+		if errors.Is(err, providers.ErrUncheckable) {
+			return parseError(err) // a text document that does not decode
+		}
 		if err != nil {
 			return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "invalid_json", Message: "A text in the request could not be decoded."}
 		}

@@ -89,7 +89,7 @@ func (r *rule) run(ctx context.Context, phase Phase, texts []Text, v *Verdict, b
 func (r *rule) failed(err error, v *Verdict) {
 	v.Findings = append(v.Findings, r.errFinding)
 	block := r.blockOnError || errors.Is(err, ErrBadRule)
-	v.Errors = append(v.Errors, RuleError{Rule: r.name, Plugin: r.mod.name, Version: r.mod.sha, Blocked: block, Err: err})
+	v.Errors = append(v.Errors, RuleError{Rule: r.name, Plugin: r.plugin, Version: r.mod.sha, Blocked: block, Err: err})
 	if block {
 		v.block(r.name, r.failReason)
 		v.Failed = true

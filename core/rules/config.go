@@ -10,16 +10,21 @@ import (
 
 // Config tunes a Host. Zero values take the defaults of SetDefaults.
 type Config struct {
-	// Builtins holds the built-in plugins as "<type>.wasm" (pii.wasm,
-	// regex.wasm, keyword.wasm, prompt_guard.wasm), normally plugins.FS.
+	// Builtins holds builtin.wasm, the one module serving every built-in
+	// rule type (pii, regex, keyword, prompt_guard), normally plugins.FS.
 	Builtins fs.FS
 	// CacheDir keeps wazero's compilation cache on disk, so a restart
 	// compiles in about 50 ms instead of about 1.4 s per module. "" keeps it
 	// in memory only.
 	CacheDir string
-	// PoolSize is the number of warm instances per module. Default:
-	// GOMAXPROCS, at most 4 (an idle Go-built instance holds about 4.5 MiB).
+	// PoolSize is the most warm instances per module. Default: GOMAXPROCS,
+	// at most 4 (an idle Go-built instance holds about 4.5 MiB).
 	PoolSize int
+	// IdleTrim is how often a pool closes the idle instances beyond the
+	// most that were in use at once since the last time, keeping at least
+	// one; a get that finds none idle makes it grow back. Default 30s;
+	// negative never trims.
+	IdleTrim time.Duration
 	// CallTimeout bounds one plugin call. Default 100ms.
 	CallTimeout time.Duration
 	// InitTimeout bounds one instantiation, start functions included
@@ -44,10 +49,9 @@ type Config struct {
 	// StreamTailMax bounds the bytes a Stream holds back (the longest match
 	// a streamed rule is guaranteed to catch across chunks). Default 4096.
 	StreamTailMax int
-	// PreloadBuiltins starts loading the four built-in plugins at
-	// Provision, in the background. Off by default: serve, tools and tests
-	// load only what policies use (four cold compiles at once slow a first
-	// start on a small machine).
+	// PreloadBuiltins starts loading the built-in module at Provision, in
+	// the background. Off by default: serve, tools and tests load it when
+	// a policy first uses a built-in rule type.
 	PreloadBuiltins bool
 	// SandboxBuiltins runs built-in plugins like custom ones, with
 	// termination checks and the watchdog (slower; see RATIONALE.md).
@@ -58,6 +62,9 @@ type Config struct {
 func (c *Config) SetDefaults() {
 	if c.PoolSize == 0 {
 		c.PoolSize = min(runtime.GOMAXPROCS(0), 4)
+	}
+	if c.IdleTrim == 0 {
+		c.IdleTrim = 30 * time.Second
 	}
 	if c.CallTimeout == 0 {
 		c.CallTimeout = 100 * time.Millisecond

@@ -96,7 +96,7 @@ func textBytes(texts []Text) int {
 }
 
 // nativeContractor is the contractor rules written directly against the
-// host's matchers, mirroring plugins/pii, regex and keyword.
+// host's matchers, mirroring plugins/pii, regex and keyword (served by plugins/builtin).
 type nativeContractor struct {
 	pii     *regexSet
 	dets    []detect.Detector

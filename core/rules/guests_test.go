@@ -16,14 +16,15 @@ import (
 
 var guestBuildMu sync.Mutex
 
-// guestWasmPath builds the Go guest in dir once per source hash and returns
-// the module's path.
-func guestWasmPath(t testing.TB, dir string) string {
+// guestWasmPath builds the Go guest in dir once per source hash (of dir,
+// the SDK and deps) and returns the module's path.
+func guestWasmPath(t testing.TB, dir string, deps ...string) string {
 	t.Helper()
 	guestBuildMu.Lock()
 	defer guestBuildMu.Unlock()
 	h := sha256.New()
-	for _, d := range []string{dir, filepath.Join("..", "..", "sdk"), filepath.Join("..", "..", "sdk", "abi"), filepath.Join("..", "..", "sdk", "detect")} {
+	dirs := append([]string{dir, filepath.Join("..", "..", "sdk"), filepath.Join("..", "..", "sdk", "abi"), filepath.Join("..", "..", "sdk", "detect")}, deps...)
+	for _, d := range dirs {
 		files, _ := filepath.Glob(filepath.Join(d, "*.go"))
 		sort.Strings(files)
 		for _, f := range files {

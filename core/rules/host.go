@@ -76,13 +76,11 @@ func (h *Host) Provision(ctx context.Context) error {
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.watch.start(min(h.cfg.CallTimeout, h.cfg.InitTimeout))
 	h.provision = true
-	// Built-ins start loading now, in the background, so the first token
-	// that uses one rarely finds it still compiling.
+	// The built-in module starts loading now, in the background, so the
+	// first token that uses it rarely finds it still compiling.
 	if h.cfg.PreloadBuiltins && h.cfg.Builtins != nil {
-		for _, typ := range []string{TypePII, TypeRegex, TypeKeyword, TypePromptGuard} {
-			if _, err := h.builtin(typ); err != nil {
-				h.log.Debug("built-in plugin not preloaded", "type", typ, "error", err)
-			}
+		if _, err := h.builtin(); err != nil {
+			h.log.Debug("built-in plugins not preloaded", "error", err)
 		}
 	}
 	return nil
@@ -151,16 +149,22 @@ func Sum(wasm []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// builtin returns the built-in plugin for a rule type.
-func (h *Host) builtin(typ string) (*module, error) {
+// builtinModule is the name of the built-in module in Config.Builtins
+// (without ".wasm"), the one module that serves every built-in rule type.
+const builtinModule = "builtin"
+
+// builtin returns the built-in module, which serves every built-in rule
+// type: one compiled module and one pool for all of them (each Go-built
+// module costs about 12 MB of compiled code, each instance MiBs).
+func (h *Host) builtin() (*module, error) {
 	if h.cfg.Builtins == nil {
-		return nil, fmt.Errorf("loading built-in %q: %w: no Builtins FS configured", typ, ErrBuiltin)
+		return nil, fmt.Errorf("loading the built-in plugins: %w: no Builtins FS configured", ErrBuiltin)
 	}
-	wasm, err := fs.ReadFile(h.cfg.Builtins, typ+".wasm")
+	wasm, err := fs.ReadFile(h.cfg.Builtins, builtinModule+".wasm")
 	if err != nil {
-		return nil, fmt.Errorf("loading built-in %q: %w (run `make plugins`): %v", typ, ErrBuiltin, err)
+		return nil, fmt.Errorf("loading the built-in plugins: %w (run `make plugins`): %v", ErrBuiltin, err)
 	}
-	return h.load(typ, wasm, !h.cfg.SandboxBuiltins)
+	return h.load(builtinModule, wasm, !h.cfg.SandboxBuiltins)
 }
 
 // load returns the module for wasm, starting its load in the background the

@@ -30,19 +30,21 @@ func testCacheDir() string {
 	return filepath.Join(os.TempDir(), "tokenomics-rules-test")
 }
 
-// builtinsFS returns plugins/dist, building any plugin that is missing.
+// builtinsFS returns plugins/dist, building the built-in module when it is
+// missing.
 func builtinsFS(t testing.TB) fs.FS {
 	dist := filepath.Join("..", "..", "plugins", "dist")
-	for _, name := range []string{TypePII, TypeRegex, TypeKeyword, TypePromptGuard} {
-		if _, err := os.Stat(filepath.Join(dist, name+".wasm")); err == nil {
-			continue
-		}
-		out := guestWasmPath(t, filepath.Join("..", "..", "plugins", name))
-		raw, err := os.ReadFile(out)
-		require.NoError(t, err)
-		require.NoError(t, os.MkdirAll(dist, 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(dist, name+".wasm"), raw, 0o644))
+	if _, err := os.Stat(filepath.Join(dist, builtinModule+".wasm")); err == nil {
+		return os.DirFS(dist)
 	}
+	plugins := filepath.Join("..", "..", "plugins")
+	deps, err := filepath.Glob(filepath.Join(plugins, "*"))
+	require.NoError(t, err)
+	out := guestWasmPath(t, filepath.Join(plugins, builtinModule), deps...)
+	raw, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(dist, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dist, builtinModule+".wasm"), raw, 0o644))
 	return os.DirFS(dist)
 }
 

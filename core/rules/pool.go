@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,6 +12,13 @@ import (
 // take and return instances; broken or bloated ones are closed and a
 // background goroutine builds their replacements, so a request never
 // instantiates.
+//
+// The pool starts with size instances. Every Config.IdleTrim it closes the
+// idle instances beyond the most that were in use at once during the last
+// interval, keeping at least one: an idle proxy holds one instance per
+// module, not size (a Go-built instance is several MiB). A get that finds
+// no idle instance asks the refiller for one more, up to size, and takes
+// whichever comes first, a returned instance or the new one.
 type pool struct {
 	m      *module
 	size   int
@@ -19,8 +27,12 @@ type pool struct {
 	done   chan struct{}
 	wg     sync.WaitGroup
 
-	mu  sync.Mutex // guards all
+	inUse atomic.Int32 // instances checked out
+	peak  atomic.Int32 // most checked out at once since the last trim
+
+	mu  sync.Mutex // guards all and n
 	all map[*instance]struct{}
+	n   int // instances alive or being built, at most size
 }
 
 func newPool(m *module, size int) *pool {
@@ -37,11 +49,95 @@ func newPool(m *module, size int) *pool {
 // start fills the pool in the background; the module is ready when its
 // first instance is up.
 func (p *pool) start() {
+	p.mu.Lock()
+	p.n = p.size
+	p.mu.Unlock()
 	for i := 0; i < p.size; i++ {
 		p.refill <- struct{}{}
 	}
-	p.wg.Add(1)
+	p.wg.Add(2)
 	go p.refiller()
+	go p.trimmer()
+}
+
+// grow asks the refiller for one more instance when the pool holds fewer
+// than size: a get found none idle.
+func (p *pool) grow() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n >= p.size {
+		return
+	}
+	select {
+	case p.refill <- struct{}{}: // never full: pending builds are at most n < size
+		p.n++
+	default:
+	}
+}
+
+// trimmer trims the pool every Config.IdleTrim.
+func (p *pool) trimmer() {
+	defer p.wg.Done()
+	if p.m.h.cfg.IdleTrim < 0 {
+		return
+	}
+	t := time.NewTicker(p.m.h.cfg.IdleTrim)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-t.C:
+			if n := p.trim(); n > 0 {
+				p.m.log.Debug("closed idle plugin instances", "closed", n)
+			}
+		}
+	}
+}
+
+// trim closes idle instances beyond the most that were in use at once
+// since the last trim (at least one stays) and returns how many it closed.
+func (p *pool) trim() int {
+	keep := max(1, int(p.peak.Swap(p.inUse.Load())))
+	closed := 0
+	for {
+		p.mu.Lock()
+		if p.n <= keep {
+			p.mu.Unlock()
+			return closed
+		}
+		var inst *instance
+		select {
+		case inst = <-p.ch:
+			p.n--
+		default:
+		}
+		p.mu.Unlock()
+		if inst == nil {
+			return closed // the rest are in use or still being built
+		}
+		p.untrack(inst)
+		inst.close(context.Background())
+		closed++
+	}
+}
+
+// took records a checkout for the trimmer.
+func (p *pool) took(inst *instance) *instance {
+	n := p.inUse.Add(1)
+	for {
+		old := p.peak.Load()
+		if n <= old || p.peak.CompareAndSwap(old, n) {
+			return inst
+		}
+	}
+}
+
+// live is the number of instances alive or being built.
+func (p *pool) live() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n
 }
 
 func (p *pool) track(inst *instance) {
@@ -106,7 +202,7 @@ func (p *pool) refiller() {
 func (p *pool) get(ctx context.Context, obs RuleObserver) (*instance, error) {
 	select {
 	case inst := <-p.ch:
-		return inst, nil
+		return p.took(inst), nil
 	default:
 	}
 	select {
@@ -158,7 +254,15 @@ func (p *pool) getCtx(ctx context.Context) (*instance, error) {
 func (p *pool) wait(ctx context.Context, timeout <-chan time.Time) (*instance, error) {
 	select {
 	case inst := <-p.ch:
-		return inst, nil
+		return p.took(inst), nil
+	default:
+	}
+	if p.m.up.Load() {
+		p.grow()
+	}
+	select {
+	case inst := <-p.ch:
+		return p.took(inst), nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("waiting for plugin %q: %w", p.m.name, ctx.Err())
 	case <-timeout:
@@ -179,6 +283,7 @@ func (p *pool) wait(ctx context.Context, timeout <-chan time.Time) (*instance, e
 // put returns inst, or replaces it when it trapped, timed out or grew past
 // the recycle threshold.
 func (p *pool) put(inst *instance) {
+	p.inUse.Add(-1)
 	if !inst.broken && uint64(inst.mem.Size()) <= p.m.h.cfg.RecycleBytes {
 		select {
 		case <-p.done:

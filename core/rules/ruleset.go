@@ -45,6 +45,7 @@ type rule struct {
 	scope        Phase  // bitmask of Input and Output
 	blockOnError bool
 	flags        uint32
+	plugin       string // the rule type for built-ins, else the module's name
 	mod          *module
 	cfg          *modConfig
 	obs          RuleObserver
@@ -115,7 +116,7 @@ func (rs *RuleSet) Wait(ctx context.Context) error {
 	for i := range rs.rules {
 		r := &rs.rules[i]
 		if err := r.mod.prepare(ctx, r.cfg); err != nil {
-			errs = append(errs, fmt.Errorf("rule %q: configuring plugin %q: %w", r.name, r.mod.name, err))
+			errs = append(errs, fmt.Errorf("rule %q: configuring plugin %q: %w", r.name, r.plugin, err))
 		}
 	}
 	rs.updateTail()
@@ -218,14 +219,21 @@ func (h *Host) compileRule(pr *policy.Rule, custom func(name, sha256 string) ([]
 	if pr.Type == TypeWASM {
 		mod, err = h.customModule(pr, custom)
 	} else {
-		mod, err = h.builtin(builtinName(pr.Type))
+		// The built-in module serves every type: the type goes with the
+		// configuration.
+		mod, err = h.builtin()
+		r.plugin = builtinName(pr.Type)
+		blob = abi.AppendTypedConfig(nil, r.plugin, blob)
 	}
 	if err != nil {
 		return r, err
 	}
+	if pr.Type == TypeWASM {
+		r.plugin = mod.name
+	}
 	r.mod = mod
 	r.cfg = mod.config(blob)
-	r.obs = h.ruleObserver(mod.name, mod.sha, r.name)
+	r.obs = h.ruleObserver(r.plugin, mod.sha, r.name)
 	r.failReason = fmt.Sprintf("content rule %q could not be checked", r.name)
 	r.errFinding = Finding{Rule: r.name, Action: FindingError, Text: -1}
 	return r, nil

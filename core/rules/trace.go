@@ -22,6 +22,6 @@ func WithCallTracer(ctx context.Context, t CallTracer) context.Context {
 
 func traceCall(ctx context.Context, r *rule, start time.Time, err error) {
 	if t, ok := ctx.Value(callTracerKey{}).(CallTracer); ok {
-		t.RuleCall(r.mod.name, r.name, start, time.Since(start), err)
+		t.RuleCall(r.plugin, r.name, start, time.Since(start), err)
 	}
 }

@@ -117,13 +117,19 @@ func TestRequestTexts(t *testing.T) {
 		{"Policy B", "system", providers.TextSystem, -1, 1},
 		{"café 😀\nline", "user", providers.TextMessage, 0, -1},
 		{"Let me look.", "assistant", providers.TextMessage, 1, 1},
+		{"query", "assistant", providers.TextToolArgs, 1, 2},
 		{"ssn 078-05-1120", "assistant", providers.TextToolArgs, 1, 2},
+		{"filters", "assistant", providers.TextToolArgs, 1, 2},
+		{"tags", "assistant", providers.TextToolArgs, 1, 2},
 		{"a", "assistant", providers.TextToolArgs, 1, 2},
 		{`b"c`, "assistant", providers.TextToolArgs, 1, 2},
+		{"limit", "assistant", providers.TextToolArgs, 1, 2},
+		{"exact", "assistant", providers.TextToolArgs, 1, 2},
 		{`found \ 3`, "tool", providers.TextMessage, 2, -1},
 		{"block result", "tool", providers.TextMessage, 2, 0},
 		{"doc body", "user", providers.TextMessage, 2, 3},
 		{"thanks", "user", providers.TextMessage, 2, 4},
+		{"search", "assistant", providers.TextToolArgs, 1, 2}, // fields last: the tool's name
 	}
 	assert.Equal(t, want, decodeAll(t, body, refs))
 }
@@ -196,6 +202,12 @@ func TestRequestTextsDocumentsToolsCitations(t *testing.T) {
 		{"char_location", "assistant", providers.TextMessage, 1, 0},
 		{"cited", "assistant", providers.TextMessage, 1, 0},
 		{"dt", "assistant", providers.TextMessage, 1, 0},
+		// fields: the tool's name, the schema's member names
+		{"f", "system", providers.TextToolDef, -1, 0},
+		{"type", "system", providers.TextToolDef, -1, 0},
+		{"properties", "system", providers.TextToolDef, -1, 0},
+		{"a", "system", providers.TextToolDef, -1, 0},
+		{"description", "system", providers.TextToolDef, -1, 0},
 	}
 	assert.Equal(t, want, decodeAll(t, body, refs))
 }

@@ -53,6 +53,16 @@ func TestRequestTexts(t *testing.T) {
 				{"d3", "system", providers.TextToolDef, -1, -1},
 				{"d4", "system", providers.TextToolDef, -1, -1},
 				{"p1", "assistant", providers.TextMessage, -1, -1},
+				// fields: names, schema member names
+				{"f", "system", providers.TextToolDef, -1, 0},
+				{"type", "system", providers.TextToolDef, -1, 0},
+				{"properties", "system", providers.TextToolDef, -1, 0},
+				{"a", "system", providers.TextToolDef, -1, 0},
+				{"type", "system", providers.TextToolDef, -1, 0},
+				{"description", "system", providers.TextToolDef, -1, 0},
+				{"enum", "system", providers.TextToolDef, -1, 0},
+				{"n", "system", providers.TextToolDef, -1, -1},
+				{"description", "system", providers.TextToolDef, -1, -1},
 			},
 		},
 		{
@@ -60,8 +70,8 @@ func TestRequestTexts(t *testing.T) {
 			endpoint: openai.Chat,
 			body:     `{"messages":[{"role":"assistant","content":[{"type":"text","refusal":"r","text":"t"}],"refusal":"r2"}]}`,
 			want: []text{
+				{"r", "assistant", providers.TextMessage, 0, 0}, // body order
 				{"t", "assistant", providers.TextMessage, 0, 0},
-				{"r", "assistant", providers.TextMessage, 0, 0},
 				{"r2", "assistant", providers.TextMessage, 0, -1},
 			},
 		},
@@ -77,10 +87,16 @@ func TestRequestTexts(t *testing.T) {
 				{"d2", "system", providers.TextToolDef, -1, 0},
 				{"d3", "system", providers.TextToolDef, -1, -1},
 				{"d4", "system", providers.TextToolDef, -1, -1},
+				{"id", "user", providers.TextInput, -1, -1},
 				{"p", "user", providers.TextInput, -1, -1},
+				{"variables", "user", providers.TextInput, -1, -1},
+				{"v", "user", providers.TextInput, -1, -1},
 				{"secret", "user", providers.TextInput, -1, -1},
 				{"s1", "assistant", providers.TextReasoning, 0, 0},
 				{"s2", "assistant", providers.TextReasoning, 0, 0},
+				{"f", "system", providers.TextToolDef, -1, 0},
+				{"x", "system", providers.TextToolDef, -1, 0},
+				{"y", "system", providers.TextToolDef, -1, -1},
 			},
 		},
 		{
@@ -106,6 +122,10 @@ func TestRequestTexts(t *testing.T) {
 				{`result \ ok`, "tool", providers.TextMessage, 5, -1},
 				{"no", "assistant", providers.TextMessage, 6, 0},
 				{`{"a":1}`, "assistant", providers.TextToolArgs, 6, -1},
+				{"https://x/y.png", "user", providers.TextMessage, 3, 1},
+				{"get", "assistant", providers.TextToolArgs, 4, 0},
+				{"h", "assistant", providers.TextToolArgs, 4, 1},
+				{"old", "assistant", providers.TextToolArgs, 6, -1},
 			},
 		},
 		{
@@ -169,6 +189,8 @@ func TestRequestTexts(t *testing.T) {
 				{`{"x":1}`, "assistant", providers.TextToolArgs, 4, -1},
 				{"42", "tool", providers.TextMessage, 5, -1},
 				{"no role means user", "user", providers.TextMessage, 6, -1},
+				{"https://x", "user", providers.TextMessage, 1, 1},
+				{"f", "assistant", providers.TextToolArgs, 4, -1},
 			},
 		},
 	}

@@ -53,3 +53,27 @@ func FuzzDecodeList(f *testing.F) {
 		}
 	})
 }
+
+func TestTypedConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		blob []byte
+		typ  string
+		cfg  string
+		ok   bool
+	}{
+		{name: "round trip", blob: AppendTypedConfig(nil, "pii", []byte(`{"detect":["email"]}`)), typ: "pii", cfg: `{"detect":["email"]}`, ok: true},
+		{name: "empty config", blob: AppendTypedConfig(nil, "regex", nil), typ: "regex", ok: true},
+		{name: "no type", blob: []byte(`{"pattern":"x"}`)},
+		{name: "empty type", blob: AppendTypedConfig(nil, "", []byte("{}"))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			typ, cfg, ok := SplitTypedConfig(tc.blob)
+			if ok != tc.ok || (ok && (typ != tc.typ || string(cfg) != tc.cfg)) {
+				t.Fatalf("got %q %q %v", typ, cfg, ok)
+			}
+		})
+	}
+}

@@ -141,3 +141,30 @@ func DecodeList(b []byte) (items []string, ok bool) {
 	}
 	return items, off == len(b)
 }
+
+// Typed configuration layout (host to guest), for a module that serves
+// several rule types (the built-in module, whose plugins register with
+// sdk.RegisterType):
+//
+//	type name bytes, 0, the rule's config blob
+//
+// The host frames configurations this way only for a module it knows serves
+// types; a plugin registered with sdk.Register gets the config blob alone.
+
+// AppendTypedConfig appends the typed configuration of config for typ.
+func AppendTypedConfig(dst []byte, typ string, config []byte) []byte {
+	dst = append(dst, typ...)
+	dst = append(dst, 0)
+	return append(dst, config...)
+}
+
+// SplitTypedConfig is the inverse of AppendTypedConfig. ok is false when
+// blob holds no type.
+func SplitTypedConfig(blob []byte) (typ string, config []byte, ok bool) {
+	for i, c := range blob {
+		if c == 0 {
+			return string(blob[:i]), blob[i+1:], i > 0
+		}
+	}
+	return "", nil, false
+}

@@ -88,6 +88,14 @@ var migrations = []string{
 		report       bytea NOT NULL
 	);
 	CREATE INDEX tokenomics_fleet_last_contact ON tokenomics_fleet (last_contact);`,
+	// 4: console sign-in sessions, by the SHA-256 of the session id, so
+	// every replica behind a load balancer knows them.
+	`CREATE TABLE tokenomics_console_sessions (
+		key     text COLLATE "C" PRIMARY KEY,
+		expires timestamptz NOT NULL,
+		value   bytea NOT NULL
+	);
+	CREATE INDEX tokenomics_console_sessions_expires ON tokenomics_console_sessions (expires);`,
 }
 
 // migrationLock is the advisory lock key replicas take while migrating

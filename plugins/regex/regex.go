@@ -1,8 +1,4 @@
-// Command regex is the built-in plugin behind rules of type "regex": one RE2
-// pattern run by the host's regex primitive.
-//
-// Config: {"pattern": "..."} (required).
-package main
+package regex
 
 import (
 	"errors"
@@ -10,15 +6,12 @@ import (
 	"github.com/tokenomics-dev/tokenomics/sdk"
 )
 
-func init() { sdk.Register(sdk.Plugin{Configure: configure}) }
-
-func main() {}
-
 type config struct {
 	Pattern string `json:"pattern"`
 }
 
-func configure(c *sdk.Config) (sdk.Checker, error) {
+// Configure prepares one rule of this type.
+func Configure(c *sdk.Config) (sdk.Checker, error) {
 	var cfg config
 	if err := c.Decode(&cfg); err != nil {
 		return nil, err

@@ -1,9 +1,4 @@
-// Command keyword is the built-in plugin behind rules of type "keyword":
-// whole-word keyword matching by the host's multi-keyword matcher, ASCII
-// case-insensitive unless case_sensitive is set.
-//
-// Config: {"keywords": ["..."], "case_sensitive": false}.
-package main
+package keyword
 
 import (
 	"errors"
@@ -11,16 +6,13 @@ import (
 	"github.com/tokenomics-dev/tokenomics/sdk"
 )
 
-func init() { sdk.Register(sdk.Plugin{Configure: configure}) }
-
-func main() {}
-
 type config struct {
 	Keywords      []string `json:"keywords"`
 	CaseSensitive bool     `json:"case_sensitive"`
 }
 
-func configure(c *sdk.Config) (sdk.Checker, error) {
+// Configure prepares one rule of this type.
+func Configure(c *sdk.Config) (sdk.Checker, error) {
 	var cfg config
 	if err := c.Decode(&cfg); err != nil {
 		return nil, err

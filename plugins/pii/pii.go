@@ -1,9 +1,4 @@
-// Command pii is the built-in plugin behind rules of type "pii". It finds
-// candidates with the host's regex primitive (patterns from sdk/detect) and
-// validates them here: Luhn for card numbers, SSN area rules, IP octets.
-//
-// Config: {"detect": ["ssn", "email", ...]} (required, names from sdk/detect).
-package main
+package pii
 
 import (
 	"errors"
@@ -14,10 +9,6 @@ import (
 	"github.com/tokenomics-dev/tokenomics/sdk"
 	"github.com/tokenomics-dev/tokenomics/sdk/detect"
 )
-
-func init() { sdk.Register(sdk.Plugin{Configure: configure}) }
-
-func main() {}
 
 type config struct {
 	Detect []string `json:"detect"`
@@ -37,7 +28,8 @@ type checker struct {
 	cands  []candidate
 }
 
-func configure(c *sdk.Config) (sdk.Checker, error) {
+// Configure prepares one rule of this type.
+func Configure(c *sdk.Config) (sdk.Checker, error) {
 	var cfg config
 	if err := c.Decode(&cfg); err != nil {
 		return nil, err

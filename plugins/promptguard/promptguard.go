@@ -1,15 +1,4 @@
-// Command prompt_guard is the built-in plugin behind rules of type
-// "prompt_guard": a prompt-injection heuristic. Weighted signals (phrases
-// such as "ignore previous instructions", role overrides, "developer mode",
-// obfuscation hints) are found by the host's regex primitive; the score is
-// the sum of the weights of the distinct signals seen in the request, capped
-// at 1. At or above the threshold the plugin reports the signals' spans and
-// blocks with a reason naming the score and the signals.
-//
-// Config: {"threshold": 0.5} (optional, in (0,1]), and "replace": a text
-// that, when set, takes the place of every message with a signal instead
-// of blocking (the original project's jailbreak rule with action mask).
-package main
+package promptguard
 
 import (
 	"errors"
@@ -17,10 +6,6 @@ import (
 
 	"github.com/tokenomics-dev/tokenomics/sdk"
 )
-
-func init() { sdk.Register(sdk.Plugin{Configure: configure}) }
-
-func main() {}
 
 const defaultThreshold = 0.5
 
@@ -56,7 +41,8 @@ type checker struct {
 
 type span struct{ text, start, end, sig int }
 
-func configure(c *sdk.Config) (sdk.Checker, error) {
+// Configure prepares one rule of this type.
+func Configure(c *sdk.Config) (sdk.Checker, error) {
 	var cfg struct {
 		Threshold float64 `json:"threshold"`
 		Replace   string  `json:"replace"`
