@@ -146,6 +146,9 @@ func (x *exchange) run(ctx *fasthttp.RequestCtx) error {
 	if err := x.route(); err != nil {
 		return err
 	}
+	if err := x.rulesLoaded(); err != nil {
+		return err
+	}
 	sp = x.stage("limits")
 	err = x.acquire(ctx)
 	tracing.Done(sp, err)

@@ -1,11 +1,11 @@
 package proxy
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokenomics-dev/tokenomics/core"
@@ -15,10 +15,17 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/tracing"
 )
 
-// tokenRules is a token's compiled rule set and the phases it covers.
+// tokenRules is a compiled rule set, the phases it covers and whether its
+// plugins have finished loading. Tokens (and route variants) with equal
+// rules share one (see ruleSets).
 type tokenRules struct {
 	set           *rules.RuleSet
 	input, output bool
+	// settled is set, and done closed, once every rule's plugin has an
+	// outcome: loaded and configured, or failed (then on_error decides at
+	// check time, as for any rule that cannot run).
+	settled atomic.Bool
+	done    chan struct{}
 }
 
 // checkRules runs one phase's rules on x.texts into x.verdict and reports
@@ -226,40 +233,6 @@ func (s *Server) pluginProblems() []byte {
 		return nil
 	}
 	return b
-}
-
-// startupRulesWait bounds how long New waits for the plugins of the tokens
-// it loads: only at startup, before the proxy serves, so the first requests
-// do not find their rules still compiling. Token changes after that never
-// wait (CompileAsync).
-const startupRulesWait = 20 * time.Second
-
-// awaitRules waits, within startupRulesWait, until the rule sets of the
-// loaded tokens have an outcome; failures are already logged by the host.
-func (s *Server) awaitRules() {
-	ctx, cancel := context.WithTimeout(context.Background(), startupRulesWait)
-	defer cancel()
-	var wait func(e *tokenEntry)
-	wait = func(e *tokenEntry) {
-		if e == nil {
-			return
-		}
-		if e.rules != nil {
-			_ = e.rules.set.Wait(ctx)
-		}
-		for _, group := range e.routes {
-			for _, sub := range group {
-				if sub != e {
-					wait(sub)
-				}
-			}
-		}
-	}
-	for _, shard := range s.tokens.set.Load() {
-		for _, e := range shard {
-			wait(e)
-		}
-	}
 }
 
 // maskedFits holds a rewritten request body to server.max_body_bytes: the
