@@ -48,7 +48,10 @@ type EventStore interface {
 //	value: JSON StoredEvent
 type BoltEventStore struct{ db *bolt.DB }
 
-var inboxBucket = []byte("events.inbox.v1")
+// InboxBucket is the bbolt bucket of the event inbox (`tokenomics migrate` reads it).
+const InboxBucket = "events.inbox.v1"
+
+var inboxBucket = []byte(InboxBucket)
 
 // NewBoltEventStore creates the inbox bucket in db; the caller owns db.
 func NewBoltEventStore(db *bolt.DB) (*BoltEventStore, error) {

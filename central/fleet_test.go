@@ -75,21 +75,3 @@ func TestFleetRoutes(t *testing.T) {
 	require.True(t, ok, "%v", err)
 	assert.Equal(t, http.StatusUnauthorized, se.Code)
 }
-
-func TestMemoryFleetBounded(t *testing.T) {
-	t.Parallel()
-	m := NewMemoryFleet(2)
-	ctx := context.Background()
-	t0 := time.Now()
-	require.NoError(t, m.Put(ctx, fleet.Report{Instance: "a"}, t0))
-	require.NoError(t, m.Put(ctx, fleet.Report{Instance: "b"}, t0.Add(time.Second)))
-	require.NoError(t, m.Put(ctx, fleet.Report{Instance: "a"}, t0.Add(2*time.Second))) // a is now the newest
-	require.NoError(t, m.Put(ctx, fleet.Report{Instance: "c"}, t0.Add(3*time.Second)))
-	list, err := m.List(ctx)
-	require.NoError(t, err)
-	var ids []string
-	for _, p := range list {
-		ids = append(ids, p.Instance)
-	}
-	assert.ElementsMatch(t, []string{"a", "c"}, ids, "the proxy heard from least recently makes room")
-}

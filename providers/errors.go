@@ -17,5 +17,10 @@ var (
 	ErrBadRef   = errors.New("providers: text reference is not a string literal in the body")
 	ErrBadEdit  = errors.New("providers: edits unsorted, overlapping or not on string literals")
 
+	// ErrUncheckable is a request field whose content the content rules
+	// cannot read (a data: URL of an unknown media type, malformed base64
+	// text): with input rules on it is refused, never forwarded unread.
+	ErrUncheckable = errors.New("providers: content the content rules cannot read")
+
 	ErrUnknownFormat = errors.New("providers: unknown wire format")
 )

@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -21,6 +22,9 @@ const (
 	// provider renders into the prompt: descriptions and the string values
 	// of JSON schemas (enums, defaults, examples, titles).
 	TextToolDef = "tool_def"
+	// TextMeta is a request field the provider receives but does not
+	// render into the prompt: stop sequences, end-user ids, metadata.
+	TextMeta = "meta"
 )
 
 // TextRef points at one JSON string literal inside a body. Start and End span
@@ -45,6 +49,72 @@ type TextRef struct {
 	Kind       string
 	Index      int
 	Part       int
+	// Form says how the literal holds its text and how a mask is written
+	// back (FormText for all but names, URLs and text documents).
+	Form Form
+}
+
+// Form is how a referenced literal holds the text the rules read.
+type Form uint8
+
+// The forms of a referenced literal.
+const (
+	// FormText: the literal's text, written back JSON-escaped.
+	FormText Form = iota
+	// FormName: an identifier (a tool, function, participant or schema
+	// property name). Providers accept only a small alphabet there, so a
+	// masked name is written with every byte outside [A-Za-z0-9_.-]
+	// replaced by '_' ("[REDACTED:SSN]" becomes "_REDACTED_SSN_").
+	FormName
+	// FormURL: a URL the provider fetches. A masked URL is written with
+	// the bytes a URL cannot carry (brackets, spaces, quotes, non-ASCII)
+	// percent-encoded, so it stays a URL.
+	FormURL
+	// FormData: a base64 data: URL of a text document (see DataURL). The
+	// text is the decoded document; a masked document is base64-encoded
+	// again under its media type.
+	FormData
+)
+
+// OrderRequestRefs puts the refs a walker appended to refs[:from] in the
+// order the proxy reads them: the texts the model reads as prose
+// (FormText) first, then the fields (names, URLs, documents: every other
+// form), each in body order. Rules join the texts of one message (a secret
+// split across parts), and a field glued to a neighbouring text would be
+// masked with it; keeping fields apart keeps the texts' runs as they were.
+// Walkers append most refs in body order; a few (a part's text read after
+// its other members) come late. It returns refs with the same length; it
+// allocates only to grow refs' capacity, which the caller keeps.
+func OrderRequestRefs(refs []TextRef, from int) []TextRef {
+	byStart := func(a, b TextRef) int { return a.Start - b.Start }
+	if !slices.IsSortedFunc(refs[from:], byStart) {
+		slices.SortStableFunc(refs[from:], byStart)
+	}
+	n, fields := len(refs), 0
+	for _, r := range refs[from:] {
+		if r.Form != FormText {
+			fields++
+		}
+	}
+	if fields == 0 || fields == n-from {
+		return refs
+	}
+	// Stable partition through the spare capacity: fields go after the
+	// end, texts close up, fields come back behind them.
+	for i := from; i < n; i++ {
+		if refs[i].Form != FormText {
+			refs = append(refs, refs[i])
+		}
+	}
+	k := from
+	for i := from; i < n; i++ {
+		if refs[i].Form == FormText {
+			refs[k] = refs[i]
+			k++
+		}
+	}
+	copy(refs[k:n], refs[n:])
+	return refs[:n]
 }
 
 // Edit replaces the literal at Ref with the JSON encoding of Text.
@@ -57,26 +127,47 @@ func checkLiteral(body []byte, start, end int) bool {
 	return start >= 0 && end <= len(body) && end-start >= 2 && body[start] == '"' && body[end-1] == '"'
 }
 
-// DecodeText appends the text of the string literal at ref to dst.
+// DecodeText appends the text of the string literal at ref to dst: for
+// FormData the decoded document.
 func DecodeText(dst, body []byte, ref TextRef) ([]byte, error) {
 	if !checkLiteral(body, ref.Start, ref.End) {
 		return dst, ErrBadRef
+	}
+	if ref.Form == FormData {
+		return appendDataText(dst, body[ref.Start+1:ref.End-1])
 	}
 	return appendUnescaped(dst, body[ref.Start+1:ref.End-1])
 }
 
 // Splice appends to dst a copy of body in which each edit's literal is
-// replaced by the JSON encoding of its text. Edits must be sorted by
-// Ref.Start, must not overlap, and must each point at a string literal.
-// dst must not alias body.
+// replaced by the JSON encoding of its text, written in the ref's form
+// (see Form). Edits are put in body order in place (request refs list
+// fields after texts, see OrderRequestRefs); they must not overlap, and
+// must each point at a string literal. dst must not alias body.
 func Splice(dst, body []byte, edits []Edit) ([]byte, error) {
+	byStart := func(a, b Edit) int { return a.Ref.Start - b.Ref.Start }
+	if !slices.IsSortedFunc(edits, byStart) {
+		slices.SortFunc(edits, byStart)
+	}
 	last := 0
 	for _, e := range edits {
 		if e.Ref.Start < last || !checkLiteral(body, e.Ref.Start, e.Ref.End) {
 			return dst, ErrBadEdit
 		}
 		dst = append(dst, body[last:e.Ref.Start]...)
-		dst = AppendString(dst, e.Text)
+		switch e.Ref.Form {
+		case FormName:
+			dst = appendName(dst, e.Text)
+		case FormURL:
+			dst = appendURL(dst, e.Text)
+		case FormData:
+			var err error
+			if dst, err = appendDataURL(dst, body[e.Ref.Start+1:e.Ref.End-1], e.Text); err != nil {
+				return dst, err
+			}
+		default:
+			dst = AppendString(dst, e.Text)
+		}
 		last = e.Ref.End
 	}
 	return append(dst, body[last:]...), nil

@@ -142,7 +142,7 @@ func TestSpliceEdits(t *testing.T) {
 		{name: "none", want: `["a","b","c"]`},
 		{name: "two", edits: []providers.Edit{{Ref: refA, Text: []byte("x\ty")}, {Ref: refC, Text: []byte(`"q"`)}}, want: `["x\ty","b","\"q\""]`},
 		{name: "all", edits: []providers.Edit{{Ref: refA}, {Ref: refB}, {Ref: refC}}, want: `["","",""]`},
-		{name: "unsorted", edits: []providers.Edit{{Ref: refB}, {Ref: refA}}, err: providers.ErrBadEdit},
+		{name: "unsorted: put in body order", edits: []providers.Edit{{Ref: refC, Text: []byte("z")}, {Ref: refA}}, want: `["","b","z"]`},
 		{name: "overlapping", edits: []providers.Edit{{Ref: refA}, {Ref: providers.TextRef{Start: 3, End: 8}}}, err: providers.ErrBadEdit},
 		{name: "not a literal", edits: []providers.Edit{{Ref: providers.TextRef{Start: 0, End: 4}}}, err: providers.ErrBadEdit},
 		{name: "out of range", edits: []providers.Edit{{Ref: providers.TextRef{Start: 9, End: 40}}}, err: providers.ErrBadEdit},

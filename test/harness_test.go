@@ -89,11 +89,19 @@ memory:
   allowed_dirs: ["./memory", "/var/log/tokenomics"]
 plugins:
   cache_dir: %s
-%s`, s.port, s.fakeURL, wasmCacheDir(t), s.extra)
+  load_wait: %s
+%s`, s.port, s.fakeURL, wasmCacheDir(t), harnessLoadWait, s.extra)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "providers.yaml"), []byte(providersYAML(s.fakeURL)), 0o600))
 	return dir
 }
+
+// harnessLoadWait is plugins.load_wait for test proxies: a request whose
+// rules are still loading is held this long before a 503. Generous, so a
+// token created while a busy machine compiles its plugins is checked, not
+// refused; startServe waits for the rules of the tokens that exist at
+// start (awaitRulesLoaded), and the tests of the refusal set their own.
+const harnessLoadWait = "60s"
 
 // wasmCacheDir is shared by every proxy of the test run, so each one
 // compiles the built-in plugins from wazero's cache after the first.
@@ -232,6 +240,9 @@ func startProc(t *testing.T, dir string, env []string, url, probe string, args .
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == 200 {
+				if probe == "/ready" {
+					awaitRulesLoaded(t, p, time.Now().Add(2*time.Minute))
+				}
 				return p
 			}
 		}
@@ -239,6 +250,32 @@ func startProc(t *testing.T, dir string, env []string, url, probe string, args .
 	}
 	t.Fatalf("%v listens on %s but %s did not answer 200 within 60s:\n%s", args, p.URL, probe, p.Logs())
 	return nil
+}
+
+// awaitRulesLoaded waits until serve's /ready counts no rule set still
+// loading: serve answers before its tokens' rule plugins compiled, and the
+// tests send rule-checked requests right after start. A /ready without
+// the count (the public one when metrics are split off) is not waited on.
+func awaitRulesLoaded(t *testing.T, p *proc, deadline time.Time) {
+	t.Helper()
+	for {
+		resp, err := probeClient.Get(p.URL + "/ready")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if !strings.Contains(string(body), `"rules_loading":`) || strings.Contains(string(body), `"rules_loading":0`) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the rule plugins of %s did not load within 2 minutes:\n%s", p.URL, p.Logs())
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("serve exited early:\n%s", p.Logs())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // probeClient polls a process this test started, on the address it

@@ -44,8 +44,14 @@ func postgresCentral(t *testing.T, dir string) {
 
 func startPGReplicas(t *testing.T) *pgReplicas {
 	t.Helper()
+	return startPGReplicasWith(t, startFake(t, fakeupstream.Options{}), "")
+}
+
+// startPGReplicasWith is startPGReplicas with an upstream of the caller's
+// and proxyExtra appended to each proxy's config.yaml.
+func startPGReplicasWith(t *testing.T, fake *fakeupstream.Server, proxyExtra string) *pgReplicas {
+	t.Helper()
 	dsn := pgtest.FreshDSN(t)
-	fake := startFake(t, fakeupstream.Options{})
 	r := &pgReplicas{env: proxyEnv("TOKENOMICS_POSTGRES_DSN=" + dsn)}
 	proxyPorts := []int{freePort(t), freePort(t)}
 	var hooks []string
@@ -73,7 +79,7 @@ func startPGReplicas(t *testing.T) *pgReplicas {
 	wg.Wait()
 	for _, port := range proxyPorts {
 		dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port,
-			extra: syncedProxy(strings.Join(r.replicaURL, ","), 300, true)})
+			extra: syncedProxy(strings.Join(r.replicaURL, ","), 300, true) + proxyExtra})
 		p := startServe(t, dir, port, proxyEnv())
 		pxNoRace(t, p)
 		r.proxies = append(r.proxies, p)

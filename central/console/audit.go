@@ -8,6 +8,7 @@ package console
 // The log only grows; it keeps the newest auditKeep entries.
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -178,4 +179,25 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	c.render(w, r, s, http.StatusOK, "audit", page{Title: "Audit log", Nav: "audit", Data: entries})
+}
+
+// ReadAudit returns the audit entries kept in a central bbolt file, oldest
+// first, as stored (JSON), for `tokenomics migrate`; none when the console
+// never wrote there.
+func ReadAudit(db *bbolt.DB) ([][]byte, error) {
+	var out [][]byte
+	err := db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketAudit)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			out = append(out, bytes.Clone(v))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the console audit log: %w", err)
+	}
+	return out, nil
 }

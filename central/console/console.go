@@ -55,11 +55,18 @@ type Options struct {
 	// MaxSession ends every session this long after sign-in, used or not.
 	// Default 12h.
 	MaxSession time.Duration
+	// SecureCookies marks cookies Secure on plain HTTP too (TLS ended by a
+	// load balancer in front).
+	SecureCookies bool
 	// DB holds the audit log (bucket console_audit); nil keeps it in
 	// memory (a central server on PostgreSQL has no bbolt file).
 	DB *bbolt.DB
 	// Audit, when set, holds the audit log instead of DB (PostgreSQL).
 	Audit AuditStore
+	// Sessions, when set, holds the sign-in sessions (PostgreSQL, shared
+	// by every replica); else DB does (bucket console_sessions), else
+	// memory (a restart signs everybody out).
+	Sessions SessionStore
 	// Emit sends console.audit events; nil stores them only.
 	Emit func(events.Event)
 	// Rollups is central's store of the usage rollups proxies send
@@ -123,7 +130,15 @@ func New(o Options) (*Console, error) {
 	if c.audit, err = openAudit(o.DB, o.Audit); err != nil {
 		return nil, err
 	}
-	c.sessions = newSessions(o.IdleTimeout, o.MaxSession, c.now)
+	store := o.Sessions
+	if store == nil && o.DB != nil {
+		bs, err := openBoltSessions(o.DB, func() time.Time { return c.now() })
+		if err != nil {
+			return nil, err
+		}
+		store = bs
+	}
+	c.sessions = newSessions(o.IdleTimeout, o.MaxSession, func() time.Time { return c.now() }, store, c.log)
 	return c, nil
 }
 

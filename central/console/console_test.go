@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/bbolt"
@@ -577,4 +578,97 @@ func TestAuditStores(t *testing.T) {
 			assert.EqualValues(t, 2, got[0].Revision)
 		})
 	}
+}
+
+// TestSessionStores runs sign-in sessions on each place they can live:
+// memory (no store), the bbolt file (a restart keeps them), and
+// PostgreSQL, which two replicas share: a session made on one is used,
+// flashed and ended on the other.
+func TestSessionStores(t *testing.T) {
+	t.Parallel()
+	clk := &clock{t: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}
+	mk := func(store SessionStore) *sessions {
+		return newSessions(10*time.Minute, time.Hour, clk.now, store, hclog.NewNullLogger())
+	}
+	tests := []struct {
+		name string
+		open func(t *testing.T) (a, b *sessions) // b sees what a stored
+	}{
+		{"memory", func(t *testing.T) (*sessions, *sessions) { s := mk(nil); return s, s }},
+		{"bolt", func(t *testing.T) (*sessions, *sessions) {
+			path := filepath.Join(t.TempDir(), "a.db")
+			db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = db.Close() })
+			bs, err := openBoltSessions(db, clk.now)
+			require.NoError(t, err)
+			return mk(bs), mk(bs) // b: the same file after a restart
+		}},
+		{"postgres", func(t *testing.T) (*sessions, *sessions) {
+			dsn := pgtest.FreshDSN(t)
+			var out []*sessions
+			for range 2 {
+				s, err := pgstore.Open(context.Background(), pgstore.Options{DSN: dsn, HashKey: storetest.HashKey, Now: clk.now})
+				require.NoError(t, err)
+				t.Cleanup(func() { _ = s.Close() })
+				out = append(out, mk(s.ConsoleSessions()))
+			}
+			return out[0], out[1]
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := tc.open(t)
+			s, err := a.create("op (127.0.0.1)")
+			require.NoError(t, err)
+			got := b.get(s.id)
+			require.NotNil(t, got, "a session made on a is known to b")
+			assert.Equal(t, s.csrf, got.csrf)
+			assert.Equal(t, "op (127.0.0.1)", got.who)
+			assert.Nil(t, b.get(s.id+"x"), "another id is no session")
+
+			a.setFlash(got, "Token created.")
+			if tc.name != "memory" {
+				got = b.get(s.id)
+			}
+			assert.Equal(t, "Token created.", b.takeFlash(got))
+			if tc.name != "memory" {
+				got = a.get(s.id)
+			}
+			assert.Empty(t, a.takeFlash(got), "a flash shows once")
+
+			clk.add(9 * time.Minute)
+			require.NotNil(t, b.get(s.id), "used within the idle timeout")
+			clk.add(9 * time.Minute)
+			require.NotNil(t, a.get(s.id), "each use restarts the idle timeout")
+			clk.add(11 * time.Minute)
+			assert.Nil(t, b.get(s.id), "idle too long")
+
+			s2, err := a.create("op2 (127.0.0.1)")
+			require.NoError(t, err)
+			require.NotNil(t, b.get(s2.id))
+			b.end(s2.id)
+			assert.Nil(t, a.get(s2.id), "signed out on b, gone on a")
+		})
+	}
+}
+
+// TestSecureCookiesOption: behind a load balancer that ends TLS the
+// server sees plain HTTP; console.secure_cookies still marks the session
+// cookie Secure.
+func TestSecureCookiesOption(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.con.o.SecureCookies = true
+	resp := f.signin(t, client(t), testConsoleKey)
+	_ = body(t, resp)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	found := false
+	for _, ck := range resp.Cookies() {
+		if ck.Name == sessionCookie {
+			found = true
+			assert.True(t, ck.Secure)
+		}
+	}
+	require.True(t, found)
 }

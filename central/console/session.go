@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 )
 
 const (
@@ -45,6 +47,11 @@ type sessions struct {
 	max time.Duration
 	now func() time.Time
 
+	// store, when set, keeps the sessions (SessionStore); byID is then
+	// unused, so every replica and a restarted server see the same ones.
+	store SessionStore
+	log   hclog.Logger
+
 	mu       sync.Mutex
 	byID     map[string]*session
 	failures map[string]*bucket
@@ -55,8 +62,9 @@ type bucket struct {
 	updated time.Time
 }
 
-func newSessions(idle, max time.Duration, now func() time.Time) *sessions {
-	return &sessions{idle: idle, max: max, now: now, byID: map[string]*session{}, failures: map[string]*bucket{}}
+func newSessions(idle, max time.Duration, now func() time.Time, store SessionStore, log hclog.Logger) *sessions {
+	return &sessions{idle: idle, max: max, now: now, store: store, log: log,
+		byID: map[string]*session{}, failures: map[string]*bucket{}}
 }
 
 func randomID() string {
@@ -65,9 +73,15 @@ func randomID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func (ss *sessions) create(who string) *session {
+func (ss *sessions) create(who string) (*session, error) {
 	now := ss.now()
 	s := &session{id: randomID(), csrf: randomID(), who: who, created: now, last: now}
+	if ss.store != nil {
+		if err := ss.save(s); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if len(ss.byID) >= maxSessions {
@@ -80,13 +94,16 @@ func (ss *sessions) create(who string) *session {
 		delete(ss.byID, oldest.id)
 	}
 	ss.byID[s.id] = s
-	return s
+	return s, nil
 }
 
 // get returns the live session with id and marks it used; an idle one, or
 // one older than the absolute lifetime, is ended.
 func (ss *sessions) get(id string) *session {
 	now := ss.now()
+	if ss.store != nil {
+		return ss.getStored(id, now)
+	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	s := ss.byID[id]
@@ -101,23 +118,65 @@ func (ss *sessions) get(id string) *session {
 	return s
 }
 
+// getStored is get on a SessionStore. A store that cannot answer signs
+// nobody in: the console fails closed.
+func (ss *sessions) getStored(id string, now time.Time) *session {
+	s, err := ss.load(id)
+	if err != nil {
+		ss.log.Error("reading a console session", "error", err)
+		return nil
+	}
+	if s == nil {
+		return nil
+	}
+	if now.Sub(s.last) > ss.idle || now.Sub(s.created) >= ss.max {
+		if err := ss.delete(id); err != nil {
+			ss.log.Warn("ending an expired console session", "error", err)
+		}
+		return nil
+	}
+	if now.Sub(s.last) >= touchEvery {
+		s.last = now
+		if err := ss.save(s); err != nil {
+			ss.log.Warn("recording a console session's use", "error", err)
+		}
+	}
+	return s
+}
+
 // setFlash leaves msg for the next page s renders.
 func (ss *sessions) setFlash(s *session, msg string) {
 	ss.mu.Lock()
 	s.flash = msg
 	ss.mu.Unlock()
+	if ss.store != nil {
+		if err := ss.save(s); err != nil {
+			ss.log.Warn("storing a console status message", "error", err)
+		}
+	}
 }
 
 // takeFlash returns and clears s's pending status message.
 func (ss *sessions) takeFlash(s *session) string {
 	ss.mu.Lock()
-	defer ss.mu.Unlock()
 	msg := s.flash
 	s.flash = ""
+	ss.mu.Unlock()
+	if ss.store != nil && msg != "" {
+		if err := ss.save(s); err != nil {
+			ss.log.Warn("clearing a console status message", "error", err)
+		}
+	}
 	return msg
 }
 
 func (ss *sessions) end(id string) {
+	if ss.store != nil {
+		if err := ss.delete(id); err != nil {
+			ss.log.Error("ending a console session", "error", err)
+		}
+		return
+	}
 	ss.mu.Lock()
 	delete(ss.byID, id)
 	ss.mu.Unlock()
@@ -214,7 +273,7 @@ func sameOrigin(r *http.Request) bool {
 
 func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: r.TLS != nil || c.o.SecureCookies, SameSite: http.SameSiteStrictMode})
 }
 
 type signinData struct {
@@ -262,7 +321,12 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	if len(name) > 64 {
 		name = name[:64]
 	}
-	s := c.sessions.create(name + " (" + src + ")")
+	s, err := c.sessions.create(name + " (" + src + ")")
+	if err != nil {
+		c.log.Error("storing a console session", "error", err)
+		again(http.StatusServiceUnavailable, "The console could not start a session. Try again shortly.")
+		return
+	}
 	c.setCookie(w, r, signinCookie, "", "/ui/signin", -1)
 	c.setCookie(w, r, sessionCookie, s.id, "/ui/", 0)
 	c.log.Info("console sign-in", "who", s.who)

@@ -58,7 +58,7 @@ delivery's signature and keeps events for events.receiver.retention.
 			if err != nil {
 				return err
 			}
-			base := firstNonEmpty(eo.remote, cfg.Remote.URL)
+			base := firstNonEmpty(eo.remote, cfg.Remote.FirstURL())
 			if base == "" {
 				return fmt.Errorf("no central server: give --remote URL or set remote.url")
 			}

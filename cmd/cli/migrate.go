@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenomics-dev/tokenomics/core/store"
+	"github.com/tokenomics-dev/tokenomics/core/store/pgstore"
 )
 
 func init() { register(migrateCmd) }
@@ -18,11 +19,15 @@ func migrateCmd(a *app) *cobra.Command {
 		Short: "Move a central server's bbolt database to PostgreSQL, revisions included",
 		Long: `Copies the central token database of storage.db_path (tokens with their
 sealed policies, revisions and tombstones, and the plugin registry) into the
-PostgreSQL database of storage.postgres.dsn, or --dsn, in one transaction.
+PostgreSQL database of storage.postgres.dsn, or --dsn, in one transaction,
+and the history kept beside it: the fleet's usage rollups, the received
+events and the console's audit log.
 
 Every revision is kept, so proxies synced from the old central server go on
 with since= pulls from the new one, without a full resync. The target must
-hold no tokens yet; its schema is created or upgraded first. Both stores are
+hold no tokens yet; its schema is created or upgraded first. The history is
+copied before the tokens, in a way that never counts anything twice, so a
+run that failed can be repeated. Both stores are
 opened with the config's hash and encryption keys.
 
 Stop the central server first (the file is locked while it runs), then set
@@ -56,7 +61,11 @@ storage.backend: postgres and start the replicas.`,
 				return err
 			}
 			defer dst.Close()
-			// Plugins first: copying them again is harmless, tokens go once.
+			if rev := dst.Revision(); rev != 0 {
+				return fmt.Errorf("migrating %s: %w (revision %d)", src.Path(), pgstore.ErrNotEmpty, rev)
+			}
+			// Plugins and history first: copying them again is harmless
+			// (a failed run can simply be repeated), tokens go once.
 			bp, err := store.NewBoltPlugins(src.Bolt())
 			if err != nil {
 				return err
@@ -65,11 +74,20 @@ storage.backend: postgres and start the replicas.`,
 			if err != nil {
 				return fmt.Errorf("migrating the plugin registry: %w", err)
 			}
+			h, err := migrateHistory(cmd.Context(), src.Bolt(), dst)
+			if err != nil {
+				return fmt.Errorf("migrating the history of %s: %w", src.Path(), err)
+			}
 			if err := dst.Import(ex); err != nil {
 				return fmt.Errorf("migrating %s: %w", src.Path(), err)
 			}
-			fmt.Fprintf(a.stdout, "Migrated %d changes up to revision %d and %d plugin entries from %s to PostgreSQL.\nSet storage.backend: postgres and start the central replicas.\n",
+			fmt.Fprintf(a.stdout, "Migrated %d changes up to revision %d and %d plugin entries from %s to PostgreSQL.\n",
 				len(ex.Changes), ex.Revision, plugins, src.Path())
+			fmt.Fprintf(a.stdout, "History: %d usage rows, %d received events, %d console audit entries.\n", h.usageRows, h.events, h.audit)
+			if h.auditSkipped {
+				fmt.Fprintln(a.stdout, "The console audit log was not copied: the PostgreSQL one holds entries already.")
+			}
+			fmt.Fprintln(a.stdout, "Set storage.backend: postgres and start the central replicas.")
 			return nil
 		},
 	}

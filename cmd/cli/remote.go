@@ -280,17 +280,18 @@ func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.S
 	}
 	var audit *bbolt.DB
 	var auditStore console.AuditStore
+	var sessions console.SessionStore
 	if cs.bolt != nil {
-		audit = cs.bolt.Bolt()
+		audit = cs.bolt.Bolt() // the audit log and the sessions
 	} else {
-		auditStore = cs.pg.AuditLog() // shared by every replica
+		auditStore, sessions = cs.pg.AuditLog(), cs.pg.ConsoleSessions() // shared by every replica
 	}
 	var emit func(events.Event)
 	if disp != nil {
 		emit = disp.Emit
 	}
 	con, err := console.New(console.Options{Tokens: svc, Validate: policyValidator(cfg), Patch: policy.MergePatch,
-		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), MaxSession: cc.MaxSession.D(), DB: audit, Audit: auditStore,
+		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), MaxSession: cc.MaxSession.D(), SecureCookies: cc.SecureCookies, DB: audit, Audit: auditStore, Sessions: sessions,
 		Emit: emit, Rollups: o.Usage,
 		Revision: o.DB.Revision, Logger: log})
 	if err != nil {

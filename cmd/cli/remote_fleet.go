@@ -2,9 +2,11 @@ package cli
 
 import (
 	"fmt"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/tokenomics-dev/tokenomics/central"
+	"github.com/tokenomics-dev/tokenomics/central/pgfleet"
 	"github.com/tokenomics-dev/tokenomics/central/pginbox"
 	"github.com/tokenomics-dev/tokenomics/core/config"
 	"github.com/tokenomics-dev/tokenomics/core/events"
@@ -15,14 +17,16 @@ import (
 // centralUsageBucket holds the fleet's rollups in central's file.
 const centralUsageBucket = "usage.fleet.v1"
 
-// withFleet fills the central options for usage rollups and the event
-// inbox, kept in central's bbolt file or, with storage.backend postgres,
-// in PostgreSQL, where every replica serves what any of them received.
+// withFleet fills the central options for usage rollups, the event inbox
+// and the proxies' fleet reports, kept in central's bbolt file (fleet
+// reports in memory) or, with storage.backend postgres, in PostgreSQL,
+// where every replica serves what any of them received.
 func withFleet(o *central.Options, cfg *config.Config, cs *centralStore, _ hclog.Logger) error {
 	var us rollup.Store
 	var es central.EventStore
 	if cs.pg != nil {
 		us, es = cs.pg.Usage(), pginbox.New(cs.pg.Pool(), pgstore.DefaultQueryTimeout)
+		o.Fleet = pgfleet.New(cs.pg.Pool(), pgstore.DefaultQueryTimeout, 0)
 	} else {
 		bus, err := rollup.NewBoltStore(cs.bolt.Bolt(), centralUsageBucket)
 		if err != nil {

@@ -114,8 +114,8 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	}
 	c.add(func(context.Context) error { return limiter.Close() })
 
-	// Compiling the rule plugins is the slow part of a first start (seconds
-	// on a busy machine); say so before, not after.
+	// Provisioning opens the compilation cache; plugins compile (or load
+	// from the cache) in the background once tokens need them.
 	ruleStart := time.Now()
 	log.Info("starting the rule host", "builtin_plugins", builtinPlugins(), "cache_dir", cfg.Abs(cfg.Plugins.CacheDir))
 	host := rules.New(ruleHostConfig(cfg), log)
@@ -157,19 +157,22 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 		return err
 	}
 
-	// Loading the tokens compiles the rule plugins their policies use: on a
-	// cold plugins.cache_dir that is seconds, which the log must not hide.
+	// The rule plugins the tokens' policies use load in the background (on
+	// a cold plugins.cache_dir that is seconds): the proxy serves at once,
+	// and a token whose rules are not loaded yet waits for them at most
+	// plugins.load_wait, then gets 503 (/ready counts them: rules_loading).
 	loadStart := time.Now()
-	log.Info("loading tokens and compiling their rule plugins", "cache_dir", cfg.Abs(cfg.Plugins.CacheDir))
+	log.Info("loading tokens")
 	srv, err := proxy.New(proxy.Options{Config: cfg, Logger: log, Tokens: db, Hasher: db.Hasher(), Limiter: limiter,
 		Rules: host, Plugins: plugins, Memory: mem, Events: emitterOrNil(disp), Metrics: reg,
 		Source: events.ProxySource(hostname()), Routes: routes, NotReady: notReady,
-		Usage: usage.Aggregator(), Tracer: tracer})
+		Usage: usage.Aggregator(), Tracer: tracer, RulesLoadWait: cfg.Plugins.LoadWait.D()})
 	if err != nil {
 		return err
 	}
 
-	log.Info("tokens loaded", "tokens", srv.Tokens(), "took", time.Since(loadStart).Round(time.Millisecond).String())
+	log.Info("tokens loaded; their rule plugins load in the background", "tokens", srv.Tokens(),
+		"cache_dir", cfg.Abs(cfg.Plugins.CacheDir), "took", time.Since(loadStart).Round(time.Millisecond).String())
 
 	rf := readyFile{}
 	// A synced copy is written only by the syncer: local token commands go

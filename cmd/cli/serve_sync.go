@@ -143,7 +143,7 @@ func fleetOptions(cfg *config.Config, host *rules.Host, key string, hc *http.Cli
 		return nil, err
 	}
 	return &syncer.FleetOptions{
-		Poster:   fleet.NewClient(cfg.Remote.URL, key, hc),
+		Poster:   fleetPoster(cfg, key, hc),
 		Instance: inst, Name: hostname(), Version: currentBuild().Version,
 		Interval: cfg.Remote.FleetInterval.D(),
 		Load: func(sha string) (loaded, ready bool, cause string) {
@@ -194,6 +194,13 @@ func syncWiring(cfg *config.Config, s *syncer.Syncer) (plugins func(string, stri
 
 // redactedURL hides a password in the URL, for logs.
 func redactedURL(raw string) string {
+	if strings.Contains(raw, ",") { // remote.url listing replicas
+		parts := strings.Split(raw, ",")
+		for i, p := range parts {
+			parts[i] = redactedURL(strings.TrimSpace(p))
+		}
+		return strings.Join(parts, ",")
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
@@ -213,6 +220,19 @@ func tokenFeeds(cfg *config.Config, key string, hc *http.Client) syncer.TokenFee
 		feeds[i] = tokenapi.NewClient(u, key, hc)
 	}
 	return syncer.NewFailoverTokens(feeds...)
+}
+
+// fleetPoster is tokenFeeds for the proxy's fleet reports.
+func fleetPoster(cfg *config.Config, key string, hc *http.Client) syncer.FleetPoster {
+	urls := cfg.Remote.URLs()
+	if len(urls) == 1 {
+		return fleet.NewClient(urls[0], key, hc)
+	}
+	posters := make([]syncer.FleetPoster, len(urls))
+	for i, u := range urls {
+		posters[i] = fleet.NewClient(u, key, hc)
+	}
+	return syncer.NewFailoverFleet(posters...)
 }
 
 // pluginFeeds is tokenFeeds for the plugin registry.

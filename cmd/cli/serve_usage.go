@@ -28,7 +28,7 @@ func startUsage(cfg *config.Config, db *store.DB, reg *metrics.Registry, c *comp
 		if err != nil {
 			return nil, err
 		}
-		o.URL = cfg.Remote.URL
+		o.URLs = cfg.Remote.URLs()
 		o.APIKey = firstNonEmpty(os.Getenv(remoteKeyEnv), cfg.RemoteAPIKey())
 		o.Client = &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	}

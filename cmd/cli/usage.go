@@ -74,7 +74,7 @@ Tokens are shown by their hash prefix, days in UTC.`,
 				return err
 			}
 			var rep usageReport
-			if u := firstNonEmpty(uo.remote, cfg.Remote.URL); u != "" && !uo.local {
+			if u := firstNonEmpty(uo.remote, cfg.Remote.FirstURL()); u != "" && !uo.local {
 				key := firstNonEmpty(uo.apiKey, a.getenv(remoteKeyEnv), cfg.RemoteAPIKey())
 				rep, err = remoteUsage(cmd, u, key, uo.by, since)
 			} else {

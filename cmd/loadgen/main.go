@@ -60,6 +60,7 @@ type options struct {
 	goTool    string
 	keep      bool
 	single    bool
+	tokens    int
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -77,6 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.goTool, "go", "go", "go command, for `go tool pprof`")
 	fs.BoolVar(&o.keep, "keep", false, "keep the proxy's working directory")
 	fs.BoolVar(&o.single, "c1", true, "also run direct and contractor with one client (latency without queueing)")
+	fs.IntVar(&o.tokens, "tokens", 10_000, "tokens in serve's database (the two the runs use, the rest nine in ten contractor, one in ten without rules)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -90,8 +92,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 		o.clients = append(o.clients, n)
 	}
-	if o.duration <= 0 || o.warmup < 0 || o.maxTokens < 1 {
-		return o, fmt.Errorf("-d and -max-tokens must be positive, -warmup not negative")
+	if o.duration <= 0 || o.warmup < 0 || o.maxTokens < 1 || o.tokens < 2 {
+		return o, fmt.Errorf("-d and -max-tokens must be positive, -warmup not negative, -tokens at least 2")
 	}
 	if o.pin && !pinSupported {
 		return o, fmt.Errorf("-pin needs Linux")
@@ -166,6 +168,10 @@ func benchmark(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stderr, "adding %d tokens\n", o.tokens-2)
+	if err := b.fillTokens(o.tokens - 2); err != nil {
+		return err
+	}
 
 	body, streamBody := chatBody(o.maxTokens, false), chatBody(o.maxTokens, true)
 	const path = "/v1/chat/completions"
@@ -208,28 +214,35 @@ func benchmark(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 
-	// The first serve compiles the rule plugins into the cache; later ones
-	// load them from it, so the compilation stays out of the profiles.
+	// The first serve compiles the rule plugins into the cache (its start
+	// is the cold one); later ones load them from it, so the compilation
+	// stays out of the profiles.
 	fmt.Fprintln(stderr, "priming the plugin cache")
-	srv, err := b.serve("")
+	srv, cold, err := b.serve("")
 	if err != nil {
 		return err
 	}
 	if err := srv.stop(30 * time.Second); err != nil {
 		return err
 	}
+	fmt.Fprintf(stderr, "cold start: /ready after %s, rules loaded after %s\n", ms(cold.ready), ms(cold.rules))
 
 	rep := &Report{Time: time.Now().UTC(), Machine: machine(), Clients: o.clients, Duration: o.duration,
-		Warmup: o.warmup, BodyBytes: len(body)}
+		Warmup: o.warmup, BodyBytes: len(body), Tokens: o.tokens,
+		Startup: Startup{ColdReady: cold.ready, ColdRules: cold.rules}}
 	rep.Machine.Pinned = pinned
 	var tops []string
 	for _, r := range runs {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		run, profile, err := measure(ctx, b, o, r.name, r.t, r.clients, stderr)
+		run, profile, st, err := measure(ctx, b, o, r.name, r.t, r.clients, stderr)
 		if err != nil {
 			return fmt.Errorf("run %s: %w", r.name, err)
+		}
+		if st.ready > 0 {
+			rep.Startup.WarmReady = append(rep.Startup.WarmReady, st.ready)
+			rep.Startup.WarmRules = append(rep.Startup.WarmRules, st.rules)
 		}
 		run.Target = r.target
 		rep.Runs = append(rep.Runs, run)
@@ -256,35 +269,36 @@ func benchmark(ctx context.Context, o options, stdout, stderr io.Writer) error {
 
 // measure runs one workload; a proxied one gets a fresh serve process with
 // its own CPU profile, stopped with SIGTERM so the profile is written.
-func measure(ctx context.Context, b *bench, o options, name string, t target, clients int, stderr io.Writer) (Run, string, error) {
+func measure(ctx context.Context, b *bench, o options, name string, t target, clients int, stderr io.Writer) (Run, string, startTimes, error) {
 	var srv *process
+	var st startTimes
 	profile := ""
 	if t.proxied {
 		profile = filepath.Join(o.out, "cpu-"+name+".pprof")
 		var err error
-		if srv, err = b.serve(profile); err != nil {
-			return Run{}, "", err
+		if srv, st, err = b.serve(profile); err != nil {
+			return Run{}, "", st, err
 		}
 		defer srv.kill()
 	}
 	if err := probe(t); err != nil {
-		return Run{}, "", err
+		return Run{}, "", st, err
 	}
 	fmt.Fprintf(stderr, "%s: %d clients, %s warm-up, %s measured\n", name, clients, o.warmup, o.duration)
 	if o.warmup > 0 {
 		if _, err := runLoad(ctx, t, clients, o.warmup); err != nil {
-			return Run{}, "", err
+			return Run{}, "", st, err
 		}
 	}
 	res, err := runLoad(ctx, t, clients, o.duration)
 	if err != nil {
-		return Run{}, "", err
+		return Run{}, "", st, err
 	}
 	var rss int64
 	if srv != nil {
 		rss = peakRSS(srv.cmd.Process.Pid) // before it exits
 		if err := srv.stop(30 * time.Second); err != nil {
-			return Run{}, "", err
+			return Run{}, "", st, err
 		}
 	}
 	run := Run{Name: name, Clients: clients, Stream: t.stream, Total: summarize(res.lat, res.errors, res.elapsed),
@@ -293,7 +307,7 @@ func measure(ctx context.Context, b *bench, o options, name string, t target, cl
 		s := summarize(res.ttfb, res.errors, res.elapsed)
 		run.TTFB = &s
 	}
-	return run, profile, nil
+	return run, profile, st, nil
 }
 
 // printTop prints `go tool pprof -top` of a profile; a failure is reported

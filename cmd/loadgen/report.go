@@ -72,11 +72,27 @@ type Report struct {
 	Duration  time.Duration `json:"duration_ns"`
 	Warmup    time.Duration `json:"warmup_ns"`
 	BodyBytes int           `json:"request_body_bytes"`
+	Tokens    int           `json:"tokens"` // tokens in the database serve loads
+	Startup   Startup       `json:"startup"`
 	Runs      []Run         `json:"runs"`
 	Ratios    []Ratio       `json:"ratios"`
 	Targets   []Target      `json:"targets"`
 	Profiles  []string      `json:"cpu_profiles"`
 }
+
+// Startup is how long serve took from its start to answer /ready 200, and
+// until /ready counted no rule set still loading. Cold is the first start,
+// with an empty plugins.cache_dir; warm are the starts of the proxied runs,
+// which load the compiled plugins from it.
+type Startup struct {
+	ColdReady time.Duration   `json:"cold_ready_ns"`
+	ColdRules time.Duration   `json:"cold_rules_loaded_ns"`
+	WarmReady []time.Duration `json:"warm_ready_ns"`
+	WarmRules []time.Duration `json:"warm_rules_loaded_ns"`
+}
+
+// startTimes is one start of serve.
+type startTimes struct{ ready, rules time.Duration }
 
 // Targets of issue #17, met in one pinned run on the 2-CPU machine.
 const (
@@ -84,12 +100,43 @@ const (
 	minPlainOfDirect      = 0.45
 	maxAddedP50           = time.Millisecond
 	maxPeakRSS            = 64 << 20
+	maxWarmReady          = 300 * time.Millisecond
+	maxColdReady          = 2 * time.Second
 )
 
 // compare fills Ratios and Targets from the runs present.
 func (r *Report) compare() {
 	r.Ratios = ratios(r.Runs)
-	r.Targets = targets(r.Ratios, r.Clients)
+	r.Targets = append(targets(r.Ratios, r.Clients, r.Tokens), startupTargets(r.Startup)...)
+}
+
+// startupTargets checks serve's start against issue #17: /ready within
+// 300 ms from a warm compile cache (the median of the warm starts) and
+// within 2 s cold. How long the rules took to load is reported alongside.
+func startupTargets(st Startup) []Target {
+	var out []Target
+	if st.ColdReady > 0 {
+		out = append(out, Target{Name: "serve /ready after start, cold plugin cache <= 2s", Pass: st.ColdReady <= maxColdReady,
+			Detail: fmt.Sprintf("%s (rules loaded after %s)", ms(st.ColdReady), ms(st.ColdRules))})
+	}
+	if len(st.WarmReady) > 0 {
+		med, top := medianMax(st.WarmReady)
+		rmed, rtop := medianMax(st.WarmRules)
+		out = append(out, Target{Name: "serve /ready after start, warm plugin cache <= 300ms", Pass: med <= maxWarmReady,
+			Detail: fmt.Sprintf("median %s, max %s of %d starts (rules loaded: median %s, max %s)",
+				ms(med), ms(top), len(st.WarmReady), ms(rmed), ms(rtop))})
+	}
+	return out
+}
+
+// medianMax is the median (upper for an even count) and the maximum.
+func medianMax(ds []time.Duration) (med, top time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2], s[len(s)-1]
 }
 
 // ratios pairs every proxied run with the direct run of the same kind.
@@ -128,7 +175,7 @@ func ratios(runs []Run) []Ratio {
 // every client count of the matrix (not the one-client runs, which measure
 // latency), the added median at the first client count, and serve's peak
 // memory with the contractor policy.
-func targets(rs []Ratio, clients []int) []Target {
+func targets(rs []Ratio, clients []int, tokens int) []Target {
 	var out []Target
 	var peak int64
 	for _, q := range rs {
@@ -149,8 +196,11 @@ func targets(rs []Ratio, clients []int) []Target {
 		}
 	}
 	if peak > 0 {
-		t := Target{Name: "serve peak RSS, contractor policy <= 64 MiB (this run loads 2 tokens, not 10,000)",
+		t := Target{Name: fmt.Sprintf("serve peak RSS, contractor policy, %d tokens loaded <= 64 MiB", tokens),
 			Pass: peak <= maxPeakRSS, Detail: mib(peak)}
+		if tokens < 10_000 {
+			t.Name += " (the target is for 10,000)"
+		}
 		out = append(out, t)
 	}
 	return out
@@ -197,8 +247,8 @@ func (r *Report) printTables(w io.Writer) {
 	if r.Machine.Pinned != "" {
 		fmt.Fprintf(w, "pinned: %s\n", r.Machine.Pinned)
 	}
-	fmt.Fprintf(w, "load: %v clients (c1 runs: 1), %s per run after a %s warm-up, %d-byte request body\n\n",
-		r.Clients, r.Duration, r.Warmup, r.BodyBytes)
+	fmt.Fprintf(w, "load: %v clients (c1 runs: 1), %s per run after a %s warm-up, %d-byte request body; %d tokens loaded\n\n",
+		r.Clients, r.Duration, r.Warmup, r.BodyBytes, r.Tokens)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\tclients\treq/s\tp50\tp90\tp99\tp99.9\tmax\tok\terrors\t")
 	for _, run := range r.Runs {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -10,6 +13,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"time"
+
+	"github.com/tokenomics-dev/tokenomics/core/store"
 )
 
 // ErrNotReady means serve did not answer /ready in time.
@@ -112,9 +117,49 @@ func (b *bench) createToken(policy string) (string, error) {
 	return string(m[1]), nil
 }
 
-// serve starts `tokenomics serve [--cpuprofile profile]` and waits for
-// /ready.
-func (b *bench) serve(profile string) (*process, error) {
+// fillTokens adds n tokens to the database, so serve's memory and start
+// cover a fleet's worth: nine in ten with the contractor policy, the rest
+// without rules, each naming one of 20 teams in its metadata (as the
+// seed's role policies name role and team), so the fleet holds 40 distinct
+// policies. It writes through the store package in one transaction, as n
+// runs of `token create` would one by one (too slow for 10,000); serve is
+// not running. The tokens themselves are not kept: only the two runs'
+// tokens send requests.
+func (b *bench) fillTokens(n int) error {
+	if n <= 0 {
+		return nil
+	}
+	db, err := store.Open(filepath.Join(b.dir, "tokenomics.db"), store.Options{HashKey: []byte(hashKey)})
+	if err != nil {
+		return fmt.Errorf("opening the token database: %w", err)
+	}
+	defer db.Close()
+	policies := make([]json.RawMessage, n)
+	for i := range policies {
+		base := contractorPolicy
+		if i%10 == 9 {
+			base = noRulesPolicy
+		}
+		var p map[string]any
+		if err := json.Unmarshal([]byte(base), &p); err != nil {
+			return fmt.Errorf("decoding a policy: %w", err)
+		}
+		p["metadata"] = map[string]string{"team": fmt.Sprintf("team-%d", i%20)}
+		if policies[i], err = json.Marshal(p); err != nil {
+			return fmt.Errorf("encoding a policy: %w", err)
+		}
+	}
+	if _, err := db.CreateMany(policies, nil); err != nil {
+		return err
+	}
+	return db.Close()
+}
+
+// serve starts `tokenomics serve [--cpuprofile profile]` and waits until
+// /ready answers 200 and counts no rule set still loading; it returns how
+// long each took from the start.
+func (b *bench) serve(profile string) (*process, startTimes, error) {
+	var st startTimes
 	args := []string{"serve"}
 	if profile != "" {
 		args = append(args, "--cpuprofile", profile)
@@ -123,30 +168,41 @@ func (b *bench) serve(profile string) (*process, error) {
 	// taken the port since newBench chose it (TOKENOMICS_LISTEN_FDS).
 	f, err := b.ln.File()
 	if err != nil {
-		return nil, fmt.Errorf("handing over the proxy's port: %w", err)
+		return nil, st, fmt.Errorf("handing over the proxy's port: %w", err)
 	}
 	env := append(append([]string{}, b.env...), "TOKENOMICS_LISTEN_FDS=1")
+	start := time.Now()
 	p, _, err := startProcessFiles("serve", b.dir, env, []*os.File{f}, b.cpu, false, b.bin, args...)
 	_ = f.Close()
 	if err != nil {
-		return nil, err
+		return nil, st, err
 	}
-	c := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(60 * time.Second) // the first start compiles the rule plugins
+	// The socket listens from the start (loadgen holds it), so a probe
+	// waits in its backlog until serve accepts: polled every 2 ms, the
+	// figures are exact to a few milliseconds.
+	c := &http.Client{Timeout: 5 * time.Second}
+	deadline := start.Add(60 * time.Second) // the first start compiles the rule plugins
 	for time.Now().Before(deadline) {
 		if p.exited() {
-			return nil, fmt.Errorf("starting serve: %w:\n%s", ErrExited, p.Logs())
+			return nil, st, fmt.Errorf("starting serve: %w:\n%s", ErrExited, p.Logs())
 		}
 		if resp, err := c.Get(b.url() + "/ready"); err == nil {
+			body, _ := io.ReadAll(resp.Body)
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return p, nil
+				if st.ready == 0 {
+					st.ready = time.Since(start)
+				}
+				if bytes.Contains(body, []byte(`"rules_loading":0`)) {
+					st.rules = time.Since(start)
+					return p, st, nil
+				}
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
 	p.kill()
-	return nil, fmt.Errorf("starting serve: %w after 60s:\n%s", ErrNotReady, p.Logs())
+	return nil, st, fmt.Errorf("starting serve: %w after 60s:\n%s", ErrNotReady, p.Logs())
 }
 
 // holdPort binds a loopback port for the proxy and keeps it until

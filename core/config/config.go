@@ -290,4 +290,9 @@ type PluginsConfig struct {
 	InitTimeout Duration `yaml:"init_timeout"`
 	PoolWait    Duration `yaml:"pool_wait"`
 	MemoryPages uint32   `yaml:"memory_pages"`
+	// LoadWait bounds how long a request waits for its token's rule
+	// plugins to finish loading (at startup, or after a token change that
+	// needs a new plugin) before it is refused with 503; zero takes the
+	// proxy's default (5 s). Tokens without rules never wait.
+	LoadWait Duration `yaml:"load_wait"`
 }

@@ -16,6 +16,11 @@ type ConsoleConfig struct {
 	// MaxSession ends every console session this long after sign-in,
 	// however busy: the operator signs in again. Default 12h.
 	MaxSession Duration `yaml:"max_session"`
+	// SecureCookies marks the console's cookies Secure on every request,
+	// for a central server behind a load balancer that ends TLS (it sees
+	// plain HTTP); without it they are Secure when the request came over
+	// TLS to the server itself.
+	SecureCookies bool `yaml:"secure_cookies"`
 }
 
 // DefaultConsoleIdleTimeout ends idle console sessions.

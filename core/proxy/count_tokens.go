@@ -84,6 +84,9 @@ func (x *exchange) countTokens(ctx *fasthttp.RequestCtx) error {
 	}
 	x.res, x.prov, x.key = res, prov, key
 	x.tok = x.tok.forRoute(res)
+	if err := x.rulesLoaded(); err != nil {
+		return err
+	}
 	if err := x.inputRules(ctx); err != nil {
 		return err
 	}

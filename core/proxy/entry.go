@@ -1,7 +1,7 @@
 package proxy
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
 	"time"
 
@@ -14,7 +14,8 @@ import (
 )
 
 // buildEntry turns a stored record into what requests use: the parsed
-// policy, compiled rules, prebuilt limit counters and prompts. A policy that
+// policy, compiled rules, prebuilt limit counters and prompts, shared with
+// every token of a byte-equal policy (policyTemplate). A policy that
 // cannot load leaves an entry that refuses with 500 rather than one that
 // skips its rules: guardrails fail closed.
 func (s *Server) buildEntry(r store.Record) *tokenEntry {
@@ -22,41 +23,84 @@ func (s *Server) buildEntry(r store.Record) *tokenEntry {
 	if r.ExpiresAt != nil {
 		e.expiresAt, e.hasExpiry = *r.ExpiresAt, true
 	}
-	p, err := policy.Parse(r.Policy)
+	t, err := s.templates.get(r.Policy, func() (*policyTemplate, error) { return s.buildTemplate(r.Policy) })
 	if err != nil {
-		e.err = fmt.Errorf("parsing policy: %w", err)
-		s.log.Error("token policy does not load; the token is refused", "token", e.short, "error", err)
+		e.err = err
+		var te *templateError
+		if errors.As(err, &te) && te.log != "" {
+			s.log.Error(te.log, "token", e.short, "error", te.err)
+		}
 		return e
 	}
-	e.policy = p
-	e.lim = buildLimits(p)
-	e.cost = buildCostLimits(r.Hash, p)
+	e.tpl = t
+	e.policy, e.lim, e.rules, e.memory = t.policy, t.lim, t.rules, t.memory
+	e.prompts, e.promptEstimate, e.promptBound = t.prompts, t.promptEstimate, t.promptBound
+	e.cost = t.cost
+	e.cost.subject = r.Hash + costSuffix
+	if t.routed {
+		s.buildRoutes(e)
+	}
+	return e
+}
+
+// policyTemplate is what a token's entry derives from its policy bytes
+// alone. Tokens created from one role's policy file have byte-equal
+// policies: they share one template, so a fleet of ten thousand such tokens
+// holds a few parsed policies, not ten thousand.
+type policyTemplate struct {
+	policy         *policy.Policy
+	lim            tokenLimits
+	cost           costLimits // subject is per token
+	prompts        []providers.Message
+	promptEstimate int64
+	promptBound    int64
+	memory         *policy.Memory
+	rules          *tokenRules
+	routed         bool // some provider entry has prompts or rules of its own
+}
+
+// templateError is a policy that does not load, with the line that tells
+// the operator (empty: none) and the cause.
+type templateError struct {
+	msg, log string
+	err      error
+}
+
+func (e *templateError) Error() string { return e.msg + ": " + e.err.Error() }
+func (e *templateError) Unwrap() error { return e.err }
+
+// buildTemplate parses raw and prepares what every token of it shares.
+func (s *Server) buildTemplate(raw []byte) (*policyTemplate, error) {
+	p, err := policy.Parse(raw)
+	if err != nil {
+		return nil, &templateError{msg: "parsing policy", log: "token policy does not load; the token is refused", err: err}
+	}
+	t := &policyTemplate{policy: p, lim: buildLimits(p), cost: buildCostLimits("", p)}
 	for _, m := range p.Prompts {
-		e.prompts = append(e.prompts, providers.Message{Role: m.Role, Content: m.Content})
-		e.promptEstimate += providers.EstimateTokens([]byte(m.Content)) + providers.TokensPerMessage
-		e.promptBound += providers.MessageBound(m.Content)
+		t.prompts = append(t.prompts, providers.Message{Role: m.Role, Content: m.Content})
+		t.promptEstimate += providers.EstimateTokens([]byte(m.Content)) + providers.TokensPerMessage
+		t.promptBound += providers.MessageBound(m.Content)
 	}
 	if p.Memory != nil && p.Memory.Enabled && s.memory != nil {
-		e.memory = p.Memory
+		t.memory = p.Memory
 	}
 	if len(p.Rules) > 0 {
 		if s.rulesHost == nil {
-			e.err = fmt.Errorf("the policy has content rules and this proxy runs no rule host")
-			return e
+			return nil, &templateError{msg: "loading policy",
+				err: errors.New("the policy has content rules and this proxy runs no rule host")}
 		}
-		// CompileAsync never waits on plugin work: this runs in the token
-		// store's change callback, which token sync and revocation share.
-		set, err := s.rulesHost.CompileAsync(p.Rules, s.plugins)
-		if err != nil {
-			e.err = fmt.Errorf("compiling rules: %w", err)
-			s.log.Error("token rules do not compile; the token is refused", "token", e.short, "error", err)
-			return e
+		// Never waits on plugin work (see ruleSets.compile); policies
+		// with equal rules share one set.
+		if t.rules, err = s.ruleSets.compile(p.Rules); err != nil {
+			return nil, &templateError{msg: "compiling rules", log: "token rules do not compile; the token is refused", err: err}
 		}
-		in, out := set.Scopes()
-		e.rules = &tokenRules{set: set, input: in, output: out}
 	}
-	s.buildRoutes(e)
-	return e
+	for gi := range p.Providers {
+		for i := range p.Providers[gi].Entries {
+			t.routed = t.routed || p.HasRouteContent(policy.Resolved{GroupIndex: gi, EntryIndex: i})
+		}
+	}
+	return t, nil
 }
 
 // tokenLimits are a token's counters, built once: the budgets for each

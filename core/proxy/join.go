@@ -50,9 +50,11 @@ func (x *exchange) joinParts() {
 		j := i + 1
 		r := x.refs[i]
 		// Parts of a message, or blocks of a system prompt (index -1).
-		joinable := r.Part >= 0 && (r.Index >= 0 || r.Kind == providers.TextSystem)
+		// Fields (names, URLs, documents) are never joined: see
+		// providers.OrderRequestRefs.
+		joinable := r.Part >= 0 && (r.Index >= 0 || r.Kind == providers.TextSystem) && r.Form == providers.FormText
 		for j < n && joinable && x.refs[j].Index == r.Index && x.refs[j].Kind == r.Kind &&
-			x.refs[j].Role == r.Role && x.refs[j].Part >= 0 {
+			x.refs[j].Role == r.Role && x.refs[j].Part >= 0 && x.refs[j].Form == providers.FormText {
 			j++
 		}
 		if j-i > 1 {

@@ -55,14 +55,12 @@ func (s *Server) routeVariant(e *tokenEntry, prompts []policy.Message, rs []poli
 	if s.rulesHost == nil {
 		return nil, fmt.Errorf("the policy has content rules and this proxy runs no rule host")
 	}
-	// CompileAsync, as in buildEntry: this also runs in the token store's
-	// change callback, which token sync and revocation share.
-	set, err := s.rulesHost.CompileAsync(rs, s.plugins)
+	// As in buildEntry: shared, never waiting on plugin work.
+	tr, err := s.ruleSets.compile(rs)
 	if err != nil {
 		return nil, fmt.Errorf("compiling rules: %w", err)
 	}
-	in, out := set.Scopes()
-	v.rules = &tokenRules{set: set, input: in, output: out}
+	v.rules = tr
 	return v, nil
 }
 

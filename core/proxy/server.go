@@ -67,6 +67,10 @@ type Options struct {
 	Usage *rollup.Aggregator
 	// Tracer traces requests; nil (tracing off) costs nothing.
 	Tracer *tracing.Tracer
+	// RulesLoadWait bounds how long a request waits for its token's rules
+	// to finish loading before it is refused with 503 (plugins.load_wait);
+	// 0: DefaultRulesLoadWait.
+	RulesLoadWait time.Duration
 }
 
 // Server is the proxy. New builds it, Serve runs it, Shutdown drains it.
@@ -76,6 +80,8 @@ type Server struct {
 	hasher      *store.Hasher
 	limiter     limits.Limiter
 	rulesHost   *rules.Host
+	ruleSets    *ruleSets // nil without a rule host
+	templates   *sharedCache[policyTemplate]
 	plugins     func(name, sha256 string) ([]byte, error)
 	memory      *memory.Writer
 	events      Emitter
@@ -150,7 +156,9 @@ func New(o Options) (*Server, error) {
 	s.met = newProxyMetrics(o.Metrics)
 	if o.Rules != nil {
 		o.Rules.SetObserver(newRuleMetrics(o.Metrics))
+		s.ruleSets = newRuleSets(o.Rules, o.Plugins, o.RulesLoadWait, o.Metrics, s.log)
 	}
+	s.templates = newSharedCache[policyTemplate]()
 	s.tokens = newTokenCache(s.buildEntry, s.log)
 	// A sync may already be running: changes it applies between the
 	// subscription and the listing are kept and replayed by load.
@@ -161,8 +169,10 @@ func New(o Options) (*Server, error) {
 		s.unsubscribe()
 		return nil, fmt.Errorf("loading tokens: %w", err)
 	}
+	// Rule plugins load in the background: the proxy serves at once,
+	// tokens without rules included; a token's requests wait for its own
+	// rules at most RulesLoadWait (rulesLoaded).
 	s.tokens.load(recs)
-	s.awaitRules()
 	s.met.tokens.With().Set(float64(s.tokens.len()))
 	s.srv = &fasthttp.Server{
 		Handler:                       s.handle,
@@ -233,6 +243,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 			s.renewOnce.Do(func() { close(s.stopRenew) })
 			s.unsubscribe()
+			if s.ruleSets != nil {
+				s.ruleSets.close()
+			}
 			return err
 		case now := <-tick.C:
 			s.closeUnused()
@@ -394,7 +407,11 @@ func (s *Server) serveReady(ctx *fasthttp.RequestCtx) {
 	// Plugins that failed to load are reported, not made a reason to leave
 	// the pool: their rules fail closed for their own tokens only, and one
 	// hostile upload must not take every proxy out of rotation.
-	body := `{"status":"ready","tokens":` + strconv.Itoa(s.tokens.len())
+	// rules_loading counts the rule sets whose plugins are still loading:
+	// their tokens are refused (503 rules_loading) after plugins.load_wait,
+	// every other token is served.
+	body := `{"status":"ready","tokens":` + strconv.Itoa(s.tokens.len()) +
+		`,"rules_loading":` + strconv.FormatInt(s.rulesLoading(), 10)
 	if p := s.pluginProblems(); p != nil {
 		body += `,"plugins_failed":` + string(p)
 	}

@@ -43,6 +43,9 @@ type tokenEntry struct {
 	routes  [][]*tokenEntry
 	err     error       // the stored policy did not load: refuse with 500
 	expired atomic.Bool // token.expired event sent
+	// tpl keeps the shared template (policy, limits, rules) alive while a
+	// token uses it (see sharedCache); the fields above copy from it.
+	tpl *policyTemplate
 }
 
 func (e *tokenEntry) expiredAt(now time.Time) bool {

@@ -201,3 +201,39 @@ func (s *BoltStore) Prune(_ context.Context, before time.Time) (int, error) {
 }
 
 var _ Store = (*BoltStore)(nil)
+
+// BatchID is a batch id a store remembers, with when it was stored (Unix
+// seconds), so pruning treats it the same after a move to another store.
+type BatchID struct {
+	ID       string
+	StoredAt int64
+}
+
+// BatchIDs returns the batch ids the store remembers, for `tokenomics
+// migrate`: a proxy retrying a batch the old store took must find it
+// taken in the new one too.
+func (s *BoltStore) BatchIDs() ([]BatchID, error) {
+	var out []BatchID
+	err := s.db.View(func(tx *bolt.Tx) error {
+		top := tx.Bucket(s.bucket)
+		if top == nil {
+			return nil
+		}
+		ids := top.Bucket(batchesBucket)
+		if ids == nil {
+			return nil
+		}
+		return ids.ForEach(func(k, v []byte) error {
+			var at int64
+			if len(v) == 8 {
+				at = int64(binary.BigEndian.Uint64(v))
+			}
+			out = append(out, BatchID{ID: string(k), StoredAt: at})
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading usage batch ids: %w", err)
+	}
+	return out, nil
+}

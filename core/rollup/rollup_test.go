@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -160,7 +161,7 @@ func TestShipperRetriesUntilAcknowledged(t *testing.T) {
 	defer srv.Close()
 	db := openDB(t)
 	mk := func() *Shipper {
-		s, err := NewShipper(ShipperOptions{DB: db, Instance: "px1", URL: srv.URL, APIKey: "k", Interval: time.Hour})
+		s, err := NewShipper(ShipperOptions{DB: db, Instance: "px1", URLs: []string{srv.URL}, APIKey: "k", Interval: time.Hour})
 		require.NoError(t, err)
 		return s
 	}
@@ -181,4 +182,58 @@ func TestShipperRetriesUntilAcknowledged(t *testing.T) {
 	rows, err := s2.Local().Query(context.Background(), time.Time{})
 	require.NoError(t, err)
 	require.EqualValues(t, 2, rows[0].Requests, "both batches are in the local store")
+}
+
+// TestShipperFailsOverReplicas: with several central replicas, a batch the
+// first cannot take (down, or answering 503) goes to the next, and the
+// shipper stays with the replica that took it; a refusal (400) is an
+// answer and is not sent to another replica.
+func TestShipperFailsOverReplicas(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	got := map[string][]string{} // replica → batch ids
+	replica := func(name string, status *atomic.Int32) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var b Batch
+			require.NoError(t, json.NewDecoder(r.Body).Decode(&b))
+			mu.Lock()
+			got[name] = append(got[name], b.ID)
+			mu.Unlock()
+			w.WriteHeader(int(status.Load()))
+		}))
+	}
+	var aStatus, bStatus atomic.Int32
+	aStatus.Store(http.StatusServiceUnavailable)
+	bStatus.Store(http.StatusOK)
+	a, b := replica("a", &aStatus), replica("b", &bStatus)
+	defer a.Close()
+	defer b.Close()
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close() // nothing listens there
+
+	s, err := NewShipper(ShipperOptions{DB: openDB(t), Instance: "px1", URLs: []string{downURL, a.URL, b.URL}, Interval: time.Hour})
+	require.NoError(t, err)
+	ship := func() {
+		s.Aggregator().Record("h", "m", "p", t0, Usage{Input: 1})
+		require.NoError(t, s.Flush())
+		s.send(context.Background())
+	}
+	ship()
+	require.Equal(t, 0, s.Pending(), "taken by b after the dead replica and a's 503")
+	aStatus.Store(http.StatusOK)
+	ship()
+	require.Equal(t, 0, s.Pending())
+	mu.Lock()
+	require.Len(t, got["a"], 1, "the second batch went straight to b, the replica that took the first")
+	require.Len(t, got["b"], 2)
+	mu.Unlock()
+
+	bStatus.Store(http.StatusBadRequest)
+	ship()
+	require.Equal(t, 0, s.Pending(), "a refused batch is dropped from the outbox")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, got["a"], 1, "a refusal is not retried on another replica")
+	require.Len(t, got["b"], 3)
 }

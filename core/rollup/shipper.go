@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -39,8 +40,11 @@ type ShipperOptions struct {
 	DB *bolt.DB
 	// Instance is the proxy's stable instance id; batch ids start with it.
 	Instance string
-	// URL is central's base URL; "" keeps usage local.
-	URL string
+	// URLs are central's base URLs: one server, or the replicas of one
+	// central (remote.url, comma-separated), tried in turn from the last
+	// one that took a batch. Batch ids make a retry through another
+	// replica safe. None keeps usage local.
+	URLs []string
 	// APIKey is central's bearer key.
 	APIKey string
 	// Client sends batches; nil uses a client with a 30 s timeout.
@@ -72,7 +76,8 @@ type Shipper struct {
 	local  *BoltStore
 	met    *shipperMetrics
 
-	sendMu sync.Mutex // one send pass at a time
+	sendMu sync.Mutex   // one send pass at a time
+	cur    atomic.Int32 // index into o.URLs of the replica that took the last batch
 	stop   chan struct{}
 	done   chan struct{}
 	once   sync.Once
@@ -201,7 +206,7 @@ func (s *Shipper) Flush() error {
 		if err := ob.Put(seqKey, sv[:]); err != nil {
 			return err
 		}
-		if s.o.URL == "" {
+		if len(s.o.URLs) == 0 {
 			return nil
 		}
 		val, err := json.Marshal(b)
@@ -246,7 +251,7 @@ func (s *Shipper) remove(seq uint64) error {
 // send posts the queued batches in order and stops at the first failure:
 // the rest wait for the next pass, so batches arrive in order.
 func (s *Shipper) send(ctx context.Context) {
-	if s.o.URL == "" {
+	if len(s.o.URLs) == 0 {
 		return
 	}
 	s.sendMu.Lock()
@@ -292,8 +297,30 @@ func (e *permanentError) Error() string {
 	return "central answered " + strconv.Itoa(e.status) + ": " + e.msg
 }
 
+// post sends body to the replica that took the last batch, then to each
+// other one; a refusal (permanentError) is an answer, not a reason to ask
+// another replica, which would refuse it too.
 func (s *Shipper) post(ctx context.Context, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(s.o.URL, "/")+Path, bytes.NewReader(body))
+	n := len(s.o.URLs)
+	start := int(s.cur.Load())
+	var err error
+	for k := range n {
+		i := (start + k) % n
+		err = s.postTo(ctx, s.o.URLs[i], body)
+		var perm *permanentError
+		if err == nil || errors.As(err, &perm) {
+			s.cur.Store(int32(i))
+			return err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return err
+}
+
+func (s *Shipper) postTo(ctx context.Context, base string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+Path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}

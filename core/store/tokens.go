@@ -45,6 +45,45 @@ func (db *DB) Create(policy json.RawMessage, expiresAt *time.Time) (string, Reco
 	return token, rec, nil
 }
 
+// CreateMany stores one new record per policy in a single transaction and
+// returns the tokens in order: a bulk load commits (and syncs the file)
+// once, not once per token. Every policy must be a JSON object; one that
+// is not fails the whole batch, which then writes nothing.
+func (db *DB) CreateMany(policies []json.RawMessage, expiresAt *time.Time) ([]string, error) {
+	tokens := make([]string, len(policies))
+	recs := make([]Record, len(policies))
+	now := db.now().UTC()
+	for i, p := range policies {
+		if !validPolicy(p) {
+			return nil, fmt.Errorf("creating token %d of %d: %w", i+1, len(policies), ErrInvalidPolicy)
+		}
+		token, err := NewToken()
+		if err != nil {
+			return nil, err
+		}
+		tokens[i] = token
+		recs[i] = Record{Hash: db.hasher.Hash(token), Policy: append(json.RawMessage(nil), p...),
+			CreatedAt: now, UpdatedAt: now, ExpiresAt: copyTime(expiresAt)}
+	}
+	err := db.write(func(t *txn) error {
+		for i := range recs {
+			if t.records.Get([]byte(recs[i].Hash)) != nil {
+				return errors.New("store: token hash collision")
+			}
+			t.rev++
+			recs[i].Revision = t.rev
+			if err := t.putRecord(recs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating %d tokens: %w", len(policies), err)
+	}
+	return tokens, nil
+}
+
 // Get returns the live record stored under hash.
 func (db *DB) Get(hash string) (Record, error) {
 	var rec Record

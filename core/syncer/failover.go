@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 
+	"github.com/tokenomics-dev/tokenomics/core/fleet"
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
 	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 )
@@ -68,4 +69,24 @@ func try[T any](ctx context.Context, cur *atomic.Int32, n int, do func(i int) (T
 		}
 	}
 	return out, err
+}
+
+// FailoverFleet is a FleetPoster over several replicas: a report goes to
+// the replica that took the last one, else to the next that answers.
+type FailoverFleet struct {
+	posters []FleetPoster
+	cur     atomic.Int32
+}
+
+// NewFailoverFleet returns a poster trying posters in turn.
+func NewFailoverFleet(posters ...FleetPoster) *FailoverFleet {
+	return &FailoverFleet{posters: posters}
+}
+
+// Post sends r to the current replica, then the others.
+func (f *FailoverFleet) Post(ctx context.Context, r fleet.Report) error {
+	_, err := try(ctx, &f.cur, len(f.posters), func(i int) (struct{}, error) {
+		return struct{}{}, f.posters[i].Post(ctx, r)
+	})
+	return err
 }

@@ -88,17 +88,22 @@ func ParseRequest(body []byte) (Request, error) {
 // block), message content (a string, or text blocks), the text of
 // tool_result blocks (a string or text blocks; RoleTool), text document
 // sources, and every string value inside tool_use inputs (TextToolArgs).
-// A tool_use input is a JSON object, not a string, so its string leaves
-// are referenced one by one: masking them keeps the object valid. Object
-// keys, images, thinking blocks (signed by the provider; editing them
-// breaks the signature) and other block types are not referenced.
+// A tool_use input is a JSON object, not a string, so its member names and
+// string leaves are referenced one by one: masking them keeps the object
+// valid. So are the fields the provider receives outside the prompt text:
+// tool names (FormName), tool_choice's name, JSON-schema member names,
+// image and document URLs (FormURL), stop_sequences and metadata
+// (TextMeta). Image and PDF data, and thinking blocks (signed by the
+// provider; editing them breaks the signature), are not referenced; a
+// base64 source of another media type is refused (ErrUncheckable).
 //
 // Index is the message position (-1 for system) and Part the content block
 // position (-1 for a string content).
 func RequestTexts(dst []providers.TextRef, body []byte) ([]providers.TextRef, error) {
+	from := len(dst)
 	w := walker{body: body, refs: dst, collect: true}
 	err := w.walk(nil)
-	return w.refs, err
+	return providers.OrderRequestRefs(w.refs, from), err
 }
 
 type walker struct {
@@ -124,6 +129,17 @@ func (w *walker) text(v providers.Value, role, kind string, index, part int) {
 		w.tokens += providers.EstimateLiteral(v.Raw(w.body))
 		w.bound.Text(v.Raw(w.body))
 	}
+}
+
+// ref references a literal the provider receives that is not priced as
+// prompt text (names, URLs, stop sequences, metadata).
+func (w *walker) ref(v providers.Value, role, kind string, index, part int, form providers.Form) {
+	if !w.collect || v.Kind != providers.KindString {
+		return
+	}
+	r := v.Ref(role, kind, index, part)
+	r.Form = form
+	w.refs = append(w.refs, r)
 }
 
 func (w *walker) raw(v providers.Value) {
@@ -200,6 +216,12 @@ func (w *walker) walk(req *Request) error {
 			err = w.toolsField()
 		case "output_config", "output_format":
 			err = w.outputFormatField(string(name))
+		case "tool_choice":
+			// {"type":"tool","name":...}: every string is checked as a name
+			err = w.fieldTree(providers.TextToolDef, RoleSystem, noKeys, providers.FormName)
+		case "stop_sequences", "metadata":
+			// read or stored by the provider, not rendered: checked all the same
+			err = w.fieldTree(providers.TextMeta, RoleUser, providers.FormText, providers.FormText)
 		}
 		if err == nil {
 			err = s.Err()
@@ -209,6 +231,23 @@ func (w *walker) walk(req *Request) error {
 		}
 	}
 	return s.Finish()
+}
+
+// fieldTree references every string and, unless keyForm is noKeys, every
+// member name of a top-level field that is not priced (tool_choice,
+// stop_sequences, metadata).
+func (w *walker) fieldTree(kind, role string, keyForm, form providers.Form) error {
+	s := &w.s
+	v := s.Value()
+	if !w.collect || v.Kind == providers.KindNull {
+		return s.Err()
+	}
+	from := len(w.refs)
+	w.refs = appendTree(w.refs, w.body, v, kind, -1, -1, keyForm, form)
+	for i := from; i < len(w.refs); i++ {
+		w.refs[i].Role = role
+	}
+	return s.Err()
 }
 
 // systemField reads system: a string or an array of text blocks.
@@ -328,11 +367,12 @@ func (w *walker) block(idx, part int, role, kind string) {
 				w.text(v, role, kind, idx, part)
 			}
 		case "input":
-			// tool_use: reference the string leaves, price the object.
+			// tool_use: reference the member names and string leaves,
+			// price the object.
 			v := s.Value()
 			w.raw(v)
 			if w.collect && v.Kind == providers.KindObject {
-				w.refs = appendLeaves(w.refs, w.body, v, providers.TextToolArgs, idx, part)
+				w.refs = appendTree(w.refs, w.body, v, providers.TextToolArgs, idx, part, providers.FormText, providers.FormText)
 			}
 		case "content":
 			// tool_result: a string or blocks, spoken by the tool.
@@ -350,22 +390,25 @@ func (w *walker) block(idx, part int, role, kind string) {
 			w.raw(v)
 			if w.collect && (v.Kind == providers.KindArray || v.Kind == providers.KindObject) {
 				from := len(w.refs)
-				w.refs = appendLeaves(w.refs, w.body, v, kind, idx, part)
+				w.refs = appendTree(w.refs, w.body, v, kind, idx, part, noKeys, providers.FormText)
 				for i := from; i < len(w.refs); i++ {
 					w.refs[i].Role = role
 				}
 			}
-		case "name", "thinking", "signature", "data":
+		case "name":
+			// tool_use: the tool's name, rendered into the prompt
+			w.ref(s.Value(), role, providers.TextToolArgs, idx, part, providers.FormName)
+		case "thinking", "signature", "data":
 			s.Skip()
 		}
 	}
 	switch {
 	case typ.Equal(w.body, "image"):
+		// Only a URL source holds a text (the URL).
 		if w.estimate {
 			w.tokens += providers.TokensPerImage
 			w.bound.Image()
 		}
-		w.refs = w.refs[:from]
 	case typ.Equal(w.body, "tool_use"):
 		for i := from; i < len(w.refs); i++ {
 			w.refs[i].Role = RoleAssistant
@@ -375,16 +418,24 @@ func (w *walker) block(idx, part int, role, kind string) {
 	}
 }
 
-// source reads a document source; a plain-text source carries text in its
-// data member.
+// source reads an image or document source: a plain-text source carries
+// text in its data member, a URL source its URL; a base64 source must be
+// an image or a PDF (binary, forwarded unread).
 func (w *walker) source(idx, part int, role, kind string) {
 	s := &w.s
-	if s.Peek() != providers.KindObject {
+	switch s.Peek() {
+	case providers.KindObject:
+	case providers.KindString:
+		// search_result blocks: the source (a URL or a name) is shown to
+		// the model with the result
+		w.ref(s.Value(), role, kind, idx, part, providers.FormText)
+		return
+	default:
 		s.Skip()
 		return
 	}
 	from := len(w.refs)
-	var typ, data providers.Value
+	var typ, data, media providers.Value
 	var seen uint64
 	obj := s.Object()
 	for {
@@ -397,13 +448,20 @@ func (w *walker) source(idx, part int, role, kind string) {
 			typ = s.Value()
 		case "data":
 			data = s.Value()
+		case "media_type":
+			media = s.Value()
+		case "url":
+			w.urlRef(s.Value(), role, kind, idx, part)
 		case "content":
 			// source.type "content": a string or text blocks
 			w.content(idx, role, kind)
 		}
 	}
-	if typ.Equal(w.body, "text") && data.Kind == providers.KindString {
+	switch {
+	case typ.Equal(w.body, "text") && data.Kind == providers.KindString:
 		w.text(data, role, kind, idx, part)
+	case typ.Equal(w.body, "base64") && w.collect && !binaryMedia(w.body, media):
+		s.Fail(errMediaType)
 	}
 	for i := from; i < len(w.refs); i++ {
 		w.refs[i].Part = part
@@ -457,7 +515,7 @@ func (w *walker) outputFormatField(name string) error {
 
 func (w *walker) schemaLeaves(t *providers.Scanner) {
 	from := len(w.refs)
-	w.refs = leaves(w.refs, t, providers.TextToolDef, -1, -1)
+	w.refs = leaves(w.refs, t, providers.TextToolDef, -1, -1, providers.FormName, providers.FormText)
 	for i := from; i < len(w.refs); i++ {
 		w.refs[i].Role = RoleSystem
 	}
@@ -492,9 +550,15 @@ func (w *walker) toolsField() error {
 				if d := t.Value(); d.Kind == providers.KindString {
 					w.refs = append(w.refs, d.Ref(RoleSystem, providers.TextToolDef, -1, arr.Index()))
 				}
+			case "name":
+				if n := t.Value(); n.Kind == providers.KindString {
+					r := n.Ref(RoleSystem, providers.TextToolDef, -1, arr.Index())
+					r.Form = providers.FormName
+					w.refs = append(w.refs, r)
+				}
 			case "input_schema":
 				from := len(w.refs)
-				w.refs = leaves(w.refs, &t, providers.TextToolDef, -1, arr.Index())
+				w.refs = leaves(w.refs, &t, providers.TextToolDef, -1, arr.Index(), providers.FormName, providers.FormText)
 				for i := from; i < len(w.refs); i++ {
 					w.refs[i].Role = RoleSystem
 				}
@@ -507,35 +571,82 @@ func (w *walker) toolsField() error {
 	return s.Err()
 }
 
-// appendLeaves appends refs to every string value (not key) inside v.
-func appendLeaves(dst []providers.TextRef, body []byte, v providers.Value, kind string, idx, part int) []providers.TextRef {
+// noKeys is the key form of a walk that leaves member names out (their
+// names are the API's own, as in citations).
+const noKeys providers.Form = 255
+
+// appendTree appends refs to every string value inside v and, unless
+// keyForm is noKeys, every member name.
+func appendTree(dst []providers.TextRef, body []byte, v providers.Value, kind string, idx, part int, keyForm, valForm providers.Form) []providers.TextRef {
 	s := providers.NewScanner(body[:v.End])
 	// Position the scanner on v: a fresh scanner over the prefix, skipping
 	// to v.Start, keeps offsets relative to body.
 	s.Seek(v.Start)
-	return leaves(dst, &s, kind, idx, part)
+	return leaves(dst, &s, kind, idx, part, keyForm, valForm)
 }
 
-func leaves(dst []providers.TextRef, s *providers.Scanner, kind string, idx, part int) []providers.TextRef {
+func leaves(dst []providers.TextRef, s *providers.Scanner, kind string, idx, part int, keyForm, valForm providers.Form) []providers.TextRef {
 	switch s.Peek() {
 	case providers.KindString:
-		v := s.Value()
-		return append(dst, v.Ref(RoleAssistant, kind, idx, part))
+		r := s.Value().Ref(RoleAssistant, kind, idx, part)
+		r.Form = valForm
+		return append(dst, r)
 	case providers.KindObject:
 		obj := s.Object()
 		for {
-			if _, ok := obj.Next(); !ok {
+			k, ok := obj.Next()
+			if !ok {
 				break
 			}
-			dst = leaves(dst, s, kind, idx, part)
+			if keyForm != noKeys {
+				r := k.Ref(RoleAssistant, kind, idx, part)
+				r.Form = keyForm
+				dst = append(dst, r)
+			}
+			if keyForm == providers.FormName && string(s.Key(k)) == "required" {
+				// a schema's required list names properties: masked
+				// like their names, it still names them
+				dst = leaves(dst, s, kind, idx, part, keyForm, keyForm)
+				continue
+			}
+			dst = leaves(dst, s, kind, idx, part, keyForm, valForm)
 		}
 	case providers.KindArray:
 		arr := s.Array()
 		for arr.Next() {
-			dst = leaves(dst, s, kind, idx, part)
+			dst = leaves(dst, s, kind, idx, part, keyForm, valForm)
 		}
 	default:
 		s.Skip()
 	}
 	return dst
+}
+
+// urlRef references an image or document URL the provider fetches. A
+// data: URL there is not Anthropic's spelling of an image (base64 sources
+// are), so it is read like any URL's text unless it is a known type.
+func (w *walker) urlRef(v providers.Value, role, kind string, idx, part int) {
+	if !w.collect || v.Kind != providers.KindString {
+		return
+	}
+	d, err := providers.DataURL(w.body, v)
+	switch {
+	case err != nil:
+		w.s.Fail(err)
+	case d == providers.DataNone:
+		w.ref(v, role, kind, idx, part, providers.FormURL)
+	case d == providers.DataText:
+		w.ref(v, role, kind, idx, part, providers.FormData)
+	}
+}
+
+// binaryMedia reports a base64 source's media type the rules need not
+// read: an image or a PDF.
+func binaryMedia(body []byte, media providers.Value) bool {
+	for _, t := range [...]string{"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"} {
+		if media.Equal(body, t) {
+			return true
+		}
+	}
+	return false
 }

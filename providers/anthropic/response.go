@@ -60,7 +60,7 @@ func responseBlock(refs []providers.TextRef, s *providers.Scanner, part int) []p
 			}
 		case "input":
 			if v := s.Value(); v.Kind == providers.KindObject {
-				refs = appendLeaves(refs, body, v, providers.TextToolArgs, 0, part)
+				refs = appendTree(refs, body, v, providers.TextToolArgs, 0, part, noKeys, providers.FormText)
 			}
 		}
 	}

@@ -52,7 +52,8 @@ var topKeys = providers.NewKeys(
 	"instructions", "max_tokens", "max_completion_tokens", "max_output_tokens", "tools", "functions",
 	"tool_choice", "function_call", "response_format", "prediction", "text", "previous_response_id",
 	"conversation", "system", "reasoning", "include", "store", "background", "prompt_cache_key",
-	"web_search_options", "audio", "modalities", "metadata", "user", "parallel_tool_calls",
+	"web_search_options", "audio", "modalities", "metadata", "user", "parallel_tool_calls", "stop",
+	"safety_identifier",
 )
 
 // itemKeys are the names read inside messages, content parts, tool calls,
@@ -63,7 +64,7 @@ var itemKeys = providers.NewKeys(
 	"summary", "encrypted_content", "call_id", "description", "parameters", "strict", "json_schema",
 	"schema", "include_usage", "status", "annotations", "url", "file_data", "file_id", "filename",
 	"action", "queries", "results", "format", "custom", "grammar", "server_label", "server_url",
-	"instructions", "prompt", "audio", "data", "title", "detail",
+	"instructions", "prompt", "audio", "data", "title", "detail", "file_url",
 )
 
 // ParseRequest reads the fields the gateway acts on and estimates the
@@ -108,9 +109,10 @@ func RequestTexts(dst []providers.TextRef, body []byte, endpoint Endpoint) ([]pr
 	if !endpoint.valid() {
 		return dst, ErrEndpoint
 	}
-	w := walker{body: body, refs: dst, collect: true}
+	from := len(dst)
+	w := walker{body: body, refs: dst, collect: true, request: true}
 	err := w.walk(endpoint, nil)
-	return w.refs, err
+	return providers.OrderRequestRefs(w.refs, from), err
 }
 
 // walker walks a request once, collecting text references, estimating
@@ -120,6 +122,7 @@ type walker struct {
 	s        providers.Scanner
 	refs     []providers.TextRef
 	collect  bool
+	request  bool // collecting a request's texts: names, URLs and fields too
 	estimate bool
 	tokens   int64
 	bound    providers.Bound
@@ -219,6 +222,9 @@ const (
 	fieldFormat
 	fieldPrediction
 	fieldPromptTemplate
+	fieldToolChoice
+	fieldStop
+	fieldMeta
 )
 
 // read reads one top-level field's value.
@@ -258,6 +264,10 @@ func (w *walker) read(f field, req *Request, maxTokens, maxCompletion *int64) er
 		return readPrediction(w)
 	case fieldPromptTemplate:
 		return readPromptTemplate(w)
+	case fieldToolChoice:
+		return readToolChoice(w)
+	case fieldStop, fieldMeta:
+		return readMeta(w)
 	}
 	return nil
 }
@@ -275,6 +285,8 @@ func fieldOf(ep Endpoint, name []byte) field {
 		return fieldN
 	case "tools":
 		return fieldTools
+	case "user", "safety_identifier", "metadata":
+		return fieldMeta
 	}
 	switch ep {
 	case Chat:
@@ -291,6 +303,10 @@ func fieldOf(ep Endpoint, name []byte) field {
 			return fieldFormat
 		case "prediction":
 			return fieldPrediction
+		case "tool_choice", "function_call":
+			return fieldToolChoice
+		case "stop":
+			return fieldStop
 		}
 	case Completions:
 		switch string(name) {
@@ -302,6 +318,8 @@ func fieldOf(ep Endpoint, name []byte) field {
 			return fieldMaxTokens
 		case "best_of":
 			return fieldBestOf
+		case "stop":
+			return fieldStop
 		}
 	case Embeddings:
 		if string(name) == "input" {
@@ -321,6 +339,8 @@ func fieldOf(ep Endpoint, name []byte) field {
 			return fieldFormat
 		case "prompt":
 			return fieldPromptTemplate
+		case "tool_choice":
+			return fieldToolChoice
 		}
 	}
 	return fieldSkip
@@ -489,7 +509,7 @@ func readPrediction(w *walker) error {
 // readPromptTemplate reads a responses prompt template reference: every
 // string inside it (variables) is substituted into the prompt.
 func readPromptTemplate(w *walker) error {
-	return w.priced(func() { w.leaves(RoleUser, providers.TextInput, -1, -1) })
+	return w.priced(func() { w.leaves(RoleUser, providers.TextInput, -1, -1, providers.FormText) })
 }
 
 // priced runs read and estimates the tokens of the JSON text it passed
@@ -534,31 +554,83 @@ func (w *walker) toolDef(idx int) {
 			if v := s.Value(); v.Kind == providers.KindString {
 				w.text(v, RoleSystem, providers.TextToolDef, -1, idx)
 			}
+		case "name":
+			// the tool's or the format's name, rendered with it
+			w.ref(s.Value(), RoleSystem, providers.TextToolDef, -1, idx, providers.FormName)
 		case "parameters", "schema", "input_schema":
-			w.leaves(RoleSystem, providers.TextToolDef, -1, idx)
+			w.leaves(RoleSystem, providers.TextToolDef, -1, idx, providers.FormName)
 		}
 	}
 }
 
-// leaves references every string value (not member names) of the next
-// value, to any depth the scanner allows.
-func (w *walker) leaves(r, kind string, idx, part int) {
+// readToolChoice reads tool_choice (and chat's legacy function_call): a
+// mode string, or an object naming a tool ({"type":"function","function":
+// {"name":...}} in chat, {"type":"function","name":...} in responses, a
+// list of allowed tools). Every string in it is checked as a name: the
+// provider renders the chosen tool's name into the prompt. Its member
+// names are the API's own.
+func readToolChoice(w *walker) error {
+	w.tree(RoleSystem, providers.TextToolDef, -1, -1, noKeys, providers.FormName, false)
+	return w.s.Err()
+}
+
+// readMeta reads fields the provider receives without rendering them into
+// the prompt: stop sequences (a string or strings), end-user ids (user,
+// safety_identifier) and metadata (member names and values). They are
+// checked all the same (a provider logs and stores them), not priced.
+func readMeta(w *walker) error {
+	w.tree(RoleUser, providers.TextMeta, -1, -1, providers.FormText, providers.FormText, false)
+	// (stop and user hold no member names; metadata's are the client's)
+	return w.s.Err()
+}
+
+// leaves references every string value and member name of the next
+// value, to any depth the scanner allows: a JSON schema or a template's
+// variables reach the model whole, property names included. Names are
+// written back in keyForm when masked.
+func (w *walker) leaves(r, kind string, idx, part int, keyForm providers.Form) {
+	w.tree(r, kind, idx, part, keyForm, providers.FormText, true)
+}
+
+// noKeys is the key form of a walk that leaves member names out.
+const noKeys providers.Form = 255
+
+// tree is leaves with string values in valForm, priced as prompt text
+// when priced is set; member names are left out with keyForm noKeys.
+func (w *walker) tree(r, kind string, idx, part int, keyForm, valForm providers.Form, priced bool) {
 	s := &w.s
 	switch s.Peek() {
 	case providers.KindString:
-		w.text(s.Value(), r, kind, idx, part)
+		if priced {
+			w.text(s.Value(), r, kind, idx, part)
+			if valForm != providers.FormText && w.collect {
+				w.refs[len(w.refs)-1].Form = valForm
+			}
+		} else {
+			w.ref(s.Value(), r, kind, idx, part, valForm)
+		}
 	case providers.KindObject:
 		obj := s.Object()
 		for {
-			if _, ok := obj.Next(); !ok {
+			k, ok := obj.Next()
+			if !ok {
 				break
 			}
-			w.leaves(r, kind, idx, part)
+			if keyForm != noKeys {
+				w.ref(k, r, kind, idx, part, keyForm)
+			}
+			if keyForm == providers.FormName && string(s.Key(k)) == "required" {
+				// a schema's required list names properties: masked
+				// like their names, it still names them
+				w.tree(r, kind, idx, part, keyForm, keyForm, priced)
+				continue
+			}
+			w.tree(r, kind, idx, part, keyForm, valForm, priced)
 		}
 	case providers.KindArray:
 		arr := s.Array()
 		for arr.Next() {
-			w.leaves(r, kind, idx, part)
+			w.tree(r, kind, idx, part, keyForm, valForm, priced)
 		}
 	default:
 		s.Skip()

@@ -100,8 +100,10 @@ func readMessages(w *walker) error {
 					w.text(v, "", "", idx, -1)
 				}
 			case "name":
+				// A participant name is rendered into the prompt.
 				if v := s.Value(); v.Kind == providers.KindString {
-					w.raw(v) // names are part of the prompt, not text to scan
+					w.raw(v)
+					w.ref(v, "", "", idx, -1, providers.FormName)
 				}
 			}
 		}
@@ -110,8 +112,9 @@ func readMessages(w *walker) error {
 	return s.Err()
 }
 
-// content reads a message content: a string, null, or an array of parts.
-// kind "" means: decided by the message's role later.
+// content reads a message content: a string, null, an array of parts or,
+// for a tool output, one part (a computer call's screenshot). kind ""
+// means: decided by the message's role later.
 func (w *walker) content(idx int, kind string) {
 	s := &w.s
 	switch s.Peek() {
@@ -122,6 +125,8 @@ func (w *walker) content(idx int, kind string) {
 		for arr.Next() {
 			w.part(idx, arr.Index(), kind)
 		}
+	case providers.KindObject:
+		w.part(idx, 0, kind)
 	default:
 		s.Skip()
 	}
@@ -157,6 +162,18 @@ func (w *walker) part(idx, partIdx int, kind string) {
 		case "type":
 			v := s.Value()
 			image = v.Equal(w.body, "image_url") || v.Equal(w.body, "input_image")
+		case "image_url":
+			// chat: {"url": ..., "detail": ...}; responses: the URL.
+			w.urlOrObject(idx, partIdx, kind)
+		case "file":
+			// chat file part: {"filename", "file_data", "file_id"}
+			w.file(idx, partIdx, kind)
+		case "filename":
+			w.ref(s.Value(), "", kind, idx, partIdx, providers.FormName)
+		case "file_data":
+			w.url(s.Value(), idx, partIdx, kind, true)
+		case "file_url":
+			w.url(s.Value(), idx, partIdx, kind, false)
 		}
 	}
 	if image {
@@ -231,9 +248,99 @@ func (w *walker) functionCall(idx, call int) {
 				w.text(v, "", providers.TextToolArgs, idx, call)
 			}
 		case "name":
-			w.raw(s.Value())
+			v := s.Value()
+			w.raw(v)
+			w.ref(v, "", providers.TextToolArgs, idx, call, providers.FormName)
 		}
 	}
+}
+
+// urlOrObject reads an image_url member: a URL string (responses) or an
+// object holding it under "url" (chat).
+func (w *walker) urlOrObject(idx, part int, kind string) {
+	s := &w.s
+	switch s.Peek() {
+	case providers.KindString:
+		w.url(s.Value(), idx, part, kind, false)
+	case providers.KindObject:
+		var seen uint64
+		obj := s.Object()
+		for {
+			k, ok := obj.Next()
+			if !ok {
+				break
+			}
+			if string(itemKeys.Member(s, k, &seen)) == "url" {
+				w.url(s.Value(), idx, part, kind, false)
+			}
+		}
+	default:
+		s.Skip()
+	}
+}
+
+// file reads a chat file part's object.
+func (w *walker) file(idx, part int, kind string) {
+	s := &w.s
+	if s.Peek() != providers.KindObject {
+		s.Skip()
+		return
+	}
+	var seen uint64
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		switch string(itemKeys.Member(s, k, &seen)) {
+		case "filename":
+			// The file's name is shown to the model with the file.
+			w.ref(s.Value(), "", kind, idx, part, providers.FormName)
+		case "file_data":
+			w.url(s.Value(), idx, part, kind, true)
+		case "file_url":
+			w.url(s.Value(), idx, part, kind, false)
+		}
+	}
+}
+
+// url references a URL the provider fetches (checked as text, masked in
+// URL form) or, for a data: URL, the document it holds (see
+// providers.DataURL): a text document is decoded and checked, a PDF or an
+// image forwarded, anything else refused. A file's data must be a data: URL: raw base64 has no
+// media type to tell text from binary, so it is refused. Checks run only
+// when collecting texts for the rules; pricing reads no URL.
+func (w *walker) url(v providers.Value, idx, part int, kind string, file bool) {
+	if !w.request || v.Kind != providers.KindString {
+		return
+	}
+	d, err := providers.DataURL(w.body, v)
+	switch {
+	case err != nil:
+		w.s.Fail(err)
+	case d == providers.DataNone && file:
+		w.s.Fail(errFileData)
+	case d == providers.DataNone:
+		w.ref(v, "", kind, idx, part, providers.FormURL)
+	case d == providers.DataText:
+		w.ref(v, "", kind, idx, part, providers.FormData)
+	}
+}
+
+// ref references a literal the provider receives that is not priced as
+// prompt text (names, URLs, documents, stop sequences, user ids, schema
+// member names). Only request texts hold them, and they count towards
+// MaxTexts only there, so requests without input rules parse as before.
+func (w *walker) ref(v providers.Value, role, kind string, index, part int, form providers.Form) {
+	if !w.request || v.Kind != providers.KindString {
+		return
+	}
+	w.ntexts++
+	providers.CountText(&w.s, w.ntexts)
+	r := v.Ref(role, kind, index, part)
+	r.Form = form
+	w.refs = append(w.refs, r)
 }
 
 // stringOrStrings reads a string or an array of strings; other elements
@@ -356,7 +463,10 @@ func (w *walker) inputItem(idx int) {
 				}
 			}
 		case "name":
-			w.raw(s.Value())
+			// function_call and custom_tool_call items: the tool's name
+			v := s.Value()
+			w.raw(v)
+			w.ref(v, RoleAssistant, providers.TextToolArgs, idx, -1, providers.FormName)
 		case "summary":
 			w.content(idx, providers.TextReasoning) // reasoning summary parts
 		}

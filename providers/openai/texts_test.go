@@ -2,6 +2,7 @@ package openai_test
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,6 +54,16 @@ func TestRequestTexts(t *testing.T) {
 				{"d3", "system", providers.TextToolDef, -1, -1},
 				{"d4", "system", providers.TextToolDef, -1, -1},
 				{"p1", "assistant", providers.TextMessage, -1, -1},
+				// fields: names, schema member names
+				{"f", "system", providers.TextToolDef, -1, 0},
+				{"type", "system", providers.TextToolDef, -1, 0},
+				{"properties", "system", providers.TextToolDef, -1, 0},
+				{"a", "system", providers.TextToolDef, -1, 0},
+				{"type", "system", providers.TextToolDef, -1, 0},
+				{"description", "system", providers.TextToolDef, -1, 0},
+				{"enum", "system", providers.TextToolDef, -1, 0},
+				{"n", "system", providers.TextToolDef, -1, -1},
+				{"description", "system", providers.TextToolDef, -1, -1},
 			},
 		},
 		{
@@ -60,8 +71,8 @@ func TestRequestTexts(t *testing.T) {
 			endpoint: openai.Chat,
 			body:     `{"messages":[{"role":"assistant","content":[{"type":"text","refusal":"r","text":"t"}],"refusal":"r2"}]}`,
 			want: []text{
+				{"r", "assistant", providers.TextMessage, 0, 0}, // body order
 				{"t", "assistant", providers.TextMessage, 0, 0},
-				{"r", "assistant", providers.TextMessage, 0, 0},
 				{"r2", "assistant", providers.TextMessage, 0, -1},
 			},
 		},
@@ -77,10 +88,16 @@ func TestRequestTexts(t *testing.T) {
 				{"d2", "system", providers.TextToolDef, -1, 0},
 				{"d3", "system", providers.TextToolDef, -1, -1},
 				{"d4", "system", providers.TextToolDef, -1, -1},
+				{"id", "user", providers.TextInput, -1, -1},
 				{"p", "user", providers.TextInput, -1, -1},
+				{"variables", "user", providers.TextInput, -1, -1},
+				{"v", "user", providers.TextInput, -1, -1},
 				{"secret", "user", providers.TextInput, -1, -1},
 				{"s1", "assistant", providers.TextReasoning, 0, 0},
 				{"s2", "assistant", providers.TextReasoning, 0, 0},
+				{"f", "system", providers.TextToolDef, -1, 0},
+				{"x", "system", providers.TextToolDef, -1, 0},
+				{"y", "system", providers.TextToolDef, -1, -1},
 			},
 		},
 		{
@@ -106,6 +123,10 @@ func TestRequestTexts(t *testing.T) {
 				{`result \ ok`, "tool", providers.TextMessage, 5, -1},
 				{"no", "assistant", providers.TextMessage, 6, 0},
 				{`{"a":1}`, "assistant", providers.TextToolArgs, 6, -1},
+				{"https://x/y.png", "user", providers.TextMessage, 3, 1},
+				{"get", "assistant", providers.TextToolArgs, 4, 0},
+				{"h", "assistant", providers.TextToolArgs, 4, 1},
+				{"old", "assistant", providers.TextToolArgs, 6, -1},
 			},
 		},
 		{
@@ -169,6 +190,8 @@ func TestRequestTexts(t *testing.T) {
 				{`{"x":1}`, "assistant", providers.TextToolArgs, 4, -1},
 				{"42", "tool", providers.TextMessage, 5, -1},
 				{"no role means user", "user", providers.TextMessage, 6, -1},
+				{"https://x", "user", providers.TextMessage, 1, 1},
+				{"f", "assistant", providers.TextToolArgs, 4, -1},
 			},
 		},
 	}
@@ -293,17 +316,32 @@ func FuzzRequestTexts(f *testing.F) {
 	f.Add([]byte(`{"prompt":["x",[1,2]],"suffix":"s"}`), uint8(2))
 	f.Add([]byte(`{"input":["x","y"]}`), uint8(3))
 	f.Add([]byte(`{"input":[{"role":"user","content":"x"},{"type":"function_call_output","output":[{"type":"input_text","text":"o"}]}],"instructions":"i"}`), uint8(4))
+	f.Add([]byte(`{"messages":[{"role":"user","name":"n","content":[{"type":"image_url","image_url":{"url":"https://x"}},{"type":"file","file":{"filename":"a","file_data":"data:text/plain;base64,aGk="}}]}],`+
+		`"tools":[{"type":"function","function":{"name":"f","parameters":{"properties":{"p":{}},"required":["p"]}}}],"tool_choice":{"type":"function","function":{"name":"f"}},"stop":["s"],"metadata":{"k":"v"}}`), uint8(0))
 	f.Fuzz(func(t *testing.T, body []byte, ep uint8) {
 		endpoint := openai.Endpoint(ep%4 + 1)
 		refs, err := openai.RequestTexts(nil, body, endpoint)
 		if err != nil {
 			return
 		}
-		for _, r := range refs {
+		edits := make([]providers.Edit, 0, len(refs))
+		for i, r := range refs {
 			require.True(t, r.Start >= 0 && r.End <= len(body) && r.Start+2 <= r.End, "ref %+v", r)
+			if i > 0 && (r.Form == providers.FormText) == (refs[i-1].Form == providers.FormText) {
+				require.Greater(t, r.Start, refs[i-1].Start, "refs out of order")
+			}
 			_, err := providers.DecodeText(nil, body, r)
+			if r.Form == providers.FormData && errors.Is(err, providers.ErrUncheckable) {
+				return // a malformed document: the proxy refuses it
+			}
 			require.NoError(t, err)
+			edits = append(edits, providers.Edit{Ref: r, Text: []byte("[M] é")})
 		}
+		// Masking every text and field keeps a request the walker reads.
+		masked, err := providers.Splice(nil, body, edits)
+		require.NoError(t, err)
+		_, err = openai.RequestTexts(nil, masked, endpoint)
+		require.NoError(t, err, "masked body: %s", masked)
 		_, _ = openai.ParseRequest(body, endpoint)
 		_, _ = openai.ResponseTexts(nil, body, endpoint)
 		out, err := openai.RewriteRequest(nil, body, endpoint, openai.Rewrite{

@@ -50,3 +50,35 @@ func (a *AuditLog) Recent(ctx context.Context, n int) ([][]byte, error) {
 	}
 	return out, nil
 }
+
+// Import stores entries (oldest first) in one transaction when the log is
+// empty, and reports whether it did: a log that holds entries already was
+// imported before or written by a replica, and is left alone, so running
+// `tokenomics migrate` again never doubles it.
+func (a *AuditLog) Import(ctx context.Context, entries [][]byte) (bool, error) {
+	ctx, cancel := a.s.bound(ctx)
+	defer cancel()
+	done := false
+	err := pgx.BeginFunc(ctx, a.s.pool, func(tx pgx.Tx) error {
+		// The table lock makes the emptiness check and the inserts one step
+		// against replicas appending at the same time.
+		if _, err := tx.Exec(ctx, `LOCK TABLE tokenomics_console_audit IN EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		var held bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tokenomics_console_audit)`).Scan(&held); err != nil || held {
+			return err
+		}
+		rows := make([][]any, len(entries))
+		for i, e := range entries {
+			rows[i] = []any{e}
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"tokenomics_console_audit"}, []string{"entry"}, pgx.CopyFromRows(rows))
+		done = err == nil
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("importing the console audit log: %w", err)
+	}
+	return done, nil
+}

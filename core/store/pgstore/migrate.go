@@ -80,6 +80,22 @@ var migrations = []string{
 		seq   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 		entry bytea NOT NULL
 	);`,
+	// 3: the proxies' latest fleet reports (central/pgfleet), so every
+	// replica shows the whole fleet whichever replica a proxy reports to.
+	`CREATE TABLE tokenomics_fleet (
+		instance     text COLLATE "C" PRIMARY KEY,
+		last_contact timestamptz NOT NULL,
+		report       bytea NOT NULL
+	);
+	CREATE INDEX tokenomics_fleet_last_contact ON tokenomics_fleet (last_contact);`,
+	// 4: console sign-in sessions, by the SHA-256 of the session id, so
+	// every replica behind a load balancer knows them.
+	`CREATE TABLE tokenomics_console_sessions (
+		key     text COLLATE "C" PRIMARY KEY,
+		expires timestamptz NOT NULL,
+		value   bytea NOT NULL
+	);
+	CREATE INDEX tokenomics_console_sessions_expires ON tokenomics_console_sessions (expires);`,
 }
 
 // migrationLock is the advisory lock key replicas take while migrating

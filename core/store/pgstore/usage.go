@@ -158,3 +158,22 @@ func (u *Usage) Prune(ctx context.Context, before time.Time) (int, error) {
 func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.timeout)
 }
+
+// RememberBatches records batch ids stored elsewhere (a bbolt central being
+// migrated) without rows, so a proxy retrying one of them is answered
+// "stored before" here too. Ids already known are left as they are.
+func (u *Usage) RememberBatches(ctx context.Context, ids []rollup.BatchID) error {
+	ctx, cancel := u.s.bound(ctx)
+	defer cancel()
+	names := make([]string, len(ids))
+	at := make([]int64, len(ids))
+	for i, b := range ids {
+		names[i], at[i] = b.ID, b.StoredAt
+	}
+	_, err := u.s.pool.Exec(ctx, `INSERT INTO tokenomics_usage_batches (id, stored_at)
+		SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT (id) DO NOTHING`, names, at)
+	if err != nil {
+		return fmt.Errorf("recording migrated usage batch ids: %w", err)
+	}
+	return nil
+}
