@@ -161,9 +161,9 @@ func newContractorServerWith(tb testing.TB, upstream string, policies ...string)
 	require.NoError(tb, err)
 	// New serves at once while the rule plugins load; the calls measured
 	// here are the warm path.
-	for deadline := time.Now().Add(2 * time.Minute); s.rulesLoading() > 0; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Minute); s.rulesLoading() > 0; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			tb.Fatal("the contractor rules did not load within 2 minutes")
+			tb.Fatal("the contractor rules did not load within 5 minutes")
 		}
 	}
 	return s, toks, mem, memDir
