@@ -61,8 +61,8 @@ func startRecordingUpstream(tb testing.TB) (*recordingUpstream, string) {
 func newLoadingServer(tb testing.TB, upstream, cache string, wait time.Duration, policies ...string) (*Server, *store.DB, []string) {
 	tb.Helper()
 	dist := filepath.Join("..", "..", "plugins", "dist")
-	if _, err := os.Stat(filepath.Join(dist, "pii.wasm")); err != nil {
-		tb.Skip("plugins/dist/pii.wasm is missing: run make plugins")
+	if _, err := os.Stat(filepath.Join(dist, "builtin.wasm")); err != nil {
+		tb.Skip("plugins/dist/builtin.wasm is missing: run make plugins")
 	}
 	h := rules.New(rules.Config{Builtins: os.DirFS(dist), CacheDir: cache, CallTimeout: 5 * time.Second,
 		InitTimeout: time.Minute}, nil)
