@@ -23,7 +23,14 @@ func (s *Server) buildEntry(r store.Record) *tokenEntry {
 	if r.ExpiresAt != nil {
 		e.expiresAt, e.hasExpiry = *r.ExpiresAt, true
 	}
-	t, err := s.templates.get(r.Policy, func() (*policyTemplate, error) { return s.buildTemplate(r.Policy) })
+	build := func() (*policyTemplate, error) { return s.buildTemplate(r.Policy) }
+	t, err := s.templates.get(r.Policy, build)
+	if err == nil && t.rules != nil && t.rules.settled.Load() && t.rules.err != nil {
+		// Its rules failed to compile at start: build anew, the plugin
+		// they need may be here by now.
+		s.templates.forget(r.Policy, t)
+		t, err = s.templates.get(r.Policy, build)
+	}
 	if err != nil {
 		e.err = err
 		var te *templateError

@@ -61,8 +61,8 @@ func startRecordingUpstream(tb testing.TB) (*recordingUpstream, string) {
 func newLoadingServer(tb testing.TB, upstream, cache string, wait time.Duration, policies ...string) (*Server, *store.DB, []string) {
 	tb.Helper()
 	dist := filepath.Join("..", "..", "plugins", "dist")
-	if _, err := os.Stat(filepath.Join(dist, "pii.wasm")); err != nil {
-		tb.Skip("plugins/dist/pii.wasm is missing: run make plugins")
+	if _, err := os.Stat(filepath.Join(dist, "builtin.wasm")); err != nil {
+		tb.Skip("plugins/dist/builtin.wasm is missing: run make plugins")
 	}
 	h := rules.New(rules.Config{Builtins: os.DirFS(dist), CacheDir: cache, CallTimeout: 5 * time.Second,
 		InitTimeout: time.Minute}, nil)
@@ -225,4 +225,30 @@ func TestRuleSetsShared(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "the unused rule set stayed cached")
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestHeldRulesThatDoNotCompile: rules met while New loads the tokens are
+// compiled at start; when they do not compile (a wasm plugin this proxy
+// cannot fetch) the token is refused with 500 policy_unloadable, as one
+// created later is, and its requests never reach the upstream.
+func TestHeldRulesThatDoNotCompile(t *testing.T) {
+	t.Parallel()
+	up, url := startRecordingUpstream(t)
+	const missing = `{"max_tokens":1000000,"rules":[{"name":"custom","type":"wasm","plugin":"absent","sha256":"` +
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" + `"}]}`
+	s, db, toks := newLoadingServer(t, url, sharedWasmCache(t), time.Minute, missing)
+	c := serveInMemory(t, s)
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
+	code, out, _ := chat(t, c, "/v1/chat/completions", toks[0], body)
+	assert.Equal(t, 500, code, "%s", out)
+	assert.Contains(t, out, `"code":"policy_unloadable"`)
+	waitRulesLoaded(t, s)
+
+	// Created after start: refused when built, the same way.
+	tok, _, err := db.Create([]byte(missing), nil)
+	require.NoError(t, err)
+	code, out, _ = chat(t, c, "/v1/chat/completions", tok, body)
+	assert.Equal(t, 500, code, "%s", out)
+	assert.Contains(t, out, `"code":"policy_unloadable"`)
+	assert.Empty(t, up.received())
 }
