@@ -17,4 +17,12 @@
 // metadata) are escaped on one line and texts are block-quoted, so none can
 // forge a record boundary. The texts it receives are the ones sent
 // upstream, that is after input masking.
+//
+// Durability and order: records are formatted into a buffer per file
+// (16 KiB) that goes to the file in one write when it fills, every
+// Options.FlushEvery (default 1 s), before a rotation or an eviction, and at
+// Close. So a crash loses at most the last FlushEvery of records, and the
+// writer makes about one write call per buffer, not one per record. Records
+// of one file appear in the order Append accepted them (one goroutine
+// drains one FIFO queue, taking what queued meanwhile in one go).
 package memory

@@ -2,7 +2,6 @@ package memory
 
 import (
 	"bufio"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,28 +13,55 @@ import (
 // "## " heading and ends with "---"; every value taken from the request or
 // the policy is escaped (header values) or block-quoted (texts), so none
 // can start a line of its own and forge a record boundary.
+//
+// It writes straight into the file's buffer, without fmt and without
+// building the quoted texts as strings: the writer goroutine formats every
+// exchange of every memory-enabled token, so it allocates nothing for a
+// record with clean header values and at most 8 metadata keys.
 func format(b *bufio.Writer, e Entry) {
-	fmt.Fprintf(b, "## %s · %s", e.Time.UTC().Format(time.RFC3339), inline(e.Model))
+	// Numbers are appended to the buffer's free space (AvailableBuffer):
+	// no scratch array escapes through Write.
+	b.WriteString("## ")
+	b.Write(e.Time.UTC().AppendFormat(b.AvailableBuffer(), time.RFC3339))
+	b.WriteString(" · ")
+	b.WriteString(inline(e.Model))
 	if e.Provider != "" {
-		fmt.Fprintf(b, " via %s", inline(e.Provider))
+		b.WriteString(" via ")
+		b.WriteString(inline(e.Provider))
 	}
-	fmt.Fprintf(b, " · token %s\n\n", inline(prefix(e.TokenHash)))
+	b.WriteString(" · token ")
+	b.WriteString(inline(prefix(e.TokenHash)))
+	b.WriteString("\n\n")
 	if len(e.Metadata) > 0 {
-		keys := make([]string, 0, len(e.Metadata))
+		var kb [8]string
+		keys := kb[:0]
 		for k := range e.Metadata {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			fmt.Fprintf(b, "- %s: %s\n", inline(k), inline(e.Metadata[k]))
+			b.WriteString("- ")
+			b.WriteString(inline(k))
+			b.WriteString(": ")
+			b.WriteString(inline(e.Metadata[k]))
+			b.WriteByte('\n')
 		}
 		b.WriteByte('\n')
 	}
 	for _, m := range e.Request {
-		fmt.Fprintf(b, "**%s:**\n\n%s\n\n", inline(m.Role), quote(m.Content))
+		b.WriteString("**")
+		b.WriteString(inline(m.Role))
+		b.WriteString(":**\n\n")
+		writeQuote(b, m.Content)
+		b.WriteString("\n\n")
 	}
-	fmt.Fprintf(b, "**assistant:**\n\n%s\n\n", quote(e.Response))
-	fmt.Fprintf(b, "_tokens: %d prompt, %d completion_\n\n---\n\n", e.Prompt, e.Output)
+	b.WriteString("**assistant:**\n\n")
+	writeQuote(b, e.Response)
+	b.WriteString("\n\n_tokens: ")
+	b.Write(strconv.AppendInt(b.AvailableBuffer(), e.Prompt, 10))
+	b.WriteString(" prompt, ")
+	b.Write(strconv.AppendInt(b.AvailableBuffer(), e.Output, 10))
+	b.WriteString(" completion_\n\n---\n\n")
 }
 
 // inline makes s safe inside one line: control characters, line and
@@ -64,15 +90,28 @@ func unsafeRune(r rune) bool {
 	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == '\u2028' || r == '\u2029' || r == utf8.RuneError
 }
 
-// quote renders text as a Markdown block quote. Every line ending the
+// writeQuote writes text as a Markdown block quote. Every line ending the
 // CommonMark way (\n, \r\n or a lone \r) starts a new "> " line, so the
 // text's own headings and rules cannot break the file's structure.
-func quote(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	s = strings.TrimRight(s, "\n")
+// Trailing line endings are dropped; an empty text is "> (empty)".
+func writeQuote(b *bufio.Writer, s string) {
+	s = strings.TrimRight(s, "\r\n") // every trailing \r and \n is a line ending
 	if s == "" {
-		return "> (empty)"
+		b.WriteString("> (empty)")
+		return
 	}
-	return "> " + strings.ReplaceAll(s, "\n", "\n> ")
+	b.WriteString("> ")
+	for {
+		i := strings.IndexAny(s, "\r\n")
+		if i < 0 {
+			b.WriteString(s)
+			return
+		}
+		b.WriteString(s[:i])
+		b.WriteString("\n> ")
+		if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
+			i++
+		}
+		s = s[i+1:]
+	}
 }

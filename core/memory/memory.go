@@ -62,8 +62,9 @@ type Writer struct {
 	closed  atomic.Bool
 	once    sync.Once
 
-	files map[string]*openFile // owned by the writer goroutine
-	tick  uint64
+	files   map[string]*openFile // owned by the writer goroutine
+	targets map[targetKey]target // resolved paths, owned by the writer goroutine
+	tick    uint64
 }
 
 type openFile struct {
@@ -102,7 +103,7 @@ func New(o Options) *Writer {
 		o.Logger = hclog.NewNullLogger()
 	}
 	w := &Writer{opts: o, ch: make(chan Entry, o.QueueSize), done: make(chan struct{}),
-		log: o.Logger.Named("memory"), files: map[string]*openFile{}}
+		log: o.Logger.Named("memory"), files: map[string]*openFile{}, targets: map[targetKey]target{}}
 	for _, d := range o.AllowedDirs {
 		w.allowed = append(w.allowed, absUnder(o.BaseDir, d))
 	}
@@ -157,8 +158,14 @@ func (w *Writer) loop() {
 				w.closeAll()
 				return
 			}
-			if err := w.write(e); err != nil {
-				w.log.Warn("cannot record exchange", "token", prefix(e.TokenHash), "error", err)
+			w.writeLogged(e)
+			// What queued meanwhile is written without a select per entry.
+			for n := len(w.ch); n > 0; n-- {
+				if e, ok = <-w.ch; !ok {
+					w.closeAll()
+					return
+				}
+				w.writeLogged(e)
 			}
 		case <-t.C:
 			w.flushAll()
@@ -166,8 +173,14 @@ func (w *Writer) loop() {
 	}
 }
 
+func (w *Writer) writeLogged(e Entry) {
+	if err := w.write(e); err != nil {
+		w.log.Warn("cannot record exchange", "token", prefix(e.TokenHash), "error", err)
+	}
+}
+
 func (w *Writer) write(e Entry) error {
-	t, err := w.target(e)
+	t, err := w.cachedTarget(e)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -103,4 +104,57 @@ func TestManyFilesBoundedHandles(t *testing.T) {
 	files, err := os.ReadDir(base)
 	require.NoError(t, err)
 	assert.Len(t, files, 10)
+}
+
+// TestBatchedWritesKeepOrderAndReachTheFile: records of many producers,
+// drained in batches, land in Append order per file, and a record reaches
+// the file within FlushEvery without a Close (the crash window).
+func TestBatchedWritesKeepOrderAndReachTheFile(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	w := New(Options{AllowedDirs: []string{base}, BaseDir: base, QueueSize: 4096, FlushEvery: 20 * time.Millisecond})
+	path := filepath.Join(base, "m.md")
+	const n = 2000
+	for i := range n {
+		require.True(t, w.Append(entry("h", path, "", "record "+strconv.Itoa(i)+" end")))
+	}
+	// Flushed by the ticker, the writer still open: generous for a loaded machine.
+	require.Eventually(t, func() bool {
+		b, _ := os.ReadFile(path)
+		return strings.Contains(string(b), "> record "+strconv.Itoa(n-1)+" end")
+	}, 30*time.Second, 10*time.Millisecond)
+	require.NoError(t, w.Close(context.Background()))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	all := string(b)
+	assert.Equal(t, n, strings.Count(all, "\n---\n"), "one record per entry")
+	last := -1
+	for i := range n {
+		at := strings.Index(all, "> record "+strconv.Itoa(i)+" end")
+		require.Greater(t, at, last, "record %d out of order", i)
+		last = at
+	}
+}
+
+// TestCachedTargetsFollowPlaceholders: the resolved-path cache keys on
+// the expanded name, so {date} and {token_hash} still choose the file.
+func TestCachedTargetsFollowPlaceholders(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	w := New(Options{AllowedDirs: []string{base}, BaseDir: base})
+	for _, e := range []Entry{entry("aaaa", base, "{date}/{token_hash}.md", "one"), entry("bbbb", base, "{date}/{token_hash}.md", "two")} {
+		require.True(t, w.Append(e))
+		later := e
+		later.Time = when.Add(24 * time.Hour)
+		require.True(t, w.Append(later))
+	}
+	require.True(t, w.Append(entry("aaaa", filepath.Join(base, ".."), "x.md", "outside")))
+	require.NoError(t, w.Close(context.Background()))
+	for _, f := range []string{"2026-11-27/aaaa.md", "2026-11-28/aaaa.md", "2026-11-27/bbbb.md", "2026-11-28/bbbb.md"} {
+		b, err := os.ReadFile(filepath.Join(base, f))
+		require.NoError(t, err, f)
+		assert.Equal(t, 1, strings.Count(string(b), "\n---\n"), f)
+	}
+	_, err := os.Stat(filepath.Join(filepath.Dir(base), "x.md"))
+	assert.True(t, os.IsNotExist(err), "refused target written")
 }

@@ -23,16 +23,46 @@ func (w *Writer) Resolve(e Entry) (string, error) {
 }
 
 func (w *Writer) target(e Entry) (target, error) {
-	p := e.FilePath
-	if e.FileName != "" {
-		name := expand(e.FileName, e)
+	return w.resolve(e.FilePath, expand(e.FileName, e))
+}
+
+// targetKey is a file_path and an expanded file name.
+type targetKey struct{ path, name string }
+
+// maxCachedTargets bounds the writer's resolved paths ({date} and
+// {token_hash} names make new ones); past it the cache starts over.
+const maxCachedTargets = 4096
+
+// cachedTarget is target for the writer goroutine: the resolution depends
+// only on the file path, the expanded name and the allowed directories,
+// which are fixed for a Writer, so each pair is resolved (absolute path,
+// checks against every allowed directory) once.
+func (w *Writer) cachedTarget(e Entry) (target, error) {
+	k := targetKey{e.FilePath, expand(e.FileName, e)}
+	if t, ok := w.targets[k]; ok {
+		return t, nil
+	}
+	t, err := w.resolve(k.path, k.name)
+	if err != nil {
+		return t, err // refused entries are rare: not cached
+	}
+	if len(w.targets) >= maxCachedTargets {
+		clear(w.targets)
+	}
+	w.targets[k] = t
+	return t, nil
+}
+
+func (w *Writer) resolve(filePath, name string) (target, error) {
+	p := filePath
+	if name != "" {
 		if err := checkName(name); err != nil {
 			return target{}, err
 		}
 		p = filepath.Join(p, filepath.FromSlash(name))
 	}
-	if hasDotDot(e.FilePath) {
-		return target{}, fmt.Errorf("%w: %q has a .. segment", ErrOutsideAllowed, e.FilePath)
+	if hasDotDot(filePath) {
+		return target{}, fmt.Errorf("%w: %q has a .. segment", ErrOutsideAllowed, filePath)
 	}
 	abs := absUnder(w.opts.BaseDir, p)
 	for _, dir := range w.allowed {

@@ -13,6 +13,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/limits"
 	"github.com/tokenomics-dev/tokenomics/core/memory"
 	"github.com/tokenomics-dev/tokenomics/core/rollup"
+	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
 	"github.com/tokenomics-dev/tokenomics/providers/openai"
@@ -70,8 +71,12 @@ func (s *Server) remember(tok *tokenEntry, a attempt, start time.Time, req []mem
 }
 
 // memoryRequest copies the request texts as sent upstream (masked), with
-// the policy's prompts first.
+// the policy's prompts first: the copy inputRules took while it had them
+// decoded, or else a walk of the body.
 func (x *exchange) memoryRequest() []memText {
+	if x.memReq != nil {
+		return x.memReq
+	}
 	out := make([]memText, 0, 4)
 	for _, p := range x.tok.prompts {
 		out = append(out, memText{Role: p.Role, Content: p.Content})
@@ -207,4 +212,42 @@ func (x *exchange) provName() string {
 		return ""
 	}
 	return x.prov.name
+}
+
+// captureMemoryRequest keeps, for conversation memory, the request texts
+// inputRules decoded, as sent upstream: a text the rules masked as
+// applyMasks rewrote it (its edits, in text order), the others as read.
+// The body is not walked again, and all texts share one string.
+func (x *exchange) captureMemoryRequest() {
+	masked := x.verdict.Action == rules.Mask
+	buf := x.memBuf[:0]
+	edits := x.edits
+	for i := range x.refs {
+		t := x.texts[i].Data
+		if masked && hasEdits(&x.verdict, i) && len(edits) > 0 {
+			t, edits = edits[0].Text, edits[1:]
+		}
+		buf = append(buf, t...)
+	}
+	x.memBuf = buf
+	all := string(buf)
+	out := make([]memText, 0, len(x.tok.prompts)+len(x.refs))
+	for _, p := range x.tok.prompts {
+		out = append(out, memText{Role: p.Role, Content: p.Content})
+	}
+	edits = x.edits
+	off := 0
+	for i, r := range x.refs {
+		n := len(x.texts[i].Data)
+		if masked && hasEdits(&x.verdict, i) && len(edits) > 0 {
+			n, edits = len(edits[0].Text), edits[1:]
+		}
+		role := r.Role
+		if role == "" {
+			role = "user"
+		}
+		out = append(out, memText{Role: role, Content: all[off : off+n]})
+		off += n
+	}
+	x.memReq = out
 }

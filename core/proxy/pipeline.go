@@ -57,20 +57,26 @@ type exchange struct {
 	tctx context.Context // the request span's context, when traced (trace.go)
 	span trace.Span      // nil unless traced
 
-	hashBuf   [64]byte
-	planBuf   [6]attempt
-	verdict   rules.Verdict
-	texts     []rules.Text
-	refs      []providers.TextRef
-	edits     []providers.Edit
-	scratch   []byte
-	bounds    []int // decodeTexts' text offsets in scratch
-	masked    []byte
-	outMasked []byte
-	groups    []joinGroup // joined message parts (join.go)
-	joined    []byte
-	out       []byte
-	tr        *translation // hub forms, when formats differ (translate.go)
+	hashBuf     [64]byte
+	planBuf     [6]attempt
+	verdict     rules.Verdict
+	findings    findingSet // checkRules' report, reused
+	texts       []rules.Text
+	refs        []providers.TextRef
+	edits       []providers.Edit
+	scratch     []byte
+	bounds      []int // decodeTexts' text offsets in scratch
+	masked      []byte
+	outMasked   []byte
+	arena       []byte      // applyMasks' masked texts
+	memBuf      []byte      // memory texts, before their one string copy
+	memReq      []memText   // the request texts as sent, for memory; handed on, never reused
+	memAnswer   string      // the answer's texts as the client gets them, for memory
+	memAnswered bool        // memAnswer is set (it may be empty)
+	groups      []joinGroup // joined message parts (join.go)
+	joined      []byte
+	out         []byte
+	tr          *translation // hub forms, when formats differ (translate.go)
 }
 
 var exchangePool = sync.Pool{New: func() any { return &exchange{} }}
@@ -83,11 +89,12 @@ func acquireExchange(s *Server, ep endpoint) *exchange {
 
 func releaseExchange(x *exchange) {
 	*x = exchange{
-		verdict: x.verdict, texts: x.texts[:0], refs: x.refs[:0], edits: x.edits[:0],
+		verdict: x.verdict, findings: x.findings, texts: x.texts[:0], refs: x.refs[:0], edits: x.edits[:0],
 		scratch: x.scratch[:0], bounds: x.bounds[:0], masked: x.masked[:0], outMasked: x.outMasked[:0], out: x.out[:0],
-		groups: x.groups[:0], joined: x.joined[:0], tr: x.tr,
+		arena: x.arena[:0], memBuf: x.memBuf[:0], groups: x.groups[:0], joined: x.joined[:0], tr: x.tr,
 	}
 	x.verdict.Reset()
+	x.findings.reset()
 	exchangePool.Put(x)
 }
 
@@ -329,6 +336,9 @@ func (x *exchange) inputRules(ctx *fasthttp.RequestCtx) error {
 		}
 		x.masked, x.body, x.inMasked = masked, masked, true
 	}
+	if x.tok.memory != nil {
+		x.captureMemoryRequest()
+	}
 	return nil
 }
 
@@ -360,7 +370,7 @@ func (x *exchange) decodeTexts(body []byte) error {
 // applyMasks splices the verdict's edits back into the JSON body.
 func (x *exchange) applyMasks(dst, body []byte) ([]byte, error) {
 	x.edits = x.edits[:0]
-	arena := make([]byte, 0, 256)
+	arena := x.arena[:0]
 	for i := range x.texts {
 		if !hasEdits(&x.verdict, i) {
 			continue
@@ -369,6 +379,8 @@ func (x *exchange) applyMasks(dst, body []byte) ([]byte, error) {
 		arena = x.verdict.Apply(i, x.texts[i].Data, arena)
 		x.edits = append(x.edits, providers.Edit{Ref: x.refs[i], Text: arena[start:len(arena):len(arena)]})
 	}
+	// Edits taken before the arena grew keep the old array: still valid.
+	x.arena = arena
 	return providers.Splice(dst, body, x.edits)
 }
 

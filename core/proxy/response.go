@@ -126,6 +126,7 @@ func (x *exchange) outputRules(a attempt, body []byte) ([]byte, error) {
 	// leave it: it still holds the input phase's.
 	if len(x.scratch) == 0 {
 		x.verdict.Reset()
+		x.captureMemoryAnswer(a)
 		return body, nil
 	}
 	if err := x.s.checkRules(x, rules.Output, "response"); err != nil {
@@ -143,9 +144,33 @@ func (x *exchange) outputRules(a attempt, body []byte) ([]byte, error) {
 			return nil, &core.Error{Status: 500, Type: core.TypeServer, Code: "mask_failed", Message: "Masking the response failed.", Err: err}
 		}
 		x.outMasked = masked
+		x.captureMemoryAnswer(a)
 		return masked, nil
 	}
+	x.captureMemoryAnswer(a)
 	return body, nil
+}
+
+// captureMemoryAnswer keeps the answer's texts for conversation memory
+// from the output rules' decoding, masked as the client gets them, so
+// memoryText need not walk the answer again. A translated answer is walked
+// in the client's format instead.
+func (x *exchange) captureMemoryAnswer(a attempt) {
+	if x.tok.memory == nil || translated(x.ep, a.prov.format) {
+		return
+	}
+	masked := x.verdict.Action == rules.Mask
+	buf := x.memBuf[:0]
+	edits := x.edits
+	for i := range x.refs {
+		t := x.texts[i].Data
+		if masked && hasEdits(&x.verdict, i) && len(edits) > 0 {
+			t, edits = edits[0].Text, edits[1:]
+		}
+		buf = append(buf, t...)
+	}
+	x.memBuf = buf
+	x.memAnswer, x.memAnswered = string(buf), true
 }
 
 // passError gives the client the provider's refusal in the client's format.
@@ -175,6 +200,9 @@ func (x *exchange) passError(ctx *fasthttp.RequestCtx, a attempt, status int, h 
 func (x *exchange) memoryText(a attempt, clientBody []byte) string {
 	if x.tok.memory == nil {
 		return ""
+	}
+	if x.memAnswered {
+		return x.memAnswer
 	}
 	var refs []providers.TextRef
 	if x.ep == epMessages {

@@ -36,23 +36,39 @@ type tokenRules struct {
 func (s *Server) checkRules(x *exchange, phase rules.Phase, label string) error {
 	// The rule host bounds every plugin call itself (CallTimeout, watchdog),
 	// so no per-request context timer is needed here.
-	sp := x.stage("rules " + label)
+	sp := x.stage(rulesStage(label))
 	err := x.tok.rules.set.Check(x.rulesContext(sp, label), phase, x.texts, &x.verdict)
 	tracing.Done(sp, err)
 	if err != nil {
 		return &core.Error{Status: 500, Type: core.TypeServer, Code: "rule_error",
 			Message: "A content rule failed to run (request id " + x.reqID + ").", Err: err}
 	}
-	var fs findingSet
+	fs := &x.findings
+	fs.reset()
 	fs.add(&x.verdict)
-	s.reportFindingSet(x.tok, x.reqID, label, &fs)
+	s.reportFindingSet(x.tok, x.reqID, label, fs)
 	// A rule that could not run reaches the client through blockReason:
 	// its name and the request id, never the cause.
 	return nil
 }
 
+// rulesStage names a rules span without building the string per request.
+func rulesStage(label string) string {
+	switch label {
+	case "request":
+		return "rules request"
+	case "response":
+		return "rules response"
+	case "error":
+		return "rules error"
+	}
+	return "rules " + label
+}
+
 // findingSet gathers rule findings by rule and action, so a stream of
-// masked deltas is one event, not one per chunk.
+// masked deltas is one event, not one per chunk. An exchange keeps one
+// across requests (reset reuses its slices): what leaves the request, an
+// event's detector list, is copied.
 type findingSet struct {
 	items  []findingItem
 	errors []rules.RuleError
@@ -82,8 +98,21 @@ func (fs *findingSet) item(rule, action string) *findingItem {
 			return &fs.items[i]
 		}
 	}
+	if n := len(fs.items); n < cap(fs.items) {
+		fs.items = fs.items[:n+1] // an earlier request's item: keep its detectors' array
+		it := &fs.items[n]
+		it.rule, it.action, it.detectors = rule, action, it.detectors[:0]
+		return it
+	}
 	fs.items = append(fs.items, findingItem{rule: rule, action: action})
 	return &fs.items[len(fs.items)-1]
+}
+
+// reset empties the set, keeping its arrays for the next request.
+func (fs *findingSet) reset() {
+	fs.items = fs.items[:0]
+	clear(fs.errors) // no error is kept alive past its request
+	fs.errors = fs.errors[:0]
 }
 
 // eventForAction maps a finding's action to its event type.
@@ -110,13 +139,14 @@ func (s *Server) reportFindingSet(tok *tokenEntry, reqID, phase string, fs *find
 		s.met.ruleAction(it.action)
 		if info {
 			s.log.Info("content rule matched", "request_id", reqID, "token", tok.short, "rule", it.rule,
-				"action", it.action, "phase", phase, "detectors", it.detectors, "metadata", tok.policy.Metadata)
+				"action", it.action, "phase", phase, "detectors", slices.Clone(it.detectors), "metadata", tok.policy.Metadata)
 		}
 		if !s.wants(eventForAction(it.action)) {
 			continue
 		}
+		// The event outlives the set, whose arrays the next request reuses.
 		s.emit(eventForAction(it.action), events.RuleData{TokenHashPrefix: events.HashPrefix(tok.hash), RequestID: reqID,
-			Rule: it.rule, Action: it.action, Phase: phase, Findings: it.detectors, Metadata: tok.policy.Metadata})
+			Rule: it.rule, Action: it.action, Phase: phase, Findings: slices.Clone(it.detectors), Metadata: tok.policy.Metadata})
 	}
 }
 

@@ -75,6 +75,16 @@ type relay struct {
 	text    []byte
 	spliced []byte
 	answer  []byte
+	out     []byte // what one read sends the client
+
+	// The events of one upstream read that carry text, held until the
+	// read is parsed so the output rules run once per read and filter,
+	// not once per event (see hold and settle).
+	held      []heldEvent
+	heldBytes []byte              // their names and data
+	heldText  []byte              // their decoded texts
+	heldRefs  []providers.TextRef // their texts' places in data
+	heldSpans [][2]int            // each ref's text in heldText; -1: not decodable
 
 	span, streamSpan trace.Span // the request's, handed over (trace.go)
 	tctx             context.Context
@@ -103,14 +113,42 @@ type textFilter struct {
 	// Responses streams only), fed whether any text went through stream.
 	sent []byte
 	fed  bool
+	// During settle: whether the held events fed this text, its last held
+	// ref (whose event carries what the check lets through) and that text.
+	held bool
+	last int
+	emit []byte
+}
+
+// heldEvent is one held event: its name and data in heldBytes, its refs
+// and spans from firstRef on.
+type heldEvent struct {
+	name, data     [2]int
+	firstRef, refs int
 }
 
 var relayBufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
+// relayPool keeps relays, and so their buffers, from one stream to the
+// next: a relay's buffers grow to a read's worth of events and texts.
+var relayPool = sync.Pool{New: func() any { return new(relay) }}
+
+// releaseRelay empties r for the next stream, keeping its buffers. It runs
+// last in run, once close has settled, reported and unregistered r.
+func releaseRelay(r *relay) {
+	*r = relay{parser: r.parser, refs: r.refs[:0], edits: r.edits[:0], text: r.text[:0], spliced: r.spliced[:0],
+		answer: r.answer[:0], out: r.out[:0], filters: r.filters[:0],
+		held: r.held[:0], heldBytes: r.heldBytes[:0], heldText: r.heldText[:0], heldRefs: r.heldRefs[:0], heldSpans: r.heldSpans[:0]}
+	clear(r.filters[:cap(r.filters)]) // the filters hold the stream's texts
+	r.parser.Reset()
+	relayPool.Put(r)
+}
+
 // startStream hands a 200 stream to a relay and returns: the handler is done.
 func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.Response) error {
-	r := &relay{s: x.s, tok: x.tok, a: a, ep: x.ep, reqID: x.reqID, model: a.model, start: x.start,
-		resp: resp, lease: x.lease, cost: x.cost, owed: x.owed, rules: x.tok.rules}
+	r := relayPool.Get().(*relay)
+	r.s, r.tok, r.a, r.ep, r.reqID, r.model, r.start = x.s, x.tok, a, x.ep, x.reqID, a.model, x.start
+	r.resp, r.lease, r.cost, r.owed, r.rules = resp, x.lease, x.cost, x.owed, x.tok.rules
 	x.settled = true // the relay settles
 	x.cost.lease = nil
 	r.setBudgetCut(x)
@@ -145,6 +183,7 @@ func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fastht
 }
 
 func (r *relay) run(w *bufio.Writer) {
+	defer releaseRelay(r)
 	defer r.close()
 	src, err := r.source()
 	if err != nil {
@@ -155,7 +194,7 @@ func (r *relay) run(w *bufio.Writer) {
 	bp := relayBufPool.Get().(*[]byte)
 	defer relayBufPool.Put(bp)
 	buf := *bp
-	var out []byte
+	out := r.out[:0]
 	for !r.blocked && !r.cut.Load() && !r.budgetCut {
 		n, rerr := src.Read(buf)
 		if n > 0 {
@@ -170,6 +209,7 @@ func (r *relay) run(w *bufio.Writer) {
 				r.cost.lease.Report(r.cost.charge(r.usage()))
 			}
 			if len(out) > 0 && !r.write(w, out) {
+				r.out = out
 				return
 			}
 		}
@@ -180,6 +220,7 @@ func (r *relay) run(w *bufio.Writer) {
 			break
 		}
 	}
+	r.out = out
 	r.writeTail(w)
 }
 
@@ -202,7 +243,8 @@ func (r *relay) writeTail(w *bufio.Writer) {
 	if r.clientGone {
 		return
 	}
-	out := make([]byte, 0, 512)
+	out := r.out[:0]
+	defer func() { r.out = out[:0] }() // the relay's buffer, kept for the next stream
 	if r.budgetCut && !r.blocked {
 		out = r.flushFilters(out)
 		if !r.blocked {
@@ -269,18 +311,21 @@ func (r *relay) drain(out []byte) []byte {
 	for !r.blocked && !r.budgetCut {
 		ev, ok, err := r.parser.Next()
 		if err != nil {
+			out = r.settle(out) // what was read before is checked and sent
 			r.upstreamErr = err
 			r.blocked = true // stop reading: the stream is unusable
 			return out
 		}
 		if !ok {
-			return out
+			return r.settle(out) // the read is parsed: one check for its texts
 		}
-		mark := len(out)
+		mark, held := len(out), len(r.held)
 		out = r.event(out, ev)
 		if !r.blocked && r.countFragments(ev.Data) {
 			r.budgetCut = true
-			return out[:mark] // what went past the reservation stays behind
+			// What went past the reservation stays behind, unchecked.
+			r.held = r.held[:held]
+			return r.settle(out[:mark])
 		}
 	}
 	return out
@@ -326,8 +371,9 @@ func (r *relay) event(out []byte, ev sse.Event) []byte {
 				}
 			}
 		}
-		if data = r.filter(data); r.blocked {
-			return r.errorEvent(out, r.blockError())
+		if len(r.refs) > 0 {
+			r.hold(ev.Name, data)
+			return out
 		}
 	} else if r.memReq != nil {
 		r.rememberRefs(data)
@@ -393,53 +439,102 @@ func isUsageOnly(data []byte) bool {
 	return sc.Err() == nil && emptyChoices && usage
 }
 
-// filter runs each text of the event through its output stream and splices
-// what may be emitted now back into the event.
-func (r *relay) filter(data []byte) []byte {
-	if len(r.refs) == 0 {
-		return data
-	}
-	r.edits = r.edits[:0]
-	r.text = r.text[:0]
-	spans := make([][2]int, 0, len(r.refs))
+// hold keeps an event whose texts the output rules must read until the
+// upstream read is parsed (settle): one check of everything the read
+// brought costs one rule call per text instead of one per event, and the
+// held-back tail is scanned once per read rather than once per delta.
+func (r *relay) hold(name, data []byte) {
+	e := heldEvent{firstRef: len(r.heldRefs), refs: len(r.refs)}
+	e.name[0] = len(r.heldBytes)
+	r.heldBytes = append(r.heldBytes, name...)
+	e.name[1] = len(r.heldBytes)
+	r.heldBytes = append(r.heldBytes, data...)
+	e.data = [2]int{e.name[1], len(r.heldBytes)}
 	for _, ref := range r.refs {
-		f := r.filterFor(ref)
+		start := len(r.heldText)
 		var err error
-		start := len(r.text)
-		if r.text, err = providers.DecodeText(r.text, data, ref); err != nil {
-			spans = append(spans, [2]int{-1, -1})
+		if r.heldText, err = providers.DecodeText(r.heldText, data, ref); err != nil {
+			r.heldText = r.heldText[:start]
+			start = -1
+		}
+		r.heldRefs = append(r.heldRefs, ref)
+		r.heldSpans = append(r.heldSpans, [2]int{start, len(r.heldText)})
+	}
+	r.held = append(r.held, e)
+}
+
+// settle runs the held events' texts through their output streams, one
+// check per text, and appends the events: a text's last held event carries
+// what the check lets through, its earlier ones carry none (as an event
+// whose text is still held back does). A block sends none of them.
+func (r *relay) settle(out []byte) []byte {
+	if len(r.held) == 0 {
+		return out
+	}
+	defer r.clearHeld()
+	for _, e := range r.held {
+		for j := e.firstRef; j < e.firstRef+e.refs; j++ {
+			sp := r.heldSpans[j]
+			if sp[0] < 0 {
+				continue // relayed as it came, as before the rules could read it
+			}
+			f := r.filterFor(r.heldRefs[j])
+			f.stream.Append(r.heldText[sp[0]:sp[1]])
+			f.held, f.last = true, j
+		}
+	}
+	for _, f := range r.filters {
+		if !f.held {
 			continue
 		}
-		emit, err := f.stream.Write(r.text[start:], &r.verdict)
+		emit, err := f.stream.Write(nil, &r.verdict)
 		r.findings.add(&r.verdict)
 		if err != nil || r.verdict.Action == rules.Block {
 			r.blocked = true
-			return nil
+			return r.errorEvent(out, r.blockError())
 		}
-		r.text = append(r.text[:start], emit...)
-		spans = append(spans, [2]int{start, len(r.text)})
+		f.emit = emit // valid until this stream's next Write or Flush
 		f.fed = true
 		if r.keepSent() {
 			f.sent = append(f.sent, emit...)
 		}
-		if ref.Kind == providers.TextDelta {
+		if f.kind == providers.TextDelta {
 			r.rememberText(emit)
 		}
-		f.template = append(f.template[:0], data...)
-		f.ref, f.pending = ref, true
 	}
-	for i, ref := range r.refs {
-		if spans[i][0] < 0 {
-			continue
+	for _, e := range r.held {
+		data := r.heldBytes[e.data[0]:e.data[1]]
+		r.edits = r.edits[:0]
+		for j := e.firstRef; j < e.firstRef+e.refs; j++ {
+			if r.heldSpans[j][0] < 0 {
+				continue
+			}
+			ref := r.heldRefs[j]
+			f := r.filterFor(ref)
+			var text []byte
+			if f.last == j {
+				text = f.emit
+				f.template = append(f.template[:0], data...)
+				f.ref, f.pending = ref, true
+			}
+			r.edits = append(r.edits, providers.Edit{Ref: ref, Text: text})
 		}
-		r.edits = append(r.edits, providers.Edit{Ref: ref, Text: r.text[spans[i][0]:spans[i][1]]})
+		spliced, err := providers.Splice(r.spliced[:0], data, r.edits)
+		if err != nil {
+			continue // fail closed: an event the proxy cannot rewrite is not sent
+		}
+		r.spliced = spliced
+		out = r.emit(out, r.heldBytes[e.name[0]:e.name[1]], spliced)
 	}
-	out, err := providers.Splice(r.spliced[:0], data, r.edits)
-	if err != nil {
-		return data
-	}
-	r.spliced = out
 	return out
+}
+
+func (r *relay) clearHeld() {
+	for _, f := range r.filters {
+		f.held, f.emit = false, nil
+	}
+	r.held, r.heldBytes, r.heldText = r.held[:0], r.heldBytes[:0], r.heldText[:0]
+	r.heldRefs, r.heldSpans = r.heldRefs[:0], r.heldSpans[:0]
 }
 
 // keepSent says whether filters keep the text they let through: a native
@@ -512,6 +607,9 @@ func (r *relay) filterFor(ref providers.TextRef) *textFilter {
 // event that carried its text, before an event that carries none (a
 // finish chunk, usage, [DONE]).
 func (r *relay) flushFilters(out []byte) []byte {
+	if out = r.settle(out); r.blocked {
+		return out
+	}
 	for _, f := range r.filters {
 		if !f.pending || r.blocked {
 			continue

@@ -154,30 +154,52 @@ func (c *clients) get(p *provider, idle time.Duration) *fasthttp.HostClient {
 
 // idleConn applies an idle timeout to every read, on top of any deadline
 // fasthttp sets for the whole call.
+//
+// Setting a deadline resets a runtime timer, so a read re-arms it only when
+// it must: never while the call's own deadline is the nearer one (every
+// non-streamed call: its deadline is start + timeout, nearer than now +
+// idle), and on a stream only once the armed deadline falls short of now +
+// idle. A stream's deadline is then armed idleSlack later than strictly
+// needed, so a stalled stream is cut between idle and idle × 33/32 after
+// its last byte, and a stream that keeps producing re-arms about once
+// per idle/32 instead of on every read.
 type idleConn struct {
 	net.Conn
 	idle     time.Duration
-	deadline time.Time
+	deadline time.Time // fasthttp's, for the whole call; zero: none
+	armed    time.Time // the read deadline last set on Conn
 }
 
 func (c *idleConn) SetReadDeadline(t time.Time) error {
-	c.deadline = t
+	c.deadline, c.armed = t, t
 	return c.Conn.SetReadDeadline(t)
 }
 
 func (c *idleConn) SetDeadline(t time.Time) error {
-	c.deadline = t
+	c.deadline, c.armed = t, t
 	return c.Conn.SetDeadline(t)
 }
 
 func (c *idleConn) Read(b []byte) (int, error) {
 	if c.idle > 0 {
-		d := time.Now().Add(c.idle)
-		if !c.deadline.IsZero() && c.deadline.Before(d) {
-			d = c.deadline
+		need := time.Now().Add(c.idle) // the latest the next byte may come
+		var d time.Time
+		switch {
+		case !c.deadline.IsZero() && !c.deadline.After(need):
+			d = c.deadline // the call's deadline is the nearer one
+		case !c.armed.IsZero() && !c.armed.Before(need) && (c.deadline.IsZero() || !c.armed.After(c.deadline)):
+			d = c.armed // still armed late enough
+		default:
+			d = need.Add(c.idle / 32)
+			if !c.deadline.IsZero() && c.deadline.Before(d) {
+				d = c.deadline
+			}
 		}
-		if err := c.Conn.SetReadDeadline(d); err != nil {
-			return 0, err
+		if !d.Equal(c.armed) {
+			if err := c.Conn.SetReadDeadline(d); err != nil {
+				return 0, err
+			}
+			c.armed = d
 		}
 	}
 	return c.Conn.Read(b)

@@ -39,10 +39,25 @@ func (s *Stream) Write(delta []byte, v *Verdict) (emit []byte, err error) {
 		return nil, nil
 	}
 	if s.tail == 0 { // no output rules: pass through
-		return delta, nil
+		if len(s.pending) == 0 {
+			return delta, nil
+		}
+		s.out = append(append(s.out[:0], s.pending...), delta...) // what Append held
+		s.pending = s.pending[:0]
+		return s.out, nil
 	}
 	s.pending = append(s.pending, delta...)
 	return s.process(false, v)
+}
+
+// Append adds delta without checking it: the next Write or Flush checks
+// everything appended since in one rule call. A relay appends the deltas
+// of every event one upstream read brought, then calls Write(nil, v) once,
+// instead of calling the rules once per event.
+func (s *Stream) Append(delta []byte) {
+	if !s.blocked {
+		s.pending = append(s.pending, delta...)
+	}
 }
 
 // Flush checks and returns whatever is still held back, at the end of the
@@ -54,8 +69,13 @@ func (s *Stream) Flush(v *Verdict) ([]byte, error) {
 		v.Failed = s.scratch.Failed
 		return nil, nil
 	}
-	if s.tail == 0 || len(s.pending) == 0 {
+	if len(s.pending) == 0 {
 		return nil, nil
+	}
+	if s.tail == 0 { // appended, nothing to check: pass through
+		s.out = append(s.out[:0], s.pending...)
+		s.pending = s.pending[:0]
+		return s.out, nil
 	}
 	return s.process(true, v)
 }

@@ -169,3 +169,69 @@ func TestStreamTailOfContractorRules(t *testing.T) {
 	// longest detector, plus one byte to settle word boundaries.
 	assert.Equal(t, 257, rs.StreamTail())
 }
+
+// runStreamBatched is runStream for a relay that checks once per upstream
+// read: every batch chunks are appended, then one Write(nil) checks them.
+func runStreamBatched(t *testing.T, rs *RuleSet, chunks []string, batch int) (string, bool, []Finding) {
+	t.Helper()
+	s := rs.NewStream(context.Background())
+	var out strings.Builder
+	var v Verdict
+	var findings []Finding
+	for i, c := range chunks {
+		s.Append([]byte(c))
+		if (i+1)%batch != 0 && i != len(chunks)-1 {
+			continue
+		}
+		emit, err := s.Write(nil, &v)
+		require.NoError(t, err)
+		out.Write(emit)
+		findings = append(findings, v.Findings...)
+		if v.Action == Block {
+			return out.String(), true, findings
+		}
+	}
+	emit, err := s.Flush(&v)
+	require.NoError(t, err)
+	out.Write(emit)
+	findings = append(findings, v.Findings...)
+	return out.String(), v.Action == Block, findings
+}
+
+// TestStreamAppendBatches: deltas appended and checked in batches give
+// the text, masks and findings (in stream offsets) of one check per delta,
+// whatever the batch size and wherever a secret is split.
+func TestStreamAppendBatches(t *testing.T) {
+	t.Parallel()
+	rs, err := sharedHost(t).Compile(streamRules, nil)
+	require.NoError(t, err)
+	text := "Sure. Contact jane.doe@example.com or 415-555-0132; SSN 123-45-6789, card 4111 1111 1111 1111. " +
+		strings.Repeat("Plenty of harmless words follow here. ", 12) + "fyi done"
+	want := "Sure. Contact [REDACTED:email] or [REDACTED:phone]; SSN [REDACTED:ssn], card [REDACTED:credit_card]. " +
+		strings.Repeat("Plenty of harmless words follow here. ", 12) + "fyi done"
+	for _, chunks := range [][]string{chunkEvery(text, 4), chunkEvery(text, 1), split(text, 20, 27), split(text, 60, 62)} {
+		for _, batch := range []int{1, 2, 3, 7, 50, 1000} {
+			got, blocked, findings := runStreamBatched(t, rs, chunks, batch)
+			assert.False(t, blocked)
+			assert.Equal(t, want, got, "batch %d", batch)
+			var dets []string
+			for _, f := range findings {
+				dets = append(dets, f.Detector)
+				if f.Detector == "email" {
+					assert.Equal(t, "jane.doe@example.com", text[f.Start:f.End], "stream offsets")
+				}
+			}
+			assert.Equal(t, []string{"email", "phone", "ssn", "credit_card", "keyword"}, dets, "batch %d", batch)
+		}
+	}
+	for _, batch := range []int{1, 4, 100} {
+		got, blocked, _ := runStreamBatched(t, rs, chunkEvery("here is a jailbreak and "+strings.Repeat("x", 400), 3), batch)
+		assert.True(t, blocked, "batch %d", batch)
+		assert.NotContains(t, got, "jailbreak")
+	}
+	// Without output rules appended text passes through unchecked.
+	none, err := sharedHost(t).Compile([]policy.Rule{{Name: "in", Type: "keyword", Keywords: []string{"x"}}}, nil)
+	require.NoError(t, err)
+	got, _, _ := runStreamBatched(t, none, []string{"x ", "passes", " too"}, 2)
+	assert.Equal(t, "x passes too", got)
+}

@@ -218,10 +218,10 @@ func (w *walker) walk(req *Request) error {
 			err = w.outputFormatField(string(name))
 		case "tool_choice":
 			// {"type":"tool","name":...}: every string is checked as a name
-			err = w.fieldTree(providers.TextToolDef, RoleSystem, providers.FormName)
+			err = w.fieldTree(providers.TextToolDef, RoleSystem, noKeys, providers.FormName)
 		case "stop_sequences", "metadata":
 			// read or stored by the provider, not rendered: checked all the same
-			err = w.fieldTree(providers.TextMeta, RoleUser, providers.FormText)
+			err = w.fieldTree(providers.TextMeta, RoleUser, providers.FormText, providers.FormText)
 		}
 		if err == nil {
 			err = s.Err()
@@ -233,16 +233,17 @@ func (w *walker) walk(req *Request) error {
 	return s.Finish()
 }
 
-// fieldTree references every member name and string of a top-level
-// field that is not priced (tool_choice, stop_sequences, metadata).
-func (w *walker) fieldTree(kind, role string, form providers.Form) error {
+// fieldTree references every string and, unless keyForm is noKeys, every
+// member name of a top-level field that is not priced (tool_choice,
+// stop_sequences, metadata).
+func (w *walker) fieldTree(kind, role string, keyForm, form providers.Form) error {
 	s := &w.s
 	v := s.Value()
 	if !w.collect || v.Kind == providers.KindNull {
 		return s.Err()
 	}
 	from := len(w.refs)
-	w.refs = appendTree(w.refs, w.body, v, kind, -1, -1, form, form)
+	w.refs = appendTree(w.refs, w.body, v, kind, -1, -1, keyForm, form)
 	for i := from; i < len(w.refs); i++ {
 		w.refs[i].Role = role
 	}
@@ -422,7 +423,14 @@ func (w *walker) block(idx, part int, role, kind string) {
 // an image or a PDF (binary, forwarded unread).
 func (w *walker) source(idx, part int, role, kind string) {
 	s := &w.s
-	if s.Peek() != providers.KindObject {
+	switch s.Peek() {
+	case providers.KindObject:
+	case providers.KindString:
+		// search_result blocks: the source (a URL or a name) is shown to
+		// the model with the result
+		w.ref(s.Value(), role, kind, idx, part, providers.FormText)
+		return
+	default:
 		s.Skip()
 		return
 	}
@@ -594,6 +602,12 @@ func leaves(dst []providers.TextRef, s *providers.Scanner, kind string, idx, par
 				r := k.Ref(RoleAssistant, kind, idx, part)
 				r.Form = keyForm
 				dst = append(dst, r)
+			}
+			if keyForm == providers.FormName && string(s.Key(k)) == "required" {
+				// a schema's required list names properties: masked
+				// like their names, it still names them
+				dst = leaves(dst, s, kind, idx, part, keyForm, keyForm)
+				continue
 			}
 			dst = leaves(dst, s, kind, idx, part, keyForm, valForm)
 		}

@@ -1,6 +1,7 @@
 package anthropic_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -147,16 +148,31 @@ func TestRequestTextsSystemString(t *testing.T) {
 func FuzzRequestTexts(f *testing.F) {
 	f.Add([]byte(`{"system":[{"type":"text","text":"s"}],"messages":[{"role":"user","content":[{"type":"tool_use","input":{"a":["b",{"c":"d"}]}}]}]}`))
 	f.Add([]byte(`{"messages":[{"role":"user","content":[{"type":"tool_result","content":[{"type":"text","text":"x"}]}]}]}`))
+	f.Add([]byte(`{"stop_sequences":["s"],"metadata":{"user_id":"u"},"tool_choice":{"type":"tool","name":"f"},"tools":[{"name":"f","input_schema":{"properties":{"p":{}},"required":["p"]}}],` +
+		`"messages":[{"role":"user","content":[{"type":"image","source":{"type":"url","url":"https://x"}},{"type":"tool_use","name":"f","input":{"k":"v"}}]}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		refs, err := anthropic.RequestTexts(nil, body)
 		if err != nil {
 			return
 		}
-		for _, r := range refs {
+		edits := make([]providers.Edit, 0, len(refs))
+		for i, r := range refs {
 			require.True(t, r.Start >= 0 && r.End <= len(body) && r.Start+2 <= r.End, "ref %+v", r)
+			if i > 0 && (r.Form == providers.FormText) == (refs[i-1].Form == providers.FormText) {
+				require.Greater(t, r.Start, refs[i-1].Start, "refs out of order")
+			}
 			_, err := providers.DecodeText(nil, body, r)
+			if r.Form == providers.FormData && errors.Is(err, providers.ErrUncheckable) {
+				return // a malformed document: the proxy refuses it
+			}
 			require.NoError(t, err)
+			edits = append(edits, providers.Edit{Ref: r, Text: []byte("[M] é")})
 		}
+		// Masking every text and field keeps a request the walker reads.
+		masked, err := providers.Splice(nil, body, edits)
+		require.NoError(t, err)
+		_, err = anthropic.RequestTexts(nil, masked)
+		require.NoError(t, err, "masked body: %s", masked)
 		_, _ = anthropic.ParseRequest(body)
 		_, _ = anthropic.ResponseTexts(nil, body)
 	})

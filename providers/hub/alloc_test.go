@@ -10,6 +10,7 @@ import (
 
 	"github.com/tokenomics-dev/tokenomics/providers"
 	"github.com/tokenomics-dev/tokenomics/providers/hub"
+	"github.com/tokenomics-dev/tokenomics/providers/openai"
 )
 
 // TestStreamAllocs: once its buffers have grown, a translator writes each
@@ -55,5 +56,28 @@ func TestStreamAllocs(t *testing.T) {
 				t.Fatalf("reset stream: %v allocations, want 0", allocs)
 			}
 		})
+	}
+}
+
+// TestCoveredAllocs: the translated request's cross-check of the rules'
+// texts, on the walkers' order (texts, then fields), allocates nothing.
+func TestCoveredAllocs(t *testing.T) {
+	body := []byte(`{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"https://x/a.png"}}]}],` +
+		`"tools":[{"type":"function","function":{"name":"f","description":"d","parameters":{"type":"object","properties":{"q":{"type":"string"}}}}}],"tool_choice":"auto"}`)
+	var r hub.Request
+	if err := hub.Decode(&r, hub.Chat, body); err != nil {
+		t.Fatal(err)
+	}
+	checked, err := openai.RequestTexts(nil, body, openai.Chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := r.Texts(nil)
+	if allocs := testing.AllocsPerRun(50, func() {
+		if _, ok := hub.Covered(texts, checked); !ok {
+			t.Fatal("not covered")
+		}
+	}); allocs != 0 {
+		t.Fatalf("%v allocations, want 0", allocs)
 	}
 }

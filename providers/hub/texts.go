@@ -115,8 +115,38 @@ func leaves(dst []providers.TextRef, s *providers.Scanner, role, kind string, pa
 }
 
 // Covered reports whether every text of texts is one of checked (by its
-// span in the body), returning the first that is not.
+// span in the body), returning the first that is not. The walkers list
+// checked in two runs, each in body order (texts, then fields: see
+// providers.OrderRequestRefs); those are searched in place, anything else
+// is sorted in a copy.
 func Covered(texts, checked []providers.TextRef) (providers.TextRef, bool) {
+	split := len(checked)
+	for i := 1; i < len(checked); i++ {
+		if checked[i].Start < checked[i-1].Start {
+			split = i
+			break
+		}
+	}
+	a, b := checked[:split], checked[split:]
+	if !slices.IsSortedFunc(b, byStart) {
+		return coveredSorted(texts, checked)
+	}
+	for _, t := range texts {
+		if !hasStart(a, t.Start) && !hasStart(b, t.Start) {
+			return t, false
+		}
+	}
+	return providers.TextRef{}, true
+}
+
+func byStart(x, y providers.TextRef) int { return x.Start - y.Start }
+
+func hasStart(refs []providers.TextRef, start int) bool {
+	_, found := slices.BinarySearchFunc(refs, start, func(r providers.TextRef, s int) int { return r.Start - s })
+	return found
+}
+
+func coveredSorted(texts, checked []providers.TextRef) (providers.TextRef, bool) {
 	starts := make([]int, len(checked))
 	for i, c := range checked {
 		starts[i] = c.Start

@@ -46,13 +46,21 @@ func TestTextsCovered(t *testing.T) {
 			require.NotEmpty(t, texts)
 			miss, ok := hub.Covered(texts, ruleTexts(t, w, []byte(body)))
 			assert.True(t, ok, "%s body %d: the rules never read %s", w, i, body[max(miss.Start, 0):max(miss.End, 0)])
+			found := map[string]bool{}
+			for _, ref := range texts {
+				txt, err := providers.DecodeText(nil, r.Body, ref)
+				require.NoError(t, err)
+				found[string(txt)] = true
+			}
+			if i == 0 {
+				// fields the provider gets besides the prompt texts
+				assert.True(t, found["look"], "%s: tool, choice and call names are texts", w)
+				assert.True(t, found["u1"], "%s: the end-user id is a text", w)
+				assert.True(t, found["properties"], "%s: schema member names are texts", w)
+				assert.False(t, found["data:image/png;base64,AAAA"], "%s: image data is not a text", w)
+				assert.False(t, found["c1"], "%s: call ids are not texts", w)
+			}
 			if i == 1 {
-				found := map[string]bool{}
-				for _, ref := range texts {
-					txt, err := providers.DecodeText(nil, r.Body, ref)
-					require.NoError(t, err)
-					found[string(txt)] = true
-				}
 				assert.True(t, found["part result"], "%s: tool result parts are texts", w)
 				assert.True(t, found["E"], "%s: output schema strings are texts", w)
 			}
@@ -60,4 +68,25 @@ func TestTextsCovered(t *testing.T) {
 	}
 	_, ok := hub.Covered([]providers.TextRef{{Start: 5, End: 9}}, []providers.TextRef{{Start: 1, End: 4}})
 	assert.False(t, ok)
+	refs := func(starts ...int) []providers.TextRef {
+		out := make([]providers.TextRef, len(starts))
+		for i, s := range starts {
+			out[i] = providers.TextRef{Start: s, End: s + 2}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name           string
+		texts, checked []providers.TextRef
+		ok             bool
+	}{
+		{"two sorted runs", refs(9, 2, 30), refs(2, 9, 40, 5, 30), true},
+		{"two sorted runs, one missing", refs(9, 7), refs(2, 9, 40, 5, 30), false},
+		{"unordered", refs(5, 40, 2), refs(40, 2, 30, 5, 1), true},
+		{"unordered, one missing", refs(5, 41), refs(40, 2, 30, 5, 1), false},
+		{"nothing checked", refs(1), nil, false},
+	} {
+		_, ok := hub.Covered(tc.texts, tc.checked)
+		assert.Equal(t, tc.ok, ok, tc.name)
+	}
 }

@@ -567,9 +567,10 @@ func (w *walker) toolDef(idx int) {
 // mode string, or an object naming a tool ({"type":"function","function":
 // {"name":...}} in chat, {"type":"function","name":...} in responses, a
 // list of allowed tools). Every string in it is checked as a name: the
-// provider renders the chosen tool's name into the prompt.
+// provider renders the chosen tool's name into the prompt. Its member
+// names are the API's own.
 func readToolChoice(w *walker) error {
-	w.tree(RoleSystem, providers.TextToolDef, -1, -1, providers.FormName, providers.FormName, false)
+	w.tree(RoleSystem, providers.TextToolDef, -1, -1, noKeys, providers.FormName, false)
 	return w.s.Err()
 }
 
@@ -579,6 +580,7 @@ func readToolChoice(w *walker) error {
 // checked all the same (a provider logs and stores them), not priced.
 func readMeta(w *walker) error {
 	w.tree(RoleUser, providers.TextMeta, -1, -1, providers.FormText, providers.FormText, false)
+	// (stop and user hold no member names; metadata's are the client's)
 	return w.s.Err()
 }
 
@@ -590,14 +592,20 @@ func (w *walker) leaves(r, kind string, idx, part int, keyForm providers.Form) {
 	w.tree(r, kind, idx, part, keyForm, providers.FormText, true)
 }
 
+// noKeys is the key form of a walk that leaves member names out.
+const noKeys providers.Form = 255
+
 // tree is leaves with string values in valForm, priced as prompt text
-// when priced is set.
+// when priced is set; member names are left out with keyForm noKeys.
 func (w *walker) tree(r, kind string, idx, part int, keyForm, valForm providers.Form, priced bool) {
 	s := &w.s
 	switch s.Peek() {
 	case providers.KindString:
 		if priced {
 			w.text(s.Value(), r, kind, idx, part)
+			if valForm != providers.FormText && w.collect {
+				w.refs[len(w.refs)-1].Form = valForm
+			}
 		} else {
 			w.ref(s.Value(), r, kind, idx, part, valForm)
 		}
@@ -608,7 +616,15 @@ func (w *walker) tree(r, kind string, idx, part int, keyForm, valForm providers.
 			if !ok {
 				break
 			}
-			w.ref(k, r, kind, idx, part, keyForm)
+			if keyForm != noKeys {
+				w.ref(k, r, kind, idx, part, keyForm)
+			}
+			if keyForm == providers.FormName && string(s.Key(k)) == "required" {
+				// a schema's required list names properties: masked
+				// like their names, it still names them
+				w.tree(r, kind, idx, part, keyForm, keyForm, priced)
+				continue
+			}
 			w.tree(r, kind, idx, part, keyForm, valForm, priced)
 		}
 	case providers.KindArray:

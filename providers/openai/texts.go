@@ -112,8 +112,9 @@ func readMessages(w *walker) error {
 	return s.Err()
 }
 
-// content reads a message content: a string, null, or an array of parts.
-// kind "" means: decided by the message's role later.
+// content reads a message content: a string, null, an array of parts or,
+// for a tool output, one part (a computer call's screenshot). kind ""
+// means: decided by the message's role later.
 func (w *walker) content(idx int, kind string) {
 	s := &w.s
 	switch s.Peek() {
@@ -124,6 +125,8 @@ func (w *walker) content(idx int, kind string) {
 		for arr.Next() {
 			w.part(idx, arr.Index(), kind)
 		}
+	case providers.KindObject:
+		w.part(idx, 0, kind)
 	default:
 		s.Skip()
 	}

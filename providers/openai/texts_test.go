@@ -2,6 +2,7 @@ package openai_test
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -315,17 +316,32 @@ func FuzzRequestTexts(f *testing.F) {
 	f.Add([]byte(`{"prompt":["x",[1,2]],"suffix":"s"}`), uint8(2))
 	f.Add([]byte(`{"input":["x","y"]}`), uint8(3))
 	f.Add([]byte(`{"input":[{"role":"user","content":"x"},{"type":"function_call_output","output":[{"type":"input_text","text":"o"}]}],"instructions":"i"}`), uint8(4))
+	f.Add([]byte(`{"messages":[{"role":"user","name":"n","content":[{"type":"image_url","image_url":{"url":"https://x"}},{"type":"file","file":{"filename":"a","file_data":"data:text/plain;base64,aGk="}}]}],`+
+		`"tools":[{"type":"function","function":{"name":"f","parameters":{"properties":{"p":{}},"required":["p"]}}}],"tool_choice":{"type":"function","function":{"name":"f"}},"stop":["s"],"metadata":{"k":"v"}}`), uint8(0))
 	f.Fuzz(func(t *testing.T, body []byte, ep uint8) {
 		endpoint := openai.Endpoint(ep%4 + 1)
 		refs, err := openai.RequestTexts(nil, body, endpoint)
 		if err != nil {
 			return
 		}
-		for _, r := range refs {
+		edits := make([]providers.Edit, 0, len(refs))
+		for i, r := range refs {
 			require.True(t, r.Start >= 0 && r.End <= len(body) && r.Start+2 <= r.End, "ref %+v", r)
+			if i > 0 && (r.Form == providers.FormText) == (refs[i-1].Form == providers.FormText) {
+				require.Greater(t, r.Start, refs[i-1].Start, "refs out of order")
+			}
 			_, err := providers.DecodeText(nil, body, r)
+			if r.Form == providers.FormData && errors.Is(err, providers.ErrUncheckable) {
+				return // a malformed document: the proxy refuses it
+			}
 			require.NoError(t, err)
+			edits = append(edits, providers.Edit{Ref: r, Text: []byte("[M] é")})
 		}
+		// Masking every text and field keeps a request the walker reads.
+		masked, err := providers.Splice(nil, body, edits)
+		require.NoError(t, err)
+		_, err = openai.RequestTexts(nil, masked, endpoint)
+		require.NoError(t, err, "masked body: %s", masked)
 		_, _ = openai.ParseRequest(body, endpoint)
 		_, _ = openai.ResponseTexts(nil, body, endpoint)
 		out, err := openai.RewriteRequest(nil, body, endpoint, openai.Rewrite{
