@@ -23,14 +23,20 @@ func (s *Server) buildEntry(r store.Record) *tokenEntry {
 	if r.ExpiresAt != nil {
 		e.expiresAt, e.hasExpiry = *r.ExpiresAt, true
 	}
-	t, err := s.templates.getShared(r.Policy, func() (*policyTemplate, bool, error) {
+	// A rule naming a plugin version range is resolved when it is
+	// compiled: a token rebuilt after a newer version synced must compile
+	// it again, not find the old resolution under the same policy bytes.
+	build := func() (*policyTemplate, bool, error) {
 		t, err := s.buildTemplate(r.Policy)
-		// A rule naming a plugin version range is resolved when it is
-		// compiled: a token rebuilt after a newer version synced must
-		// compile it again, not find the old resolution under the same
-		// policy bytes.
 		return t, err == nil && !hasVersionRange(t.policy), err
-	})
+	}
+	t, err := s.templates.getShared(r.Policy, build)
+	if err == nil && t.rules != nil && t.rules.settled.Load() && t.rules.err != nil {
+		// Its rules failed to compile at start: build anew, the plugin
+		// they need may be here by now.
+		s.templates.forget(r.Policy, t)
+		t, err = s.templates.getShared(r.Policy, build)
+	}
 	if err != nil {
 		e.err = err
 		var te *templateError

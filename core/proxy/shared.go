@@ -63,6 +63,15 @@ func (c *sharedCache[T]) drop(key string) {
 	c.mu.Unlock()
 }
 
+// forget drops key if it still holds v, so the next get builds anew.
+func (c *sharedCache[T]) forget(key []byte, v *T) {
+	c.mu.Lock()
+	if wp, ok := c.byKey[string(key)]; ok && wp.Value() == v {
+		delete(c.byKey, string(key))
+	}
+	c.mu.Unlock()
+}
+
 // has reports whether key has a live value (for tests).
 func (c *sharedCache[T]) has(key string) bool {
 	c.mu.Lock()
