@@ -26,6 +26,9 @@ type tokenRules struct {
 	// check time, as for any rule that cannot run).
 	settled atomic.Bool
 	done    chan struct{}
+	// err: the rules did not compile (found at start, see ruleSets.start);
+	// the tokens are refused. set is nil then.
+	err error
 }
 
 // checkRules runs one phase's rules on x.texts into x.verdict and reports

@@ -3,7 +3,10 @@ package proxy
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +37,10 @@ const rulesRetryAfter = time.Second
 // Each new set is watched until its plugins have an outcome: the proxy
 // serves before that (tokens without rules at once), and requests of the
 // set's tokens wait for it at most wait, then get 503.
+//
+// The sets met while New loads the tokens are compiled only at start, when
+// every token is in the cache: compiling starts the plugin loads, which
+// would otherwise take the CPU from the token load and delay serving.
 type ruleSets struct {
 	host    *rules.Host
 	plugins func(name, sha256 string) ([]byte, error)
@@ -42,6 +49,10 @@ type ruleSets struct {
 	cancel  context.CancelFunc
 
 	sets *sharedCache[tokenRules] // by shareKey
+
+	mu      sync.Mutex // guards held and started
+	held    []heldRules
+	started bool
 
 	loading atomic.Int64 // sets whose plugins are still loading
 	gauge   *metrics.Gauge
@@ -61,23 +72,28 @@ func newRuleSets(host *rules.Host, plugins func(name, sha256 string) ([]byte, er
 			"Distinct rule sets whose plugins are still loading; their tokens' requests wait up to plugins.load_wait, then get 503.").With()}
 }
 
+// heldRules is a set whose compilation waits for start.
+type heldRules struct {
+	tr  *tokenRules
+	rs  []policy.Rule
+	key []byte // nil: not shared
+}
+
 // compile returns the shared set for rs, compiling it the first time.
 func (c *ruleSets) compile(rs []policy.Rule) (*tokenRules, error) {
 	key, ok := shareKey(rs)
 	if !ok {
-		return c.compileNew(rs)
+		return c.compileNew(rs, nil)
 	}
-	return c.sets.get(key, func() (*tokenRules, error) { return c.compileNew(rs) })
+	return c.sets.get(key, func() (*tokenRules, error) { return c.compileNew(rs, key) })
 }
 
 // shareKey is rs in canonical form. Rules naming a plugin by version range
 // are not shared: which version they run is decided at compile time, and a
 // rebuild of the token must be free to pick a newer one.
 func shareKey(rs []policy.Rule) ([]byte, bool) {
-	for i := range rs {
-		if rs[i].Type == rules.TypeWASM && strings.Contains(rs[i].Plugin, "@") {
-			return nil, false
-		}
+	if rangedRules(rs) {
+		return nil, false
 	}
 	b, err := json.Marshal(rs)
 	if err != nil {
@@ -86,19 +102,78 @@ func shareKey(rs []policy.Rule) ([]byte, bool) {
 	return b, true
 }
 
+// rangedRules reports whether a rule of rs names its plugin by version
+// range, which is resolved anew each time the rules are compiled.
+func rangedRules(rs []policy.Rule) bool {
+	for i := range rs {
+		if rs[i].Type == rules.TypeWASM && strings.Contains(rs[i].Plugin, "@") {
+			return true
+		}
+	}
+	return false
+}
+
 // compileNew compiles rs (CompileAsync never waits on plugin work: this runs
 // in the token store's change callback, which token sync and revocation
-// share) and starts watching its load.
-func (c *ruleSets) compileNew(rs []policy.Rule) (*tokenRules, error) {
+// share) and starts watching its load; before start it holds rs instead.
+func (c *ruleSets) compileNew(rs []policy.Rule, key []byte) (*tokenRules, error) {
+	tr := &tokenRules{done: make(chan struct{})}
+	c.mu.Lock()
+	if !c.started {
+		c.held = append(c.held, heldRules{tr: tr, rs: rs, key: key})
+		c.mu.Unlock()
+		c.gauge.Set(float64(c.loading.Add(1)))
+		return tr, nil
+	}
+	c.mu.Unlock()
 	set, err := c.host.CompileAsync(rs, c.plugins)
 	if err != nil {
 		return nil, err
 	}
-	in, out := set.Scopes()
-	tr := &tokenRules{set: set, input: in, output: out, done: make(chan struct{})}
+	tr.set = set
+	tr.input, tr.output = set.Scopes()
 	c.gauge.Set(float64(c.loading.Add(1)))
 	go c.watch(tr)
 	return tr, nil
+}
+
+// start compiles the held sets in the background and every later one at
+// once. A held set whose rules do not compile refuses its tokens (500
+// policy_unloadable, as a token built after start is refused) and leaves
+// the cache, so a rebuild of those tokens tries again.
+func (c *ruleSets) start() {
+	c.mu.Lock()
+	held := c.held
+	c.held, c.started = nil, true
+	c.mu.Unlock()
+	if len(held) == 0 {
+		return
+	}
+	go func() {
+		for _, h := range held {
+			if c.ctx.Err() != nil {
+				c.gauge.Set(float64(c.loading.Add(-1))) // shutting down: left unsettled
+				continue
+			}
+			set, err := c.host.CompileAsync(h.rs, c.plugins)
+			if errors.Is(err, rules.ErrClosed) {
+				c.gauge.Set(float64(c.loading.Add(-1)))
+				continue
+			}
+			if err != nil {
+				h.tr.err = fmt.Errorf("compiling rules: %w", err)
+				c.log.Error("token rules do not compile; their tokens are refused", "error", rules.Cause(err))
+				if h.key != nil {
+					c.sets.forget(h.key, h.tr)
+				}
+				c.settle(h.tr)
+				continue
+			}
+			h.tr.set = set
+			h.tr.input, h.tr.output = set.Scopes()
+			go c.watch(h.tr)
+		}
+	}()
 }
 
 // watch waits until every plugin of tr has an outcome. Wait returns early
@@ -110,6 +185,12 @@ func (c *ruleSets) watch(tr *tokenRules) {
 		c.gauge.Set(float64(c.loading.Add(-1)))
 		return
 	}
+	c.settle(tr)
+}
+
+// settle marks tr as having an outcome (tr.set and tr.err are written
+// before: readers see them once settled or done says so).
+func (c *ruleSets) settle(tr *tokenRules) {
 	tr.settled.Store(true)
 	close(tr.done)
 	left := c.loading.Add(-1)
@@ -130,7 +211,7 @@ var errRulesLoading = &core.Error{Status: 503, Type: core.TypeServer, Code: "rul
 // rules loaded, pass with one atomic load.
 func (x *exchange) rulesLoaded() error {
 	tr := x.tok.rules
-	if tr == nil || tr.settled.Load() {
+	if tr == nil || (tr.settled.Load() && tr.err == nil) {
 		return nil
 	}
 	return x.s.awaitLoad(x, tr)
@@ -142,6 +223,10 @@ func (s *Server) awaitLoad(x *exchange, tr *tokenRules) error {
 	defer t.Stop()
 	select {
 	case <-tr.done:
+		if tr.err != nil {
+			return &core.Error{Status: 500, Type: core.TypeServer, Code: "policy_unloadable",
+				Message: "This token's policy could not be loaded by the proxy; ask your administrator.", Err: tr.err}
+		}
 		return nil
 	case <-t.C:
 	}

@@ -107,9 +107,9 @@ func chat(tb testing.TB, c *fasthttp.Client, path, tok, body string) (int, strin
 // waitRulesLoaded polls until no rule set of s is loading.
 func waitRulesLoaded(tb testing.TB, s *Server) {
 	tb.Helper()
-	deadline := time.Now().Add(2 * time.Minute) // a cold compile under -race on a busy machine
+	deadline := time.Now().Add(5 * time.Minute) // a cold compile under -race on a busy machine
 	for s.rulesLoading() > 0 {
-		require.True(tb, time.Now().Before(deadline), "rules still loading after 2 minutes")
+		require.True(tb, time.Now().Before(deadline), "rules still loading after 5 minutes")
 		time.Sleep(20 * time.Millisecond)
 	}
 }
@@ -122,9 +122,11 @@ func waitRulesLoaded(tb testing.TB, s *Server) {
 func TestRulesLoadingFailClosed(t *testing.T) {
 	t.Parallel()
 	up, url := startRecordingUpstream(t)
-	// 1 ns: the plugins compile cold from an empty cache (hundreds of
-	// milliseconds at least), so the first requests find them loading.
-	s, _, toks := newLoadingServer(t, url, t.TempDir(), time.Nanosecond, plainPolicy, piiMaskPolicy)
+	// 1 ns: New holds the rule sets until every token is loaded, then the
+	// plugin loads from the cache (tens of milliseconds at least), so the
+	// first requests find them loading. (The end-to-end test
+	// TestServeReadyBeforeRulesCompile compiles cold, without -race.)
+	s, _, toks := newLoadingServer(t, url, sharedWasmCache(t), time.Nanosecond, plainPolicy, piiMaskPolicy)
 	c := serveInMemory(t, s)
 	plain, ruled := toks[0], toks[1]
 	const email = "maria.keller@example.com"
@@ -225,4 +227,30 @@ func TestRuleSetsShared(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "the unused rule set stayed cached")
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestHeldRulesThatDoNotCompile: rules met while New loads the tokens are
+// compiled at start; when they do not compile (a wasm plugin this proxy
+// cannot fetch) the token is refused with 500 policy_unloadable, as one
+// created later is, and its requests never reach the upstream.
+func TestHeldRulesThatDoNotCompile(t *testing.T) {
+	t.Parallel()
+	up, url := startRecordingUpstream(t)
+	const missing = `{"max_tokens":1000000,"rules":[{"name":"custom","type":"wasm","plugin":"absent","sha256":"` +
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" + `"}]}`
+	s, db, toks := newLoadingServer(t, url, sharedWasmCache(t), time.Minute, missing)
+	c := serveInMemory(t, s)
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
+	code, out, _ := chat(t, c, "/v1/chat/completions", toks[0], body)
+	assert.Equal(t, 500, code, "%s", out)
+	assert.Contains(t, out, `"code":"policy_unloadable"`)
+	waitRulesLoaded(t, s)
+
+	// Created after start: refused when built, the same way.
+	tok, _, err := db.Create([]byte(missing), nil)
+	require.NoError(t, err)
+	code, out, _ = chat(t, c, "/v1/chat/completions", tok, body)
+	assert.Equal(t, 500, code, "%s", out)
+	assert.Contains(t, out, `"code":"policy_unloadable"`)
+	assert.Empty(t, up.received())
 }

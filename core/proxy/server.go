@@ -169,10 +169,13 @@ func New(o Options) (*Server, error) {
 		s.unsubscribe()
 		return nil, fmt.Errorf("loading tokens: %w", err)
 	}
-	// Rule plugins load in the background: the proxy serves at once,
-	// tokens without rules included; a token's requests wait for its own
-	// rules at most RulesLoadWait (rulesLoaded).
+	// Rule plugins load in the background, from here on: the proxy serves
+	// at once, tokens without rules included; a token's requests wait for
+	// its own rules at most RulesLoadWait (rulesLoaded).
 	s.tokens.load(recs)
+	if s.ruleSets != nil {
+		s.ruleSets.start()
+	}
 	s.met.tokens.With().Set(float64(s.tokens.len()))
 	s.srv = &fasthttp.Server{
 		Handler:                       s.handle,
