@@ -8,7 +8,9 @@
 # path plugins/embed.go embeds: today only plugins/builtin, the one module
 # that serves every built-in rule type (the other directories are the
 # packages it imports). A module is rebuilt when any plugin source or the
-# SDK changes. Run from the repository root.
+# SDK changes. The tag sdk_nojson leaves encoding/json, fmt and os out of
+# the module (see sdk.Config.Decode): 2.0 MB instead of 3.5 MB. Run from the
+# repository root.
 
 PLUGIN_GO      ?= go
 PLUGIN_NAMES   := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
@@ -28,7 +30,7 @@ endif
 define PLUGIN_RULE
 plugins/dist/$(1).wasm: $(PLUGIN_SRC)
 	@mkdir -p plugins/dist
-	GOOS=wasip1 GOARCH=wasm $(PLUGIN_GO) build -buildmode=c-shared -trimpath -ldflags=-s -o $$@ ./plugins/$(1)
+	GOOS=wasip1 GOARCH=wasm $(PLUGIN_GO) build -buildmode=c-shared -trimpath -ldflags=-s -tags sdk_nojson -o $$@ ./plugins/$(1)
 endef
 $(foreach p,$(PLUGIN_NAMES),$(eval $(call PLUGIN_RULE,$(p))))
 

@@ -18,10 +18,13 @@
 // MaxMessages and MaxTexts bound the work a body can ask for.
 //
 // A TextRef is the span of one JSON string literal, quotes included, plus
-// where it sits (Role, Kind, Index, Part). DecodeText turns it into text for
-// rules; Splice writes a body with some literals replaced by the JSON
-// encoding of new text (masking). Adapters append refs to caller slices, so
-// a request can be inspected without allocating once the slices have grown.
+// where it sits (Role, Kind, Index, Part) and its Form: prose, a name, a
+// URL or a base64 text document (DataURL classifies data: URLs).
+// DecodeText turns it into text for rules; Splice writes a body with some
+// literals replaced by the JSON encoding of new text (masking), in the
+// ref's form so a masked name, URL or document stays valid. Adapters
+// append refs to caller slices, so a request can be inspected without
+// allocating once the slices have grown.
 //
 // # Token estimate
 //

@@ -86,29 +86,33 @@ const (
 // its other members) come late. It returns refs with the same length; it
 // allocates only to grow refs' capacity, which the caller keeps.
 func OrderRequestRefs(refs []TextRef, from int) []TextRef {
-	byStart := func(a, b TextRef) int { return a.Start - b.Start }
-	if !slices.IsSortedFunc(refs[from:], byStart) {
-		slices.SortStableFunc(refs[from:], byStart)
-	}
-	n, fields := len(refs), 0
-	for _, r := range refs[from:] {
-		if r.Form != FormText {
-			fields++
+	n, first, sorted := len(refs), -1, true
+	for i := from; i < n; i++ {
+		if i > from && refs[i].Start < refs[i-1].Start {
+			sorted = false
+		}
+		if first < 0 && refs[i].Form != FormText {
+			first = i
 		}
 	}
-	if fields == 0 || fields == n-from {
+	if !sorted {
+		slices.SortStableFunc(refs[from:], func(a, b TextRef) int { return a.Start - b.Start })
+		first = slices.IndexFunc(refs[from:], func(r TextRef) bool { return r.Form != FormText })
+		if first >= 0 {
+			first += from
+		}
+	}
+	if first < 0 {
 		return refs
 	}
-	// Stable partition through the spare capacity: fields go after the
-	// end, texts close up, fields come back behind them.
-	for i := from; i < n; i++ {
+	// Stable partition from the first field on, through the spare
+	// capacity: fields go after the end, texts close up, fields come back
+	// behind them.
+	k := first
+	for i := first; i < n; i++ {
 		if refs[i].Form != FormText {
 			refs = append(refs, refs[i])
-		}
-	}
-	k := from
-	for i := from; i < n; i++ {
-		if refs[i].Form == FormText {
+		} else {
 			refs[k] = refs[i]
 			k++
 		}

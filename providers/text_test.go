@@ -263,3 +263,27 @@ func TestStringLeaves(t *testing.T) {
 		t.Fatal("malformed body accepted")
 	}
 }
+
+func TestOrderRequestRefs(t *testing.T) {
+	t.Parallel()
+	ref := func(start int, form providers.Form) providers.TextRef {
+		return providers.TextRef{Start: start, End: start + 2, Form: form}
+	}
+	const T, N, U = providers.FormText, providers.FormName, providers.FormURL
+	cases := []struct {
+		name    string
+		in, out []providers.TextRef
+	}{
+		{"texts only", []providers.TextRef{ref(1, T), ref(5, T)}, []providers.TextRef{ref(1, T), ref(5, T)}},
+		{"fields after texts", []providers.TextRef{ref(1, T), ref(3, N), ref(5, T), ref(7, U), ref(9, T)},
+			[]providers.TextRef{ref(1, T), ref(5, T), ref(9, T), ref(3, N), ref(7, U)}},
+		{"unsorted input", []providers.TextRef{ref(9, T), ref(3, N), ref(1, T)}, []providers.TextRef{ref(1, T), ref(9, T), ref(3, N)}},
+		{"fields only", []providers.TextRef{ref(3, N), ref(1, U)}, []providers.TextRef{ref(1, U), ref(3, N)}},
+	}
+	for _, tc := range cases {
+		// A prefix the caller owns is left alone.
+		in := append([]providers.TextRef{ref(100, N)}, tc.in...)
+		got := providers.OrderRequestRefs(in, 1)
+		assert.Equal(t, append([]providers.TextRef{ref(100, N)}, tc.out...), got, tc.name)
+	}
+}

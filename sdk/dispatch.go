@@ -1,9 +1,6 @@
 package sdk
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
 // dispatcher holds the guest-side state behind the exports: the configured
 // checkers by id and the reused request and result. A guest instance serves
@@ -22,7 +19,7 @@ func (d *dispatcher) configure(id uint32, raw []byte) (out []byte) {
 	c := &Config{Raw: raw}
 	defer func() {
 		if p := recover(); p != nil {
-			out = encodeConfigResult(d.cfgOut, c, fmt.Errorf("configure panicked: %v", p))
+			out = encodeConfigResult(d.cfgOut, c, errors.New("configure panicked: "+panicText(p)))
 			d.cfgOut = out
 		}
 	}()
@@ -51,7 +48,7 @@ func (d *dispatcher) check(id, phase, flags uint32, in []byte) (out []byte) {
 	res.reset()
 	defer func() {
 		if p := recover(); p != nil {
-			res.fail(fmt.Sprint("check panicked: ", p))
+			res.fail("check panicked: " + panicText(p))
 			out = res.encode()
 		}
 	}()
@@ -71,4 +68,18 @@ func (d *dispatcher) check(id, phase, flags uint32, in []byte) (out []byte) {
 		return nil
 	}
 	return res.encode()
+}
+
+// panicText describes a recovered panic value without fmt (which the
+// built-in module leaves out, see Config.Decode).
+func panicText(p any) string {
+	switch v := p.(type) {
+	case string:
+		return v
+	case error:
+		return v.Error()
+	case interface{ String() string }:
+		return v.String()
+	}
+	return "a non-string panic value"
 }

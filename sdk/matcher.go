@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/tokenomics-dev/tokenomics/sdk/abi"
 )
@@ -16,7 +15,7 @@ type Regex struct{ handle int32 }
 func CompileRegex(patterns ...string) (*Regex, error) {
 	h, err := compileMatcher(abi.MatcherRegex, 0, patterns)
 	if err != nil {
-		return nil, fmt.Errorf("compiling regex: %w", err)
+		return nil, &wrapError{"compiling regex", err}
 	}
 	return &Regex{handle: h}, nil
 }
@@ -49,7 +48,7 @@ func CompileKeywords(words []string, opts KeywordOptions) (*Keywords, error) {
 	}
 	h, err := compileMatcher(abi.MatcherKeywords, flags, words)
 	if err != nil {
-		return nil, fmt.Errorf("compiling keywords: %w", err)
+		return nil, &wrapError{"compiling keywords", err}
 	}
 	return &Keywords{handle: h}, nil
 }
@@ -109,3 +108,12 @@ const (
 // Log writes a line to the host's log, attributed to the plugin. Never log
 // the texts: they may hold the very secrets a rule protects.
 func Log(level Level, msg string) { callLog(uint32(level), msg) }
+
+// wrapError is fmt.Errorf("<doing>: %w", err) without fmt (see Config.Decode).
+type wrapError struct {
+	doing string
+	err   error
+}
+
+func (e *wrapError) Error() string { return e.doing + ": " + e.err.Error() }
+func (e *wrapError) Unwrap() error { return e.err }

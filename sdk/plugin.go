@@ -1,10 +1,8 @@
 package sdk
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
+	"strconv"
 
 	"github.com/tokenomics-dev/tokenomics/sdk/abi"
 )
@@ -89,7 +87,7 @@ func pluginFor(blob []byte) (*Plugin, []byte, error) {
 		if p := byType[typ]; p != nil {
 			return p, raw, nil
 		}
-		return nil, nil, fmt.Errorf("unknown rule type %q", typ)
+		return nil, nil, errors.New("unknown rule type " + strconv.Quote(typ))
 	case registered != nil:
 		return registered, blob, nil
 	}
@@ -103,20 +101,6 @@ type Config struct {
 
 	detectors []string
 	maxMatch  int
-}
-
-// Decode unmarshals Raw into v, rejecting unknown fields. Empty Raw leaves v
-// untouched.
-func (c *Config) Decode(v any) error {
-	if len(bytes.TrimSpace(c.Raw)) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(c.Raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("decoding plugin config: %w", err)
-	}
-	return nil
 }
 
 // Detector declares a detector name (reported in findings and used in the

@@ -1,3 +1,5 @@
+//go:build !sdk_nojson
+
 package sdk
 
 import (

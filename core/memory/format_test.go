@@ -103,3 +103,16 @@ func TestFormatAllocs(t *testing.T) {
 	w := bufio.NewWriterSize(io.Discard, 16<<10)
 	require.Zero(t, testing.AllocsPerRun(100, func() { format(w, e) }))
 }
+
+// TestExpandMatchesReplacer: the one-pass placeholder expansion gives what
+// a strings.Replacer of the three placeholders does.
+func TestExpandMatchesReplacer(t *testing.T) {
+	t.Parallel()
+	e := entry(strings.Repeat("0123456789abcdef", 4), "x", "", "")
+	h := prefix(e.TokenHash)
+	r := strings.NewReplacer("{token_hash}", h, "{session_id}", h, "{date}", e.Time.UTC().Format("2006-01-02"))
+	for _, name := range []string{"plain.md", "{token_hash}.md", "{date}/{session_id}/{token_hash}.md", "{{token_hash}}",
+		"{", "}{", "{date", "{unknown}.md", "a{date}b{date}c", "{token_hash}{session_id}{date}", "ends with {"} {
+		assert.Equal(t, r.Replace(name), expand(name, e), name)
+	}
+}

@@ -77,14 +77,39 @@ func (w *Writer) resolve(filePath, name string) (target, error) {
 
 // expand replaces the file-name placeholders: {token_hash} and
 // {session_id} (the same value, as in the original project: the first 16
-// hex digits of the token hash) and {date} (YYYY-MM-DD, UTC).
+// hex digits of the token hash) and {date} (YYYY-MM-DD, UTC). The writer
+// expands every record's name, so this is one pass and one string, not a
+// strings.Replacer built per call.
 func expand(name string, e Entry) string {
 	if !strings.Contains(name, "{") {
 		return name
 	}
-	h := prefix(e.TokenHash)
-	return strings.NewReplacer("{token_hash}", h, "{session_id}", h,
-		"{date}", e.Time.UTC().Format("2006-01-02")).Replace(name)
+	var b strings.Builder
+	b.Grow(len(name) + 16)
+	for {
+		i := strings.IndexByte(name, '{')
+		if i < 0 {
+			b.WriteString(name)
+			return b.String()
+		}
+		b.WriteString(name[:i])
+		name = name[i:]
+		switch {
+		case strings.HasPrefix(name, "{token_hash}"):
+			b.WriteString(prefix(e.TokenHash))
+			name = name[len("{token_hash}"):]
+		case strings.HasPrefix(name, "{session_id}"):
+			b.WriteString(prefix(e.TokenHash))
+			name = name[len("{session_id}"):]
+		case strings.HasPrefix(name, "{date}"):
+			var d [10]byte
+			b.Write(e.Time.UTC().AppendFormat(d[:0], "2006-01-02"))
+			name = name[len("{date}"):]
+		default:
+			b.WriteByte('{')
+			name = name[1:]
+		}
+	}
 }
 
 // checkName refuses an expanded file name that could leave its directory:

@@ -23,13 +23,19 @@ func (s *Server) buildEntry(r store.Record) *tokenEntry {
 	if r.ExpiresAt != nil {
 		e.expiresAt, e.hasExpiry = *r.ExpiresAt, true
 	}
-	build := func() (*policyTemplate, error) { return s.buildTemplate(r.Policy) }
-	t, err := s.templates.get(r.Policy, build)
+	// A rule naming a plugin version range is resolved when it is
+	// compiled: a token rebuilt after a newer version synced must compile
+	// it again, not find the old resolution under the same policy bytes.
+	build := func() (*policyTemplate, bool, error) {
+		t, err := s.buildTemplate(r.Policy)
+		return t, err == nil && !hasVersionRange(t.policy), err
+	}
+	t, err := s.templates.getShared(r.Policy, build)
 	if err == nil && t.rules != nil && t.rules.settled.Load() && t.rules.err != nil {
 		// Its rules failed to compile at start: build anew, the plugin
 		// they need may be here by now.
 		s.templates.forget(r.Policy, t)
-		t, err = s.templates.get(r.Policy, build)
+		t, err = s.templates.getShared(r.Policy, build)
 	}
 	if err != nil {
 		e.err = err
@@ -231,4 +237,20 @@ func (s *Server) providerForModel(model string) *provider {
 		return p
 	}
 	return s.order[0]
+}
+
+// hasVersionRange reports whether a rule of p, or of one of its provider
+// entries, names its plugin by version range (plugin@^1).
+func hasVersionRange(p *policy.Policy) bool {
+	if rangedRules(p.Rules) {
+		return true
+	}
+	for gi := range p.Providers {
+		for i := range p.Providers[gi].Entries {
+			if rangedRules(p.Providers[gi].Entries[i].Rules) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -92,16 +92,25 @@ func (c *ruleSets) compile(rs []policy.Rule) (*tokenRules, error) {
 // are not shared: which version they run is decided at compile time, and a
 // rebuild of the token must be free to pick a newer one.
 func shareKey(rs []policy.Rule) ([]byte, bool) {
-	for i := range rs {
-		if rs[i].Type == rules.TypeWASM && strings.Contains(rs[i].Plugin, "@") {
-			return nil, false
-		}
+	if rangedRules(rs) {
+		return nil, false
 	}
 	b, err := json.Marshal(rs)
 	if err != nil {
 		return nil, false
 	}
 	return b, true
+}
+
+// rangedRules reports whether a rule of rs names its plugin by version
+// range, which is resolved anew each time the rules are compiled.
+func rangedRules(rs []policy.Rule) bool {
+	for i := range rs {
+		if rs[i].Type == rules.TypeWASM && strings.Contains(rs[i].Plugin, "@") {
+			return true
+		}
+	}
+	return false
 }
 
 // compileNew compiles rs (CompileAsync never waits on plugin work: this runs

@@ -23,6 +23,16 @@ func newSharedCache[T any]() *sharedCache[T] {
 // none. A build that fails is not kept: what failed (a plugin not synced
 // yet) may succeed next time.
 func (c *sharedCache[T]) get(key []byte, build func() (*T, error)) (*T, error) {
+	return c.getShared(key, func() (*T, bool, error) {
+		v, err := build()
+		return v, true, err
+	})
+}
+
+// getShared is get for values that may turn out, once built, not to be
+// shareable (share false): those are returned to the caller alone and not
+// kept, so the next holder of the key builds its own.
+func (c *sharedCache[T]) getShared(key []byte, build func() (*T, bool, error)) (*T, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if wp, ok := c.byKey[string(key)]; ok {
@@ -30,9 +40,12 @@ func (c *sharedCache[T]) get(key []byte, build func() (*T, error)) (*T, error) {
 			return v, nil
 		}
 	}
-	v, err := build()
+	v, share, err := build()
 	if err != nil {
 		return nil, err
+	}
+	if !share {
+		return v, nil
 	}
 	k := string(key)
 	c.byKey[k] = weak.Make(v)

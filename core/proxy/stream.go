@@ -64,9 +64,10 @@ type relay struct {
 	dropUsage bool // the proxy asked for the usage chunk, the client did not
 
 	rules    *tokenRules
-	rctx     context.Context
-	cancel   context.CancelFunc
+	rctx     context.Context // non-nil: output rules apply
 	filters  []*textFilter
+	spare    []*textFilter // filters of earlier streams, for reuse
+	limited  limitedReader // the bounded upstream body (source)
 	verdict  rules.Verdict
 	findings findingSet
 
@@ -133,13 +134,24 @@ var relayBufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return
 // next: a relay's buffers grow to a read's worth of events and texts.
 var relayPool = sync.Pool{New: func() any { return new(relay) }}
 
+// maxSpareFilters bounds the text filters a pooled relay keeps: one per
+// choice or tool call of an answer, usually one or two.
+const maxSpareFilters = 8
+
 // releaseRelay empties r for the next stream, keeping its buffers. It runs
 // last in run, once close has settled, reported and unregistered r.
 func releaseRelay(r *relay) {
+	spare := r.spare // reset when reused (filterFor); a few are enough
+	for _, f := range r.filters {
+		if len(spare) < maxSpareFilters {
+			spare = append(spare, f)
+		}
+	}
+	clear(r.filters)
 	*r = relay{parser: r.parser, refs: r.refs[:0], edits: r.edits[:0], text: r.text[:0], spliced: r.spliced[:0],
-		answer: r.answer[:0], out: r.out[:0], filters: r.filters[:0],
+		answer: r.answer[:0], out: r.out[:0], filters: r.filters[:0], spare: spare, verdict: r.verdict,
 		held: r.held[:0], heldBytes: r.heldBytes[:0], heldText: r.heldText[:0], heldRefs: r.heldRefs[:0], heldSpans: r.heldSpans[:0]}
-	clear(r.filters[:cap(r.filters)]) // the filters hold the stream's texts
+	r.verdict.Reset()
 	r.parser.Reset()
 	relayPool.Put(r)
 }
@@ -169,7 +181,9 @@ func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fastht
 		r.memReq = x.memoryRequest()
 	}
 	if r.rules != nil && r.rules.output {
-		r.rctx, r.cancel = context.WithCancel(context.Background())
+		// Every check runs on the relay's goroutine, before close: there is
+		// no call left to cancel when the stream ends.
+		r.rctx = context.Background()
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.Response.Header.SetContentType("text/event-stream")
@@ -234,7 +248,8 @@ func (r *relay) source() (io.Reader, error) {
 	}
 	// Every stream is bounded, compressed or not: the relay never hands
 	// on more than server.max_response_bytes of decoded text.
-	return &limitedReader{r: dec, n: r.s.cfg.Server.MaxResponseBytes}, nil
+	r.limited = limitedReader{r: dec, n: r.s.cfg.Server.MaxResponseBytes}
+	return &r.limited, nil
 }
 
 // writeTail finishes the client's stream: the held-back text, a clean end
@@ -324,7 +339,7 @@ func (r *relay) drain(out []byte) []byte {
 		if !r.blocked && r.countFragments(ev.Data) {
 			r.budgetCut = true
 			// What went past the reservation stays behind, unchecked.
-			r.held = r.held[:held]
+			r.held = r.held[:min(held, len(r.held))]
 			return r.settle(out[:mark])
 		}
 	}
@@ -598,7 +613,15 @@ func (r *relay) filterFor(ref providers.TextRef) *textFilter {
 			return f
 		}
 	}
-	f := &textFilter{kind: ref.Kind, index: ref.Index, part: ref.Part, stream: r.rules.set.NewStream(r.rctx)}
+	var f *textFilter
+	if n := len(r.spare); n > 0 {
+		f, r.spare = r.spare[n-1], r.spare[:n-1]
+		f.stream.Reset(r.rules.set, r.rctx)
+		*f = textFilter{stream: f.stream, template: f.template[:0], sent: f.sent[:0]}
+	} else {
+		f = &textFilter{stream: r.rules.set.NewStream(r.rctx)}
+	}
+	f.kind, f.index, f.part = ref.Kind, ref.Index, ref.Part
 	r.filters = append(r.filters, f)
 	return f
 }
@@ -627,10 +650,12 @@ func (r *relay) flushFilters(out []byte) []byte {
 		if r.keepSent() {
 			f.sent = append(f.sent, tail...)
 		}
-		ev, err := providers.Splice(nil, f.template, []providers.Edit{{Ref: f.ref, Text: tail}})
+		r.edits = append(r.edits[:0], providers.Edit{Ref: f.ref, Text: tail})
+		ev, err := providers.Splice(r.spliced[:0], f.template, r.edits)
 		if err != nil {
 			continue
 		}
+		r.spliced = ev
 		r.rememberText(tail)
 		out = r.emit(out, r.eventName(), ev)
 	}
@@ -686,9 +711,6 @@ func (r *relay) usage() providers.Usage {
 // close settles what the stream produced, even when the client left early,
 // and releases the upstream connection.
 func (r *relay) close() {
-	if r.cancel != nil {
-		r.cancel()
-	}
 	u := r.usage()
 	charge := limits.SatAdd(r.charge(u), r.owed)
 	r.s.settleCost(&r.cost, r.cutUsage(u), r.reqID, r.tok.short, r.budgetCut)

@@ -58,6 +58,9 @@ func TestTokenCacheBatch(t *testing.T) {
 }
 
 func TestTokenCacheGetAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
 	c := testCache()
 	c.apply(upserts(0, 100))
 	key := []byte(testHash(7))

@@ -45,7 +45,7 @@ func TestBuiltinsShareOneModule(t *testing.T) {
 	assert.LessOrEqual(t, mod.pool.live(), 2, "one pool of at most PoolSize instances")
 	st := h.Plugins()
 	require.Len(t, st, 1)
-	assert.Equal(t, builtinModule, st[0].Name)
+	assert.Equal(t, builtinModuleName, st[0].Name)
 	assert.True(t, st[0].Ready)
 
 	var v Verdict
@@ -74,15 +74,24 @@ func TestBuiltinRefusedConfig(t *testing.T) {
 	m, err := h.builtin()
 	require.NoError(t, err)
 	for _, tc := range []struct {
-		name, typ, cfg, want string
+		name, typ string
+		cfg       []string // abi fields
+		json      string   // or a raw config
+		want      string
 	}{
-		{name: "keyword empty", typ: TypeKeyword, cfg: `{"keywords":[]}`, want: "keywords is empty"},
-		{name: "unknown field", typ: TypeRegex, cfg: `{"pattern":"a","x":1}`, want: "unknown field"},
-		{name: "unknown type", typ: "nope", cfg: `{}`, want: `unknown rule type "nope"`},
+		{name: "keyword empty", typ: TypeKeyword, cfg: []string{"case_sensitive", "true"}, want: "keywords is empty"},
+		{name: "unknown field", typ: TypeRegex, cfg: []string{"pattern", "a", "x", "1"}, want: `unknown field "x"`},
+		{name: "json", typ: TypePII, json: `{"detect":["email"]}`, want: "malformed"},
+		{name: "threshold", typ: TypePromptGuard, cfg: []string{"threshold", "NaN"}, want: "threshold must be in (0,1]"},
+		{name: "unknown type", typ: "nope", want: `unknown rule type "nope"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c := m.config(abi.AppendTypedConfig(nil, tc.typ, []byte(tc.cfg)))
+			raw := abi.EncodeList(nil, tc.cfg)
+			if tc.json != "" {
+				raw = []byte(tc.json)
+			}
+			c := m.config(abi.AppendTypedConfig(nil, tc.typ, raw))
 			err := m.prepare(context.Background(), c)
 			require.ErrorIs(t, err, ErrBadRule)
 			assert.Contains(t, err.Error(), tc.want)

@@ -132,7 +132,7 @@ func newCaseHost(ctx context.Context, wasm []byte) (*caseHost, error) {
 		return nil, err
 	}
 	sum := Sum(wasm)
-	m, err := h.load("plugin", wasm, false)
+	m, err := h.load("plugin", wasm, false, false)
 	if err == nil {
 		err = m.wait(ctx)
 	}

@@ -14,7 +14,11 @@
 //	err = rs.Check(ctx, rules.Input, texts, &v)
 //
 // Modules are compiled once per sha256 (with wazero's on-disk cache) and
-// served from a bounded pool of warm instances; a request never instantiates.
+// served from a bounded pool of warm instances that idle pools trim; a
+// request never instantiates. Every built-in rule type runs on one module
+// (Config.Builtins' builtin.wasm), told the type with each configuration,
+// so all built-in rules share one compile and one pool. Guest memories live
+// outside the Go heap where the platform allows (linmem.go).
 // Guests get no filesystem, network, environment or arguments, a memory cap
 // and a per-call deadline. Built-in plugins run on a runtime without
 // termination checks (they are ours and bounded by their input); custom

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -28,11 +30,14 @@ type Host struct {
 	sandboxed wazero.Runtime // custom plugins: termination checks + watchdog
 	matchers  matcherTable
 
-	mu      sync.Mutex
-	modules map[string]*module // by hex sha256
-	closed  atomic.Bool
+	mu         sync.Mutex
+	modules    map[string]*module // by hex sha256
+	builtinMod *module            // the built-in module, once loaded
+	closed     atomic.Bool
 
 	watch     watchdog
+	mem       memoryGate
+	alloc     experimental.MemoryAllocator // guest memories; nil: the Go heap
 	provision bool
 	obs       atomic.Pointer[Observer]
 
@@ -74,6 +79,7 @@ func (h *Host) Provision(ctx context.Context) error {
 		return err
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.alloc = h.mem.memoryAllocator()
 	h.watch.start(min(h.cfg.CallTimeout, h.cfg.InitTimeout))
 	h.provision = true
 	// The built-in module starts loading now, in the background, so the
@@ -103,6 +109,9 @@ func (h *Host) newRuntime(ctx context.Context, terminate bool) (wazero.Runtime, 
 	return rt, nil
 }
 
+// closeWait bounds how long Close waits for running checks.
+const closeWait = 10 * time.Second
+
 // Close stops the pools and closes every instance and runtime. It tolerates
 // a partial Provision and repeated calls.
 func (h *Host) Close(ctx context.Context) error {
@@ -123,8 +132,18 @@ func (h *Host) Close(ctx context.Context) error {
 	}
 	h.mu.Lock()
 	mods := h.modules
-	h.modules = map[string]*module{}
+	h.modules, h.builtinMod = map[string]*module{}, nil
 	h.mu.Unlock()
+	// Checks still running hold instances: wait for them (canceling h.ctx
+	// stopped the sandboxed ones) before closing modules frees their
+	// memories. Past the wait, memories are left mapped instead.
+	wctx, cancel := context.WithTimeout(ctx, closeWait)
+	defer cancel()
+	for _, m := range mods {
+		if !m.pool.quiesce(wctx) {
+			h.mem.leak.Store(true)
+		}
+	}
 	for _, m := range mods {
 		m.pool.close(ctx)
 	}
@@ -149,29 +168,45 @@ func Sum(wasm []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// builtinModule is the name of the built-in module in Config.Builtins
+// builtinModuleName is the name of the built-in module in Config.Builtins
 // (without ".wasm"), the one module that serves every built-in rule type.
-const builtinModule = "builtin"
+const builtinModuleName = "builtin"
 
 // builtin returns the built-in module, which serves every built-in rule
-// type: one compiled module and one pool for all of them (each Go-built
-// module costs about 12 MB of compiled code, each instance MiBs).
+// type: one compiled module and one pool for all of them (a Go-built module
+// costs MBs of compiled code, each instance MiBs of linear memory).
 func (h *Host) builtin() (*module, error) {
+	h.mu.Lock()
+	m := h.builtinMod
+	h.mu.Unlock()
+	if m != nil {
+		return m, nil // every built-in rule of every policy: read and hash once
+	}
 	if h.cfg.Builtins == nil {
 		return nil, fmt.Errorf("loading the built-in plugins: %w: no Builtins FS configured", ErrBuiltin)
 	}
-	wasm, err := fs.ReadFile(h.cfg.Builtins, builtinModule+".wasm")
+	wasm, err := fs.ReadFile(h.cfg.Builtins, builtinModuleName+".wasm")
 	if err != nil {
 		return nil, fmt.Errorf("loading the built-in plugins: %w (run `make plugins`): %v", ErrBuiltin, err)
 	}
-	return h.load(builtinModule, wasm, !h.cfg.SandboxBuiltins)
+	m, err = h.load(builtinModuleName, wasm, !h.cfg.SandboxBuiltins, true)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	h.builtinMod = m
+	h.mu.Unlock()
+	return m, nil
 }
 
 // load returns the module for wasm, starting its load in the background the
 // first time these bytes are seen: compiling, checking and instantiating
 // never run under h.mu nor on the caller's goroutine, so token sync and
 // request handling never wait on a plugin (DESIGN.md, failure doctrine).
-func (h *Host) load(name string, wasm []byte, trusted bool) (*module, error) {
+//
+// owned says the caller hands wasm over (nothing else holds it); otherwise
+// load copies it for the background compile.
+func (h *Host) load(name string, wasm []byte, trusted, owned bool) (*module, error) {
 	if !h.provision {
 		return nil, fmt.Errorf("loading plugin %q: host not provisioned", name)
 	}
@@ -199,9 +234,12 @@ func (h *Host) load(name string, wasm []byte, trusted bool) (*module, error) {
 	m.pool = newPool(m, h.cfg.PoolSize)
 	h.modules[key] = m
 	h.loaders.Add(1)
+	if !owned {
+		wasm = slices.Clone(wasm)
+	}
 	go func() {
 		defer h.loaders.Done()
-		m.compile(h.ctx, slices.Clone(wasm))
+		m.compile(h.ctx, wasm)
 	}()
 	return m, nil
 }

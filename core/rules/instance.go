@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/tokenomics-dev/tokenomics/sdk/abi"
 )
@@ -59,7 +60,7 @@ func (m *module) newInstance(parent context.Context) (*instance, error) {
 		m.h.watch.add(inst)
 	}
 	inst.ctx = context.WithValue(base, instanceKey{}, inst)
-	mod, err := m.rt.InstantiateModule(inst.ctx, m.compiled, wazeroModuleConfig())
+	mod, err := m.rt.InstantiateModule(experimental.WithMemoryAllocator(inst.ctx, m.h.alloc), m.compiled, wazeroModuleConfig())
 	inst.deadline.Store(0)
 	if err != nil {
 		if !m.trusted {

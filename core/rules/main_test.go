@@ -34,17 +34,17 @@ func testCacheDir() string {
 // missing.
 func builtinsFS(t testing.TB) fs.FS {
 	dist := filepath.Join("..", "..", "plugins", "dist")
-	if _, err := os.Stat(filepath.Join(dist, builtinModule+".wasm")); err == nil {
+	if _, err := os.Stat(filepath.Join(dist, builtinModuleName+".wasm")); err == nil {
 		return os.DirFS(dist)
 	}
 	plugins := filepath.Join("..", "..", "plugins")
 	deps, err := filepath.Glob(filepath.Join(plugins, "*"))
 	require.NoError(t, err)
-	out := guestWasmPath(t, filepath.Join(plugins, builtinModule), deps...)
+	out := guestWasmPath(t, filepath.Join(plugins, builtinModuleName), deps...)
 	raw, err := os.ReadFile(out)
 	require.NoError(t, err)
 	require.NoError(t, os.MkdirAll(dist, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dist, builtinModule+".wasm"), raw, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dist, builtinModuleName+".wasm"), raw, 0o644))
 	return os.DirFS(dist)
 }
 
@@ -87,8 +87,9 @@ func sharedHost(t testing.TB) *Host {
 	return testHostVal
 }
 
-// waitWarm waits until every pool of h holds all its instances, so a
-// benchmark does not time background instantiation.
+// waitWarm waits until every pool of h has all its instances built and
+// idle (a trimmed pool has fewer than its size), so a benchmark does not
+// time background instantiation.
 func waitWarm(t testing.TB, h *Host) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
@@ -96,7 +97,7 @@ func waitWarm(t testing.TB, h *Host) {
 		h.mu.Lock()
 		full := true
 		for _, m := range h.modules {
-			full = full && len(m.pool.ch) == m.pool.size
+			full = full && m.pool.live() > 0 && len(m.pool.ch) == m.pool.live()
 		}
 		h.mu.Unlock()
 		if full {

@@ -20,15 +20,17 @@ import (
 // no idle instance asks the refiller for one more, up to size, and takes
 // whichever comes first, a returned instance or the new one.
 type pool struct {
-	m      *module
-	size   int
-	ch     chan *instance
-	refill chan struct{}
-	done   chan struct{}
-	wg     sync.WaitGroup
+	m        *module
+	size     int
+	ch       chan *instance
+	refill   chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
 
-	inUse atomic.Int32 // instances checked out
-	peak  atomic.Int32 // most checked out at once since the last trim
+	inUse   atomic.Int32 // gets in progress and instances checked out
+	peak    atomic.Int32 // most in use at once since the last trim
+	closing atomic.Bool  // no more gets: the host is closing
 
 	mu  sync.Mutex // guards all and n
 	all map[*instance]struct{}
@@ -122,15 +124,44 @@ func (p *pool) trim() int {
 	}
 }
 
-// took records a checkout for the trimmer.
-func (p *pool) took(inst *instance) *instance {
+// enter counts a get in progress (for the trimmer, and for Close, which
+// waits for instances in use before their memory is freed); false when
+// the pool is closing. Every successful enter is matched by leave, in put
+// or when the get fails.
+func (p *pool) enter() bool {
 	n := p.inUse.Add(1)
+	if p.closing.Load() {
+		p.leave()
+		return false
+	}
 	for {
 		old := p.peak.Load()
 		if n <= old || p.peak.CompareAndSwap(old, n) {
-			return inst
+			return true
 		}
 	}
+}
+
+func (p *pool) leave() { p.inUse.Add(-1) }
+
+// quiesce stops new gets and waits, within ctx, until no instance is in
+// use; false when ctx ended first.
+func (p *pool) quiesce(ctx context.Context) bool {
+	p.closing.Store(true)
+	if p.inUse.Load() == 0 {
+		return true
+	}
+	p.stop()
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for p.inUse.Load() != 0 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+	return true
 }
 
 // live is the number of instances alive or being built.
@@ -200,11 +231,22 @@ func (p *pool) refiller() {
 // get takes a warm instance, waiting at most Config.PoolWait when all are
 // busy or the module is still loading.
 func (p *pool) get(ctx context.Context, obs RuleObserver) (*instance, error) {
+	if !p.enter() {
+		return nil, ErrClosed
+	}
 	select {
 	case inst := <-p.ch:
-		return p.took(inst), nil
+		return inst, nil
 	default:
 	}
+	inst, err := p.getSlow(ctx, obs)
+	if err != nil {
+		p.leave()
+	}
+	return inst, err
+}
+
+func (p *pool) getSlow(ctx context.Context, obs RuleObserver) (*instance, error) {
 	select {
 	case <-p.m.dead:
 		return nil, fmt.Errorf("%w: %w", ErrNotReady, p.m.loadErr())
@@ -248,13 +290,20 @@ func (p *pool) firstLoad(ctx context.Context) error {
 
 // getCtx takes an instance, waiting as long as ctx allows.
 func (p *pool) getCtx(ctx context.Context) (*instance, error) {
-	return p.wait(ctx, nil)
+	if !p.enter() {
+		return nil, ErrClosed
+	}
+	inst, err := p.wait(ctx, nil)
+	if err != nil {
+		p.leave()
+	}
+	return inst, err
 }
 
 func (p *pool) wait(ctx context.Context, timeout <-chan time.Time) (*instance, error) {
 	select {
 	case inst := <-p.ch:
-		return p.took(inst), nil
+		return inst, nil
 	default:
 	}
 	if p.m.up.Load() {
@@ -262,7 +311,7 @@ func (p *pool) wait(ctx context.Context, timeout <-chan time.Time) (*instance, e
 	}
 	select {
 	case inst := <-p.ch:
-		return p.took(inst), nil
+		return inst, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("waiting for plugin %q: %w", p.m.name, ctx.Err())
 	case <-timeout:
@@ -283,7 +332,7 @@ func (p *pool) wait(ctx context.Context, timeout <-chan time.Time) (*instance, e
 // put returns inst, or replaces it when it trapped, timed out or grew past
 // the recycle threshold.
 func (p *pool) put(inst *instance) {
-	p.inUse.Add(-1)
+	defer p.leave() // after the instance is back or closed: Close waits for it
 	if !inst.broken && uint64(inst.mem.Size()) <= p.m.h.cfg.RecycleBytes {
 		select {
 		case <-p.done:
@@ -307,13 +356,14 @@ func (p *pool) discard(inst *instance) {
 	}
 }
 
+// stop ends the refiller and the trimmer and wakes every waiting get.
+func (p *pool) stop() { p.stopOnce.Do(func() { close(p.done) }) }
+
+// close stops the pool and closes its instances: call quiesce first, so
+// none is in use.
 func (p *pool) close(ctx context.Context) {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	close(p.done)
+	p.closing.Store(true)
+	p.stop()
 	p.wg.Wait()
 	p.mu.Lock()
 	all := p.all

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,4 +67,40 @@ func TestPoolTrimTicks(t *testing.T) {
 	var v Verdict
 	require.NoError(t, rs.Check(context.Background(), Input, []Text{{Data: []byte("zzz")}}, &v))
 	assert.Equal(t, Block, v.Action)
+}
+
+// TestCloseDuringChecks: closing the host while checks run waits for the
+// instances in use before their memories are freed (they live outside the
+// Go heap: a freed one under a running check would crash the process).
+func TestCloseDuringChecks(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t, Config{PoolSize: 2})
+	rs, err := h.Compile(contractorRules(t), nil)
+	require.NoError(t, err)
+	texts := contractorChat(t)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var v Verdict
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_ = rs.Check(context.Background(), Input, texts, &v)
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, h.Close(context.Background()))
+	assert.False(t, h.mem.leak.Load(), "Close waited for the checks")
+	var v Verdict
+	require.NoError(t, rs.Check(context.Background(), Input, texts, &v))
+	assert.Equal(t, Block, v.Action, "a closed host fails closed")
+	close(stop)
+	wg.Wait()
 }

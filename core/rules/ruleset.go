@@ -2,11 +2,11 @@ package rules
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -240,9 +240,11 @@ func (h *Host) compileRule(pr *policy.Rule, custom func(name, sha256 string) ([]
 }
 
 // builtinConfig validates the rule's fields for its type and encodes the
-// plugin config blob (JSON; configuration is off the hot path).
+// plugin config blob: abi fields (abi.DecodeFields) for the built-in types,
+// which the built-in module decodes without encoding/json; the rule's own
+// JSON config for wasm rules. Configuration is off the hot path.
 func builtinConfig(pr *policy.Rule) ([]byte, error) {
-	var v any
+	var f []string
 	switch pr.Type {
 	case TypePII:
 		if len(pr.Detect) == 0 {
@@ -252,10 +254,8 @@ func builtinConfig(pr *policy.Rule) ([]byte, error) {
 			if _, ok := detect.Lookup(d); !ok {
 				return nil, fmt.Errorf("%w: unknown detector %q (known: %s)", ErrBadRule, d, strings.Join(detect.Names(), ", "))
 			}
+			f = abi.AppendField(f, "detect", d)
 		}
-		v = struct {
-			Detect []string `json:"detect"`
-		}{pr.Detect}
 	case TypeRegex:
 		if pr.Pattern == "" {
 			return nil, fmt.Errorf("%w: pattern is empty", ErrBadRule)
@@ -263,29 +263,28 @@ func builtinConfig(pr *policy.Rule) ([]byte, error) {
 		if _, err := regexp.Compile(pr.Pattern); err != nil {
 			return nil, fmt.Errorf("%w: pattern: %w", ErrBadRule, err)
 		}
-		v = struct {
-			Pattern string `json:"pattern"`
-		}{pr.Pattern}
+		f = abi.AppendField(f, "pattern", pr.Pattern)
 	case TypeKeyword:
 		if len(pr.Keywords) == 0 || slices.Contains(pr.Keywords, "") {
 			return nil, fmt.Errorf("%w: keywords must be non-empty strings", ErrBadRule)
 		}
-		v = struct {
-			Keywords      []string `json:"keywords"`
-			CaseSensitive bool     `json:"case_sensitive"`
-		}{pr.Keywords, pr.CaseSensitive}
+		for _, k := range pr.Keywords {
+			f = abi.AppendField(f, "keyword", k)
+		}
+		if pr.CaseSensitive {
+			f = abi.AppendField(f, "case_sensitive", "true")
+		}
 	case TypePromptGuard, policy.RuleTypeJailbreak:
 		if pr.Threshold < 0 || pr.Threshold > 1 {
 			return nil, fmt.Errorf("%w: threshold %v must be in (0,1]", ErrBadRule, pr.Threshold)
 		}
-		c := struct {
-			Threshold float64 `json:"threshold,omitempty"`
-			Replace   string  `json:"replace,omitempty"`
-		}{Threshold: pr.Threshold}
-		if pr.Type == policy.RuleTypeJailbreak && pr.Action == FindingMask {
-			c.Replace = policy.JailbreakReplacement // whole messages, as the original did
+		if pr.Threshold != 0 {
+			f = abi.AppendField(f, "threshold", strconv.FormatFloat(pr.Threshold, 'g', -1, 64))
 		}
-		v = c
+		if pr.Type == policy.RuleTypeJailbreak && pr.Action == FindingMask {
+			// Whole messages, as the original did.
+			f = abi.AppendField(f, "replace", policy.JailbreakReplacement)
+		}
 	case TypeWASM:
 		if len(pr.Config) == 0 {
 			return []byte("{}"), nil
@@ -294,7 +293,7 @@ func builtinConfig(pr *policy.Rule) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, pr.Type)
 	}
-	return json.Marshal(v)
+	return abi.EncodeList(nil, f), nil
 }
 
 // builtinName is the built-in plugin behind a rule type: jailbreak is the
@@ -324,5 +323,5 @@ func (h *Host) customModule(pr *policy.Rule, custom func(name, sha256 string) ([
 	if sum := Sum(wasm); !ranged && !strings.EqualFold(sum, pr.SHA256) {
 		return nil, fmt.Errorf("%w: plugin %q has sha256 %s, the rule wants %s", ErrBadModule, pr.Plugin, sum, pr.SHA256)
 	}
-	return h.load(name, wasm, false)
+	return h.load(name, wasm, false, false)
 }

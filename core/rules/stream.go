@@ -26,6 +26,13 @@ func (rs *RuleSet) NewStream(ctx context.Context) *Stream {
 	return &Stream{rs: rs, ctx: ctx, tail: rs.StreamTail()}
 }
 
+// Reset makes s a new stream of rs, as NewStream would, keeping its
+// buffers: a relay reuses its streams from one response to the next.
+func (s *Stream) Reset(rs *RuleSet, ctx context.Context) {
+	s.scratch.Reset()
+	*s = Stream{rs: rs, ctx: ctx, tail: rs.StreamTail(), pending: s.pending[:0], out: s.out[:0], scratch: s.scratch}
+}
+
 // Write adds delta and returns the bytes that can be sent now, masked. v
 // (reset first) gets Block when an output rule blocks (stop the stream and
 // send nothing more), Mask when emitted bytes were masked, and findings

@@ -235,3 +235,33 @@ func TestStreamAppendBatches(t *testing.T) {
 	got, _, _ := runStreamBatched(t, none, []string{"x ", "passes", " too"}, 2)
 	assert.Equal(t, "x passes too", got)
 }
+
+// TestStreamReset: a reset stream starts over (nothing held back from the
+// last response, not blocked) under its new rule set.
+func TestStreamReset(t *testing.T) {
+	t.Parallel()
+	rs, err := sharedHost(t).Compile(streamRules, nil)
+	require.NoError(t, err)
+	none, err := sharedHost(t).Compile([]policy.Rule{{Name: "in", Type: "keyword", Keywords: []string{"x"}}}, nil)
+	require.NoError(t, err)
+	s := rs.NewStream(context.Background())
+	var v Verdict
+	_, err = s.Write([]byte("held back: jane.doe@exam"), &v)
+	require.NoError(t, err)
+	s.Reset(rs, context.Background())
+	emit, err := s.Write([]byte("fresh start"), &v)
+	require.NoError(t, err)
+	tail, err := s.Flush(&v)
+	require.NoError(t, err)
+	assert.Equal(t, "fresh start", string(emit)+string(tail))
+	_, err = s.Write([]byte("jailbreak"), &v)
+	require.NoError(t, err)
+	_, err = s.Flush(&v)
+	require.NoError(t, err)
+	require.Equal(t, Block, v.Action)
+	s.Reset(none, context.Background())
+	emit, err = s.Write([]byte("jailbreak passes without output rules"), &v)
+	require.NoError(t, err)
+	assert.Equal(t, "jailbreak passes without output rules", string(emit))
+	assert.Equal(t, Allow, v.Action)
+}

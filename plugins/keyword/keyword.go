@@ -4,17 +4,29 @@ import (
 	"errors"
 
 	"github.com/tokenomics-dev/tokenomics/sdk"
+	"github.com/tokenomics-dev/tokenomics/sdk/abi"
 )
 
 type config struct {
-	Keywords      []string `json:"keywords"`
-	CaseSensitive bool     `json:"case_sensitive"`
+	Keywords      []string
+	CaseSensitive bool
 }
 
 // Configure prepares one rule of this type.
 func Configure(c *sdk.Config) (sdk.Checker, error) {
 	var cfg config
-	if err := c.Decode(&cfg); err != nil {
+	err := abi.DecodeFields(c.Raw, func(k, v string) bool {
+		switch k {
+		case "keyword":
+			cfg.Keywords = append(cfg.Keywords, v)
+		case "case_sensitive":
+			cfg.CaseSensitive = v == "true"
+		default:
+			return false
+		}
+		return true
+	})
+	if err != nil {
 		return nil, err
 	}
 	if len(cfg.Keywords) == 0 {

@@ -2,17 +2,14 @@ package pii
 
 import (
 	"errors"
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tokenomics-dev/tokenomics/sdk"
+	"github.com/tokenomics-dev/tokenomics/sdk/abi"
 	"github.com/tokenomics-dev/tokenomics/sdk/detect"
 )
-
-type config struct {
-	Detect []string `json:"detect"`
-}
 
 type candidate struct {
 	start, end int
@@ -30,8 +27,15 @@ type checker struct {
 
 // Configure prepares one rule of this type.
 func Configure(c *sdk.Config) (sdk.Checker, error) {
-	var cfg config
-	if err := c.Decode(&cfg); err != nil {
+	var cfg struct{ Detect []string }
+	err := abi.DecodeFields(c.Raw, func(k, v string) bool {
+		if k != "detect" {
+			return false
+		}
+		cfg.Detect = append(cfg.Detect, v)
+		return true
+	})
+	if err != nil {
 		return nil, err
 	}
 	if len(cfg.Detect) == 0 {
@@ -46,7 +50,7 @@ func Configure(c *sdk.Config) (sdk.Checker, error) {
 	}
 	for _, name := range cfg.Detect {
 		if _, ok := detect.Lookup(name); !ok {
-			return nil, fmt.Errorf("unknown detector %q (known: %s)", name, strings.Join(detect.Names(), ", "))
+			return nil, errors.New("unknown detector " + strconv.Quote(name) + " (known: " + strings.Join(detect.Names(), ", ") + ")")
 		}
 	}
 	var patterns []string

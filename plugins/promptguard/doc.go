@@ -6,10 +6,13 @@
 // at 1. At or above the threshold the plugin reports the signals' spans and
 // blocks with a reason naming the score and the signals.
 //
-// Config: {"threshold": 0.5} (optional, in (0,1]), and "replace": a text
-// that, when set, takes the place of every message with a signal instead
-// of blocking (the original project's jailbreak rule with action mask).
+// Config (abi fields): threshold (optional, in (0,1], default 0.5), and
+// replace: a text that, when set, takes the place of every message with a
+// signal instead of blocking (the original project's jailbreak rule with
+// action mask).
 //
 // plugins/builtin registers it for its rule type; Configure is its
-// sdk.Plugin.Configure.
+// sdk.Plugin.Configure. Its config is not JSON but abi fields
+// (abi.DecodeFields), which core/rules encodes from the policy rule: the
+// built-in module is built without encoding/json (sdk's sdk_nojson tag).
 package promptguard

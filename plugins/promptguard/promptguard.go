@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/tokenomics-dev/tokenomics/sdk"
+	"github.com/tokenomics-dev/tokenomics/sdk/abi"
 )
 
 const defaultThreshold = 0.5
@@ -44,16 +45,31 @@ type span struct{ text, start, end, sig int }
 // Configure prepares one rule of this type.
 func Configure(c *sdk.Config) (sdk.Checker, error) {
 	var cfg struct {
-		Threshold float64 `json:"threshold"`
-		Replace   string  `json:"replace"`
+		Threshold float64
+		Replace   string
 	}
-	if err := c.Decode(&cfg); err != nil {
+	var perr error
+	err := abi.DecodeFields(c.Raw, func(k, v string) bool {
+		switch k {
+		case "threshold":
+			cfg.Threshold, perr = strconv.ParseFloat(v, 64)
+		case "replace":
+			cfg.Replace = v
+		default:
+			return false
+		}
+		return true
+	})
+	if err == nil {
+		err = perr
+	}
+	if err != nil {
 		return nil, err
 	}
 	if cfg.Threshold == 0 {
 		cfg.Threshold = defaultThreshold
 	}
-	if cfg.Threshold < 0 || cfg.Threshold > 1 {
+	if !(cfg.Threshold > 0 && cfg.Threshold <= 1) { // NaN too
 		return nil, errors.New("threshold must be in (0,1]")
 	}
 	patterns := make([]string, len(signals))

@@ -4,16 +4,20 @@ import (
 	"errors"
 
 	"github.com/tokenomics-dev/tokenomics/sdk"
+	"github.com/tokenomics-dev/tokenomics/sdk/abi"
 )
-
-type config struct {
-	Pattern string `json:"pattern"`
-}
 
 // Configure prepares one rule of this type.
 func Configure(c *sdk.Config) (sdk.Checker, error) {
-	var cfg config
-	if err := c.Decode(&cfg); err != nil {
+	var cfg struct{ Pattern string }
+	err := abi.DecodeFields(c.Raw, func(k, v string) bool {
+		if k != "pattern" {
+			return false
+		}
+		cfg.Pattern = v
+		return true
+	})
+	if err != nil {
 		return nil, err
 	}
 	if cfg.Pattern == "" {

@@ -48,9 +48,7 @@ func TestRequestFields(t *testing.T) {
 		{"https://x/d.pdf", providers.FormURL, providers.TextMessage},
 		{"get", providers.FormName, providers.TextToolArgs},
 		{"get", providers.FormName, providers.TextToolDef},
-		{"properties", providers.FormName, providers.TextToolDef},
-		{"p", providers.FormName, providers.TextToolDef},
-		{"required", providers.FormName, providers.TextToolDef},
+		{"p", providers.FormName, providers.TextToolDef}, // schema keywords are left out
 		{"p", providers.FormName, providers.TextToolDef},
 		{"tool", providers.FormName, providers.TextToolDef}, // tool_choice's strings
 		{"get", providers.FormName, providers.TextToolDef},

@@ -598,7 +598,8 @@ func leaves(dst []providers.TextRef, s *providers.Scanner, kind string, idx, par
 			if !ok {
 				break
 			}
-			if keyForm != noKeys {
+			// A schema's own words (type, properties, ...) carry nothing.
+			if keyForm != noKeys && (keyForm != providers.FormName || !providers.IsSchemaKeyword(s.Body(), k)) {
 				r := k.Ref(RoleAssistant, kind, idx, part)
 				r.Form = keyForm
 				dst = append(dst, r)

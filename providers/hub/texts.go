@@ -45,7 +45,7 @@ func (r *Request) Texts(dst []providers.TextRef) []providers.TextRef {
 			case PartToolCall:
 				add(p.Name, role, providers.TextToolArgs, i)
 				if p.Args.Kind == providers.KindObject {
-					dst = leafRefs(dst, b, p.Args, role, providers.TextToolArgs, i)
+					dst = leafRefs(dst, b, p.Args, role, providers.TextToolArgs, i, false)
 				} else {
 					add(p.Args, role, providers.TextToolArgs, i)
 				}
@@ -66,7 +66,7 @@ func (r *Request) Texts(dst []providers.TextRef) []providers.TextRef {
 		add(t.Name, "system", providers.TextToolDef, i)
 		add(t.Description, "system", providers.TextToolDef, i)
 		if t.Schema.Kind == providers.KindObject {
-			dst = leafRefs(dst, b, t.Schema, "system", providers.TextToolDef, i)
+			dst = leafRefs(dst, b, t.Schema, "system", providers.TextToolDef, i, true)
 		}
 	}
 	if r.Choice == ChoiceNamed {
@@ -79,17 +79,19 @@ func (r *Request) Texts(dst []providers.TextRef) []providers.TextRef {
 	if r.Format.Kind == FormatJSONSchema {
 		add(r.Format.Name, "system", providers.TextToolDef, -1)
 		add(r.Format.Description, "system", providers.TextToolDef, -1)
-		dst = leafRefs(dst, b, r.Format.Schema, "system", providers.TextToolDef, -1)
+		dst = leafRefs(dst, b, r.Format.Schema, "system", providers.TextToolDef, -1, true)
 	}
 	return dst
 }
 
-func leafRefs(dst []providers.TextRef, body []byte, v providers.Value, role, kind string, part int) []providers.TextRef {
+// leafRefs lists the member names and strings of v; in a schema, member
+// names that are schema keywords are left out, as the walkers do.
+func leafRefs(dst []providers.TextRef, body []byte, v providers.Value, role, kind string, part int, schema bool) []providers.TextRef {
 	s := scanAt(body, v)
-	return leaves(dst, &s, role, kind, part)
+	return leaves(dst, &s, role, kind, part, schema)
 }
 
-func leaves(dst []providers.TextRef, s *providers.Scanner, role, kind string, part int) []providers.TextRef {
+func leaves(dst []providers.TextRef, s *providers.Scanner, role, kind string, part int, schema bool) []providers.TextRef {
 	switch s.Peek() {
 	case providers.KindString:
 		return append(dst, s.Value().Ref(role, kind, -1, part))
@@ -100,13 +102,15 @@ func leaves(dst []providers.TextRef, s *providers.Scanner, role, kind string, pa
 			if !ok {
 				break
 			}
-			dst = append(dst, k.Ref(role, kind, -1, part))
-			dst = leaves(dst, s, role, kind, part)
+			if !schema || !providers.IsSchemaKeyword(s.Body(), k) {
+				dst = append(dst, k.Ref(role, kind, -1, part))
+			}
+			dst = leaves(dst, s, role, kind, part, schema)
 		}
 	case providers.KindArray:
 		arr := s.Array()
 		for arr.Next() {
-			dst = leaves(dst, s, role, kind, part)
+			dst = leaves(dst, s, role, kind, part, schema)
 		}
 	default:
 		s.Skip()

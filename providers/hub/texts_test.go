@@ -56,7 +56,8 @@ func TestTextsCovered(t *testing.T) {
 				// fields the provider gets besides the prompt texts
 				assert.True(t, found["look"], "%s: tool, choice and call names are texts", w)
 				assert.True(t, found["u1"], "%s: the end-user id is a text", w)
-				assert.True(t, found["properties"], "%s: schema member names are texts", w)
+				assert.True(t, found["a"], "%s: schema property names are texts", w)
+				assert.False(t, found["properties"], "%s: schema keywords are not", w)
 				assert.False(t, found["data:image/png;base64,AAAA"], "%s: image data is not a text", w)
 				assert.False(t, found["c1"], "%s: call ids are not texts", w)
 			}

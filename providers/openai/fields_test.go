@@ -67,14 +67,14 @@ func TestRequestFields(t *testing.T) {
 				`{"type":"file","file":{"filename":"n.txt","file_data":"data:text/plain;base64,aGk="}},{"type":"file","file":{"file_data":"data:application/pdf;base64,JVBE"}}]},` +
 				`{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"get","arguments":"{}"}}]}],` +
 				`"tools":[{"type":"function","function":{"name":"get","parameters":{"properties":{"p":{}},"required":["p"]}}}],` +
-				`"tool_choice":{"type":"function","function":{"name":"get"}},"stop":["S1","S2"],"user":"u","metadata":{"k":"v"}}`,
+				`"tool_choice":{"type":"function","function":{"name":"get"}},"stop":["S1","S2"],"user":"u","metadata":{"k":"v"},` +
+				`"prompt_cache_key":"ck","web_search_options":{"user_location":{"approximate":{"city":"Ulm"}}}}`,
 			fields: []field{
 				{"ann", providers.FormName}, {"https://x/a.png", providers.FormURL}, {"n.txt", providers.FormName}, {"hi", providers.FormData},
-				{"get", providers.FormName}, {"get", providers.FormName}, {"properties", providers.FormName}, {"p", providers.FormName},
-				{"required", providers.FormName}, {"p", providers.FormName},
+				{"get", providers.FormName}, {"get", providers.FormName}, {"p", providers.FormName}, {"p", providers.FormName},
 				{"function", providers.FormName}, {"get", providers.FormName}, // tool_choice's strings
 			},
-			meta: []string{"S1", "S2", "u", "k", "v"},
+			meta: []string{"S1", "S2", "u", "k", "v", "ck", "user_location", "approximate", "city", "Ulm"},
 		},
 		{
 			name:     "responses",

@@ -101,10 +101,19 @@ func ParseRequest(body []byte, endpoint Endpoint) (Request, error) {
 //   - embeddings: the input string or each string of an input array.
 //   - responses: instructions (TextSystem), a string input (TextInput), and
 //     for input items the text parts of messages, function call arguments,
-//     function and custom tool outputs and custom tool inputs. Reasoning
-//     items are skipped: their content is the model's own, often encrypted.
+//     function and custom tool outputs and custom tool inputs, reasoning
+//     summaries and text (TextReasoning; encrypted content is opaque).
+//   - every endpoint: tool and format definitions (descriptions, schema
+//     strings and member names), the prompt template's strings, stop
+//     sequences, user ids and metadata (TextMeta).
 //
-// Image, audio and file parts are not text and are not referenced.
+// Besides prose it references the fields the provider receives (see
+// providers.Form): participant, tool, function and file names and schema
+// member names (FormName), image and file URLs (FormURL), and base64 text
+// documents (FormData, decoded for the rules). Image, PDF and audio data
+// are not referenced; a data: URL or file data the rules cannot read fails
+// the walk with providers.ErrUncheckable. Refs come in the order of
+// providers.OrderRequestRefs: texts, then fields.
 func RequestTexts(dst []providers.TextRef, body []byte, endpoint Endpoint) ([]providers.TextRef, error) {
 	if !endpoint.valid() {
 		return dst, ErrEndpoint
@@ -285,7 +294,7 @@ func fieldOf(ep Endpoint, name []byte) field {
 		return fieldN
 	case "tools":
 		return fieldTools
-	case "user", "safety_identifier", "metadata":
+	case "user", "safety_identifier", "metadata", "prompt_cache_key", "web_search_options":
 		return fieldMeta
 	}
 	switch ep {
@@ -576,7 +585,8 @@ func readToolChoice(w *walker) error {
 
 // readMeta reads fields the provider receives without rendering them into
 // the prompt: stop sequences (a string or strings), end-user ids (user,
-// safety_identifier) and metadata (member names and values). They are
+// safety_identifier), metadata (member names and values), the cache key
+// and web search options (a user's location). They are
 // checked all the same (a provider logs and stores them), not priced.
 func readMeta(w *walker) error {
 	w.tree(RoleUser, providers.TextMeta, -1, -1, providers.FormText, providers.FormText, false)
@@ -616,7 +626,8 @@ func (w *walker) tree(r, kind string, idx, part int, keyForm, valForm providers.
 			if !ok {
 				break
 			}
-			if keyForm != noKeys {
+			// A schema's own words (type, properties, ...) carry nothing.
+			if keyForm != noKeys && (keyForm != providers.FormName || !providers.IsSchemaKeyword(w.body, k)) {
 				w.ref(k, r, kind, idx, part, keyForm)
 			}
 			if keyForm == providers.FormName && string(s.Key(k)) == "required" {

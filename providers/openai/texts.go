@@ -308,9 +308,10 @@ func (w *walker) file(idx, part int, kind string) {
 // url references a URL the provider fetches (checked as text, masked in
 // URL form) or, for a data: URL, the document it holds (see
 // providers.DataURL): a text document is decoded and checked, a PDF or an
-// image forwarded, anything else refused. A file's data must be a data: URL: raw base64 has no
-// media type to tell text from binary, so it is refused. Checks run only
-// when collecting texts for the rules; pricing reads no URL.
+// image forwarded, anything else refused. A file's data must be a data:
+// URL: raw base64 has no media type to tell text from binary, so it is
+// refused. Checks run only when collecting a request's texts for the
+// rules; pricing reads no URL.
 func (w *walker) url(v providers.Value, idx, part int, kind string, file bool) {
 	if !w.request || v.Kind != providers.KindString {
 		return

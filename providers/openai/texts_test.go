@@ -56,14 +56,8 @@ func TestRequestTexts(t *testing.T) {
 				{"p1", "assistant", providers.TextMessage, -1, -1},
 				// fields: names, schema member names
 				{"f", "system", providers.TextToolDef, -1, 0},
-				{"type", "system", providers.TextToolDef, -1, 0},
-				{"properties", "system", providers.TextToolDef, -1, 0},
-				{"a", "system", providers.TextToolDef, -1, 0},
-				{"type", "system", providers.TextToolDef, -1, 0},
-				{"description", "system", providers.TextToolDef, -1, 0},
-				{"enum", "system", providers.TextToolDef, -1, 0},
+				{"a", "system", providers.TextToolDef, -1, 0}, // schema keywords are left out
 				{"n", "system", providers.TextToolDef, -1, -1},
-				{"description", "system", providers.TextToolDef, -1, -1},
 			},
 		},
 		{

@@ -1,6 +1,7 @@
 package abi
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -73,6 +74,32 @@ func TestTypedConfig(t *testing.T) {
 			typ, cfg, ok := SplitTypedConfig(tc.blob)
 			if ok != tc.ok || (ok && (typ != tc.typ || string(cfg) != tc.cfg)) {
 				t.Fatalf("got %q %q %v", typ, cfg, ok)
+			}
+		})
+	}
+}
+
+func TestDecodeFields(t *testing.T) {
+	t.Parallel()
+	good := EncodeList(nil, AppendField(AppendField(nil, "detect", "ssn"), "detect", "email"))
+	var got []string
+	if err := DecodeFields(good, func(k, v string) bool { got = append(got, k+"="+v); return k == "detect" }); err != nil || len(got) != 2 || got[1] != "detect=email" {
+		t.Fatalf("got %v %v", got, err)
+	}
+	for _, tc := range []struct {
+		name string
+		blob []byte
+		want string
+	}{
+		{name: "unknown key", blob: EncodeList(nil, []string{"other", "1"}), want: `unknown field "other"`},
+		{name: "odd items", blob: EncodeList(nil, []string{"detect"}), want: "malformed"},
+		{name: "not a list", blob: []byte("{}"), want: "malformed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := DecodeFields(tc.blob, func(k, _ string) bool { return k == "detect" })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
 			}
 		})
 	}
