@@ -189,14 +189,15 @@ func appendURL(dst, text []byte) []byte {
 const upperHex = "0123456789ABCDEF"
 
 // urlByte reports an unreserved or reserved URL character other than the
-// brackets (only valid around an IPv6 host), or '%'.
+// brackets (only valid around an IPv6 host) and '%': the rules read a URL
+// percent-decoded (DecodeText), so a '%' in the text is a literal one.
 func urlByte(c byte) bool {
 	switch {
 	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
 		return true
 	}
 	switch c {
-	case '-', '.', '_', '~', ':', '/', '?', '#', '@', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', '%':
+	case '-', '.', '_', '~', ':', '/', '?', '#', '@', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=':
 		return true
 	}
 	return false

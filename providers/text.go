@@ -137,10 +137,37 @@ func DecodeText(dst, body []byte, ref TextRef) ([]byte, error) {
 	if !checkLiteral(body, ref.Start, ref.End) {
 		return dst, ErrBadRef
 	}
-	if ref.Form == FormData {
+	switch ref.Form {
+	case FormData:
 		return appendDataText(dst, body[ref.Start+1:ref.End-1])
+	case FormURL:
+		// Percent-decoded: "bob%40example.com" is the address the image
+		// host reads, so it is the one the rules must see. A masked URL
+		// is encoded again (appendURL).
+		start := len(dst)
+		dst, err := appendUnescaped(dst, body[ref.Start+1:ref.End-1])
+		if err != nil {
+			return dst, err
+		}
+		return percentDecode(dst, start), nil
 	}
 	return appendUnescaped(dst, body[ref.Start+1:ref.End-1])
+}
+
+// percentDecode decodes the %XX escapes of dst[start:] in place; a '%' not
+// followed by two hex digits stays as it is.
+func percentDecode(dst []byte, start int) []byte {
+	w := start
+	for r := start; r < len(dst); r++ {
+		c := dst[r]
+		if c == '%' && r+2 < len(dst) && unhex(dst[r+1]) >= 0 && unhex(dst[r+2]) >= 0 {
+			c = byte(unhex(dst[r+1])<<4 | unhex(dst[r+2]))
+			r += 2
+		}
+		dst[w] = c
+		w++
+	}
+	return dst[:w]
 }
 
 // Splice appends to dst a copy of body in which each edit's literal is

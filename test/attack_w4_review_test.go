@@ -1,11 +1,13 @@
 package test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -321,5 +323,102 @@ func TestW4RRouteVariantKeepsDollarBudget(t *testing.T) {
 		require.NoError(t, r.Err)
 		assert.Equal(t, 429, r.Status, "%s: the spent dollar budget refuses: %s", pol, r.Body)
 		p.p.Stop(t)
+	}
+}
+
+// TestW4RFieldBypassVariants: spellings of the fields engineer D made
+// readable that a client could use to slip a secret past the content rules:
+// JSON escapes in member names, duplicate members, schemas nested under
+// $defs, items and anyOf, schema values the model reads (enum, const,
+// default, description), data URLs in odd casing or with parameters, and
+// percent-encoded secrets in URLs. Each is either refused (400) or
+// forwarded with no secret the upstream can read, decoded or not.
+func TestW4RFieldBypassVariants(t *testing.T) {
+	t.Parallel()
+	e := startBypass(t)
+	const chat, resp, msgs = "/v1/chat/completions", "/v1/responses", "/v1/messages"
+	doc := base64.StdEncoding.EncodeToString([]byte("ssn " + ssn + "\n"))
+	esc := func(s string) string { // every character as a \u escape
+		var b strings.Builder
+		for _, r := range s {
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		return b.String()
+	}
+	chatTool := func(params string) string {
+		return `{"model":"gpt-4o","messages":[{"role":"user","content":"MARKER"}],"tools":[{"type":"function","function":{"name":"f","parameters":` + params + `}}]}`
+	}
+	msgsTool := func(schema string) string {
+		return `{"model":"claude-sonnet-4-6","max_tokens":20,"messages":[{"role":"user","content":"MARKER"}],"tools":[{"name":"f","input_schema":` + schema + `}]}`
+	}
+	pct := strings.NewReplacer("@", "%40", "-", "%2D")
+	cases := []struct{ name, path, body string }{
+		{"escaped property name", chat, chatTool(`{"type":"object","properties":{"` + esc(ssn) + `":{"type":"string"}}}`)},
+		{"escaped property name to claude", chat, `{"model":"claude-sonnet-4-6","messages":[{"role":"user","content":"MARKER"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"` + esc(email) + `":{"type":"string"}}}}}]}`},
+		{"escaped tool name", chat, `{"model":"gpt-4o","messages":[{"role":"user","content":"MARKER"}],"tools":[{"type":"function","function":{"name":"` + esc(ssn) + `","parameters":{"type":"object"}}}]}`},
+		{"escaped member name content", chat, `{"model":"gpt-4o","messages":[{"role":"user","c\u006fntent":"MARKER ssn ` + ssn + `"}]}`},
+		{"duplicate content member", chat, `{"model":"gpt-4o","messages":[{"role":"user","content":"MARKER","content":"ssn ` + ssn + `"}]}`},
+		{"duplicate input member", resp, `{"model":"gpt-4o","input":"MARKER","input":"ssn ` + ssn + `"}`},
+		{"duplicate messages member", msgs, `{"model":"claude-sonnet-4-6","max_tokens":20,"messages":[{"role":"user","content":"MARKER"}],"messages":[{"role":"user","content":"ssn ` + ssn + `"}]}`},
+		{"duplicate tools member", chat, `{"model":"gpt-4o","messages":[{"role":"user","content":"MARKER"}],"tools":[],"tools":[{"type":"function","function":{"name":"f","description":"ssn ` + ssn + `","parameters":{"type":"object"}}}]}`},
+		{"$defs property name", chat, chatTool(`{"type":"object","$defs":{"p":{"type":"object","properties":{"` + ssn + `":{"type":"string"}}}},"properties":{"a":{"$ref":"#/$defs/p"}}}`)},
+		{"definitions property name", msgs, msgsTool(`{"type":"object","definitions":{"p":{"type":"object","properties":{"` + email + `":{"type":"string"}}}},"properties":{"a":{"$ref":"#/definitions/p"}}}`)},
+		{"items property name", chat, chatTool(`{"type":"object","properties":{"a":{"type":"array","items":{"type":"object","properties":{"` + ssn + `":{"type":"string"}}}}}}`)},
+		{"anyOf property name", msgs, msgsTool(`{"type":"object","properties":{"a":{"anyOf":[{"type":"string"},{"type":"object","properties":{"` + email + `":{"type":"string"}}}]}}}`)},
+		{"enum value", chat, chatTool(`{"type":"object","properties":{"a":{"type":"string","enum":["` + ssn + `"]}}}`)},
+		{"const value", msgs, msgsTool(`{"type":"object","properties":{"a":{"type":"string","const":"` + email + `"}}}`)},
+		{"default value", chat, chatTool(`{"type":"object","properties":{"a":{"type":"string","default":"` + ssn + `"}}}`)},
+		{"nested description", chat, chatTool(`{"type":"object","properties":{"a":{"type":"object","properties":{"b":{"type":"string","description":"mail ` + email + `"}}}}}`)},
+		{"examples value", msgs, msgsTool(`{"type":"object","properties":{"a":{"type":"string","examples":["` + ssn + `"]}}}`)},
+		{"response_format schema enum", chat, `{"model":"gpt-4o","messages":[{"role":"user","content":"MARKER"}],"response_format":{"type":"json_schema","json_schema":{"name":"r","schema":{"type":"object","properties":{"a":{"type":"string","enum":["` + ssn + `"]}}}}}}`},
+		{"upper-case data URL", chat, `{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"text","text":"MARKER"},{"type":"file","file":{"filename":"a.txt","file_data":"DATA:TEXT/PLAIN;BASE64,` + doc + `"}}]}]}`},
+		{"data URL with charset", chat, `{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"text","text":"MARKER"},{"type":"file","file":{"filename":"a.txt","file_data":"data:text/plain;charset=utf-8;base64,` + doc + `"}}]}]}`},
+		{"data URL with name and spaces", resp, `{"model":"gpt-4o","input":[{"role":"user","content":[{"type":"input_text","text":"MARKER"},{"type":"input_file","filename":"n.txt","file_data":"data: text/plain ; name=n.txt ; base64 ,` + doc + `"}]}]}`},
+		{"markdown data URL", resp, `{"model":"gpt-4o","input":[{"role":"user","content":[{"type":"input_text","text":"MARKER"},{"type":"input_file","filename":"n.md","file_data":"data:text/markdown;base64,` + doc + `"}]}]}`},
+		{"json data URL", chat, `{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"text","text":"MARKER"},{"type":"file","file":{"filename":"a.json","file_data":"data:application/json;base64,` + base64.StdEncoding.EncodeToString([]byte(`{"ssn":"`+ssn+`"}`)) + `"}}]}]}`},
+		{"image data URL declared text", chat, `{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"text","text":"MARKER"},{"type":"image_url","image_url":{"url":"data:text/plain;base64,` + doc + `"}}]}]}`},
+		{"percent-encoded e-mail in image URL", resp, `{"model":"gpt-4o","input":[{"role":"user","content":[{"type":"input_text","text":"MARKER"},{"type":"input_image","image_url":"https://img.example.net/a.png?owner=` + pct.Replace(email) + `"}]}]}`},
+		{"percent-encoded SSN in image URL", chat, `{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"text","text":"MARKER"},{"type":"image_url","image_url":{"url":"https://img.example.net/` + pct.Replace(ssn) + `.png"}}]}]}`},
+		{"percent-encoded e-mail in Anthropic URL source", msgs, `{"model":"claude-sonnet-4-6","max_tokens":20,"messages":[{"role":"user","content":[{"type":"text","text":"MARKER"},{"type":"image","source":{"type":"url","url":"https://img.example.net/` + pct.Replace(email) + `.png"}}]}]}`},
+		{"plus and percent in URL query", resp, `{"model":"gpt-4o","input":[{"role":"user","content":[{"type":"input_text","text":"MARKER"},{"type":"input_image","image_url":"https://img.example.net/a.png?q=ssn+` + strings.ReplaceAll(ssn, "-", "%2d") + `"}]}]}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			marker := fmt.Sprintf("case-%x", fnv32("w4r "+tc.name))
+			body := strings.ReplaceAll(tc.body, "MARKER", marker)
+			hdr := []string{}
+			if tc.path == msgs {
+				hdr = append(hdr, "anthropic-version", "2023-06-01")
+			}
+			r := pxPost(t, e.px.url+tc.path, e.tok, body, hdr...)
+			var sent []fakeupstream.Request
+			for _, req := range e.px.fake.Requests() {
+				if strings.Contains(string(req.Body), marker) {
+					sent = append(sent, req)
+				}
+			}
+			if r.status == 400 {
+				assert.Empty(t, sent, "a refused request reached the upstream")
+				return
+			}
+			require.Equal(t, 200, r.status, "%s", r.body)
+			require.Len(t, sent, 1)
+			texts := upstreamTexts(t, sent[0].Body)
+			if un, err := url.QueryUnescape(texts); err == nil {
+				texts += "\n" + un
+			}
+			if un, err := url.PathUnescape(string(sent[0].Body)); err == nil {
+				texts += "\n" + un
+			}
+			for _, m := range regexp.MustCompile(`base64,([A-Za-z0-9+/=]+)`).FindAllStringSubmatch(texts, -1) {
+				if b, err := base64.StdEncoding.DecodeString(m[1]); err == nil {
+					texts += "\n" + string(b)
+				}
+			}
+			for _, leak := range []string{ssn, email, "bob%40example", "123%2D45", "123%2d45"} {
+				assert.NotContains(t, texts, leak, "the upstream can read a secret: %s", sent[0].Body)
+			}
+		})
 	}
 }
