@@ -422,3 +422,73 @@ func TestW4RFieldBypassVariants(t *testing.T) {
 		})
 	}
 }
+
+// TestW4RRulesLoadingEveryPath: while the rule plugins compile cold (an
+// empty plugins.cache_dir, plugins.load_wait 1ms), no request of a token
+// with rules reaches the upstream unchecked on any path: chat, messages
+// (native and translated), Responses, completions, count_tokens, and a
+// token whose only rules are on a provider entry (its route variant).
+// Each request is refused with 503 rules_loading or forwarded masked.
+func TestW4RRulesLoadingEveryPath(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t, fakeupstream.Options{RecordLimit: 4096})
+	port := freePort(t)
+	dir := newProxyDir(t, proxySetup{fakeURL: fake.URL(), port: port})
+	cfgPath := filepath.Join(dir, "config.yaml")
+	cfg, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	text := strings.Replace(string(cfg), "cache_dir: "+wasmCacheDir(t), "cache_dir: ./cold-cache", 1)
+	text = strings.Replace(text, "load_wait: "+harnessLoadWait, "load_wait: 1ms", 1)
+	require.NoError(t, os.WriteFile(cfgPath, []byte(text), 0o600))
+	env := proxyEnv()
+	const rule = `{"name":"pii","type":"pii","detect":["email"],"action":"mask","scope":"both"}`
+	ruled, _ := createToken(t, dir, env, `{"max_tokens":10000000,"rules":[`+rule+`]}`)
+	routed, _ := createToken(t, dir, env, `{"max_tokens":10000000,"providers":{"openai":[{"model_regex":"^(gpt|o)"}],"anthropic":[{"model_regex":"^claude","rules":[`+rule+`]}]}}`)
+
+	p := startProc(t, dir, env, fmt.Sprintf("http://127.0.0.1:%d", port), "/health", "serve")
+	pxNoRace(t, p)
+	const email = "lena.w4r@example.com"
+	type req struct{ tok, path, body string }
+	reqs := []req{
+		{ruled, "/v1/chat/completions", pxChat("gpt-4o", "MARKER mail "+email, false, "")},
+		{ruled, "/v1/chat/completions", pxChat("gpt-4o", "MARKER mail "+email, true, "")},
+		{ruled, "/v1/messages", `{"model":"claude-sonnet-4-6","max_tokens":20,"messages":[{"role":"user","content":"MARKER mail ` + email + `"}]}`},
+		{ruled, "/v1/messages", `{"model":"gpt-4o","max_tokens":20,"messages":[{"role":"user","content":"MARKER mail ` + email + `"}]}`},
+		{ruled, "/v1/responses", `{"model":"gpt-4o","input":"MARKER mail ` + email + `"}`},
+		{ruled, "/v1/completions", `{"model":"gpt-3.5-turbo-instruct","prompt":"MARKER mail ` + email + `"}`},
+		{ruled, "/v1/messages/count_tokens", `{"model":"claude-sonnet-4-6","messages":[{"role":"user","content":"MARKER mail ` + email + `"}]}`},
+		{routed, "/v1/messages", `{"model":"claude-sonnet-4-6","max_tokens":20,"messages":[{"role":"user","content":"MARKER mail ` + email + `"}]}`},
+		{routed, "/v1/chat/completions", pxChat("claude-sonnet-4-6", "MARKER mail "+email, false, "")},
+		{routed, "/v1/messages/count_tokens", `{"model":"claude-sonnet-4-6","messages":[{"role":"user","content":"MARKER mail ` + email + `"}]}`},
+	}
+	refused, n := 0, 0
+	deadline := time.Now().Add(3 * time.Minute)
+	for round := 0; ; round++ {
+		loaded := strings.Contains(string(pxDo(t, "GET", p.URL+"/ready", "").body), `"rules_loading":0`)
+		for i, rq := range reqs {
+			n++
+			body := strings.ReplaceAll(rq.body, "MARKER", fmt.Sprintf("w4r-load-%d-%d", round, i))
+			r := pxPost(t, p.URL+rq.path, rq.tok, body, "anthropic-version", "2023-06-01")
+			switch r.status {
+			case 503:
+				refused++
+				assert.Contains(t, string(r.body), "rules_loading", "%s: %s", rq.path, r.body)
+			case 200:
+			default:
+				t.Errorf("%s (%d): status %d: %s", rq.path, i, r.status, r.body)
+			}
+			assert.NotContains(t, string(r.body), email, "%s (%d): the client got the address back unmasked", rq.path, i)
+		}
+		for _, up := range fake.Requests() {
+			require.NotContains(t, string(up.Body), email, "a request reached the upstream unchecked: %s %s", up.Path, up.Body)
+		}
+		if loaded {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the rules did not load:\n%s", p.Logs())
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("%d requests, %d refused while loading", n, refused)
+	assert.Positive(t, refused, "nothing was refused: the rules loaded before the first request")
+	p.Stop(t)
+}
