@@ -492,3 +492,60 @@ func TestW4RRulesLoadingEveryPath(t *testing.T) {
 	assert.Positive(t, refused, "nothing was refused: the rules loaded before the first request")
 	p.Stop(t)
 }
+
+// TestW4RSharedTemplateIsolation: tokens with byte-equal policies share one
+// parsed policy and rule set (engineer C), but nothing per token: one
+// token's spent budget, expiry, deletion or policy update leaves the others
+// of the same policy as they were.
+func TestW4RSharedTemplateIsolation(t *testing.T) {
+	t.Parallel()
+	px := pxStart(t, "")
+	const pol = `{"max_tokens":400,"rules":[{"name":"pii","type":"pii","detect":["email"],"action":"mask","scope":"both"}]}`
+	spender, _ := px.token(t, pol)
+	expiring, _ := px.token(t, pol, "--expires", time.Now().Add(3*time.Second).UTC().Format(time.RFC3339))
+	deleted, delHash := px.token(t, pol)
+	updated, updHash := px.token(t, pol)
+	keeper, _ := px.token(t, pol)
+	chat := func(tok, text string) pxResp {
+		return pxPost(t, px.url+"/v1/chat/completions", tok, pxChat("gpt-4o", text, false, `"max_tokens":50`))
+	}
+	for _, tok := range []string{spender, expiring, deleted, updated, keeper} {
+		r := chat(tok, "hi zebra a@example.org")
+		require.Equal(t, 200, r.status, "%s", r.body)
+		assert.NotContains(t, string(r.body), "a@example.org")
+	}
+	// Spend the spender's budget.
+	var last pxResp
+	for i := 0; i < 20; i++ {
+		if last = chat(spender, "spend [[fake:long=40]]"); last.status != 200 {
+			break
+		}
+	}
+	assert.Equal(t, 429, last.status, "the spender's budget is spent: %s", last.body)
+	res := run(t, px.dir, px.env, "token", "delete", "--hash", delHash)
+	require.Equal(t, 0, res.code, res.stderr)
+	res = run(t, px.dir, px.env, "token", "update", "--hash", updHash, "--policy",
+		`{"rules":[{"name":"pii","type":"pii","detect":["email"],"action":"mask","scope":"both"},{"name":"kw","type":"keyword","keywords":["zebra"],"action":"fail","scope":"input"}]}`)
+	require.Equal(t, 0, res.code, res.stderr)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if chat(deleted, "hi").status == 401 && chat(updated, "hi zebra").status == 403 && chat(expiring, "hi").status == 401 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "delete, update or expiry did not take effect")
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, tok := range []string{keeper} {
+		r := chat(tok, "hi zebra b@example.org")
+		assert.Equal(t, 200, r.status, "an untouched token of the shared policy is served as before: %s", r.body)
+		assert.NotContains(t, string(r.body), "b@example.org", "and still masked")
+		u := pxUsage(t, px.url, tok)
+		assert.Less(t, u.Used, int64(400), "the spender's usage is its own")
+	}
+	assert.Equal(t, 429, chat(spender, "spend [[fake:long=40]]").status)
+	// A new token of the shared policy, created after all that, starts clean.
+	fresh, _ := px.token(t, pol)
+	r := chat(fresh, "hi zebra c@example.org")
+	assert.Equal(t, 200, r.status, "%s", r.body)
+	assert.NotContains(t, string(r.body), "c@example.org")
+}
