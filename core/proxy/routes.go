@@ -41,8 +41,10 @@ func (s *Server) buildRoutes(e *tokenEntry) {
 // routeVariant copies what requests read from e and replaces the prompts,
 // and the rules when the entry has its own (else e's compiled set is shared).
 func (s *Server) routeVariant(e *tokenEntry, prompts []policy.Message, rs []policy.Rule, ownRules bool) (*tokenEntry, error) {
+	// The dollar budgets (cost) are the token's whatever the route: a
+	// variant without them was never charged nor refused in dollars.
 	v := &tokenEntry{hash: e.hash, short: e.short, expiresAt: e.expiresAt, hasExpiry: e.hasExpiry,
-		policy: e.policy, lim: e.lim, memory: e.memory}
+		policy: e.policy, lim: e.lim, cost: e.cost, memory: e.memory, tpl: e.tpl}
 	for _, m := range prompts {
 		v.prompts = append(v.prompts, providers.Message{Role: m.Role, Content: m.Content})
 		v.promptEstimate += providers.EstimateTokens([]byte(m.Content)) + providers.TokensPerMessage
