@@ -25,6 +25,9 @@ func startCmd(t *testing.T, cmd *exec.Cmd, dir string, env []string, url, probe,
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == 200 {
+				if probe == "/ready" {
+					awaitRulesLoaded(t, p, time.Now().Add(2*time.Minute))
+				}
 				return p
 			}
 		}
