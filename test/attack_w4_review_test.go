@@ -75,7 +75,10 @@ func w4rUpstream(t *testing.T) *httptest.Server {
 }
 
 func w4rEvents(path string, pieces []string) []string {
-	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	// BADESC becomes an escape JSON does not have (\q), BADSUR a lone
+	// surrogate: texts a strict decoder refuses.
+	bad := strings.NewReplacer("BADESC", `\q`, "BADSUR", `\ud800`)
+	q := func(s string) string { b, _ := json.Marshal(s); return bad.Replace(string(b)) }
 	full := strings.Join(pieces, "")
 	var ev []string
 	switch {
@@ -105,10 +108,20 @@ func w4rEvents(path string, pieces []string) []string {
 			return "data: {\"id\":\"chatcmpl-w4r\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":" + delta + ",\"finish_reason\":" + finish + "}]}\n\n"
 		}
 		ev = append(ev, chunk(`{"role":"assistant","content":""}`, "null"))
-		for _, p := range pieces {
-			ev = append(ev, chunk(`{"content":`+q(p)+`}`, "null"))
+		finish := `"stop"`
+		if len(pieces) > 0 && pieces[0] == "TOOL" { // the pieces are a tool call's arguments
+			pieces, finish = pieces[1:], `"tool_calls"`
+			ev = append(ev, chunk(`{"tool_calls":[{"index":0,"id":"call_w4r","type":"function","function":{"name":"lookup","arguments":""}}]}`, "null"))
+			for _, p := range pieces {
+				p = strings.ReplaceAll(p, "QT", `"`) // QT: a quote inside the arguments
+				ev = append(ev, chunk(`{"tool_calls":[{"index":0,"function":{"arguments":`+q(p)+`}}]}`, "null"))
+			}
+		} else {
+			for _, p := range pieces {
+				ev = append(ev, chunk(`{"content":`+q(p)+`}`, "null"))
+			}
 		}
-		ev = append(ev, chunk(`{}`, `"stop"`),
+		ev = append(ev, chunk(`{}`, finish),
 			"data: {\"id\":\"chatcmpl-w4r\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":7,\"total_tokens\":12}}\n\n",
 			"data: [DONE]\n\n")
 	}
@@ -548,4 +561,54 @@ func TestW4RSharedTemplateIsolation(t *testing.T) {
 	r := chat(fresh, "hi zebra c@example.org")
 	assert.Equal(t, 200, r.status, "%s", r.body)
 	assert.NotContains(t, string(r.body), "c@example.org")
+}
+
+// TestW4RStreamUndecodableDelta: a delta whose JSON string the relay cannot
+// decode (an unknown escape, a lone surrogate) next to an SSN: the output
+// rules cannot read it, so the client must not get it as it came.
+func TestW4RStreamUndecodableDelta(t *testing.T) {
+	t.Parallel()
+	px := w4rProxy(t)
+	tok, _ := px.token(t, `{"max_tokens":1000000,"rules":[{"name":"pii-out","type":"pii","detect":["ssn"],"action":"mask","scope":"output"}]}`)
+	for _, path := range []string{"/v1/chat/completions", "/v1/messages", "/v1/responses"} {
+		for _, bad := range []string{"BADESC", "BADSUR"} {
+			for _, mode := range []string{"one", "sep"} {
+				t.Run(path+"/"+bad+"/"+mode, func(t *testing.T) {
+					script := "W4R|" + mode + "|W4Rstart |ssn 123-45-6789 " + bad + "|W4Rend|"
+					r := pxPost(t, px.url+path, tok, w4rRequest(path, script), "anthropic-version", "2023-06-01")
+					assert.NotContains(t, string(r.body), "123-45-6789", "an unreadable delta went out unchecked (status %d)", r.status)
+				})
+			}
+		}
+	}
+}
+
+// TestW4RStreamSplitToolArguments: an SSN cut over three tool-call argument
+// deltas (JSON inside JSON), in one read or several: the client's joined
+// arguments are masked and still parse as JSON.
+func TestW4RStreamSplitToolArguments(t *testing.T) {
+	t.Parallel()
+	px := w4rProxy(t)
+	tok, _ := px.token(t, `{"max_tokens":1000000,"rules":[{"name":"pii-out","type":"pii","detect":["ssn"],"action":"mask","scope":"output"}]}`)
+	for _, mode := range []string{"one", "sep", "torn"} {
+		t.Run(mode, func(t *testing.T) {
+			script := "W4R|" + mode + "|TOOL|{QTqQT: QTssn 123-4|5-67|89QT}|"
+			r := pxPost(t, px.url+"/v1/chat/completions", tok, pxChat("gpt-4o", script, true,
+				`"tools":[{"type":"function","function":{"name":"lookup","parameters":{"type":"object"}}}]`))
+			require.Equal(t, 200, r.status, "%s", r.body)
+			var args strings.Builder
+			data, _ := pxSSE(r.body)
+			for _, d := range data {
+				var v map[string]any
+				if json.Unmarshal([]byte(d), &v) == nil {
+					args.WriteString(pxStr(v, "choices", 0, "delta", "tool_calls", 0, "function", "arguments"))
+				}
+			}
+			assert.NotContains(t, args.String(), "123-45-6789", "%s", r.body)
+			assert.NotContains(t, string(r.body), "123-45-6789")
+			var obj map[string]any
+			assert.NoError(t, json.Unmarshal([]byte(args.String()), &obj), "the joined arguments are JSON: %s", args.String())
+			assert.Contains(t, string(r.body), "[DONE]")
+		})
+	}
 }
