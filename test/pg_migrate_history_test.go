@@ -31,10 +31,21 @@ func postSignedEvent(t *testing.T, base, id string) {
 	require.Equal(t, http.StatusAccepted, resp.StatusCode)
 }
 
-// listedEventIDs reads GET /api/v1/events.
-func listedEventIDs(t *testing.T, base string) []string {
+// appendEventsReceiver gives the central server in dir an event inbox
+// verified with the fleet's shared webhook credentials.
+func appendEventsReceiver(t *testing.T, dir string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, base+"/api/v1/events?since=720h", nil)
+	f, err := os.OpenFile(filepath.Join(dir, "config.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = fmt.Fprintf(f, "events:\n  receiver:\n    secret: %s\n    signing_key: %s\n", centralSecret, centralSigning)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+}
+
+// listedEventIDs reads GET /api/v1/events?query.
+func listedEventIDs(t *testing.T, base, query string) []string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, base+"/api/v1/events?"+query, nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+centralKey)
 	resp, err := apiClient.Do(req)
@@ -65,11 +76,7 @@ func TestPGMigrateCopiesHistory(t *testing.T) {
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	dir := newCentralDir(t, centralSetup{fakeURL: fake.URL()})
-	f, err := os.OpenFile(filepath.Join(dir, "config.yaml"), os.O_APPEND|os.O_WRONLY, 0)
-	require.NoError(t, err)
-	_, err = fmt.Fprintf(f, "events:\n  receiver:\n    secret: %s\n    signing_key: %s\n", centralSecret, centralSigning)
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
+	appendEventsReceiver(t, dir)
 	central := startRemote(t, dir, port, env)
 
 	apiCreate(t, base)
@@ -91,7 +98,7 @@ func TestPGMigrateCopiesHistory(t *testing.T) {
 	require.Equal(t, usageBefore, fmt.Sprint(totalsOf(centralUsage(t, base, "model"))), "usage after the migration")
 	require.False(t, postBatch(t, base, batch), "a batch the bbolt central took is known after the migration")
 	require.Equal(t, usageBefore, fmt.Sprint(totalsOf(centralUsage(t, base, "model"))))
-	require.Equal(t, []string{id}, listedEventIDs(t, base))
+	require.Equal(t, []string{id}, listedEventIDs(t, base, "since=720h"))
 	c := consoleSignin(t, base, "operator-after-migrate")
 	resp, err := c.Get(base + "/ui/audit")
 	require.NoError(t, err)
