@@ -612,3 +612,30 @@ func TestW4RStreamSplitToolArguments(t *testing.T) {
 		})
 	}
 }
+
+// TestW4RStreamPoolAfterClientLeft: clients that hang up mid-stream (the
+// relay returns early and goes back to the pool with held text) are
+// followed by complete streams that carry exactly their own text.
+func TestW4RStreamPoolAfterClientLeft(t *testing.T) {
+	t.Parallel()
+	px := w4rProxy(t)
+	tok, _ := px.token(t, `{"max_tokens":1000000,"rules":[{"name":"pii-out","type":"pii","detect":["ssn"],"action":"mask","scope":"output"}]}`)
+	pieces := strings.Repeat("left 123-45-|", 30)
+	for i := 0; i < 8; i++ {
+		path := []string{"/v1/chat/completions", "/v1/messages", "/v1/responses"}[i%3]
+		req, err := http.NewRequest("POST", px.url+path, strings.NewReader(w4rRequest(path, "W4R|sep|"+pieces)))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("anthropic-version", "2023-06-01")
+		resp, err := pxClient.Do(req)
+		require.NoError(t, err)
+		buf := make([]byte, 64)
+		_, _ = io.ReadFull(resp.Body, buf)
+		_ = resp.Body.Close() // gone mid-stream
+		want := fmt.Sprintf("after-%d [REDACTED:ssn] W4Rend", i)
+		r := pxPost(t, px.url+path, tok, w4rRequest(path, fmt.Sprintf("W4R|one|after-%d 123-4|5-6789 W4Rend|", i)), "anthropic-version", "2023-06-01")
+		require.Equal(t, 200, r.status, "%s", r.body)
+		assert.Equal(t, want, w4rText(r.body), "%s", path)
+		assert.NotContains(t, string(r.body), "left")
+	}
+}
