@@ -38,6 +38,10 @@ const (
 	maxRetryAfter = 30 * time.Second
 )
 
+// errFallbackOtherRules skips a fallback routed to a provider entry whose
+// prompts or rules differ from those the request was checked with.
+var errFallbackOtherRules = errors.New("proxy: the fallback's provider entry has other prompts or rules")
+
 // plan lists the attempts: the requested model up to 1+max_retries times,
 // then each fallback once. A fallback the token may not use, or that no
 // provider serves, is skipped: it is routed and authorized like a request.
@@ -53,6 +57,12 @@ func (x *exchange) plan() []attempt {
 	}
 	for _, fb := range r.Fallbacks {
 		res, prov, key, err := x.s.resolve(x.tok, fb)
+		if err == nil && x.base != nil && x.base.forRoute(res) != x.tok {
+			// The request was checked with, and carries, the prompts and
+			// rules of the route it took; a fallback whose provider entry
+			// has other ones would get a body its own rules never read.
+			err = errFallbackOtherRules
+		}
 		if err != nil || checkCompat(x.ep, prov) != nil {
 			if x.s.log.IsDebug() {
 				x.s.log.Debug("fallback skipped", "request_id", x.reqID, "model", fb, "error", err)

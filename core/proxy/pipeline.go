@@ -25,9 +25,12 @@ import (
 // only while the handler runs: pooled, reset on release, never handed to a
 // stream writer (which gets its own relay, see stream.go).
 type exchange struct {
-	s     *Server
-	ep    endpoint
-	tok   *tokenEntry
+	s   *Server
+	ep  endpoint
+	tok *tokenEntry
+	// base is the token's own entry; tok is its variant for the route
+	// taken when that provider entry has prompts or rules of its own.
+	base  *tokenEntry
 	start time.Time
 	reqID string
 	hdr   *fasthttp.RequestHeader // the client's, valid while the handler runs
@@ -224,6 +227,7 @@ func (x *exchange) route() error {
 		return err
 	}
 	x.res, x.prov, x.key = res, prov, key
+	x.base = x.tok
 	x.tok = x.tok.forRoute(res) // the provider entry's own prompts and rules
 	if err := checkCompat(x.ep, prov); err != nil {
 		return err
