@@ -208,42 +208,39 @@ func redactedURL(raw string) string {
 	return u.Redacted()
 }
 
-// tokenFeeds is the token feed of remote.url, or of each of the central
-// replicas it lists (comma-separated), tried in turn.
+// perReplica is one client for remote.url or, when it lists several
+// central replicas (comma-separated), one per replica combined by failover
+// into a client that asks the one that last answered, then the others.
+func perReplica[T any](cfg *config.Config, client func(url string) T, failover func(...T) T) T {
+	urls := cfg.Remote.URLs()
+	if len(urls) == 1 {
+		return client(urls[0])
+	}
+	all := make([]T, len(urls))
+	for i, u := range urls {
+		all[i] = client(u)
+	}
+	return failover(all...)
+}
+
+// tokenFeeds is the token feed of the central server or its replicas.
 func tokenFeeds(cfg *config.Config, key string, hc *http.Client) syncer.TokenFeed {
-	urls := cfg.Remote.URLs()
-	if len(urls) == 1 {
-		return tokenapi.NewClient(urls[0], key, hc)
-	}
-	feeds := make([]syncer.TokenFeed, len(urls))
-	for i, u := range urls {
-		feeds[i] = tokenapi.NewClient(u, key, hc)
-	}
-	return syncer.NewFailoverTokens(feeds...)
+	return perReplica(cfg,
+		func(u string) syncer.TokenFeed { return tokenapi.NewClient(u, key, hc) },
+		func(f ...syncer.TokenFeed) syncer.TokenFeed { return syncer.NewFailoverTokens(f...) })
 }
 
-// fleetPoster is tokenFeeds for the proxy's fleet reports.
+// fleetPoster sends the proxy's fleet reports to the central server or its
+// replicas.
 func fleetPoster(cfg *config.Config, key string, hc *http.Client) syncer.FleetPoster {
-	urls := cfg.Remote.URLs()
-	if len(urls) == 1 {
-		return fleet.NewClient(urls[0], key, hc)
-	}
-	posters := make([]syncer.FleetPoster, len(urls))
-	for i, u := range urls {
-		posters[i] = fleet.NewClient(u, key, hc)
-	}
-	return syncer.NewFailoverFleet(posters...)
+	return perReplica(cfg,
+		func(u string) syncer.FleetPoster { return fleet.NewClient(u, key, hc) },
+		func(p ...syncer.FleetPoster) syncer.FleetPoster { return syncer.NewFailoverFleet(p...) })
 }
 
-// pluginFeeds is tokenFeeds for the plugin registry.
+// pluginFeeds is the plugin registry of the central server or its replicas.
 func pluginFeeds(cfg *config.Config, key string, hc *http.Client) syncer.PluginFeed {
-	urls := cfg.Remote.URLs()
-	if len(urls) == 1 {
-		return manifest.NewClient(urls[0], key, hc)
-	}
-	feeds := make([]syncer.PluginFeed, len(urls))
-	for i, u := range urls {
-		feeds[i] = manifest.NewClient(u, key, hc)
-	}
-	return syncer.NewFailoverPlugins(feeds...)
+	return perReplica(cfg,
+		func(u string) syncer.PluginFeed { return manifest.NewClient(u, key, hc) },
+		func(f ...syncer.PluginFeed) syncer.PluginFeed { return syncer.NewFailoverPlugins(f...) })
 }
