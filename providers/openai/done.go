@@ -18,7 +18,10 @@ import (
 //     the text and refusal of part;
 //   - response.output_item.done: every text of item (see ResponseTexts);
 //   - response.completed, response.incomplete and response.failed: every
-//     text of response.output.
+//     text of response.output;
+//   - the .done events of hosted tools and audio transcripts (hostedKind):
+//     code, arguments or input (TextToolArgs, Part -1), transcript
+//     (TextDelta, Part content_index).
 //
 // Other events append nothing. Role is "assistant".
 func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error) {
@@ -29,7 +32,7 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 		s.Skip()
 		return dst, orType(&w)
 	}
-	var typ, text, refusal, args, input, part, item, response providers.Value
+	var typ, text, refusal, args, input, code, transcript, part, item, response providers.Value
 	output, content, summary := -1, -1, -1
 	obj := s.Object()
 	for {
@@ -48,6 +51,10 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 			args = s.Value()
 		case "input":
 			input = s.Value()
+		case "code":
+			code = s.Value()
+		case "transcript":
+			transcript = s.Value()
 		case "part":
 			part = s.Value()
 		case "item":
@@ -99,6 +106,15 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 	case typ.Equal(data, "response.completed"), typ.Equal(data, "response.incomplete"),
 		typ.Equal(data, "response.failed"):
 		nested, in = response, inResponse
+	default:
+		// Hosted tools and audio (hostedKind): the complete text is under
+		// the member their kind of event names.
+		switch kind = hostedKind(typ.Raw(data), ".done"); kind {
+		case providers.TextDelta:
+			one, p = transcript, content
+		case providers.TextToolArgs:
+			one = firstString(code, args, input, text)
+		}
 	}
 	if one.Kind == providers.KindString {
 		w.text(one, RoleAssistant, kind, output, p)
@@ -164,4 +180,14 @@ func intOr(v providers.Value, data []byte, or int) int {
 		return int(n)
 	}
 	return or
+}
+
+// firstString is the first of vs that is a JSON string, or the zero Value.
+func firstString(vs ...providers.Value) providers.Value {
+	for _, v := range vs {
+		if v.Kind == providers.KindString {
+			return v
+		}
+	}
+	return providers.Value{}
 }

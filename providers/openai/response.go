@@ -160,10 +160,19 @@ func (w *walker) outputItem(idx int) {
 			reasoning = s.Value().Equal(w.body, "reasoning")
 		case "content":
 			w.content(idx, w.gen)
-		case "arguments", "input":
+		case "arguments", "input", "code":
+			// code: a code interpreter call's, built by its code deltas.
 			if v := s.Value(); v.Kind == providers.KindString {
 				w.text(v, RoleAssistant, providers.TextToolArgs, idx, -1)
 			}
+		case "output":
+			// A hosted tool's result (an MCP call's output) goes to the
+			// client as well; no deltas build it, so its own Part.
+			if v := s.Value(); v.Kind == providers.KindString {
+				w.text(v, RoleAssistant, providers.TextToolArgs, idx, hostedOutputPart)
+			}
+		case "outputs":
+			w.toolLogs(idx)
 		case "summary":
 			w.content(idx, providers.TextReasoning)
 		}
@@ -171,6 +180,37 @@ func (w *walker) outputItem(idx int) {
 	if reasoning {
 		for i := from; i < len(w.refs); i++ {
 			w.refs[i].Kind = providers.TextReasoning
+		}
+	}
+}
+
+// hostedOutputPart is the Part of a hosted tool call's output texts (an MCP
+// call's output, a code interpreter's logs), apart from the -1 of the
+// arguments or code that deltas build.
+const hostedOutputPart = -2
+
+// toolLogs reads a code interpreter call's outputs: the logs texts.
+func (w *walker) toolLogs(idx int) {
+	s := &w.s
+	if s.Peek() != providers.KindArray {
+		s.Skip()
+		return
+	}
+	arr := s.Array()
+	for arr.Next() {
+		if s.Peek() != providers.KindObject {
+			s.Skip()
+			continue
+		}
+		obj := s.Object()
+		for {
+			k, ok := obj.Next()
+			if !ok {
+				break
+			}
+			if v := s.Value(); string(s.Key(k)) == "logs" && v.Kind == providers.KindString {
+				w.text(v, RoleAssistant, providers.TextToolArgs, idx, hostedOutputPart)
+			}
 		}
 	}
 }

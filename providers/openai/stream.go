@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"github.com/tokenomics-dev/tokenomics/providers"
 )
 
@@ -206,6 +207,8 @@ func responsesEvent(w *walker, u *providers.Usage) (bool, error) {
 		kind = providers.TextToolArgs
 	case typ.Equal(w.body, "response.reasoning_summary_text.delta"), typ.Equal(w.body, "response.reasoning_text.delta"):
 		kind = providers.TextReasoning
+	default:
+		kind = hostedKind(typ.Raw(w.body), ".delta")
 	}
 	if kind != "" && delta.Kind == providers.KindString {
 		w.text(delta, RoleAssistant, kind, output, part)
@@ -213,4 +216,28 @@ func responsesEvent(w *walker, u *providers.Usage) (bool, error) {
 	terminal := typ.Equal(w.body, "response.completed") || typ.Equal(w.body, "response.incomplete") ||
 		typ.Equal(w.body, "response.failed")
 	return terminal, nil
+}
+
+// hostedKind classifies the events of hosted tools and audio that carry
+// generated text in a string (code interpreter code, MCP call arguments,
+// audio transcripts, and any later "response.*<suffix>" event of the kind),
+// so output rules read them too: transcripts are TextDelta, the rest
+// TextToolArgs. Audio bytes (response.audio.delta,
+// response.output_audio.delta) are not text and get "". typ is the raw
+// JSON string, quotes included; nothing is allocated.
+func hostedKind(typ []byte, suffix string) string {
+	if len(typ) < 2 || typ[0] != '"' || typ[len(typ)-1] != '"' {
+		return ""
+	}
+	t := typ[1 : len(typ)-1]
+	switch {
+	case !bytes.HasPrefix(t, []byte("response.")) || !bytes.HasSuffix(t, []byte(suffix)):
+		return ""
+	case bytes.Equal(t[:len(t)-len(suffix)], []byte("response.audio")),
+		bytes.Equal(t[:len(t)-len(suffix)], []byte("response.output_audio")):
+		return ""
+	case bytes.Contains(t, []byte("transcript")):
+		return providers.TextDelta
+	}
+	return providers.TextToolArgs
 }

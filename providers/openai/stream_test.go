@@ -246,3 +246,35 @@ func FuzzStreamFeed(f *testing.F) {
 		require.GreaterOrEqual(t, u.CompletionTokens, int64(0))
 	})
 }
+
+// TestDeltaTextsHosted: the deltas of hosted tools and audio transcripts
+// are text the output rules read; audio bytes and events without a string
+// delta are not.
+func TestDeltaTextsHosted(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		data string
+		kind string // "" when no text is expected
+		part int
+	}{
+		{`{"type":"response.code_interpreter_call_code.delta","output_index":0,"delta":"print"}`, providers.TextToolArgs, -1},
+		{`{"type":"response.mcp_call_arguments.delta","output_index":1,"delta":"{\"q\""}`, providers.TextToolArgs, -1},
+		{`{"type":"response.output_audio_transcript.delta","output_index":2,"content_index":0,"delta":"hi"}`, providers.TextDelta, 0},
+		{`{"type":"response.audio.transcript.delta","output_index":2,"content_index":1,"delta":"hi"}`, providers.TextDelta, 1},
+		{`{"type":"response.audio.delta","output_index":0,"content_index":0,"delta":"UklGRg=="}`, "", 0},
+		{`{"type":"response.output_audio.delta","output_index":0,"content_index":0,"delta":"UklGRg=="}`, "", 0},
+		{`{"type":"response.mcp_call.in_progress","output_index":0}`, "", 0},
+		{`{"type":"other.thing.delta","delta":"x"}`, "", 0},
+	}
+	for _, tc := range cases {
+		refs, err := openai.DeltaTexts(nil, []byte(tc.data), openai.Responses)
+		require.NoError(t, err, tc.data)
+		if tc.kind == "" {
+			assert.Empty(t, refs, tc.data)
+			continue
+		}
+		require.Len(t, refs, 1, tc.data)
+		assert.Equal(t, tc.kind, refs[0].Kind, tc.data)
+		assert.Equal(t, tc.part, refs[0].Part, tc.data)
+	}
+}
