@@ -54,8 +54,12 @@ func benchClient(b *testing.B, c *fasthttp.Client, url, auth string) {
 // BenchmarkProxyHandlerChat1KB runs only the proxy's handler on a reused
 // RequestCtx (no client, no listener): its allocs/op are the proxy's own
 // per-request allocations, upstream client included.
-func BenchmarkProxyHandlerChat1KB(b *testing.B) {
-	s, tok, _ := newTestServer(b, fixedUpstream(b), `{"max_tokens":0}`)
+func BenchmarkProxyHandlerChat1KB(b *testing.B) { benchHandlerChat1KB(b, `{"max_tokens":0}`) }
+
+// benchHandlerChat1KB runs the 1 KB chat request through the handler on a
+// reused RequestCtx for a token of policy.
+func benchHandlerChat1KB(b *testing.B, policy string) {
+	s, tok, _ := newTestServer(b, fixedUpstream(b), policy)
 	auth := "Bearer " + tok
 	var ctx fasthttp.RequestCtx
 	var req fasthttp.Request
