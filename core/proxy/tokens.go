@@ -16,9 +16,10 @@ import (
 // TokenSource is where the proxy's tokens come from: the local bbolt store,
 // which the syncer also writes when a central server is configured. It
 // hands over each committed transaction's changes in one call, so a sync of
-// ten thousand changes is one cache swap.
+// ten thousand changes is one cache swap, and walks its records one at a
+// time (Each), so a start never holds ten thousand decoded records.
 type TokenSource interface {
-	List() ([]store.Record, error)
+	Each(fn func(store.Record) error) error
 	SubscribeBatch(fn func([]store.Change)) (cancel func())
 }
 
@@ -123,18 +124,37 @@ func (c *tokenCache) beginLoad() {
 	c.mu.Unlock()
 }
 
-// load replaces the whole cache with recs, then replays the changes kept
-// since beginLoad, so none that raced the listing is lost. Replaying one
-// that the listing already holds is harmless: batches come in revision
-// order, so the last word on each token is the newest.
+// load replaces the whole cache with recs (see loadEach).
 func (c *tokenCache) load(recs []store.Record) {
+	_ = c.loadEach(func(fn func(store.Record) error) error {
+		for _, r := range recs {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// loadEach replaces the whole cache with the records each walks, then
+// replays the changes kept since beginLoad, so none that raced the listing
+// is lost. Replaying one that the listing already holds is harmless:
+// batches come in revision order, so the last word on each token is the
+// newest. Entries are built as the walk hands records over, so only the
+// entries stay. An error from each installs nothing and is returned; the
+// cache keeps holding changes back, for the caller gives up.
+func (c *tokenCache) loadEach(each func(func(store.Record) error) error) error {
 	set := &shardSet{}
-	for _, r := range recs {
+	err := each(func(r store.Record) error {
 		i := shardOf(r.Hash)
 		if set[i] == nil {
-			set[i] = make(map[string]*tokenEntry, len(recs)/cacheShards+1)
+			set[i] = make(map[string]*tokenEntry)
 		}
 		set[i][r.Hash] = c.build(r)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -143,6 +163,7 @@ func (c *tokenCache) load(recs []store.Record) {
 		c.swapIn(changes, c.buildAll(changes))
 	}
 	c.pending, c.loading = nil, false
+	return nil
 }
 
 // apply folds one transaction's changes into the cache with one swap.
