@@ -150,7 +150,8 @@ func (c *tokenCache) loadEach(each func(func(store.Record) error) error) error {
 		if set[i] == nil {
 			set[i] = make(map[string]*tokenEntry)
 		}
-		set[i][r.Hash] = c.build(r)
+		e := c.build(r)
+		set[i][e.hash] = e // the entry's copy of the hash, not the record's
 		return nil
 	})
 	if err != nil {

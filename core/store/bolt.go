@@ -218,6 +218,9 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.passphrase = nil
+	if !opts.SkipVerify {
+		db.releasePages() // verify read every page; requests read few
+	}
 	if db.legacyKDF {
 		db.logger.Warn("the encryption passphrase is stretched with one unsalted SHA-256 (a database from an older build); run `tokenomics rekey` to move it to scrypt", "path", path)
 	}

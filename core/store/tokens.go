@@ -167,7 +167,8 @@ func (db *DB) Resolve(prefix string) (Record, error) {
 // Policy bytes, which fn must not modify (they stay valid after Each
 // returns). fn must not write to the database: a write that has to grow
 // the file waits for this read to end. An error from fn stops the walk and
-// is returned, wrapped.
+// is returned, wrapped. The file pages the walk mapped are released after
+// it (releasePages).
 func (db *DB) Each(fn func(Record) error) error {
 	var fnPanic any
 	err := db.read(func(v *view) error {
@@ -191,6 +192,7 @@ func (db *DB) Each(fn func(Record) error) error {
 		}
 		return nil
 	})
+	db.releasePages()
 	if fnPanic != nil {
 		// fn's own panic, not a damaged page: guard must not turn it
 		// into a *CorruptError.
