@@ -23,7 +23,7 @@ func (s *Server) buildEntry(r store.Record) *tokenEntry {
 	// ten thousand tokens, one allocation each instead of two.
 	subject := r.Hash + costSuffix
 	hash := subject[:len(r.Hash)]
-	e := &tokenEntry{hash: hash, short: shortHash(hash)}
+	e := &tokenEntry{policyTemplate: noTemplate, hash: hash, short: shortHash(hash)}
 	if r.ExpiresAt != nil {
 		e.expiresAt, e.hasExpiry = *r.ExpiresAt, true
 	}
@@ -49,9 +49,7 @@ func (s *Server) buildEntry(r store.Record) *tokenEntry {
 		}
 		return e
 	}
-	e.tpl = t
-	e.policy, e.lim, e.rules, e.memory = t.policy, t.lim, t.rules, t.memory
-	e.prompts, e.promptEstimate, e.promptBound = t.prompts, t.promptEstimate, t.promptBound
+	e.policyTemplate = t
 	e.cost = t.cost
 	e.cost.subject = subject
 	if t.routed {

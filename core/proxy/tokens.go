@@ -8,9 +8,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/tokenomics-dev/tokenomics/core/policy"
 	"github.com/tokenomics-dev/tokenomics/core/store"
-	"github.com/tokenomics-dev/tokenomics/providers"
 )
 
 // TokenSource is where the proxy's tokens come from: the local bbolt store,
@@ -26,28 +24,30 @@ type TokenSource interface {
 // tokenEntry is everything a request needs about its token, built once per
 // revision of the record, never per request.
 type tokenEntry struct {
+	// *policyTemplate is what the token shares with every token of its
+	// policy bytes (parsed policy, limits, rules, prompts, memory), reached
+	// through one pointer, not copied: an entry of a fleet of ten thousand
+	// is 192 bytes, not 352. Its fields are read as the entry's own
+	// (e.lim) and never written through an entry. It keeps the template
+	// alive while a token uses it (see sharedCache). Route variants hold a
+	// copy with their own prompts and rules; an entry whose policy did not
+	// load holds noTemplate.
+	*policyTemplate
 	hash      string
 	short     string // hash prefix for logs and events
 	expiresAt time.Time
 	hasExpiry bool
-	policy    *policy.Policy
-	rules     *tokenRules // nil when the policy has no rules
-	lim       tokenLimits
-	cost      costLimits // dollar budgets and windows (cost.go)
-	prompts   []providers.Message
-	// promptEstimate is the policy prompts' share of every reservation.
-	promptEstimate int64
-	promptBound    int64          // their guaranteed upper bound (providers.MessageBound)
-	memory         *policy.Memory // nil when disabled
+	cost      costLimits // the template's, with this token's subject (cost.go)
 	// routes are variants for provider entries with prompts or rules of
 	// their own, by group and entry index (see forRoute); nil otherwise.
 	routes  [][]*tokenEntry
 	err     error       // the stored policy did not load: refuse with 500
 	expired atomic.Bool // token.expired event sent
-	// tpl keeps the shared template (policy, limits, rules) alive while a
-	// token uses it (see sharedCache); the fields above copy from it.
-	tpl *policyTemplate
 }
+
+// noTemplate is the template of entries whose policy did not load: every
+// field zero, so nothing reads through a nil pointer before e.err refuses.
+var noTemplate = &policyTemplate{}
 
 func (e *tokenEntry) expiredAt(now time.Time) bool {
 	return e.hasExpiry && !now.Before(e.expiresAt)
