@@ -136,8 +136,12 @@ func (t *txn) ref(policy json.RawMessage) (policyKey, json.RawMessage, error) {
 		t.refs[k]++
 		return k, p, nil
 	}
-	if t.policies.Get(k[:]) == nil {
-		v, err := t.db.codec.encodeBlob(k, 0, policy)
+	// A stored value that does not open (damaged, or planted in the clear
+	// in an encrypted file) is rewritten: the key commits to the content,
+	// so the policy in hand is the one every record naming k meant.
+	old := t.policies.Get(k[:])
+	if _, err := t.db.codec.decodeBlob(k, old); old == nil || err != nil {
+		v, err := t.db.codec.encodeBlob(k, blobRefs(old), policy)
 		if err != nil {
 			return k, nil, err
 		}

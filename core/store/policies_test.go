@@ -281,6 +281,33 @@ func TestPolicyRefCorruption(t *testing.T) {
 			db := openAt(t, path, func(o *Options) { o.EncryptionKey = testEncKey })
 			requireRefs(t, db)
 		}},
+		{"policy planted in the clear, healed by a write of it", func(tx *bbolt.Tx, _ [][]byte) error {
+			pols := tx.Bucket(bucketPolicies)
+			h, err := NewHasher(testHashKey)
+			if err != nil {
+				return err
+			}
+			k := newPolicyKeyer(h).of(policyJSON("a"))
+			planted, err := codec{}.encodeBlob(k, blobRefs(pols.Get(k[:])), json.RawMessage(`{}`))
+			if err != nil {
+				return err
+			}
+			return pols.Put(k[:], planted)
+		}, func(t *testing.T, path string) {
+			db := openAt(t, path, func(o *Options) { o.EncryptionKey = testEncKey })
+			recs, err := db.List()
+			require.NoError(t, err)
+			require.Len(t, recs, 1, "the two records naming the planted policy are refused")
+			_, _, err = db.Create(policyJSON("a"), nil)
+			require.NoError(t, err)
+			recs, err = db.List()
+			require.NoError(t, err)
+			require.Len(t, recs, 4)
+			for _, r := range recs {
+				assert.NotEqual(t, `{}`, string(r.Policy))
+			}
+			requireRefs(t, db)
+		}},
 		{"sealed policies swapped", func(tx *bbolt.Tx, keys [][]byte) error {
 			pols := tx.Bucket(bucketPolicies)
 			a, b := bytes.Clone(pols.Get(keys[0])), bytes.Clone(pols.Get(keys[1]))
