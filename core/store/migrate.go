@@ -52,6 +52,11 @@ func (db *DB) migrate(tx *bbolt.Tx) error {
 		if _, err := t.storeRecord(rec); err != nil {
 			return fmt.Errorf("converting record %s: %w", short(string(k)), err)
 		}
+		if i%1024 == 1023 {
+			// Each old record is read once: do not keep a 40 MB file
+			// resident while converting it.
+			db.releasePagesTx(tx)
+		}
 		if migrateHook != nil {
 			if err := migrateHook(i + 1); err != nil {
 				return err

@@ -15,13 +15,20 @@ import (
 // bbolt's mmap lock, so the mapping cannot move meanwhile.
 func (db *DB) releasePages() {
 	_ = db.bolt.View(func(tx *bbolt.Tx) error {
-		n := tx.Size()
-		if n <= 0 {
-			return nil
-		}
-		// The mapping is shared and read-only (bbolt writes with pwrite),
-		// so dropping it loses nothing. An error leaves the pages mapped.
-		_, _, _ = unix.Syscall(unix.SYS_MADVISE, db.bolt.Info().Data, uintptr(n), unix.MADV_DONTNEED)
+		db.releasePagesTx(tx)
 		return nil
 	})
+}
+
+// releasePagesTx is releasePages inside a transaction the caller holds
+// (a write transaction only remaps the file itself, at commit). The pages
+// stay valid to read: a transaction never overwrites a page it can see.
+func (db *DB) releasePagesTx(tx *bbolt.Tx) {
+	n := tx.Size()
+	if n <= 0 {
+		return
+	}
+	// The mapping is shared and read-only (bbolt writes with pwrite), so
+	// dropping it loses nothing. An error leaves the pages mapped.
+	_, _, _ = unix.Syscall(unix.SYS_MADVISE, db.bolt.Info().Data, uintptr(n), unix.MADV_DONTNEED)
 }
