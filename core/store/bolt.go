@@ -652,7 +652,7 @@ func (v *view) policy(k policyKey) (json.RawMessage, error) {
 		b = v.policies.Get(k[:])
 	}
 	if b == nil {
-		return nil, fmt.Errorf("%w: policy %x is missing", ErrCorrupt, k[:6])
+		return nil, fmt.Errorf("%w: policy %s is missing", ErrCorrupt, k.short())
 	}
 	p, err := v.db.codec.decodeBlob(k, b)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -46,6 +47,9 @@ var (
 // policyKey names one policy's blob.
 type policyKey [policyKeyLen]byte
 
+// short abbreviates k for messages and logs.
+func (k policyKey) short() string { return hex.EncodeToString(k[:6]) }
+
 // policyKeyer computes policy keys.
 type policyKeyer struct{ key []byte }
 
@@ -80,30 +84,30 @@ func (c codec) encodeBlob(k policyKey, refs uint64, policy []byte) ([]byte, erro
 // decodeBlob returns the policy stored under k, in a new slice.
 func (c codec) decodeBlob(k policyKey, v []byte) (json.RawMessage, error) {
 	if len(v) < blobHeadLen {
-		return nil, fmt.Errorf("%w: policy %x is %d bytes", ErrCorrupt, k[:6], len(v))
+		return nil, fmt.Errorf("%w: policy %s is %d bytes", ErrCorrupt, k.short(), len(v))
 	}
 	body := v[blobHeadLen:]
 	switch v[8] {
 	case blobPlain:
 		if c.aead != nil && c.strict {
-			return nil, fmt.Errorf("%w: policy %x", ErrUnsealed, k[:6])
+			return nil, fmt.Errorf("%w: policy %s", ErrUnsealed, k.short())
 		}
 		return bytes.Clone(body), nil
 	case blobSealed:
 		if c.aead == nil {
-			return nil, fmt.Errorf("%w: policy %x is encrypted and no encryption key was given", ErrDecrypt, k[:6])
+			return nil, fmt.Errorf("%w: policy %s is encrypted and no encryption key was given", ErrDecrypt, k.short())
 		}
 		ns := c.aead.NonceSize()
 		if len(body) < ns+c.aead.Overhead() {
-			return nil, fmt.Errorf("%w: policy %x is truncated", ErrCorrupt, k[:6])
+			return nil, fmt.Errorf("%w: policy %s is truncated", ErrCorrupt, k.short())
 		}
 		p, err := c.aead.Open(nil, body[:ns], body[ns:], blobAssociatedData(k))
 		if err != nil {
-			return nil, fmt.Errorf("%w: policy %x: wrong encryption key or tampered value", ErrDecrypt, k[:6])
+			return nil, fmt.Errorf("%w: policy %s: wrong encryption key or tampered value", ErrDecrypt, k.short())
 		}
 		return p, nil
 	}
-	return nil, fmt.Errorf("%w: policy %x has format 0x%02x", ErrCorrupt, k[:6], v[8])
+	return nil, fmt.Errorf("%w: policy %s has format 0x%02x", ErrCorrupt, k.short(), v[8])
 }
 
 func blobAssociatedData(k policyKey) []byte {
@@ -173,14 +177,14 @@ func (t *txn) flushRefs() error {
 		v := t.policies.Get(k[:])
 		if v == nil {
 			if d > 0 {
-				return fmt.Errorf("%w: policy %x written in this transaction is missing", ErrCorrupt, k[:6])
+				return fmt.Errorf("%w: policy %s written in this transaction is missing", ErrCorrupt, k.short())
 			}
-			t.db.logger.Warn("a dropped record referenced a missing policy", "policy", fmt.Sprintf("%x", k[:6]))
+			t.db.logger.Warn("a dropped record referenced a missing policy", "policy", k.short())
 			continue
 		}
 		n := int64(blobRefs(v)) + int64(d)
 		if n < 0 {
-			t.db.logger.Warn("policy reference count below zero; dropping the policy", "policy", fmt.Sprintf("%x", k[:6]))
+			t.db.logger.Warn("policy reference count below zero; dropping the policy", "policy", k.short())
 			n = 0
 		}
 		var err error
@@ -190,7 +194,7 @@ func (t *txn) flushRefs() error {
 			err = t.policies.Put(k[:], withRefs(v, uint64(n)))
 		}
 		if err != nil {
-			return fmt.Errorf("counting references to policy %x: %w", k[:6], err)
+			return fmt.Errorf("counting references to policy %s: %w", k.short(), err)
 		}
 	}
 	clear(t.refs)
@@ -241,7 +245,7 @@ func checkRefs(tx *bbolt.Tx) (fix map[policyKey]uint64, err error) {
 		}
 	}
 	for k := range counts {
-		return nil, fmt.Errorf("%w: %d record(s) reference policy %x, which is missing", ErrCorrupt, counts[k], k[:6])
+		return nil, fmt.Errorf("%w: %d record(s) reference policy %s, which is missing", ErrCorrupt, counts[k], k.short())
 	}
 	return fix, nil
 }
@@ -256,7 +260,7 @@ func (db *DB) repairRefs(pols *bbolt.Bucket, fix map[policyKey]uint64) error {
 			err = pols.Put(k[:], withRefs(v, n))
 		}
 		if err != nil {
-			return fmt.Errorf("repairing policy %x: %w", k[:6], err)
+			return fmt.Errorf("repairing policy %s: %w", k.short(), err)
 		}
 	}
 	if len(fix) > 0 {
