@@ -171,9 +171,9 @@ func (t *txn) unref(v []byte) {
 // the blobs no record references any more.
 func (t *txn) flushRefs() error {
 	for k, d := range t.refs {
-		if d == 0 {
-			continue
-		}
+		// d == 0 still needs a look: a policy first written in this
+		// transaction and dropped again in it (an upsert then a tombstone
+		// in one Apply) is stored with 0 references, and must go.
 		v := t.policies.Get(k[:])
 		if v == nil {
 			if d > 0 {
@@ -183,6 +183,9 @@ func (t *txn) flushRefs() error {
 			continue
 		}
 		n := int64(blobRefs(v)) + int64(d)
+		if d == 0 && n > 0 {
+			continue
+		}
 		if n < 0 {
 			t.db.logger.Warn("policy reference count below zero; dropping the policy", "policy", k.short())
 			n = 0

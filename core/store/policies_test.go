@@ -96,6 +96,14 @@ func TestPolicyRefsAcrossWrites(t *testing.T) {
 			}, rev+5)
 			require.NoError(t, err)
 		}},
+		{"apply an upsert and its tombstone in one batch", func(t *testing.T, db *DB, _ *clock, _ *[]string) {
+			rev := db.Revision()
+			err := db.Apply([]Change{
+				{Revision: rev + 1, Hash: fakeHash("ab", 'a'), Record: &Record{Policy: policyJSON("fleeting"), CreatedAt: now, UpdatedAt: now}},
+				{Revision: rev + 2, Hash: fakeHash("ab", 'a'), Deleted: true},
+			}, rev+2)
+			require.NoError(t, err)
+		}},
 		{"compact", func(t *testing.T, db *DB, clk *clock, _ *[]string) {
 			clk.t = clk.t.Add(DefaultTombstoneRetention + time.Hour)
 			n, err := db.Compact(clk.t)
