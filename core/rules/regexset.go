@@ -37,6 +37,9 @@ type regexSet struct {
 	// gateOwner maps its keyword index to the pattern.
 	gate      *acMatcher
 	gateOwner []int
+	// idle marks the bytes that, with the gate at its root, neither move
+	// the gate nor are required by a run pattern: the scan steps over them.
+	idle [256]bool
 }
 
 const maxRunPatterns = 64
@@ -99,6 +102,9 @@ func compileRegexSet(patterns []string) (*regexSet, error) {
 		// which the regex then rejects.
 		rs.gate = newACMatcher(gateLits, fold, false)
 	}
+	for b := range rs.idle {
+		rs.idle[b] = rs.reqMask[b] == 0 && (rs.gate == nil || rs.gate.stay[b])
+	}
 	return rs, nil
 }
 
@@ -133,7 +139,16 @@ func (rs *regexSet) scan(text []byte, first bool, s *sink, sc *scanState) bool {
 	found := false
 	var st int32
 	g := rs.gate
+	idle := &rs.idle
 	for i := 0; i < len(text); i++ {
+		if st == 0 {
+			for i < len(text) && idle[text[i]] {
+				i++
+			}
+			if i == len(text) {
+				break
+			}
+		}
 		c := text[i]
 		if g != nil {
 			st = g.next[st+int32(g.class[c])]
