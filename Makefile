@@ -49,10 +49,13 @@ bench: plugins
 # the machine); results and CPU profiles go to bin/bench-load/.
 # LOADGEN_FLAGS='-c 64' changes the load; BENCH_DURATION and BENCH_WARMUP
 # the length of each run. PIN=1 is issue #17's setup: loadgen on CPU 0, fake
-# upstream and serve on CPU 1, at 32 and 128 clients.
+# upstream and serve on CPU 1, at 32 and 128 clients, the matrix run
+# BENCH_ROUNDS times (the issue's 2 x 10 s per cell; figures are per-round
+# ratios' medians).
 BENCH_DURATION ?= 10s
 BENCH_WARMUP ?= 1s
-BENCH_PIN_FLAGS = -pin -c 32,128
+BENCH_ROUNDS ?= 2
+BENCH_PIN_FLAGS = -pin -c 32,128 -rounds $(BENCH_ROUNDS)
 bench-load: build
 	$(GO) build -o bin/fakeupstream ./cmd/fakeupstream
 	$(GO) build -o bin/loadgen ./cmd/loadgen

@@ -20,6 +20,12 @@
 // results also go to results.json there. A missed target is printed as MISS
 // and does not fail the command.
 //
+// -rounds N runs the whole matrix N times in turn. Each proxied run is
+// compared with the direct run of its own round, and the figures checked
+// are the medians over the rounds (the peak RSS: the highest): this VM's
+// direct throughput drifts by a third between minutes, so a single pair of
+// cells can be decided by the host rather than the proxy.
+//
 // -pin (Linux) is the setup on a 2-CPU machine: loadgen on CPU 0,
 // the fake upstream and serve together on CPU 1 (sched_setaffinity; each
 // child is forked from a thread on CPU 1, so it runs there from its start,

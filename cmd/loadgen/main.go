@@ -61,6 +61,7 @@ type options struct {
 	keep      bool
 	single    bool
 	tokens    int
+	rounds    int
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -79,6 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the proxy's working directory")
 	fs.BoolVar(&o.single, "c1", true, "also run direct and contractor with one client (latency without queueing)")
 	fs.IntVar(&o.tokens, "tokens", 10_000, "tokens in serve's database (the two the runs use, the rest nine in ten contractor, one in ten without rules)")
+	fs.IntVar(&o.rounds, "rounds", 1, "run the whole matrix this many times, one round after another; ratios and added latencies are the median over rounds of each round's proxy-against-direct figure (the VM's throughput drifts between minutes)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -92,8 +94,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 		o.clients = append(o.clients, n)
 	}
-	if o.duration <= 0 || o.warmup < 0 || o.maxTokens < 1 || o.tokens < 2 {
-		return o, fmt.Errorf("-d and -max-tokens must be positive, -warmup not negative, -tokens at least 2")
+	if o.duration <= 0 || o.warmup < 0 || o.maxTokens < 1 || o.tokens < 2 || o.rounds < 1 {
+		return o, fmt.Errorf("-d, -max-tokens and -rounds must be positive, -warmup not negative, -tokens at least 2")
 	}
 	if o.pin && !pinSupported {
 		return o, fmt.Errorf("-pin needs Linux")
@@ -228,28 +230,37 @@ func benchmark(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "cold start: /ready after %s, rules loaded after %s\n", ms(cold.ready), ms(cold.rules))
 
 	rep := &Report{Time: time.Now().UTC(), Machine: machine(), Clients: o.clients, Duration: o.duration,
-		Warmup: o.warmup, BodyBytes: len(body), Tokens: o.tokens,
+		Warmup: o.warmup, BodyBytes: len(body), Tokens: o.tokens, Rounds: o.rounds,
 		Startup: Startup{ColdReady: cold.ready, ColdRules: cold.rules}}
 	rep.Machine.Pinned = pinned
 	var tops []string
-	for _, r := range runs {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		run, profile, st, err := measure(ctx, b, o, r.name, r.t, r.clients, stderr)
-		if err != nil {
-			return fmt.Errorf("run %s: %w", r.name, err)
-		}
-		if st.ready > 0 {
-			rep.Startup.WarmReady = append(rep.Startup.WarmReady, st.ready)
-			rep.Startup.WarmRules = append(rep.Startup.WarmRules, st.rules)
-		}
-		run.Target = r.target
-		rep.Runs = append(rep.Runs, run)
-		if profile != "" {
-			rep.Profiles = append(rep.Profiles, profile)
-			if r.top {
-				tops = append(tops, profile)
+	// Rounds run the whole matrix in turn rather than each cell N times
+	// in a row, so that a drift of the host's speed over minutes hits the
+	// direct and the proxied cells of a round alike.
+	for round := 1; round <= o.rounds; round++ {
+		for _, r := range runs {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			name := r.name
+			if o.rounds > 1 {
+				name = fmt.Sprintf("%s-r%d", r.name, round)
+			}
+			run, profile, st, err := measure(ctx, b, o, name, r.t, r.clients, stderr)
+			if err != nil {
+				return fmt.Errorf("run %s: %w", name, err)
+			}
+			if st.ready > 0 {
+				rep.Startup.WarmReady = append(rep.Startup.WarmReady, st.ready)
+				rep.Startup.WarmRules = append(rep.Startup.WarmRules, st.rules)
+			}
+			run.Name, run.Target, run.Round = r.name, r.target, round
+			rep.Runs = append(rep.Runs, run)
+			if profile != "" {
+				rep.Profiles = append(rep.Profiles, profile)
+				if r.top && round == o.rounds {
+					tops = append(tops, profile)
+				}
 			}
 		}
 	}

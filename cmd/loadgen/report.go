@@ -20,8 +20,9 @@ type Run struct {
 	Target  string   `json:"target"` // targetDirect, targetPlain or targetContractor
 	Clients int      `json:"clients"`
 	Stream  bool     `json:"stream"`
-	Total   Summary  `json:"latency"`        // whole request or stream
-	TTFB    *Summary `json:"ttfb,omitempty"` // streams only
+	Round   int      `json:"round,omitempty"` // 1-based; 0 in reports of one round
+	Total   Summary  `json:"latency"`         // whole request or stream
+	TTFB    *Summary `json:"ttfb,omitempty"`  // streams only
 	Error   string   `json:"first_error,omitempty"`
 	// PeakRSS is serve's peak resident memory (VmHWM) over its process,
 	// which served this run only; 0 for direct runs.
@@ -45,6 +46,10 @@ type Ratio struct {
 	AddedP99     time.Duration `json:"added_p99_ns"`
 	AddedTTFBP50 time.Duration `json:"added_ttfb_p50_ns,omitempty"`
 	PeakRSS      int64         `json:"serve_peak_rss_bytes,omitempty"`
+	Round        int           `json:"round,omitempty"` // of a round's ratio; 0 in the medians
+	// Rounds is how many rounds the figures are the median of (the peak
+	// RSS: the highest); 0 or 1 for one.
+	Rounds int `json:"rounds,omitempty"`
 }
 
 // Target is one PASS/MISS line.
@@ -73,11 +78,16 @@ type Report struct {
 	Warmup    time.Duration `json:"warmup_ns"`
 	BodyBytes int           `json:"request_body_bytes"`
 	Tokens    int           `json:"tokens"` // tokens in the database serve loads
+	Rounds    int           `json:"rounds"` // times the matrix ran
 	Startup   Startup       `json:"startup"`
 	Runs      []Run         `json:"runs"`
-	Ratios    []Ratio       `json:"ratios"`
-	Targets   []Target      `json:"targets"`
-	Profiles  []string      `json:"cpu_profiles"`
+	// RoundRatios pair each proxied run with the direct run of its own
+	// round; Ratios are their medians per run over the rounds, which the
+	// targets are checked on.
+	RoundRatios []Ratio  `json:"round_ratios,omitempty"`
+	Ratios      []Ratio  `json:"ratios"`
+	Targets     []Target `json:"targets"`
+	Profiles    []string `json:"cpu_profiles"`
 }
 
 // Startup is how long serve took from its start to answer /ready 200, and
@@ -106,7 +116,8 @@ const (
 
 // compare fills Ratios and Targets from the runs present.
 func (r *Report) compare() {
-	r.Ratios = ratios(r.Runs)
+	r.RoundRatios = ratios(r.Runs)
+	r.Ratios = medianRatios(r.RoundRatios)
 	r.Targets = append(targets(r.Ratios, r.Clients, r.Tokens), startupTargets(r.Startup)...)
 }
 
@@ -139,7 +150,8 @@ func medianMax(ds []time.Duration) (med, top time.Duration) {
 	return s[len(s)/2], s[len(s)-1]
 }
 
-// ratios pairs every proxied run with the direct run of the same kind.
+// ratios pairs every proxied run with the direct run of the same kind and
+// round.
 func ratios(runs []Run) []Ratio {
 	var out []Ratio
 	for i := range runs {
@@ -149,7 +161,7 @@ func ratios(runs []Run) []Ratio {
 		}
 		var dr *Run
 		for j := range runs {
-			if d := &runs[j]; d.Target == targetDirect && d.Stream == pr.Stream && d.Clients == pr.Clients {
+			if d := &runs[j]; d.Target == targetDirect && d.Stream == pr.Stream && d.Clients == pr.Clients && d.Round == pr.Round {
 				dr = d
 				break
 			}
@@ -157,7 +169,7 @@ func ratios(runs []Run) []Ratio {
 		if dr == nil {
 			continue
 		}
-		q := Ratio{Run: pr.Name, Target: pr.Target, Stream: pr.Stream, Clients: pr.Clients,
+		q := Ratio{Run: pr.Name, Target: pr.Target, Stream: pr.Stream, Clients: pr.Clients, Round: pr.Round,
 			RPS: pr.Total.RPS, DirectRPS: dr.Total.RPS, PeakRSS: pr.PeakRSS,
 			AddedP50: pr.Total.P50 - dr.Total.P50, AddedP99: pr.Total.P99 - dr.Total.P99}
 		if dr.Total.RPS > 0 {
@@ -169,6 +181,55 @@ func ratios(runs []Run) []Ratio {
 		out = append(out, q)
 	}
 	return out
+}
+
+// medianRatios folds the ratios of one run name over its rounds into one:
+// each figure is the median of the rounds' (the mean of the middle two for
+// an even count), the peak RSS the highest. The order is the first round's.
+func medianRatios(rs []Ratio) []Ratio {
+	var order []string
+	byRun := map[string][]Ratio{}
+	for _, q := range rs {
+		if _, seen := byRun[q.Run]; !seen {
+			order = append(order, q.Run)
+		}
+		byRun[q.Run] = append(byRun[q.Run], q)
+	}
+	out := make([]Ratio, 0, len(order))
+	for _, name := range order {
+		qs := byRun[name]
+		m := qs[0]
+		m.Rounds = len(qs)
+		if len(qs) > 1 {
+			m.Round = 0
+			m.RPS = median(qs, func(q Ratio) float64 { return q.RPS })
+			m.DirectRPS = median(qs, func(q Ratio) float64 { return q.DirectRPS })
+			m.OfDirect = median(qs, func(q Ratio) float64 { return q.OfDirect })
+			m.AddedP50 = time.Duration(median(qs, func(q Ratio) float64 { return float64(q.AddedP50) }))
+			m.AddedP99 = time.Duration(median(qs, func(q Ratio) float64 { return float64(q.AddedP99) }))
+			m.AddedTTFBP50 = time.Duration(median(qs, func(q Ratio) float64 { return float64(q.AddedTTFBP50) }))
+			for _, q := range qs {
+				m.PeakRSS = max(m.PeakRSS, q.PeakRSS)
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// median of one figure of the ratios: the middle value, or the mean of the
+// middle two.
+func median(qs []Ratio, f func(Ratio) float64) float64 {
+	v := make([]float64, len(qs))
+	for i, q := range qs {
+		v[i] = f(q)
+	}
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
 }
 
 // targets checks the ratios against issue #17's targets: throughput at
@@ -250,36 +311,32 @@ func (r *Report) printTables(w io.Writer) {
 	fmt.Fprintf(w, "load: %v clients (c1 runs: 1), %s per run after a %s warm-up, %d-byte request body; %d tokens loaded\n\n",
 		r.Clients, r.Duration, r.Warmup, r.BodyBytes, r.Tokens)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tclients\treq/s\tp50\tp90\tp99\tp99.9\tmax\tok\terrors\t")
+	fmt.Fprintln(tw, "run\tround\tclients\treq/s\tp50\tp90\tp99\tp99.9\tmax\tok\terrors\t")
 	for _, run := range r.Runs {
 		s := run.Total
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t\n", run.Name, run.Clients, s.RPS,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t\n", run.Name, max(run.Round, 1), run.Clients, s.RPS,
 			ms(s.P50), ms(s.P90), ms(s.P99), ms(s.P999), ms(s.Max), s.Count, s.Errors)
 		if run.TTFB != nil {
 			t := run.TTFB
-			fmt.Fprintf(tw, "  time to first byte\t\t\t%s\t%s\t%s\t%s\t%s\t\t\t\n",
+			fmt.Fprintf(tw, "  time to first byte\t\t\t\t%s\t%s\t%s\t%s\t%s\t\t\t\n",
 				ms(t.P50), ms(t.P90), ms(t.P99), ms(t.P999), ms(t.Max))
 		}
 	}
 	_ = tw.Flush()
 	for _, run := range r.Runs {
 		if run.Error != "" {
-			fmt.Fprintf(w, "first error in %s: %s\n", run.Name, run.Error)
+			fmt.Fprintf(w, "first error in %s (round %d): %s\n", run.Name, max(run.Round, 1), run.Error)
 		}
 	}
 	if len(r.Ratios) > 0 {
-		fmt.Fprintln(w, "\nproxy against direct (same clients, same kind; added = proxy - direct):")
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "run\t÷ direct\tadded p50\tadded p99\tadded ttfb p50\tserve peak RSS\t")
-		for _, q := range r.Ratios {
-			ttfb := ""
-			if q.Stream {
-				ttfb = fmt.Sprintf("%+.3fms", float64(q.AddedTTFBP50)/float64(time.Millisecond))
-			}
-			fmt.Fprintf(tw, "%s\t%.3f\t%+.3fms\t%+.3fms\t%s\t%s\t\n", q.Run, q.OfDirect,
-				float64(q.AddedP50)/float64(time.Millisecond), float64(q.AddedP99)/float64(time.Millisecond), ttfb, mib(q.PeakRSS))
+		if r.Rounds > 1 {
+			fmt.Fprintf(w, "\nproxy against direct, each round against its own direct run, median of %d rounds (peak RSS: highest):\n", r.Rounds)
+			printRatios(w, r.RoundRatios)
+			fmt.Fprintln(w, "\nmedians:")
+		} else {
+			fmt.Fprintln(w, "\nproxy against direct (same clients, same kind; added = proxy - direct):")
 		}
-		_ = tw.Flush()
+		printRatios(w, r.Ratios)
 	}
 	if len(r.Targets) > 0 {
 		fmt.Fprintln(w)
@@ -291,6 +348,26 @@ func (r *Report) printTables(w io.Writer) {
 			fmt.Fprintf(w, "%s  %s: %s\n", verdict, t.Name, t.Detail)
 		}
 	}
+}
+
+// printRatios writes one table of proxy-against-direct figures, with the
+// round each row is from ("all": a median over rounds).
+func printRatios(w io.Writer, rs []Ratio) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\tround\t÷ direct\tadded p50\tadded p99\tadded ttfb p50\tserve peak RSS\t")
+	for _, q := range rs {
+		ttfb := ""
+		if q.Stream {
+			ttfb = fmt.Sprintf("%+.3fms", float64(q.AddedTTFBP50)/float64(time.Millisecond))
+		}
+		round := strconv.Itoa(max(q.Round, 1))
+		if q.Rounds > 1 {
+			round = "all"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%+.3fms\t%+.3fms\t%s\t%s\t\n", q.Run, round, q.OfDirect,
+			float64(q.AddedP50)/float64(time.Millisecond), float64(q.AddedP99)/float64(time.Millisecond), ttfb, mib(q.PeakRSS))
+	}
+	_ = tw.Flush()
 }
 
 // writeJSON writes results.json.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 
@@ -125,6 +126,56 @@ func TestTargets(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			assert.Equal(t, tc.pass, tc.target.Pass, tc.target.Detail)
+		})
+	}
+}
+
+// Each round's proxied run is compared with its own round's direct run, and
+// the targets read the median over rounds: one slow direct minute does not
+// decide the verdict.
+func TestRoundsMedian(t *testing.T) {
+	t.Parallel()
+	ms := time.Millisecond
+	round := func(n int, direct, contractor float64, p50 time.Duration, rss int64) []Run {
+		d := cell(targetDirect, false, 32, direct, 2*ms, 5*ms, 0)
+		c := cell(targetContractor, false, 32, contractor, 2*ms+p50, 9*ms, rss)
+		d.Round, c.Round = n, n
+		return []Run{d, c}
+	}
+	tests := []struct {
+		name     string
+		runs     []Run
+		ofDirect float64
+		addedP50 time.Duration
+		peak     int64
+	}{
+		{"one round", round(1, 10000, 3000, 3*ms, 60<<20), 0.3, 3 * ms, 60 << 20},
+		{"three rounds: the middle ratio", slices.Concat(
+			round(1, 20000, 4000, 5*ms, 60<<20), // 0.20: a slow proxied minute
+			round(2, 10000, 3400, 3*ms, 61<<20), // 0.34
+			round(3, 12000, 4200, 2*ms, 59<<20), // 0.35
+		), 0.34, 3 * ms, 61 << 20},
+		{"two rounds: the mean of both", slices.Concat(
+			round(1, 10000, 3000, 2*ms, 50<<20),
+			round(2, 10000, 3600, 4*ms, 70<<20),
+		), 0.33, 3 * ms, 70 << 20},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := &Report{Runs: tc.runs, Clients: []int{32}, Tokens: 10_000}
+			rep.compare()
+			require.Len(t, rep.Ratios, 1)
+			q := rep.Ratios[0]
+			assert.InDelta(t, tc.ofDirect, q.OfDirect, 1e-9)
+			assert.Equal(t, tc.addedP50, q.AddedP50)
+			assert.Equal(t, tc.peak, q.PeakRSS)
+			assert.Len(t, rep.RoundRatios, len(tc.runs)/2, "a ratio per round")
+			for _, rq := range rep.RoundRatios {
+				assert.NotZero(t, rq.DirectRPS, "paired with its own round's direct run")
+			}
+			var buf bytes.Buffer
+			rep.printTables(&buf)
+			assert.Contains(t, buf.String(), "proxy-contractor-c32")
 		})
 	}
 }
