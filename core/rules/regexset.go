@@ -234,11 +234,10 @@ func (rs *regexSet) expand(text []byte, i int, bit uint64) (lo, hi int) {
 }
 
 // matchWindow reports pattern p's matches in w (which starts at off in the
-// text). It allocates only when there is a match.
+// text). It allocates only when there is a match. A window is run once:
+// the Find functions allocate nothing when nothing matches, so a Match
+// before them would only run the regex twice on every hit.
 func (rs *regexSet) matchWindow(rp *rePat, p int, w []byte, off int, first bool, s *sink) bool {
-	if !rp.re.Match(w) {
-		return false
-	}
 	n := -1
 	if first {
 		n = 1
