@@ -17,6 +17,12 @@ const (
 	// checks the Input at ptr with configuration id. 0 means allow with no
 	// findings; otherwise Unpack(packed) locates a Result.
 	ExportCheck = "tokenomics_check"
+	// ExportCheckMany is (phase i32, ptr i32, len i32, listOffset i32) ->
+	// (packed i64), optional: checks one Input with several configurations
+	// in one call. The buffer at ptr holds the Input in [0, listOffset) and
+	// a CheckList in [listOffset, len); Unpack(packed) locates a Many
+	// result. A host uses it for consecutive rules served by one module.
+	ExportCheckMany = "tokenomics_check_many"
 	// ExportMemory is the exported linear memory.
 	ExportMemory = "memory"
 
