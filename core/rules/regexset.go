@@ -90,7 +90,7 @@ func compileRegexSet(patterns []string) (*regexSet, error) {
 				rp.windowed = rp.facts.usesWindows()
 				fold = fold || rp.facts.litFold
 				for _, l := range rp.facts.lits {
-					gateLits = append(gateLits, l)
+					gateLits = append(gateLits, gateLiteral(l))
 					rs.gateOwner = append(rs.gateOwner, len(rs.pats))
 				}
 			}
@@ -106,6 +106,39 @@ func compileRegexSet(patterns []string) (*regexSet, error) {
 		rs.idle[b] = rs.reqMask[b] == 0 && (rs.gate == nil || rs.gate.stay[b])
 	}
 	return rs, nil
+}
+
+// gateLiteral is the part of literal l the gate looks for. Every match
+// holds l, so it holds each part of l too; the gate leaves its root at the
+// first byte of a literal, so the part starting at the byte rarest in chat
+// text is taken ("cret" rather than "ecret"), at least three bytes long:
+// a shorter part would complete often and send the regex to work.
+func gateLiteral(l string) string {
+	best := 0
+	for i := 1; i+3 <= len(l); i++ {
+		if textFreq(l[i]) < textFreq(l[best]) {
+			best = i
+		}
+	}
+	return l[best:]
+}
+
+// letterFreq is how often each letter occurs in English text, per mille.
+var letterFreq = [26]uint8{82, 15, 28, 43, 127, 22, 20, 61, 70, 2, 8, 40, 24,
+	67, 75, 19, 1, 60, 63, 91, 28, 10, 24, 2, 20, 1}
+
+// textFreq is how often byte b (ASCII case folded) occurs in chat text,
+// per mille.
+func textFreq(b byte) int {
+	switch c := lowerASCII(b); {
+	case c >= 'a' && c <= 'z':
+		return int(letterFreq[c-'a'])
+	case c == ' ':
+		return 160
+	case c >= '0' && c <= '9':
+		return 3
+	}
+	return 5
 }
 
 func (rs *regexSet) find(text []byte, first bool, s *sink) {
