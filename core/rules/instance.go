@@ -26,6 +26,7 @@ type instance struct {
 	checkManyFn                       api.Function // optional: nil checks rule by rule
 	stack                             [5]uint64
 	results                           [][]byte // checkMany's per-rule views
+	cur                               []Text   // the texts of the check in progress (matcher_find_texts)
 
 	inPtr, inCap uint32
 	configured   []uint64 // bitset of configuration ids
@@ -232,7 +233,10 @@ func (inst *instance) check(c *modConfig, phase, flags uint32, texts []Text) ([]
 	}
 	inst.stack[0], inst.stack[1], inst.stack[2] = uint64(c.id), uint64(phase), uint64(flags)
 	inst.stack[3], inst.stack[4] = uint64(inst.inPtr), uint64(n)
-	if err := inst.call(inst.checkFn); err != nil {
+	inst.cur = texts
+	err = inst.call(inst.checkFn)
+	inst.cur = nil
+	if err != nil {
 		return nil, err
 	}
 	if inst.stack[0] == 0 {
@@ -275,7 +279,10 @@ func (inst *instance) checkMany(rules []*rule, phase uint32, texts []Text) ([][]
 		abi.PutU32(buf, e+4, r.flags)
 	}
 	inst.stack[0], inst.stack[1], inst.stack[2], inst.stack[3] = uint64(phase), uint64(inst.inPtr), uint64(n+list), uint64(n)
-	if err := inst.call(inst.checkManyFn); err != nil {
+	inst.cur = texts
+	err = inst.call(inst.checkManyFn)
+	inst.cur = nil
+	if err != nil {
 		return nil, err
 	}
 	ptr, rn := abi.Unpack(inst.stack[0])
