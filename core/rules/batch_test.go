@@ -95,3 +95,19 @@ func TestBuiltinModuleChecksMany(t *testing.T) {
 		})
 	}
 }
+
+// TestBuiltinRulesNoTexts: a check with no texts at all (a request whose
+// only content the rules cannot read) allows with no rule error: the
+// built-in plugins' one host call over the texts finds nothing.
+func TestBuiltinRulesNoTexts(t *testing.T) {
+	rs, err := sharedHost(t).Compile(contractorRules(t), nil)
+	require.NoError(t, err)
+	for _, texts := range [][]Text{nil, {}} {
+		for _, phase := range []Phase{Input, Output} {
+			var v Verdict
+			require.NoError(t, rs.Check(context.Background(), phase, texts, &v))
+			assert.Equal(t, Allow, v.Action)
+			assert.Empty(t, v.Errors)
+		}
+	}
+}

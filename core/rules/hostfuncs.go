@@ -122,7 +122,7 @@ func (h *Host) hostMatcherFindTexts(ctx context.Context, mod api.Module, stack [
 	out, ok := mod.Memory().Read(uint32(stack[2]), uint32(min(outCap, 1<<31)))
 	m := h.matchers.get(handle)
 	inst := instanceFrom(ctx)
-	if !ok || m == nil || inst == nil || inst.cur == nil {
+	if !ok || m == nil || inst == nil || !inst.checking {
 		if inst != nil {
 			inst.lastErr = "matcher_find_texts: bad handle or buffer, or no check in progress"
 		}

@@ -27,6 +27,7 @@ type instance struct {
 	stack                             [5]uint64
 	results                           [][]byte // checkMany's per-rule views
 	cur                               []Text   // the texts of the check in progress (matcher_find_texts)
+	checking                          bool     // a check is in progress (cur may be empty)
 
 	inPtr, inCap uint32
 	configured   []uint64 // bitset of configuration ids
@@ -233,9 +234,9 @@ func (inst *instance) check(c *modConfig, phase, flags uint32, texts []Text) ([]
 	}
 	inst.stack[0], inst.stack[1], inst.stack[2] = uint64(c.id), uint64(phase), uint64(flags)
 	inst.stack[3], inst.stack[4] = uint64(inst.inPtr), uint64(n)
-	inst.cur = texts
+	inst.cur, inst.checking = texts, true
 	err = inst.call(inst.checkFn)
-	inst.cur = nil
+	inst.cur, inst.checking = nil, false
 	if err != nil {
 		return nil, err
 	}
@@ -279,9 +280,9 @@ func (inst *instance) checkMany(rules []*rule, phase uint32, texts []Text) ([][]
 		abi.PutU32(buf, e+4, r.flags)
 	}
 	inst.stack[0], inst.stack[1], inst.stack[2], inst.stack[3] = uint64(phase), uint64(inst.inPtr), uint64(n+list), uint64(n)
-	inst.cur = texts
+	inst.cur, inst.checking = texts, true
 	err = inst.call(inst.checkManyFn)
-	inst.cur = nil
+	inst.cur, inst.checking = nil, false
 	if err != nil {
 		return nil, err
 	}
