@@ -109,7 +109,9 @@ var highWeight8 = [5]int64{0, 8, 9, 20, 32}
 // occurs at least three times in a 67,000-pair sample of English prose and
 // technical documentation; the 375 pairs set cover nearly all English
 // words.
-var commonBigram = [26]uint32{
+// Indexed by a letter's (b|0x20)-'a' masked to 5 bits: 32 rows, the last six
+// zero, so the scan needs no bounds check.
+var commonBigram = [32]uint32{
 	0x1ffbf6e, 0x11e5b19, 0x11efdd5, 0x17e6b79,
 	0x1efffff, 0x11e4931, 0x11ef9d1, 0x11e7119,
 	0x2befd7f, 0x0144011, 0x134a151, 0x17cfd7f,
@@ -159,6 +161,7 @@ func estimate(b []byte) int64 {
 			j := i
 			w := 0
 			prev, prev2 := uint8(clSpace), uint8(clSpace)
+			var row uint32 // commonBigram's row of the previous letter
 		letters:
 			for ; j < n; j++ {
 				c := b[j]
@@ -180,9 +183,11 @@ func estimate(b []byte) int64 {
 				default:
 					break letters
 				}
-				if j > i && commonBigram[(b[j-1]|0x20)-'a']&(1<<((c|0x20)-'a')) == 0 {
+				l := ((c | 0x20) - 'a') & 31
+				if j > i && row&(1<<l) == 0 {
 					tokens++
 				}
+				row = commonBigram[l]
 				prev2, prev = prev, k
 			}
 			if (i > 0 && asciiClass[b[i-1]] == clDigit) || (j < n && asciiClass[b[j]] == clDigit) {

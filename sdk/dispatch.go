@@ -1,6 +1,10 @@
 package sdk
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/tokenomics-dev/tokenomics/sdk/abi"
+)
 
 // dispatcher holds the guest-side state behind the exports: the configured
 // checkers by id and the reused request and result. A guest instance serves
@@ -10,6 +14,7 @@ type dispatcher struct {
 	req      Request
 	res      Result
 	cfgOut   []byte
+	manyOut  []byte
 }
 
 var disp dispatcher
@@ -44,6 +49,13 @@ func (d *dispatcher) configure(id uint32, raw []byte) (out []byte) {
 
 // check runs configuration id on the input; nil means allow with nothing found.
 func (d *dispatcher) check(id, phase, flags uint32, in []byte) (out []byte) {
+	ok := decodeInput(in, &d.req)
+	return d.run(id, phase, flags, ok)
+}
+
+// run checks the decoded request (ok false: the input was malformed) with
+// configuration id; nil means allow with nothing found.
+func (d *dispatcher) run(id, phase, flags uint32, ok bool) (out []byte) {
 	res := &d.res
 	res.reset()
 	defer func() {
@@ -55,7 +67,7 @@ func (d *dispatcher) check(id, phase, flags uint32, in []byte) (out []byte) {
 	switch {
 	case int(id) >= len(d.checkers) || d.checkers[id] == nil:
 		res.fail("unknown configuration id")
-	case !decodeInput(in, &d.req):
+	case !ok:
 		res.fail("malformed input")
 	default:
 		d.req.Phase = Phase(phase)
@@ -68,6 +80,29 @@ func (d *dispatcher) check(id, phase, flags uint32, in []byte) (out []byte) {
 		return nil
 	}
 	return res.encode()
+}
+
+// checkMany runs every configuration of the CheckList list on one input,
+// decoded once, and answers a Many layout: one Result per entry, in order.
+// A malformed list answers nil, which the host treats as a failed call.
+func (d *dispatcher) checkMany(phase uint32, in, list []byte) []byte {
+	if len(list) < 4 {
+		return nil
+	}
+	n := int(abi.U32(list, 0))
+	if n < 0 || n > (len(list)-4)/abi.CheckListEntrySize {
+		return nil
+	}
+	ok := decodeInput(in, &d.req)
+	out := abi.AppendU32(d.manyOut[:0], uint32(n))
+	for i := 0; i < n; i++ {
+		e := 4 + i*abi.CheckListEntrySize
+		r := d.run(abi.U32(list, e), phase, abi.U32(list, e+4), ok)
+		out = abi.AppendU32(out, uint32(len(r)))
+		out = append(out, r...)
+	}
+	d.manyOut = out
+	return out
 }
 
 // panicText describes a recovered panic value without fmt (which the

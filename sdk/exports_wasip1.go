@@ -44,6 +44,15 @@ func check(id, phase, flags, ptr, n uint32) uint64 {
 	return packSlice(disp.check(id, phase, flags, bytesAt(ptr, n)))
 }
 
+//go:wasmexport tokenomics_check_many
+func checkMany(phase, ptr, n, listOff uint32) uint64 {
+	buf := bytesAt(ptr, n)
+	if listOff > uint32(len(buf)) {
+		return 0
+	}
+	return packSlice(disp.checkMany(phase, buf[:listOff], buf[listOff:]))
+}
+
 // bytesAt returns n bytes of the buffer at ptr. The host only passes buffers
 // it got from tokenomics_alloc, so the lookup also rejects stray pointers
 // (nil: the dispatcher then reports a malformed input).

@@ -10,4 +10,6 @@ func callCompile(uint32, uint32, []byte) int32 { return -1 }
 
 func callFind(int32, uint32, []byte, []byte) int32 { return -1 }
 
+func callFindTexts(int32, uint32, []byte) int32 { return -1 }
+
 func callLastError() string { return ErrNoHost.Error() }

@@ -13,6 +13,9 @@ func hostMatcherCompile(kind, flags uint32, ptr unsafe.Pointer, n uint32) int32
 //go:wasmimport tokenomics_v1 matcher_find
 func hostMatcherFind(handle int32, flags uint32, text unsafe.Pointer, textLen uint32, out unsafe.Pointer, outCap uint32) int32
 
+//go:wasmimport tokenomics_v1 matcher_find_texts
+func hostMatcherFindTexts(handle int32, flags uint32, out unsafe.Pointer, outCap uint32) int32
+
 //go:wasmimport tokenomics_v1 last_error
 func hostLastError(ptr unsafe.Pointer, n uint32) uint32
 
@@ -34,6 +37,10 @@ func callCompile(kind, flags uint32, blob []byte) int32 {
 
 func callFind(handle int32, flags uint32, text, out []byte) int32 {
 	return hostMatcherFind(handle, flags, ptrOf(text), uint32(len(text)), ptrOf(out), uint32(len(out)/12))
+}
+
+func callFindTexts(handle int32, flags uint32, out []byte) int32 {
+	return hostMatcherFindTexts(handle, flags, ptrOf(out), uint32(len(out)/16))
 }
 
 func callLastError() string {

@@ -27,6 +27,13 @@ func (r *Regex) Find(text []byte, first bool, dst []Match) []Match {
 	return find(r.handle, first, text, dst)
 }
 
+// FindIn is Find over every text of req, the request being checked, in one
+// host call: matches are ordered by text (Match.Text), then as Find orders
+// them. With first set it reports at most the first match of each text.
+func (r *Regex) FindIn(req *Request, first bool, dst []Match) []Match {
+	return findTexts(r.handle, first, dst)
+}
+
 // KeywordOptions tune CompileKeywords.
 type KeywordOptions struct {
 	CaseSensitive bool // default: ASCII letters fold
@@ -59,6 +66,13 @@ func (k *Keywords) Find(text []byte, first bool, dst []Match) []Match {
 	return find(k.handle, first, text, dst)
 }
 
+// FindIn is Find over every text of req, the request being checked, in one
+// host call: occurrences are ordered by text (Match.Text), then by end.
+// With first set it reports at most the first of each text.
+func (k *Keywords) FindIn(req *Request, first bool, dst []Match) []Match {
+	return findTexts(k.handle, first, dst)
+}
+
 func compileMatcher(kind, flags uint32, items []string) (int32, error) {
 	h := callCompile(kind, flags, abi.EncodeList(nil, items))
 	if h < 0 {
@@ -89,6 +103,37 @@ func find(handle int32, first bool, text []byte, dst []Match) []Match {
 			Start: int(abi.U32(findBuf, o)),
 			End:   int(abi.U32(findBuf, o+4)),
 			Index: int(abi.U32(findBuf, o+8)),
+		})
+	}
+	return dst
+}
+
+// findTextsBuf is the guest-side buffer for FuncMatcherFindTexts records.
+var findTextsBuf = make([]byte, 64*abi.TextMatchRecordSize)
+
+func findTexts(handle int32, first bool, dst []Match) []Match {
+	var flags uint32
+	if first {
+		flags = abi.FindFirst
+	}
+	n := callFindTexts(handle, flags, findTextsBuf)
+	if n >= 0 && int(n)*abi.TextMatchRecordSize > len(findTextsBuf) {
+		findTextsBuf = make([]byte, int(n)*abi.TextMatchRecordSize)
+		n = callFindTexts(handle, flags, findTextsBuf)
+	}
+	if n < 0 {
+		// Finding nothing would let the texts through unread: the check
+		// fails instead (Check's recover turns this into a rule error).
+		panic("finding matches in the texts: " + callLastError())
+	}
+	n = min(n, int32(len(findTextsBuf)/abi.TextMatchRecordSize))
+	for i := 0; i < int(n); i++ {
+		o := i * abi.TextMatchRecordSize
+		dst = append(dst, Match{
+			Text:  int(abi.U32(findTextsBuf, o)),
+			Start: int(abi.U32(findTextsBuf, o+4)),
+			End:   int(abi.U32(findTextsBuf, o+8)),
+			Index: int(abi.U32(findTextsBuf, o+12)),
 		})
 	}
 	return dst

@@ -151,6 +151,8 @@ type Text struct {
 // pattern or keyword (Index) matched.
 type Match struct {
 	Start, End, Index int
+	// Text is the index of the text in Request.Texts (FindIn; 0 from Find).
+	Text int
 }
 
 var _ Checker = CheckFunc(nil)

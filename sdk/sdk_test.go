@@ -147,6 +147,48 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestCheckMany: one call checks several configurations on one input and
+// answers each one's Result, exactly what one check call per configuration
+// answers; a malformed list answers nothing (the host fails the call).
+func TestCheckMany(t *testing.T) {
+	d := withPlugin(t)
+	for i, mode := range []string{"none", "match", "block", "error", "panic"} {
+		d.configure(uint32(i), []byte(`{"Mode":"`+mode+`"}`))
+	}
+	in := encodeInput("hello", "x")
+	ids := []uint32{1, 0, 4, 2, 9, 3, 1}
+	list := abi.AppendU32(nil, uint32(len(ids)))
+	for _, id := range ids {
+		list = abi.AppendU32(list, id)
+		list = abi.AppendU32(list, 0)
+	}
+	var want [][]byte
+	for _, id := range ids {
+		want = append(want, append([]byte(nil), d.check(id, 1, 0, in)...))
+	}
+	out := d.checkMany(1, in, list)
+	if int(abi.U32(out, 0)) != len(ids) {
+		t.Fatalf("count %d", abi.U32(out, 0))
+	}
+	off := abi.ManyHeaderSize
+	for i := range ids {
+		n := int(abi.U32(out, off))
+		got := out[off+4 : off+4+n]
+		if string(got) != string(want[i]) {
+			t.Fatalf("result %d: %v, one by one %v", i, got, want[i])
+		}
+		off += 4 + n
+	}
+	if off != len(out) {
+		t.Fatalf("%d trailing bytes", len(out)-off)
+	}
+	for _, bad := range [][]byte{nil, {1, 0}, abi.AppendU32(nil, 2), abi.AppendU32(abi.AppendU32(nil, 0xFFFFFFFF), 1)} {
+		if out := d.checkMany(1, in, bad); out != nil {
+			t.Fatalf("list %v answered %v", bad, out)
+		}
+	}
+}
+
 // TestConfigureTyped: a module serving several rule types picks the plugin
 // by the type the host names, and refuses a configuration without one.
 func TestConfigureTyped(t *testing.T) {

@@ -102,7 +102,7 @@ func writeQuote(b *bufio.Writer, s string) {
 	}
 	b.WriteString("> ")
 	for {
-		i := strings.IndexAny(s, "\r\n")
+		i := lineBreak(s)
 		if i < 0 {
 			b.WriteString(s)
 			return
@@ -114,4 +114,19 @@ func writeQuote(b *bufio.Writer, s string) {
 		}
 		s = s[i+1:]
 	}
+}
+
+// lineBreak is strings.IndexAny(s, "\r\n") made of two vectorised
+// single-byte searches (a CR is looked for only before the first LF),
+// several times faster on a chat text than IndexAny's per-byte set test.
+func lineBreak(s string) int {
+	n := strings.IndexByte(s, '\n')
+	head := s
+	if n >= 0 {
+		head = s[:n]
+	}
+	if r := strings.IndexByte(head, '\r'); r >= 0 {
+		return r
+	}
+	return n
 }

@@ -25,20 +25,106 @@ func (rs *RuleSet) Check(ctx context.Context, phase Phase, texts []Text, v *Verd
 	texts = v.normalized(texts) // rules read the detection view
 	defer v.mapBack()
 	budget := -1 // replacement bytes this check may add; computed on first use
-	for i := range rs.rules {
+	var batch [maxBatch]*rule
+	for i := 0; i < len(rs.rules); {
 		r := &rs.rules[i]
+		i++
 		if r.scope&phase == 0 {
 			continue
 		}
-		if err := r.run(ctx, phase, texts, v, &budget); err != nil {
-			r.failed(err, v)
+		// The rules of this phase right after r that the same built-in
+		// module serves go with it: one guest call for all of them.
+		b := append(batch[:0], r)
+		for r.mod.trusted && !rs.oneByOne && i < len(rs.rules) && len(b) < maxBatch {
+			n := &rs.rules[i]
+			if n.scope&phase != 0 {
+				if n.mod != r.mod {
+					break
+				}
+				b = append(b, n)
+			}
+			i++
 		}
-		if v.Action == Block {
-			return nil
+		done := 0
+		if len(b) > 1 {
+			var blocked bool
+			if done, blocked = runMany(ctx, phase, texts, v, &budget, b); blocked {
+				return nil
+			}
+		}
+		for _, r := range b[done:] {
+			if err := r.run(ctx, phase, texts, v, &budget); err != nil {
+				r.failed(err, v)
+			}
+			if v.Action == Block {
+				return nil
+			}
 		}
 	}
 	v.finish()
 	return nil
+}
+
+// maxBatch bounds the rules of one guest call (the batch lives on the stack).
+const maxBatch = 8
+
+// runMany runs rules b (consecutive, one trusted module) in one guest call
+// and applies their results in order. It returns how many rules it decided
+// (the caller runs the rest one by one) and whether one blocked. A call
+// that fails or answers garbage decides none, or none after the rule whose
+// result was bad: each rule then runs alone on a fresh instance, so one
+// failing rule never takes its neighbours' verdicts with it.
+func runMany(ctx context.Context, phase Phase, texts []Text, v *Verdict, budget *int, b []*rule) (done int, blocked bool) {
+	m := b[0].mod
+	if m.h.closed.Load() {
+		return 0, false
+	}
+	start := time.Now()
+	inst, err := m.pool.get(ctx, b[0].obs)
+	if err != nil {
+		for k, r := range b {
+			r.obs.Call(time.Since(start), true)
+			traceCall(ctx, r, start, err)
+			r.failed(err, v)
+			if v.Action == Block {
+				return k + 1, true
+			}
+		}
+		return len(b), false
+	}
+	defer m.pool.put(inst)
+	if inst.checkManyFn == nil {
+		return 0, false
+	}
+	for _, r := range b {
+		if m.prepareOn(inst, r.cfg) != nil {
+			return 0, false
+		}
+	}
+	outs, err := inst.checkMany(b, uint32(phase), texts)
+	if err != nil {
+		return 0, false
+	}
+	// Every rule of the call took its time: one clock read for all.
+	took := time.Since(start)
+	// outs are views of guest memory: used before the instance goes back.
+	for k, r := range b {
+		var err error
+		if outs[k] != nil {
+			err = r.apply(outs[k], texts, v, budget)
+		}
+		r.obs.Call(took, err != nil)
+		traceCall(ctx, r, start, err)
+		if err != nil {
+			inst.broken = true // a guest that returns garbage is not trusted again
+			r.failed(err, v)
+			return k + 1, v.Action == Block
+		}
+		if v.Action == Block {
+			return k + 1, true
+		}
+	}
+	return len(b), false
 }
 
 // growthBudget bounds the bytes one check's replacements may add beyond the

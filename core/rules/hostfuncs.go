@@ -14,10 +14,11 @@ import (
 )
 
 var hostSigs = map[string]sig{
-	abi.FuncLog:            {[]api.ValueType{i32, i32, i32}, nil},
-	abi.FuncMatcherCompile: {[]api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}},
-	abi.FuncMatcherFind:    {[]api.ValueType{i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}},
-	abi.FuncLastError:      {[]api.ValueType{i32, i32}, []api.ValueType{i32}},
+	abi.FuncLog:              {[]api.ValueType{i32, i32, i32}, nil},
+	abi.FuncMatcherCompile:   {[]api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}},
+	abi.FuncMatcherFind:      {[]api.ValueType{i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}},
+	abi.FuncLastError:        {[]api.ValueType{i32, i32}, []api.ValueType{i32}},
+	abi.FuncMatcherFindTexts: {[]api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}},
 }
 
 // instantiateHostModule registers the ABI's host functions in rt. They are
@@ -31,6 +32,7 @@ func (h *Host) instantiateHostModule(ctx context.Context, rt wazero.Runtime) err
 	add(abi.FuncLog, h.hostLog)
 	add(abi.FuncMatcherCompile, h.hostMatcherCompile)
 	add(abi.FuncMatcherFind, h.hostMatcherFind)
+	add(abi.FuncMatcherFindTexts, h.hostMatcherFindTexts)
 	add(abi.FuncLastError, h.hostLastError)
 	_, err := b.Instantiate(ctx)
 	return err
@@ -107,6 +109,34 @@ func (h *Host) hostMatcherFind(ctx context.Context, mod api.Module, stack []uint
 	s.buf, s.n = out, 0
 	m.find(text, flags&abi.FindFirst != 0, s)
 	s.buf = nil
+	stack[0] = api.EncodeI32(int32(min(s.n, 1<<31-1)))
+}
+
+// hostMatcherFindTexts is matcher_find over every text of the check in
+// progress, read from the host's own copy: one guest-to-host call for all
+// of them. Outside a check it answers -1.
+func (h *Host) hostMatcherFindTexts(ctx context.Context, mod api.Module, stack []uint64) {
+	handle := api.DecodeI32(stack[0])
+	flags := uint32(stack[1])
+	outCap := uint64(uint32(stack[3])) * abi.TextMatchRecordSize
+	out, ok := mod.Memory().Read(uint32(stack[2]), uint32(min(outCap, 1<<31)))
+	m := h.matchers.get(handle)
+	inst := instanceFrom(ctx)
+	if !ok || m == nil || inst == nil || !inst.checking {
+		if inst != nil {
+			inst.lastErr = "matcher_find_texts: bad handle or buffer, or no check in progress"
+		}
+		stack[0] = api.EncodeI32(-1)
+		return
+	}
+	first := flags&abi.FindFirst != 0
+	s := &inst.sink
+	s.buf, s.n, s.texts = out, 0, true
+	for i := range inst.cur {
+		s.text = i
+		m.find(inst.cur[i].Data, first, s)
+	}
+	s.buf, s.texts, s.text = nil, false, 0
 	stack[0] = api.EncodeI32(int32(min(s.n, 1<<31-1)))
 }
 

@@ -23,7 +23,11 @@ type instance struct {
 	cancel context.CancelFunc // sandboxed: the watchdog's stop (nil when trusted)
 
 	alloc, free, configureFn, checkFn api.Function
+	checkManyFn                       api.Function // optional: nil checks rule by rule
 	stack                             [5]uint64
+	results                           [][]byte // checkMany's per-rule views
+	cur                               []Text   // the texts of the check in progress (matcher_find_texts)
+	checking                          bool     // a check is in progress (cur may be empty)
 
 	inPtr, inCap uint32
 	configured   []uint64 // bitset of configuration ids
@@ -81,6 +85,9 @@ func (m *module) newInstance(parent context.Context) (*instance, error) {
 	inst.free = mod.ExportedFunction(abi.ExportFree)
 	inst.configureFn = mod.ExportedFunction(abi.ExportConfigure)
 	inst.checkFn = mod.ExportedFunction(abi.ExportCheck)
+	if f := mod.ExportedFunction(abi.ExportCheckMany); f != nil && hasSig(f.Definition(), checkManySig) {
+		inst.checkManyFn = f
+	}
 	if inst.mem == nil || inst.alloc == nil || inst.free == nil || inst.configureFn == nil || inst.checkFn == nil {
 		inst.close(context.Background())
 		if !m.trusted {
@@ -221,27 +228,16 @@ func (inst *instance) check(c *modConfig, phase, flags uint32, texts []Text) ([]
 			return nil, err
 		}
 	}
-	n := abi.InputHeaderSize + len(texts)*abi.InputEntrySize
-	for i := range texts {
-		n += len(texts[i].Data)
-	}
-	buf, err := inst.input(n)
+	n, err := inst.encodeInput(texts, 0)
 	if err != nil {
 		return nil, err
 	}
-	abi.PutU32(buf, 0, uint32(len(texts)))
-	off := abi.InputHeaderSize + len(texts)*abi.InputEntrySize
-	for i := range texts {
-		t := &texts[i]
-		e := abi.InputHeaderSize + i*abi.InputEntrySize
-		abi.PutU32(buf, e, uint32(off))
-		abi.PutU32(buf, e+4, uint32(len(t.Data)))
-		buf[e+8], buf[e+9], buf[e+10], buf[e+11] = abi.RoleCode(t.Role), abi.KindCode(t.Kind), 0, 0
-		off += copy(buf[off:], t.Data)
-	}
 	inst.stack[0], inst.stack[1], inst.stack[2] = uint64(c.id), uint64(phase), uint64(flags)
 	inst.stack[3], inst.stack[4] = uint64(inst.inPtr), uint64(n)
-	if err := inst.call(inst.checkFn); err != nil {
+	inst.cur, inst.checking = texts, true
+	err = inst.call(inst.checkFn)
+	inst.cur, inst.checking = nil, false
+	if err != nil {
 		return nil, err
 	}
 	if inst.stack[0] == 0 {
@@ -254,4 +250,93 @@ func (inst *instance) check(c *modConfig, phase, flags uint32, texts []Text) ([]
 		return nil, fmt.Errorf("%w: result out of guest memory", ErrPluginFailed)
 	}
 	return out, nil
+}
+
+// checkMany checks texts with every rule of rules in one guest call (the
+// module's optional ExportCheckMany): the texts are copied and decoded
+// once. It returns one view per rule (nil for allow), valid until the next
+// call. Any answer that breaks the Many layout fails the whole call.
+func (inst *instance) checkMany(rules []*rule, phase uint32, texts []Text) ([][]byte, error) {
+	for _, r := range rules {
+		if !inst.isConfigured(r.cfg.id) {
+			if err := inst.configure(r.cfg, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	list := 4 + len(rules)*abi.CheckListEntrySize
+	n, err := inst.encodeInput(texts, list)
+	if err != nil {
+		return nil, err
+	}
+	buf, err := inst.input(n + list)
+	if err != nil {
+		return nil, err
+	}
+	abi.PutU32(buf, n, uint32(len(rules)))
+	for i, r := range rules {
+		e := n + 4 + i*abi.CheckListEntrySize
+		abi.PutU32(buf, e, r.cfg.id)
+		abi.PutU32(buf, e+4, r.flags)
+	}
+	inst.stack[0], inst.stack[1], inst.stack[2], inst.stack[3] = uint64(phase), uint64(inst.inPtr), uint64(n+list), uint64(n)
+	inst.cur, inst.checking = texts, true
+	err = inst.call(inst.checkManyFn)
+	inst.cur, inst.checking = nil, false
+	if err != nil {
+		return nil, err
+	}
+	ptr, rn := abi.Unpack(inst.stack[0])
+	out, ok := inst.mem.Read(ptr, rn)
+	if !ok || inst.stack[0] == 0 || len(out) < abi.ManyHeaderSize || int(abi.U32(out, 0)) != len(rules) {
+		inst.broken = true
+		return nil, fmt.Errorf("%w: malformed result list", ErrPluginFailed)
+	}
+	res := inst.results[:0]
+	off := abi.ManyHeaderSize
+	for range rules {
+		if len(out)-off < 4 {
+			inst.broken = true
+			return nil, fmt.Errorf("%w: malformed result list", ErrPluginFailed)
+		}
+		l := int(abi.U32(out, off))
+		off += 4
+		if l < 0 || l > len(out)-off {
+			inst.broken = true
+			return nil, fmt.Errorf("%w: malformed result list", ErrPluginFailed)
+		}
+		var r []byte
+		if l > 0 {
+			r = out[off : off+l : off+l]
+		}
+		res = append(res, r)
+		off += l
+	}
+	inst.results = res
+	return res, nil
+}
+
+// encodeInput writes the Input layout of texts at the start of the
+// instance's input buffer, with extra bytes of room after it, and returns
+// the Input's length.
+func (inst *instance) encodeInput(texts []Text, extra int) (int, error) {
+	n := abi.InputHeaderSize + len(texts)*abi.InputEntrySize
+	for i := range texts {
+		n += len(texts[i].Data)
+	}
+	buf, err := inst.input(n + extra)
+	if err != nil {
+		return 0, err
+	}
+	abi.PutU32(buf, 0, uint32(len(texts)))
+	off := abi.InputHeaderSize + len(texts)*abi.InputEntrySize
+	for i := range texts {
+		t := &texts[i]
+		e := abi.InputHeaderSize + i*abi.InputEntrySize
+		abi.PutU32(buf, e, uint32(off))
+		abi.PutU32(buf, e+4, uint32(len(t.Data)))
+		buf[e+8], buf[e+9], buf[e+10], buf[e+11] = abi.RoleCode(t.Role), abi.KindCode(t.Kind), 0, 0
+		off += copy(buf[off:], t.Data)
+	}
+	return n, nil
 }

@@ -19,6 +19,10 @@ type acMatcher struct {
 	term   []bool    // by state offset: the state has output
 	lens   []int
 	maxLen int
+	// stay marks the bytes that keep the automaton at its root. The root
+	// never has output (keywords are not empty), so a scan at the root
+	// steps over them without a transition: most of a chat text.
+	stay [256]bool
 }
 
 func lowerASCII(b byte) byte {
@@ -102,6 +106,9 @@ func newACMatcher(words []string, fold, whole bool) *acMatcher {
 	for i := range m.next {
 		m.next[i] *= int32(m.nclass)
 	}
+	for b := range m.stay {
+		m.stay[b] = m.next[m.class[b]] == 0 && !m.term[0]
+	}
 	return m
 }
 
@@ -151,9 +158,17 @@ func (m *acMatcher) contains(text []byte) bool {
 // nextHit returns the first keyword hit (ordered by end) in text[from:], with
 // offsets into text. Word boundaries are not checked (gate use).
 func (m *acMatcher) nextHit(text []byte, from int) (start, end int, ok bool) {
-	next, class, term := m.next, &m.class, m.term
+	next, class, term, stay := m.next, &m.class, m.term, &m.stay
 	st := int32(0)
 	for i := from; i < len(text); i++ {
+		if st == 0 {
+			for i < len(text) && stay[text[i]] {
+				i++
+			}
+			if i == len(text) {
+				break
+			}
+		}
 		st = next[st+int32(class[text[i]])]
 		if term[st] {
 			return i + 1 - m.lens[m.out[int(st)/m.nclass][0]], i + 1, true
@@ -163,9 +178,17 @@ func (m *acMatcher) nextHit(text []byte, from int) (start, end int, ok bool) {
 }
 
 func (m *acMatcher) scan(text []byte, first bool, s *sink) {
-	next, class, term := m.next, &m.class, m.term
+	next, class, term, stay := m.next, &m.class, m.term, &m.stay
 	st := int32(0)
 	for i := 0; i < len(text); i++ {
+		if st == 0 {
+			for i < len(text) && stay[text[i]] {
+				i++
+			}
+			if i == len(text) {
+				return
+			}
+		}
 		st = next[st+int32(class[text[i]])]
 		if !term[st] {
 			continue

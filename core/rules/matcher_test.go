@@ -190,3 +190,13 @@ func asciiFoldEqual(a, b string) bool {
 	}
 	return true
 }
+
+// TestGateLiteral: the gate looks for the part of a literal that starts at
+// its rarest byte, never shorter than three bytes.
+func TestGateLiteral(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"ECRET": "CRET", "API": "API", "TRUCTION": "UCTION", "Bearer": "Bearer",
+		"YOU ARE NOW": "YOU ARE NOW", "ab": "ab", "sk-": "sk-", "eee": "eee"} {
+		assert.Equal(t, want, gateLiteral(in), in)
+	}
+}

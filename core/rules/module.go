@@ -73,6 +73,14 @@ var (
 	}
 )
 
+// checkManySig is the signature of the optional ExportCheckMany; a module
+// exporting it otherwise is checked rule by rule.
+var checkManySig = sig{[]api.ValueType{i32, i32, i32, i32}, []api.ValueType{i64}}
+
+func hasSig(d api.FunctionDefinition, s sig) bool {
+	return slices.Equal(d.ParamTypes(), s.params) && slices.Equal(d.ResultTypes(), s.results)
+}
+
 // checkModule refuses modules that import from anywhere but the ABI module
 // and WASI, import memory, or lack the ABI v1 exports with their signatures.
 func checkModule(c wazero.CompiledModule) error {

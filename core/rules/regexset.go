@@ -37,6 +37,9 @@ type regexSet struct {
 	// gateOwner maps its keyword index to the pattern.
 	gate      *acMatcher
 	gateOwner []int
+	// idle marks the bytes that, with the gate at its root, neither move
+	// the gate nor are required by a run pattern: the scan steps over them.
+	idle [256]bool
 }
 
 const maxRunPatterns = 64
@@ -87,7 +90,7 @@ func compileRegexSet(patterns []string) (*regexSet, error) {
 				rp.windowed = rp.facts.usesWindows()
 				fold = fold || rp.facts.litFold
 				for _, l := range rp.facts.lits {
-					gateLits = append(gateLits, l)
+					gateLits = append(gateLits, gateLiteral(l))
 					rs.gateOwner = append(rs.gateOwner, len(rs.pats))
 				}
 			}
@@ -99,7 +102,43 @@ func compileRegexSet(patterns []string) (*regexSet, error) {
 		// which the regex then rejects.
 		rs.gate = newACMatcher(gateLits, fold, false)
 	}
+	for b := range rs.idle {
+		rs.idle[b] = rs.reqMask[b] == 0 && (rs.gate == nil || rs.gate.stay[b])
+	}
 	return rs, nil
+}
+
+// gateLiteral is the part of literal l the gate looks for. Every match
+// holds l, so it holds each part of l too; the gate leaves its root at the
+// first byte of a literal, so the part starting at the byte rarest in chat
+// text is taken ("cret" rather than "ecret"), at least three bytes long:
+// a shorter part would complete often and send the regex to work.
+func gateLiteral(l string) string {
+	best := 0
+	for i := 1; i+3 <= len(l); i++ {
+		if textFreq(l[i]) < textFreq(l[best]) {
+			best = i
+		}
+	}
+	return l[best:]
+}
+
+// letterFreq is how often each letter occurs in English text, per mille.
+var letterFreq = [26]uint8{82, 15, 28, 43, 127, 22, 20, 61, 70, 2, 8, 40, 24,
+	67, 75, 19, 1, 60, 63, 91, 28, 10, 24, 2, 20, 1}
+
+// textFreq is how often byte b (ASCII case folded) occurs in chat text,
+// per mille.
+func textFreq(b byte) int {
+	switch c := lowerASCII(b); {
+	case c >= 'a' && c <= 'z':
+		return int(letterFreq[c-'a'])
+	case c == ' ':
+		return 160
+	case c >= '0' && c <= '9':
+		return 3
+	}
+	return 5
 }
 
 func (rs *regexSet) find(text []byte, first bool, s *sink) {
@@ -133,7 +172,16 @@ func (rs *regexSet) scan(text []byte, first bool, s *sink, sc *scanState) bool {
 	found := false
 	var st int32
 	g := rs.gate
+	idle := &rs.idle
 	for i := 0; i < len(text); i++ {
+		if st == 0 {
+			for i < len(text) && idle[text[i]] {
+				i++
+			}
+			if i == len(text) {
+				break
+			}
+		}
 		c := text[i]
 		if g != nil {
 			st = g.next[st+int32(g.class[c])]
@@ -219,11 +267,10 @@ func (rs *regexSet) expand(text []byte, i int, bit uint64) (lo, hi int) {
 }
 
 // matchWindow reports pattern p's matches in w (which starts at off in the
-// text). It allocates only when there is a match.
+// text). It allocates only when there is a match. A window is run once:
+// the Find functions allocate nothing when nothing matches, so a Match
+// before them would only run the regex twice on every hit.
 func (rs *regexSet) matchWindow(rp *rePat, p int, w []byte, off int, first bool, s *sink) bool {
-	if !rp.re.Match(w) {
-		return false
-	}
 	n := -1
 	if first {
 		n = 1

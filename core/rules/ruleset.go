@@ -36,6 +36,9 @@ type RuleSet struct {
 	// conservative StreamTailMax+1; tailFinal says it no longer changes.
 	tail      atomic.Int64
 	tailFinal atomic.Bool
+	// oneByOne turns off batching (one guest call per rule): the reference
+	// the batched calls are tested against.
+	oneByOne bool
 }
 
 // rule is one prepared policy rule.

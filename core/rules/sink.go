@@ -8,9 +8,22 @@ import "github.com/tokenomics-dev/tokenomics/sdk/abi"
 type sink struct {
 	buf []byte
 	n   int
+	// texts: write TextMatch records, of text number text.
+	texts bool
+	text  int
 }
 
 func (s *sink) add(start, end, idx int) {
+	if s.texts {
+		if off := s.n * abi.TextMatchRecordSize; off+abi.TextMatchRecordSize <= len(s.buf) {
+			abi.PutU32(s.buf, off, uint32(s.text))
+			abi.PutU32(s.buf, off+4, uint32(start))
+			abi.PutU32(s.buf, off+8, uint32(end))
+			abi.PutU32(s.buf, off+12, uint32(idx))
+		}
+		s.n++
+		return
+	}
 	if off := s.n * abi.MatchRecordSize; off+abi.MatchRecordSize <= len(s.buf) {
 		abi.PutU32(s.buf, off, uint32(start))
 		abi.PutU32(s.buf, off+4, uint32(end))

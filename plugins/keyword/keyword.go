@@ -47,12 +47,12 @@ func Configure(c *sdk.Config) (sdk.Checker, error) {
 	det := c.Detector("keyword")
 	var found []sdk.Match
 	return sdk.CheckFunc(func(req *sdk.Request, res *sdk.Result) error {
-		for i, t := range req.Texts {
-			found = kw.Find(t.Data, req.First, found[:0])
-			for _, m := range found {
-				res.Match(i, m.Start, m.End, det)
-			}
-			if req.First && res.Len() > 0 {
+		// One host call scans every text; with First, at most the first
+		// occurrence of each, and the first text with one decides.
+		found = kw.FindIn(req, req.First, found[:0])
+		for _, m := range found {
+			res.Match(m.Text, m.Start, m.End, det)
+			if req.First {
 				return nil
 			}
 		}

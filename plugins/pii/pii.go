@@ -73,13 +73,23 @@ func Configure(c *sdk.Config) (sdk.Checker, error) {
 }
 
 func (ch *checker) Check(req *sdk.Request, res *sdk.Result) error {
-	for ti, t := range req.Texts {
-		ch.found = ch.re.Find(t.Data, false, ch.found[:0])
-		if len(ch.found) == 0 {
-			continue
+	// One host call finds the candidates of every text, ordered by text;
+	// each text's run of them is validated and resolved on its own.
+	ch.found = ch.re.FindIn(req, false, ch.found[:0])
+	for rest := ch.found; len(rest) > 0; {
+		ti := rest[0].Text
+		n := 1
+		for n < len(rest) && rest[n].Text == ti {
+			n++
 		}
+		found := rest[:n]
+		rest = rest[n:]
+		if ti < 0 || ti >= len(req.Texts) {
+			return errors.New("a match names no text")
+		}
+		t := req.Texts[ti]
 		ch.cands = ch.cands[:0]
-		for _, m := range ch.found {
+		for _, m := range found {
 			di := ch.patDet[m.Index]
 			end := m.End
 			if v := ch.dets[di].Validate; v != nil {

@@ -30,15 +30,15 @@ func Configure(c *sdk.Config) (sdk.Checker, error) {
 	det := c.Detector("regex")
 	var found []sdk.Match
 	return sdk.CheckFunc(func(req *sdk.Request, res *sdk.Result) error {
-		for i, t := range req.Texts {
-			found = re.Find(t.Data, req.First, found[:0])
-			for _, m := range found {
-				if m.End > m.Start { // an empty match masks nothing
-					res.Match(i, m.Start, m.End, det)
+		// One host call scans every text; with First, at most the first
+		// match of each, and the first text with a non-empty one decides.
+		found = re.FindIn(req, req.First, found[:0])
+		for _, m := range found {
+			if m.End > m.Start { // an empty match masks nothing
+				res.Match(m.Text, m.Start, m.End, det)
+				if req.First {
+					return nil
 				}
-			}
-			if req.First && res.Len() > 0 {
-				return nil
 			}
 		}
 		return nil

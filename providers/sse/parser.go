@@ -153,7 +153,7 @@ func (p *Parser) line() ([]byte, bool) {
 		}
 		p.skipLF = false
 	}
-	i := bytes.IndexAny(p.in, "\r\n")
+	i := lineBreak(p.in)
 	if i < 0 && p.eof {
 		// The stream ended inside a line: that line is complete.
 		p.partial = append(p.partial, p.in...)

@@ -17,6 +17,12 @@ const (
 	// checks the Input at ptr with configuration id. 0 means allow with no
 	// findings; otherwise Unpack(packed) locates a Result.
 	ExportCheck = "tokenomics_check"
+	// ExportCheckMany is (phase i32, ptr i32, len i32, listOffset i32) ->
+	// (packed i64), optional: checks one Input with several configurations
+	// in one call. The buffer at ptr holds the Input in [0, listOffset) and
+	// a CheckList in [listOffset, len); Unpack(packed) locates a Many
+	// result. A host uses it for consecutive rules served by one module.
+	ExportCheckMany = "tokenomics_check_many"
 	// ExportMemory is the exported linear memory.
 	ExportMemory = "memory"
 
@@ -38,6 +44,11 @@ const (
 	// scans the text and writes min(total, outCap) Match records at outPtr.
 	// total may exceed outCap; the guest then retries with a larger buffer.
 	FuncMatcherFind = "matcher_find"
+	// FuncMatcherFindTexts is (handle, flags, outPtr, outCap) -> (total):
+	// FuncMatcherFind over every text of the Input being checked, in order,
+	// in one call; it writes TextMatch records. With FindFirst it reports at
+	// most the first match of each text. Outside a check it answers -1.
+	FuncMatcherFindTexts = "matcher_find_texts"
 	// FuncLastError is (ptr, cap) -> (len): copies the last host error message
 	// of this instance and returns its full length.
 	FuncLastError = "last_error"
@@ -85,6 +96,10 @@ const (
 // MatchRecordSize is the size of one FuncMatcherFind record:
 // start u32, end u32, index u32 (which pattern or keyword matched).
 const MatchRecordSize = 12
+
+// TextMatchRecordSize is the size of one FuncMatcherFindTexts record:
+// text u32 (an index into the Input's texts), start u32, end u32, index u32.
+const TextMatchRecordSize = 16
 
 // NoReplacement in a Result match's replacement offset asks the host for its
 // default replacement ("[REDACTED:<detector>]").

@@ -7,7 +7,9 @@
 //
 //   - The guest exports the marker function [ExportMarker], an allocator
 //     ([ExportAlloc], [ExportFree]), [ExportConfigure] and [ExportCheck], and
-//     its linear memory as "memory".
+//     its linear memory as "memory". It may also export [ExportCheckMany]
+//     (one call for several configurations); the host then checks
+//     consecutive rules of the module in one call.
 //   - The guest may import functions only from [ImportModule] (the host
 //     primitives below) and from "wasi_snapshot_preview1".
 //   - Texts reach the guest in the [Input] layout; the guest answers with the

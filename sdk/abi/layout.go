@@ -35,6 +35,22 @@ const (
 	ResultError uint32 = 1 << 1
 )
 
+// CheckList layout (host to guest, after the Input of ExportCheckMany):
+//
+//	count
+//	count x { configuration id, check flags }   (CheckListEntrySize bytes)
+//
+// Many layout (guest to host, the answer of ExportCheckMany):
+//
+//	count                 equal to the CheckList's
+//	count x { length, Result bytes }   length 0: allow with no findings
+//
+// Each Result's offsets are relative to its own start.
+const (
+	CheckListEntrySize = 8
+	ManyHeaderSize     = 4
+)
+
 // Configure result layout (guest to host):
 //
 //	status                ConfigOK or ConfigError
