@@ -19,9 +19,16 @@ import (
 //   - response.output_item.done: every text of item (see ResponseTexts);
 //   - response.completed, response.incomplete and response.failed: every
 //     text of response.output;
+//   - response.output_item.added: as .done (a hosted tool's item may
+//     carry texts when it is added);
 //   - the .done events of hosted tools and audio transcripts (hostedKind):
-//     code, arguments or input (TextToolArgs, Part -1), transcript
-//     (TextDelta, Part content_index).
+//     code, arguments, input or command (TextToolArgs, Part -1 or the
+//     command_index), any other string member of a kind not known here,
+//     a shell output's stdout and stderr (shellPart), transcript
+//     (TextDelta, Part content_index); response.shell_call_command.added's
+//     command;
+//   - response.output_text.annotation.added: the annotation's strings
+//     (TextToolArgs, Part apart from any item's).
 //
 // Other events append nothing. Role is "assistant".
 func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error) {
@@ -32,8 +39,8 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 		s.Skip()
 		return dst, orType(&w)
 	}
-	var typ, text, refusal, args, input, code, transcript, part, item, response providers.Value
-	output, content, summary := -1, -1, -1
+	var typ, text, refusal, args, input, code, transcript, command, part, item, response, annotation, out providers.Value
+	output, content, summary, cmd, annIdx := -1, -1, -1, -1, -1
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
@@ -55,6 +62,16 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 			code = s.Value()
 		case "transcript":
 			transcript = s.Value()
+		case "command":
+			command = s.Value()
+		case "annotation":
+			annotation = s.Value()
+		case "output":
+			out = s.Value()
+		case "command_index":
+			cmd = intOr(s.Value(), data, -1)
+		case "annotation_index":
+			annIdx = intOr(s.Value(), data, -1)
 		case "part":
 			part = s.Value()
 		case "item":
@@ -77,6 +94,9 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 		inPart
 		inItem
 		inResponse
+		inAnnotation
+		inHostedDone
+		inShellOutput
 	)
 	var one providers.Value // a text of its own
 	kind, p := "", -1
@@ -101,8 +121,16 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 		}
 	case typ.Equal(data, "response.reasoning_summary_part.done"):
 		nested, in, kind, p = part, inPart, providers.TextReasoning, summary
-	case typ.Equal(data, "response.output_item.done"):
+	case typ.Equal(data, "response.output_item.done"), typ.Equal(data, "response.output_item.added"):
+		// An added item is mostly empty, but a hosted tool's may carry
+		// its texts already (a web search's action, a tool list).
 		nested, in = item, inItem
+	case typ.Equal(data, "response.shell_call_command.added"):
+		one, kind, p = command, providers.TextToolArgs, cmd
+	case annotation.Kind == providers.KindObject:
+		// response.output_text.annotation.added: a citation's title and
+		// URL, keyed apart from every item walk's texts.
+		nested, in, kind = annotation, inAnnotation, providers.TextToolArgs
 	case typ.Equal(data, "response.completed"), typ.Equal(data, "response.incomplete"),
 		typ.Equal(data, "response.failed"):
 		nested, in = response, inResponse
@@ -113,13 +141,22 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 		case providers.TextDelta:
 			one, p = transcript, content
 		case providers.TextToolArgs:
-			one = firstString(code, args, input, text)
+			one, p = firstString(code, args, input, text, command), cmd
+			if one.Kind != providers.KindString {
+				// A kind of .done event not known here: every string
+				// member that is not an identifier is its text.
+				nested, in = providers.Value{Start: 0, Kind: providers.KindObject}, inHostedDone
+			}
+			if out.Kind == providers.KindArray {
+				// response.shell_call_output_content.done
+				nested, in = out, inShellOutput
+			}
 		}
 	}
 	if one.Kind == providers.KindString {
 		w.text(one, RoleAssistant, kind, output, p)
 	}
-	if in != none && nested.Kind == providers.KindObject {
+	if in != none && (nested.Kind == providers.KindObject || in == inShellOutput) {
 		w.s = providers.NewScanner(data)
 		w.s.Seek(nested.Start)
 		switch in {
@@ -129,6 +166,13 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 			w.outputItem(output)
 		case inResponse:
 			w.responseOutput()
+		case inAnnotation:
+			w.hosted = hostedAnnotationBase + (max(content, 0) << 12) + (max(annIdx, 0) << 4)
+			w.hostedTree(output)
+		case inHostedDone:
+			w.hostedDone(output, p)
+		case inShellOutput:
+			w.shellOutput(output, cmd)
 		}
 	}
 	if err := w.s.Err(); err != nil {
@@ -138,6 +182,24 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 		w.refs[i].Role = RoleAssistant
 	}
 	return w.refs, nil
+}
+
+// hostedDone reads the .done event of a hosted tool whose text member is
+// not one of those named in DoneTexts: each string member that hostedSkip
+// does not skip, Part p (as its deltas).
+func (w *walker) hostedDone(idx, p int) {
+	s := &w.s
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		v := s.Value()
+		if v.Kind == providers.KindString && !hostedSkip(s.Key(k)) {
+			w.text(v, RoleAssistant, providers.TextToolArgs, idx, p)
+		}
+	}
 }
 
 // responseOutput reads the output items of the response object at the
