@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -50,7 +51,10 @@ type sessions struct {
 	// store, when set, keeps the sessions (SessionStore); byID is then
 	// unused, so every replica and a restarted server see the same ones.
 	store SessionStore
-	log   hclog.Logger
+	// signins, when set, keeps the failed sign-in allowances
+	// (SigninStore); failures is then unused.
+	signins SigninStore
+	log     hclog.Logger
 
 	mu       sync.Mutex
 	byID     map[string]*session
@@ -182,19 +186,34 @@ func (ss *sessions) end(id string) {
 	ss.mu.Unlock()
 }
 
-// allowSignin reports whether src may try a key now.
-func (ss *sessions) allowSignin(src string) bool {
+// allowSignin reports whether src may try a key now. A SigninStore that
+// cannot answer lets nobody try (err set): the console fails closed.
+func (ss *sessions) allowSignin(src string) (bool, error) {
+	if ss.signins != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		left, err := ss.signins.Signin(ctx, signinKey(src), ss.now(), signinBurst, signinRefill, false)
+		return err == nil && left >= 1, err
+	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	b := ss.refill(src)
-	return b.tokens >= 1
+	return b.tokens >= 1, nil
 }
 
-func (ss *sessions) failSignin(src string) {
+// failSignin takes one try from src's allowance.
+func (ss *sessions) failSignin(src string) error {
+	if ss.signins != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		_, err := ss.signins.Signin(ctx, signinKey(src), ss.now(), signinBurst, signinRefill, true)
+		return err
+	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	b := ss.refill(src)
 	b.tokens = max(0, b.tokens-1)
+	return nil
 }
 
 func (ss *sessions) refill(src string) *bucket {
@@ -304,13 +323,21 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusForbidden, "The sign-in form expired. Try again.")
 		return
 	}
-	if !c.sessions.allowSignin(src) {
+	ok, err := c.sessions.allowSignin(src)
+	if err != nil {
+		c.log.Error("reading the console sign-in allowance", "error", err)
+		again(http.StatusServiceUnavailable, "The console could not check sign-in attempts. Try again shortly.")
+		return
+	}
+	if !ok {
 		again(http.StatusTooManyRequests, "Too many failed sign-ins from this address. Wait a minute and try again.")
 		return
 	}
 	key := r.PostFormValue("key")
 	if subtle.ConstantTimeCompare([]byte(key), []byte(c.o.Key)) != 1 {
-		c.sessions.failSignin(src)
+		if err := c.sessions.failSignin(src); err != nil {
+			c.log.Error("recording a failed console sign-in", "error", err)
+		}
 		c.log.Warn("console sign-in failed", "source", src)
 		again(http.StatusUnauthorized, "That key is not right.")
 		return

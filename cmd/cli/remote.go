@@ -281,17 +281,19 @@ func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.S
 	var audit *bbolt.DB
 	var auditStore console.AuditStore
 	var sessions console.SessionStore
+	var signins console.SigninStore
 	if cs.bolt != nil {
-		audit = cs.bolt.Bolt() // the audit log and the sessions
+		audit = cs.bolt.Bolt() // the audit log, the sessions and failed sign-ins
 	} else {
-		auditStore, sessions = cs.pg.AuditLog(), cs.pg.ConsoleSessions() // shared by every replica
+		// shared by every replica
+		auditStore, sessions, signins = cs.pg.AuditLog(), cs.pg.ConsoleSessions(), cs.pg.ConsoleSignins()
 	}
 	var emit func(events.Event)
 	if disp != nil {
 		emit = disp.Emit
 	}
 	con, err := console.New(console.Options{Tokens: svc, Validate: policyValidator(cfg), Patch: policy.MergePatch,
-		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), MaxSession: cc.MaxSession.D(), SecureCookies: cc.SecureCookies, DB: audit, Audit: auditStore, Sessions: sessions,
+		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), MaxSession: cc.MaxSession.D(), SecureCookies: cc.SecureCookies, DB: audit, Audit: auditStore, Sessions: sessions, Signins: signins,
 		Emit: emit, Rollups: o.Usage,
 		Revision: o.DB.Revision, Logger: log})
 	if err != nil {
