@@ -128,7 +128,7 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	mem := memory.New(memory.Options{AllowedDirs: cfg.Memory.AllowedDirs, BaseDir: mustWD(), Logger: log})
 	c.add(mem.Close)
 
-	disp, err := newDispatcher(cfg, nil, log)
+	disp, err := newDispatcher(cfg, nil, events.DirReport, log)
 	if err != nil {
 		return err
 	}
@@ -364,8 +364,9 @@ func newLimiter(cfg *config.Config, db *store.DB, log hclog.Logger) (limits.Limi
 
 // newDispatcher sends events to events.webhooks; nil when none are set.
 // Proxies keep alert deliveries in memory; central passes its database
-// for a durable outbox.
-func newDispatcher(cfg *config.Config, db *store.DB, log hclog.Logger) (*events.Dispatcher, error) {
+// for a durable outbox. dir is the way its deliveries go between
+// Tokenomics servers (events.DirPush from central, DirReport from a proxy).
+func newDispatcher(cfg *config.Config, db *store.DB, dir events.Direction, log hclog.Logger) (*events.Dispatcher, error) {
 	if len(cfg.Events.Webhooks) == 0 {
 		return nil, nil
 	}
@@ -375,7 +376,7 @@ func newDispatcher(cfg *config.Config, db *store.DB, log hclog.Logger) (*events.
 		// unreachable hears of the next change at once, not after backoff.
 		dc.DB, dc.WakeOnEmit = db.Bolt(), true
 	}
-	dc.Targets = webhookTargets(cfg)
+	dc.Targets = webhookTargets(cfg, dir)
 	d, err := events.NewDispatcher(log, dc)
 	if err != nil {
 		return nil, fmt.Errorf("events.webhooks: %w", err)
