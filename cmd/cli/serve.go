@@ -22,6 +22,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/metrics"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
 	"github.com/tokenomics-dev/tokenomics/core/proxy"
+	"github.com/tokenomics-dev/tokenomics/core/rollup"
 	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/syncer"
@@ -176,15 +177,19 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 
 	rf := readyFile{}
 	// A synced copy is written only by the syncer: local token commands go
-	// to remote.url instead (see manager in token.go).
+	// to remote.url instead (see manager in token.go), so its admin
+	// endpoint serves only the usage report (`usage --local`).
+	var tm tokenapi.Manager
 	if cfg.Remote.URL == "" {
-		admin := tokenapi.NewLocalAdmin(tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log), log)
-		if err := admin.Start(cfg.Storage.DBPath, cfg.Server.AdminAddr); err != nil {
-			return fmt.Errorf("starting the local admin endpoint: %w", err)
-		}
-		c.add(func(context.Context) error { return admin.Close() })
-		rf["ADMIN_ADDR"] = admin.Addr()
+		tm = tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log)
 	}
+	admin := tokenapi.NewLocalAdmin(tm, log)
+	admin.Handle("GET "+rollup.Path, usageAdmin(usage))
+	if err := admin.Start(cfg.Storage.DBPath, cfg.Server.AdminAddr); err != nil {
+		return fmt.Errorf("starting the local admin endpoint: %w", err)
+	}
+	c.add(func(context.Context) error { return admin.Close() })
+	rf["ADMIN_ADDR"] = admin.Addr()
 
 	listeners, err := listen(cfg, srv)
 	if err != nil {
