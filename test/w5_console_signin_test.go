@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -40,8 +42,8 @@ func w5SigninAttempt(t *testing.T, base, key string) int {
 // TestW5ConsoleSigninLockoutAcrossReplicas attacks two central replicas on
 // one PostgreSQL (the real binary, as a load balancer would spread the
 // tries): wrong keys sent alternately to A and B lock the source out on
-// both after 5 failures in all (the allowance), so the right key is
-// refused too; spread per replica, each would have granted 5 tries.
+// both after console.signin_attempts (3) failures in all, so the right key
+// is refused too; counted per replica, each would have granted 3 tries.
 func TestW5ConsoleSigninLockoutAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	fake := startFake(t, fakeupstream.Options{})
@@ -51,13 +53,18 @@ func TestW5ConsoleSigninLockoutAcrossReplicas(t *testing.T) {
 		port := freePort(t)
 		dir := newCentralDir(t, centralSetup{fakeURL: fake.URL()})
 		postgresCentral(t, dir)
+		f, err := os.OpenFile(filepath.Join(dir, "config.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+		require.NoError(t, err)
+		_, err = f.WriteString("console:\n  signin_attempts: 3\n")
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
 		startRemote(t, dir, port, env)
 		urls = append(urls, fmt.Sprintf("http://127.0.0.1:%d", port))
 	}
-	for i := range 5 {
+	for i := range 3 {
 		assert.Equal(t, http.StatusUnauthorized, w5SigninAttempt(t, urls[i%2], "wrong-key"), "try %d", i+1)
 	}
-	assert.Equal(t, http.StatusTooManyRequests, w5SigninAttempt(t, urls[0], "wrong-key"), "A: locked out after 3 failures on A and 2 on B")
+	assert.Equal(t, http.StatusTooManyRequests, w5SigninAttempt(t, urls[1], "wrong-key"), "B: locked out after 2 failures on A and 1 on B")
 	assert.Equal(t, http.StatusTooManyRequests, w5SigninAttempt(t, urls[1], centralKey), "B: even the right key is refused while locked out")
 	assert.Equal(t, http.StatusTooManyRequests, w5SigninAttempt(t, urls[0], centralKey), "A: even the right key is refused while locked out")
 }

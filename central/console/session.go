@@ -22,7 +22,8 @@ const (
 	signinCookie = "tokenomics_console_signin"
 	// maxSessions bounds memory; the oldest session goes first.
 	maxSessions = 1000
-	// Failed sign-ins per source: signinBurst, then one per signinRefill.
+	// Failed sign-ins per source: signinBurst (Options.SigninAttempts),
+	// then one per signinRefill.
 	signinBurst  = 5
 	signinRefill = 10 * time.Second
 )
@@ -54,7 +55,10 @@ type sessions struct {
 	// signins, when set, keeps the failed sign-in allowances
 	// (SigninStore); failures is then unused.
 	signins SigninStore
-	log     hclog.Logger
+	// burst is the failed sign-ins a source may make before it is locked
+	// out (signinBurst unless Options.SigninAttempts says).
+	burst float64
+	log   hclog.Logger
 
 	mu       sync.Mutex
 	byID     map[string]*session
@@ -67,7 +71,7 @@ type bucket struct {
 }
 
 func newSessions(idle, max time.Duration, now func() time.Time, store SessionStore, log hclog.Logger) *sessions {
-	return &sessions{idle: idle, max: max, now: now, store: store, log: log,
+	return &sessions{idle: idle, max: max, now: now, store: store, log: log, burst: signinBurst,
 		byID: map[string]*session{}, failures: map[string]*bucket{}}
 }
 
@@ -192,7 +196,7 @@ func (ss *sessions) allowSignin(src string) (bool, error) {
 	if ss.signins != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		defer cancel()
-		left, err := ss.signins.Signin(ctx, signinKey(src), ss.now(), signinBurst, signinRefill, false)
+		left, err := ss.signins.Signin(ctx, signinKey(src), ss.now(), ss.burst, signinRefill, false)
 		return err == nil && left >= 1, err
 	}
 	ss.mu.Lock()
@@ -206,7 +210,7 @@ func (ss *sessions) failSignin(src string) error {
 	if ss.signins != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		defer cancel()
-		_, err := ss.signins.Signin(ctx, signinKey(src), ss.now(), signinBurst, signinRefill, true)
+		_, err := ss.signins.Signin(ctx, signinKey(src), ss.now(), ss.burst, signinRefill, true)
 		return err
 	}
 	ss.mu.Lock()
@@ -223,10 +227,10 @@ func (ss *sessions) refill(src string) *bucket {
 		if len(ss.failures) > 10000 {
 			clear(ss.failures)
 		}
-		b = &bucket{tokens: signinBurst, updated: now}
+		b = &bucket{tokens: ss.burst, updated: now}
 		ss.failures[src] = b
 	}
-	b.tokens = min(signinBurst, b.tokens+now.Sub(b.updated).Seconds()/signinRefill.Seconds())
+	b.tokens = min(ss.burst, b.tokens+now.Sub(b.updated).Seconds()/signinRefill.Seconds())
 	b.updated = now
 	return b
 }

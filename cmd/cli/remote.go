@@ -293,7 +293,7 @@ func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.S
 		emit = disp.Emit
 	}
 	con, err := console.New(console.Options{Tokens: svc, Validate: policyValidator(cfg), Patch: policy.MergePatch,
-		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), MaxSession: cc.MaxSession.D(), SecureCookies: cc.SecureCookies, DB: audit, Audit: auditStore, Sessions: sessions, Signins: signins,
+		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), MaxSession: cc.MaxSession.D(), SecureCookies: cc.SecureCookies, SigninAttempts: cc.SigninAttempts, DB: audit, Audit: auditStore, Sessions: sessions, Signins: signins,
 		Emit: emit, Rollups: o.Usage,
 		Revision: o.DB.Revision, Logger: log})
 	if err != nil {
