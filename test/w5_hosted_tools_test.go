@@ -75,7 +75,10 @@ func TestW5HostedToolTextsChecked(t *testing.T) {
 			assert.Equal(t, "Echo: ssn [REDACTED:ssn]\n", stdout.String(), "the stdout deltas, masked")
 		}
 
-		r = pxPost(t, px.url+"/v1/responses", blocker, req("go to zanzibar", stream))
+		// Each event in its own read (slow), so the hosted items would
+		// reach the client before the message's text trips the rule.
+		r = pxPost(t, px.url+"/v1/responses", blocker, `{"model":"gpt-4o","input":"[[fake:hosted,slow=20ms]] go to zanzibar","stream":`+
+			map[bool]string{true: "true", false: "false"}[stream]+`}`)
 		assert.NotContains(t, string(r.body), "zanzibar", "stream=%t", stream)
 		if stream && r.status == 200 {
 			assert.Contains(t, string(r.body), "content_policy_violation")
