@@ -77,6 +77,16 @@ func TestW5HostedToolTextsChecked(t *testing.T) {
 
 		// Each event in its own read (slow), so the hosted items would
 		// reach the client before the message's text trips the rule.
+		if !stream {
+			// Chat's web search citation on a whole answer.
+			r = pxPost(t, px.url+"/v1/chat/completions", masker, `{"model":"gpt-4o","messages":[{"role":"user","content":"[[fake:hosted]] ssn 123-45-6789"}]}`)
+			require.Equal(t, 200, r.status, "%s", r.body)
+			assert.NotContains(t, string(r.body), "6789", "chat citation")
+			assert.Contains(t, string(r.body), `"title":"Echo: ssn [REDACTED:ssn]"`)
+			r = pxPost(t, px.url+"/v1/chat/completions", plain, `{"model":"gpt-4o","messages":[{"role":"user","content":"[[fake:hosted]] ssn 123-45-6789"}]}`)
+			assert.Contains(t, string(r.body), `"title":"Echo: ssn 123-45-6789"`, "control")
+		}
+
 		r = pxPost(t, px.url+"/v1/responses", blocker, `{"model":"gpt-4o","input":"[[fake:hosted,slow=20ms]] go to zanzibar","stream":`+
 			map[bool]string{true: "true", false: "false"}[stream]+`}`)
 		assert.NotContains(t, string(r.body), "zanzibar", "stream=%t", stream)

@@ -9,8 +9,9 @@ import (
 // ResponseTexts appends to dst a reference to every generated text of a
 // non-streamed response, for output rules:
 //   - chat: choices[].message content (string or text/refusal parts),
-//     refusal, tool call arguments (TextToolArgs) and reasoning_content
-//     or reasoning, which some compatible providers return (TextReasoning);
+//     refusal, tool call arguments (TextToolArgs), reasoning_content
+//     or reasoning, which some compatible providers return (TextReasoning),
+//     and annotations (a web search's citations: TextToolArgs);
 //   - completions: choices[].text;
 //   - responses: output message parts (output_text, refusal) and their
 //     annotations (TextToolArgs), function call arguments, custom tool call
@@ -125,6 +126,16 @@ func (w *walker) generated(idx int) {
 			w.toolCalls(idx)
 		case "function_call":
 			w.functionCall(idx, -1)
+		case "annotations":
+			// A whole answer's citations (web search: url_citation's url
+			// and title). Stream deltas are left to the text rules: a
+			// citation is no running text a stream filter could hold.
+			if w.gen != providers.TextCompletion {
+				s.Skip()
+				continue
+			}
+			w.hosted = 0
+			w.hostedTree(idx)
 		}
 	}
 }

@@ -70,7 +70,8 @@
 // the message (a web search, a file search, an image generation with its
 // revised prompt and base64 image, a shell call and its output, streamed in
 // their own events and deltas, and a URL citation on the text), so a test
-// can see what the proxy does with each.
+// can see what the proxy does with each; a chat answer gets the citation on
+// its message (not streamed).
 //
 // # Faults
 //
