@@ -189,6 +189,7 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 // does not skip, Part p (as its deltas).
 func (w *walker) hostedDone(idx, p int) {
 	s := &w.s
+	first := true
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
@@ -196,9 +197,17 @@ func (w *walker) hostedDone(idx, p int) {
 			break
 		}
 		v := s.Value()
-		if v.Kind == providers.KindString && !hostedSkip(s.Key(k)) {
-			w.text(v, RoleAssistant, providers.TextToolArgs, idx, p)
+		if v.Kind != providers.KindString || hostedSkip(s.Key(k)) {
+			continue
 		}
+		part := p
+		if !first {
+			// No deltas built a second string: its own filter.
+			part = hostedExtraPart(w.hosted)
+			w.hosted++
+		}
+		first = false
+		w.text(v, RoleAssistant, providers.TextToolArgs, idx, part)
 	}
 }
 

@@ -87,8 +87,8 @@ func TestDoneTexts(t *testing.T) {
 			[]doneText{{providers.TextToolArgs, 0, 1, "ls -la"}}},
 		{"shell output done", `{"type":"response.shell_call_output_content.done","output_index":1,"item_id":"so","command_index":1,"output":[{"stdout":"42","stderr":"w","outcome":{"type":"exit","exit_code":0}}]}`,
 			[]doneText{{providers.TextToolArgs, 1, math.MinInt32 + 2, "42"}, {providers.TextToolArgs, 1, math.MinInt32 + 3, "w"}}},
-		{"unknown hosted done reads its strings", `{"type":"response.apply_patch_call_operation_diff.done","output_index":2,"item_id":"ap","obfuscation":"xx","diff":"+x"}`,
-			[]doneText{{providers.TextToolArgs, 2, -1, "+x"}}},
+		{"unknown hosted done reads its strings", `{"type":"response.apply_patch_call_operation_diff.done","output_index":2,"item_id":"ap","obfuscation":"xx","diff":"+x","path":"p"}`,
+			[]doneText{{providers.TextToolArgs, 2, -1, "+x"}, {providers.TextToolArgs, 2, -2 - 2<<20, "p"}}},
 		{"annotation added", `{"type":"response.output_text.annotation.added","output_index":0,"content_index":0,"annotation_index":1,"item_id":"m","annotation":{"type":"url_citation","url":"https://a","title":"T","start_index":1,"end_index":2}}`,
 			[]doneText{{providers.TextToolArgs, 0, -2 - (1<<20 + 1<<4), "https://a"}, {providers.TextToolArgs, 0, -3 - (1<<20 + 1<<4), "T"}}},
 		{"message annotations", `{"type":"response.output_item.done","output_index":0,"item":{"type":"message","content":[{"type":"output_text","text":"a","annotations":[{"type":"url_citation","url":"https://a","title":"T"}]},{"type":"output_text","text":"b","annotations":[{"type":"file_citation","file_id":"f","filename":"n.txt"}]}]}}`,
@@ -135,14 +135,26 @@ func FuzzDoneTexts(f *testing.F) {
 	f.Add([]byte(`{"type":"response.output_item.done","output_index":0,"item":{"type":"message","content":[{"type":"output_text","text":"a"}]}}`))
 	f.Add([]byte(`{"type":"response.completed","response":{"output":[{"type":"function_call","arguments":"{}"}]}}`))
 	f.Add([]byte(`{"type":"response.content_part.done","part":{"type":"reasoning_text","text":"r"}}`))
+	f.Add([]byte(`{"type":"response.output_item.done","output_index":0,"item":{"type":"web_search_call","action":{"type":"search","query":"q","queries":["a","b"],"sources":[{"type":"url","url":"u"}]}}}`))
+	f.Add([]byte(`{"type":"response.shell_call_output_content.done","output_index":1,"command_index":0,"output":[{"stdout":"a","stderr":"b"},{"stdout":"c"}]}`))
+	f.Add([]byte(`{"type":"response.some_tool.done","output_index":1,"a":"x","b":"y"}`))
+	f.Add([]byte(`{"type":"response.output_text.annotation.added","output_index":0,"content_index":1,"annotation_index":2,"annotation":{"url":"u","title":"t"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		refs, err := openai.DoneTexts(nil, data)
 		if err != nil {
 			return
 		}
+		// Two hosted texts of one event never share a stream filter.
+		type key struct{ index, part int }
+		seen := map[key]bool{}
 		for _, r := range refs {
 			_, err := providers.DecodeText(nil, data, r)
 			require.NoError(t, err)
+			if r.Kind == providers.TextToolArgs {
+				k := key{r.Index, r.Part}
+				require.False(t, seen[k], "two texts keyed %v in %s", k, data)
+				seen[k] = true
+			}
 		}
 	})
 }

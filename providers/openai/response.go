@@ -206,6 +206,51 @@ func (w *walker) outputItem(idx int) {
 			w.refs[i].Kind = providers.TextReasoning
 		}
 	}
+	w.uniqueParts(from)
+}
+
+// uniqueParts gives each hosted text appended since from a key of its own:
+// an item that repeats a member (two "code"s, two "commands" lists) would
+// otherwise have two texts share one stream filter, and the second be
+// replaced by what the first became. The first keeps its key (deltas built
+// it).
+func (w *walker) uniqueParts(from int) {
+	refs := w.refs[from:]
+	if len(refs) < 2 {
+		return
+	}
+	dup := func(i int) bool {
+		for j := range i {
+			if refs[j].Kind == refs[i].Kind && refs[j].Part == refs[i].Part {
+				return true
+			}
+		}
+		return false
+	}
+	var seen map[[2]int]bool // for long lists only
+	if len(refs) > 32 {
+		seen = make(map[[2]int]bool, len(refs))
+	}
+	for i := range refs {
+		if refs[i].Kind != providers.TextToolArgs {
+			continue
+		}
+		k := [2]int{refs[i].Index, refs[i].Part}
+		repeated := false
+		if seen != nil {
+			repeated = seen[k]
+		} else {
+			repeated = dup(i)
+		}
+		if repeated {
+			refs[i].Part = hostedExtraPart(w.hosted)
+			w.hosted++
+			k[1] = refs[i].Part
+		}
+		if seen != nil {
+			seen[k] = true
+		}
+	}
 }
 
 // hostedOutputPart is the Part of the first text of an output item that no
@@ -218,6 +263,12 @@ const hostedOutputPart = -2
 // hostedAnnotationBase offsets the texts of a response.output_text.annotation.added
 // event away from those of any item walk (see annotationAdded).
 const hostedAnnotationBase = 1 << 20
+
+// hostedExtraPart is the Part of the n-th further text of an event that
+// keys its first by its own index (a .done event of an unknown kind with
+// several strings, a shell output event with several outputs), apart from
+// every item walk's and annotation's.
+func hostedExtraPart(n int) int { return hostedOutputPart - 2*hostedAnnotationBase - n }
 
 // shellPart is the Part of a shell command's stdout (or stderr), built by
 // response.shell_call_output_content deltas of that command_index.
@@ -300,15 +351,24 @@ func (w *walker) shellOutput(idx, command int) {
 	}
 	arr := s.Array()
 	for arr.Next() {
-		c := command
-		if c < 0 {
-			c = arr.Index()
-		}
 		if s.Peek() != providers.KindObject {
 			w.hostedTree(idx)
 			continue
 		}
-		w.shellStreams(idx, c)
+		switch i := arr.Index(); {
+		case command < 0:
+			w.shellStreams(idx, i) // an item's outputs, one per command
+		case i == 0:
+			w.shellStreams(idx, command)
+		default:
+			// A further output of the same command: its own texts.
+			from := len(w.refs)
+			w.shellStreams(idx, command)
+			for j := from; j < len(w.refs); j++ {
+				w.refs[j].Part = hostedExtraPart(w.hosted)
+				w.hosted++
+			}
+		}
 	}
 }
 
