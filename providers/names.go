@@ -12,11 +12,13 @@ import (
 // of two equal names gets "_2", "_3", ... (in name form, so still a valid
 // identifier), never a name the object already has. A schema's
 // "required" list names its properties: each masked entry follows the
-// name its property was given. Only edits' texts change; the body is read
-// once, and only when a masked name is a member name.
+// name its property was given. Masked names that are values (tool and
+// function names) are kept apart too (valuesApart). Only edits' texts
+// change; the body is read once, and only when two or more names are
+// masked.
 func uniqueNames(body []byte, edits []Edit) {
 	var at map[int]int // a FormName edit's literal start -> its index
-	keys := false
+	count, keys := 0, false
 	for i, e := range edits {
 		if e.Ref.Form != FormName {
 			continue
@@ -25,14 +27,20 @@ func uniqueNames(body []byte, edits []Edit) {
 			at = make(map[int]int)
 		}
 		at[e.Ref.Start] = i
+		count++
 		keys = keys || memberName(body, e.Ref.End)
 	}
-	if !keys {
+	if !keys && count < 2 {
+		// A masked member name may meet a name its object has; one
+		// masked tool name cannot meet another.
 		return
 	}
 	n := names{edits: edits, at: at}
 	s := NewScanner(body)
 	n.walk(&s)
+	if s.Err() == nil {
+		n.valuesApart()
+	}
 }
 
 // memberName reports whether the literal ending at end is a member name:
@@ -53,6 +61,46 @@ func memberName(body []byte, end int) bool {
 type names struct {
 	edits []Edit
 	at    map[int]int
+	// values are the masked names that are member values, outside
+	// required lists (tool and function names, in definitions, choices
+	// and calls), with their original text, in body order.
+	values []maskedValue
+}
+
+type maskedValue struct {
+	edit int
+	orig string
+}
+
+// valuesApart keeps masked tool names apart: two different names that
+// mask alike ("lookup_123-45-6789", "lookup_234-56-7891") would be two
+// tools of one name, which providers refuse, and calls could no longer
+// say which. Every occurrence of one original name keeps one final name
+// (definition, tool_choice and the calls in the history still agree); a
+// later original whose mask is taken gets "_2", "_3", ...
+func (n *names) valuesApart() {
+	if len(n.values) < 2 {
+		return
+	}
+	final := map[string]string{} // original -> final
+	owner := map[string]string{} // final -> original
+	for _, v := range n.values {
+		f, ok := final[v.orig]
+		if !ok {
+			base := nameText(n.edits[v.edit].Text)
+			f = base
+			for i := 2; ; i++ {
+				if o, taken := owner[f]; !taken || o == v.orig {
+					break
+				}
+				f = base + "_" + strconv.Itoa(i)
+			}
+			final[v.orig], owner[f] = f, v.orig
+		}
+		if f != nameText(n.edits[v.edit].Text) {
+			n.edits[v.edit].Text = []byte(f)
+		}
+	}
 }
 
 // nameText is a masked name as Splice writes it (appendName, unquoted).
@@ -141,6 +189,11 @@ func (n *names) walk(s *Scanner) map[string]string {
 		arr := s.Array()
 		for arr.Next() {
 			n.walk(s)
+		}
+	case KindString:
+		v := s.Value()
+		if i, ok := n.at[v.Start]; ok {
+			n.values = append(n.values, maskedValue{edit: i, orig: string(s.Key(v))})
 		}
 	default:
 		s.Skip()

@@ -43,9 +43,10 @@ func maskSSNs(t testing.TB, body []byte) []providers.Edit {
 					break
 				}
 				add(k, providers.FormName)
-				if string(s.Key(k)) == "required" {
-					walk(providers.FormName)
-				} else {
+				switch string(s.Key(k)) {
+				case "required", "name":
+					walk(providers.FormName) // as the proxy reads tool names
+				default:
 					walk(providers.FormText)
 				}
 			}
@@ -129,6 +130,10 @@ func TestSpliceUniqueNames(t *testing.T) {
 		{"one masked name changes nothing", `{"properties":{"a 123-45-6789":{}},"required":["a 123-45-6789"]}`,
 			`{"properties":{"a__REDACTED_ssn_":{}},"required":["a__REDACTED_ssn_"]}`},
 		{"values alike stay alike", `{"a":"123-45-6789","b":"987-65-4321"}`, `{"a":"[REDACTED:ssn]","b":"[REDACTED:ssn]"}`},
+		{"one masked name meets the object's", `{"properties":{"x__REDACTED_ssn_":{},"x 123-45-6789":{}}}`,
+			`{"properties":{"x__REDACTED_ssn_":{},"x__REDACTED_ssn__2":{}}}`},
+		{"tool names apart, calls follow", `{"tools":[{"name":"f 123-45-6789"},{"name":"f 234-56-7891"}],"tool_choice":{"name":"f 234-56-7891"},"messages":[{"tool_calls":[{"function":{"name":"f 123-45-6789"}},{"function":{"name":"f 234-56-7891"}}]}]}`,
+			`{"tools":[{"name":"f__REDACTED_ssn_"},{"name":"f__REDACTED_ssn__2"}],"tool_choice":{"name":"f__REDACTED_ssn__2"},"messages":[{"tool_calls":[{"function":{"name":"f__REDACTED_ssn_"}},{"function":{"name":"f__REDACTED_ssn__2"}}]}]}`},
 		{"names alike in different objects", `[{"123-45-6789":1},{"987-65-4321":2}]`, `[{"_REDACTED_ssn_":1},{"_REDACTED_ssn_":2}]`},
 	}
 	for _, tc := range cases {

@@ -70,6 +70,28 @@ func TestW5MaskedNamesStayUnique(t *testing.T) {
 		{"messages tool", "/v1/messages", `{"model":"claude-3-5-sonnet-20241022","max_tokens":50,"messages":[{"role":"user","content":"w5names-msgs"}],"tools":[{"name":"f","input_schema":` + schema + `}]}`},
 		{"messages to gpt-4o", "/v1/messages", `{"model":"gpt-4o","max_tokens":50,"messages":[{"role":"user","content":"w5names-tr"}],"tools":[{"name":"f","input_schema":` + schema + `}]}`},
 	}
+	tools := []struct {
+		name, path, body string
+	}{
+		{"chat tool names", "/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"w5tools-chat"}],"tools":[{"type":"function","function":{"name":"f-123-45-6789","parameters":{"type":"object"}}},{"type":"function","function":{"name":"f-234-56-7891","parameters":{"type":"object"}}}],"tool_choice":{"type":"function","function":{"name":"f-234-56-7891"}}}`},
+		{"messages tool names", "/v1/messages", `{"model":"claude-3-5-sonnet-20241022","max_tokens":50,"messages":[{"role":"user","content":"w5tools-msgs"}],"tools":[{"name":"f-123-45-6789","input_schema":{"type":"object"}},{"name":"f-234-56-7891","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"f-234-56-7891"}}`},
+	}
+	for _, tc := range tools {
+		r := pxPost(t, px.url+tc.path, tok, tc.body, "anthropic-version", "2023-06-01")
+		require.Equal(t, 200, r.status, "%s: %s", tc.name, r.body)
+		marker := tc.body[strings.Index(tc.body, "w5tools-"):]
+		marker = marker[:strings.IndexByte(marker, '"')]
+		var up string
+		for _, req := range px.fake.Requests() {
+			if strings.Contains(string(req.Body), marker) {
+				up = string(req.Body)
+			}
+		}
+		require.NotEmpty(t, up, "%s: no upstream request", tc.name)
+		assert.NotContains(t, up, "6789", tc.name)
+		assert.Equal(t, 1, strings.Count(up, `"name":"f-_REDACTED_ssn_"`), "%s: %s", tc.name, up)
+		assert.Equal(t, 2, strings.Count(up, `"name":"f-_REDACTED_ssn__2"`), "%s: the second tool and the choice naming it: %s", tc.name, up)
+	}
 	for _, tc := range cases {
 		r := pxPost(t, px.url+tc.path, tok, tc.body, "anthropic-version", "2023-06-01")
 		require.Equal(t, 200, r.status, "%s: %s", tc.name, r.body)
