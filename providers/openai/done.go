@@ -1,6 +1,9 @@
 package openai
 
 import (
+	"bytes"
+	"math"
+
 	"github.com/tokenomics-dev/tokenomics/providers"
 )
 
@@ -28,7 +31,10 @@ import (
 //     (TextDelta, Part content_index); response.shell_call_command.added's
 //     command;
 //   - response.output_text.annotation.added: the annotation's strings
-//     (TextToolArgs, Part apart from any item's).
+//     (TextToolArgs, Part apart from any item's);
+//   - any other "response.*" event that is not audio: its string members
+//     but identifiers and "delta" (TextToolArgs, Part by sequence_number),
+//     so a later kind of event carries no text unread.
 //
 // Other events append nothing. Role is "assistant".
 func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error) {
@@ -40,7 +46,7 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 		return dst, orType(&w)
 	}
 	var typ, text, refusal, args, input, code, transcript, command, part, item, response, annotation, out providers.Value
-	output, content, summary, cmd, annIdx := -1, -1, -1, -1, -1
+	output, content, summary, cmd, annIdx, seq := -1, -1, -1, -1, -1, -1
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
@@ -84,6 +90,8 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 			content = intOr(s.Value(), data, -1)
 		case "summary_index":
 			summary = intOr(s.Value(), data, -1)
+		case "sequence_number":
+			seq = intOr(s.Value(), data, -1)
 		}
 	}
 	if err := s.Finish(); err != nil {
@@ -97,6 +105,7 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 		inAnnotation
 		inHostedDone
 		inShellOutput
+		inOther
 	)
 	var one providers.Value // a text of its own
 	kind, p := "", -1
@@ -151,6 +160,14 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 				// response.shell_call_output_content.done
 				nested, in = out, inShellOutput
 			}
+		case "":
+			if otherEvent(typ.Raw(data)) {
+				// An event kind not known here (a hosted tool's later
+				// progress event): its string members are read too, so
+				// no text reaches the client unread.
+				kind, p = providers.TextToolArgs, otherPart(seq, 0)
+				nested, in = providers.Value{Start: 0, Kind: providers.KindObject}, inOther
+			}
 		}
 	}
 	if one.Kind == providers.KindString {
@@ -170,7 +187,9 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 			w.hosted = hostedAnnotationBase + (max(content, 0) << 12) + (max(annIdx, 0) << 4)
 			w.hostedTree(output)
 		case inHostedDone:
-			w.hostedDone(output, p)
+			w.hostedDone(output, p, hostedExtraPart)
+		case inOther:
+			w.hostedDone(output, p, func(n int) int { return otherPart(seq, n) })
 		case inShellOutput:
 			w.shellOutput(output, cmd)
 		}
@@ -187,9 +206,9 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 // hostedDone reads the .done event of a hosted tool whose text member is
 // not one of those named in DoneTexts: each string member that hostedSkip
 // does not skip, Part p (as its deltas).
-func (w *walker) hostedDone(idx, p int) {
+func (w *walker) hostedDone(idx, p int, extra func(n int) int) {
 	s := &w.s
-	first := true
+	n := 0
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
@@ -197,19 +216,34 @@ func (w *walker) hostedDone(idx, p int) {
 			break
 		}
 		v := s.Value()
-		if v.Kind != providers.KindString || hostedSkip(s.Key(k)) {
+		if v.Kind != providers.KindString || hostedSkip(s.Key(k)) || string(s.Key(k)) == "delta" {
 			continue
 		}
 		part := p
-		if !first {
+		if n > 0 {
 			// No deltas built a second string: its own filter.
-			part = hostedExtraPart(w.hosted)
-			w.hosted++
+			part = extra(n)
 		}
-		first = false
+		n++
 		w.text(v, RoleAssistant, providers.TextToolArgs, idx, part)
 	}
 }
+
+// otherEvent reports whether a Responses event of a type DoneTexts does
+// not know may carry text: a "response.*" event that is not audio bytes
+// (a delta of text is Feed's, so "delta" members are never read here).
+func otherEvent(typ []byte) bool {
+	if len(typ) < 2 || typ[0] != '"' || typ[len(typ)-1] != '"' {
+		return false
+	}
+	t := typ[1 : len(typ)-1]
+	return bytes.HasPrefix(t, []byte("response.")) &&
+		(!bytes.Contains(t, []byte("audio")) || bytes.Contains(t, []byte("transcript")))
+}
+
+// otherPart keys the n-th text of an event of a kind not known here by
+// the event's sequence number: each such text has a filter of its own.
+func otherPart(seq, n int) int { return math.MinInt64/4 + seq*64 + n }
 
 // responseOutput reads the output items of the response object at the
 // scanner.
