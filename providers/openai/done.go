@@ -237,6 +237,10 @@ func otherEvent(typ []byte) bool {
 		return false
 	}
 	t := typ[1 : len(typ)-1]
+	switch string(t) {
+	case "response.created", "response.in_progress", "response.queued":
+		return false // the response object only, no text yet: not scanned again
+	}
 	return bytes.HasPrefix(t, []byte("response.")) &&
 		(!bytes.Contains(t, []byte("audio")) || bytes.Contains(t, []byte("transcript")))
 }
