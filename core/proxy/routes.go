@@ -43,15 +43,21 @@ func (s *Server) buildRoutes(e *tokenEntry) {
 func (s *Server) routeVariant(e *tokenEntry, prompts []policy.Message, rs []policy.Rule, ownRules bool) (*tokenEntry, error) {
 	// The dollar budgets (cost) are the token's whatever the route: a
 	// variant without them was never charged nor refused in dollars.
-	v := &tokenEntry{hash: e.hash, short: e.short, expiresAt: e.expiresAt, hasExpiry: e.hasExpiry,
-		policy: e.policy, lim: e.lim, cost: e.cost, memory: e.memory, tpl: e.tpl}
+	// The variant's template is a copy of e's (policy, limits, memory,
+	// rules) with the entry's prompts, and its rules when it has its own.
+	var vt policyTemplate
+	if e.policyTemplate != nil {
+		vt = *e.policyTemplate
+	}
+	vt.prompts, vt.promptEstimate, vt.promptBound = nil, 0, 0
+	v := &tokenEntry{policyTemplate: &vt, hash: e.hash, short: e.short, expiresAt: e.expiresAt, hasExpiry: e.hasExpiry,
+		cost: e.cost}
 	for _, m := range prompts {
 		v.prompts = append(v.prompts, providers.Message{Role: m.Role, Content: m.Content})
 		v.promptEstimate += providers.EstimateTokens([]byte(m.Content)) + providers.TokensPerMessage
 		v.promptBound += providers.MessageBound(m.Content)
 	}
 	if !ownRules {
-		v.rules = e.rules
 		return v, nil
 	}
 	if s.rulesHost == nil {

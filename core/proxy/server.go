@@ -164,15 +164,14 @@ func New(o Options) (*Server, error) {
 	// subscription and the listing are kept and replayed by load.
 	s.tokens.beginLoad()
 	s.unsubscribe = o.Tokens.SubscribeBatch(s.tokens.apply)
-	recs, err := o.Tokens.List()
-	if err != nil {
+	// Rule plugins load in the background, from here on: the proxy serves
+	// at once, tokens without rules included; a token's requests wait for
+	// its own rules at most RulesLoadWait (rulesLoaded). Entries are built
+	// as the store walks its records, one record decoded at a time.
+	if err := s.tokens.loadEach(o.Tokens.Each); err != nil {
 		s.unsubscribe()
 		return nil, fmt.Errorf("loading tokens: %w", err)
 	}
-	// Rule plugins load in the background, from here on: the proxy serves
-	// at once, tokens without rules included; a token's requests wait for
-	// its own rules at most RulesLoadWait (rulesLoaded).
-	s.tokens.load(recs)
 	if s.ruleSets != nil {
 		s.ruleSets.start()
 	}

@@ -8,45 +8,46 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/tokenomics-dev/tokenomics/core/policy"
 	"github.com/tokenomics-dev/tokenomics/core/store"
-	"github.com/tokenomics-dev/tokenomics/providers"
 )
 
 // TokenSource is where the proxy's tokens come from: the local bbolt store,
 // which the syncer also writes when a central server is configured. It
 // hands over each committed transaction's changes in one call, so a sync of
-// ten thousand changes is one cache swap.
+// ten thousand changes is one cache swap, and walks its records one at a
+// time (Each), so a start never holds ten thousand decoded records.
 type TokenSource interface {
-	List() ([]store.Record, error)
+	Each(fn func(store.Record) error) error
 	SubscribeBatch(fn func([]store.Change)) (cancel func())
 }
 
 // tokenEntry is everything a request needs about its token, built once per
 // revision of the record, never per request.
 type tokenEntry struct {
+	// *policyTemplate is what the token shares with every token of its
+	// policy bytes (parsed policy, limits, rules, prompts, memory), reached
+	// through one pointer, not copied: an entry of a fleet of ten thousand
+	// is 192 bytes, not 352. Its fields are read as the entry's own
+	// (e.lim) and never written through an entry. It keeps the template
+	// alive while a token uses it (see sharedCache). Route variants hold a
+	// copy with their own prompts and rules; an entry whose policy did not
+	// load holds noTemplate.
+	*policyTemplate
 	hash      string
 	short     string // hash prefix for logs and events
 	expiresAt time.Time
 	hasExpiry bool
-	policy    *policy.Policy
-	rules     *tokenRules // nil when the policy has no rules
-	lim       tokenLimits
-	cost      costLimits // dollar budgets and windows (cost.go)
-	prompts   []providers.Message
-	// promptEstimate is the policy prompts' share of every reservation.
-	promptEstimate int64
-	promptBound    int64          // their guaranteed upper bound (providers.MessageBound)
-	memory         *policy.Memory // nil when disabled
+	cost      costLimits // the template's, with this token's subject (cost.go)
 	// routes are variants for provider entries with prompts or rules of
 	// their own, by group and entry index (see forRoute); nil otherwise.
 	routes  [][]*tokenEntry
 	err     error       // the stored policy did not load: refuse with 500
 	expired atomic.Bool // token.expired event sent
-	// tpl keeps the shared template (policy, limits, rules) alive while a
-	// token uses it (see sharedCache); the fields above copy from it.
-	tpl *policyTemplate
 }
+
+// noTemplate is the template of entries whose policy did not load: every
+// field zero, so nothing reads through a nil pointer before e.err refuses.
+var noTemplate = &policyTemplate{}
 
 func (e *tokenEntry) expiredAt(now time.Time) bool {
 	return e.hasExpiry && !now.Before(e.expiresAt)
@@ -123,18 +124,38 @@ func (c *tokenCache) beginLoad() {
 	c.mu.Unlock()
 }
 
-// load replaces the whole cache with recs, then replays the changes kept
-// since beginLoad, so none that raced the listing is lost. Replaying one
-// that the listing already holds is harmless: batches come in revision
-// order, so the last word on each token is the newest.
+// load replaces the whole cache with recs (see loadEach).
 func (c *tokenCache) load(recs []store.Record) {
+	_ = c.loadEach(func(fn func(store.Record) error) error {
+		for _, r := range recs {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// loadEach replaces the whole cache with the records each walks, then
+// replays the changes kept since beginLoad, so none that raced the listing
+// is lost. Replaying one that the listing already holds is harmless:
+// batches come in revision order, so the last word on each token is the
+// newest. Entries are built as the walk hands records over, so only the
+// entries stay. An error from each installs nothing and is returned; the
+// cache keeps holding changes back, for the caller gives up.
+func (c *tokenCache) loadEach(each func(func(store.Record) error) error) error {
 	set := &shardSet{}
-	for _, r := range recs {
+	err := each(func(r store.Record) error {
 		i := shardOf(r.Hash)
 		if set[i] == nil {
-			set[i] = make(map[string]*tokenEntry, len(recs)/cacheShards+1)
+			set[i] = make(map[string]*tokenEntry)
 		}
-		set[i][r.Hash] = c.build(r)
+		e := c.build(r)
+		set[i][e.hash] = e // the entry's copy of the hash, not the record's
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -143,6 +164,7 @@ func (c *tokenCache) load(recs []store.Record) {
 		c.swapIn(changes, c.buildAll(changes))
 	}
 	c.pending, c.loading = nil, false
+	return nil
 }
 
 // apply folds one transaction's changes into the cache with one swap.

@@ -3,14 +3,16 @@ package store
 // Bucket schema. Keys and values are bytes; "BE" is big-endian.
 //
 //	meta
-//	├── "schema"       → 0x01
+//	├── "schema"       → 0x02 (0x01: policies inside records; see migrate.go)
 //	├── "revision"     → uint64 BE: revision of the latest change
 //	├── "pruned"       → uint64 BE: highest revision of a pruned tombstone
 //	├── "hash_check"   → HMAC-SHA256(hash key, hashCheckLabel)
 //	└── "enc_check"    → nonce ‖ AES-GCM(encCheckLabel); present once an
 //	                     encryption key has been used with the file
 //	records
-//	└── hex HMAC(hash key, token) → format ‖ revision ‖ body (see value.go)
+//	└── hex HMAC(hash key, token) → format ‖ revision ‖ policy key ‖ body (see value.go)
+//	policies
+//	└── policy key → refs ‖ format ‖ policy (see policies.go)
 //	tombstones
 //	└── hash → uint64 BE revision ‖ int64 BE deleted_at (unix ns)
 //	changes
@@ -18,12 +20,14 @@ package store
 //
 // Invariant: changes holds exactly one entry per live record and per
 // tombstone, under its latest revision, so Changes(since) seeks to since+1
-// and reads only what changed after it.
+// and reads only what changed after it. Each policy value's refs is the
+// number of records naming its key, and no record names a missing key.
 
 import (
 	"bytes"
 	"crypto/hmac"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -54,7 +58,7 @@ var (
 	encCheckLabel  = []byte("tokenomics/store/encryption-key-check/v1")
 )
 
-const schemaVersion byte = 1
+const schemaVersion byte = 2
 
 const (
 	// DefaultLockTimeout bounds the wait for another process's file lock.
@@ -113,6 +117,7 @@ type DB struct {
 	bolt      *bbolt.DB
 	path      string
 	hasher    *Hasher
+	keyer     policyKeyer
 	codec     codec
 	logger    hclog.Logger
 	now       func() time.Time
@@ -184,6 +189,7 @@ func Open(path string, opts Options) (*DB, error) {
 		bolt:       bdb,
 		path:       path,
 		hasher:     hasher,
+		keyer:      newPolicyKeyer(hasher),
 		codec:      c,
 		logger:     opts.Logger.Named("store"),
 		now:        opts.Now,
@@ -192,18 +198,29 @@ func Open(path string, opts Options) (*DB, error) {
 		passphrase: opts.EncryptionPassphrase,
 	}
 	err = guard(path, func() error {
+		var fix map[policyKey]uint64
 		if !opts.SkipVerify {
-			if err := bdb.View(verify); err != nil {
+			err := bdb.View(func(tx *bbolt.Tx) error {
+				var err error
+				if err = verify(tx); err == nil {
+					fix, err = checkRefs(tx)
+				}
 				return err
+			})
+			if err != nil {
+				return fmt.Errorf("opening database %q: %w", path, err)
 			}
 		}
-		return db.init(opts.ReadOnly)
+		return db.init(opts.ReadOnly, fix)
 	})
 	if err != nil {
 		_ = guard(path, bdb.Close)
 		return nil, err
 	}
 	db.passphrase = nil
+	if !opts.SkipVerify {
+		db.releasePages() // verify read every page; requests read few
+	}
 	if db.legacyKDF {
 		db.logger.Warn("the encryption passphrase is stretched with one unsalted SHA-256 (a database from an older build); run `tokenomics rekey` to move it to scrypt", "path", path)
 	}
@@ -223,8 +240,10 @@ func ensureDir(dir string) error {
 	return nil
 }
 
-// init creates the buckets and checks the keys against the file's.
-func (db *DB) init(readOnly bool) error {
+// init creates the buckets, checks the keys against the file's, converts
+// a schema 1 file and repairs the reference counts verify found wrong, all
+// in one transaction.
+func (db *DB) init(readOnly bool, fix map[policyKey]uint64) error {
 	check := func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
@@ -249,6 +268,15 @@ func (db *DB) init(readOnly bool) error {
 			return err
 		}
 		db.revision.Store(getUint64(meta, keyRevision))
+		if readOnly {
+			return nil // a schema 1 file is read as it is
+		}
+		if err := db.migrate(meta.Tx()); err != nil {
+			return err
+		}
+		if len(fix) > 0 {
+			return db.repairRefs(meta.Tx().Bucket(bucketPolicies), fix)
+		}
 		return nil
 	}
 	if readOnly {
@@ -258,7 +286,7 @@ func (db *DB) init(readOnly bool) error {
 }
 
 func createBuckets(tx *bbolt.Tx) (*bbolt.Bucket, error) {
-	for _, name := range [][]byte{bucketRecords, bucketTombstones, bucketChanges} {
+	for _, name := range [][]byte{bucketRecords, bucketTombstones, bucketChanges, bucketPolicies} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return nil, fmt.Errorf("creating bucket %s: %w", name, err)
 		}
@@ -309,7 +337,7 @@ func (db *DB) checkEncryptionKey(meta *bbolt.Bucket, readOnly bool) error {
 			return err
 		}
 		db.codec.strict = true
-		return db.sealPlainRecords(meta.Tx().Bucket(bucketRecords))
+		return db.sealPlainRecords(meta.Tx())
 	case !db.codec.encrypted():
 		return fmt.Errorf("opening database %q: %w: the database is encrypted and no encryption key was given", db.path, ErrDecrypt)
 	}
@@ -321,14 +349,16 @@ func (db *DB) checkEncryptionKey(meta *bbolt.Bucket, readOnly bool) error {
 }
 
 // sealPlainRecords encrypts, in place and at their revisions, the records
-// written while the database had no encryption key.
-func (db *DB) sealPlainRecords(records *bbolt.Bucket) error {
-	if records == nil {
-		return nil
+// and policies written while the database had no encryption key (a schema
+// 1 record comes out in schema 2, its policy stored once).
+func (db *DB) sealPlainRecords(tx *bbolt.Tx) error {
+	t, err := db.initTxn(tx)
+	if err != nil || t.records == nil {
+		return err
 	}
 	var plain [][]byte
-	err := records.ForEach(func(k, v []byte) error {
-		if len(v) > 0 && v[0] == valuePlain {
+	err = t.records.ForEach(func(k, v []byte) error {
+		if len(v) > 0 && (v[0] == valuePlain || v[0] == valueRef) {
 			plain = append(plain, bytes.Clone(k))
 		}
 		return nil
@@ -339,22 +369,57 @@ func (db *DB) sealPlainRecords(records *bbolt.Bucket) error {
 	lax := db.codec
 	lax.strict = false
 	for _, k := range plain {
-		rec, err := lax.decode(string(k), records.Get(k))
+		v := t.records.Get(k)
+		if pk, ok := refKey(v); ok {
+			rec, _, err := lax.decodeRef(string(k), v)
+			if err != nil {
+				return fmt.Errorf("sealing record %s: %w", short(string(k)), err)
+			}
+			if v, err = db.codec.encodeRef(rec, pk); err != nil {
+				return err
+			}
+			if err := t.records.Put(k, v); err != nil {
+				return fmt.Errorf("sealing record %s: %w", short(string(k)), err)
+			}
+			continue
+		}
+		rec, err := lax.decode(string(k), v)
 		if err != nil {
 			return fmt.Errorf("sealing record %s: %w", short(string(k)), err)
 		}
-		v, err := db.codec.encode(rec)
+		if _, err := t.storeRecord(rec); err != nil {
+			return fmt.Errorf("sealing record %s: %w", short(string(k)), err)
+		}
+	}
+	var blobs [][]byte
+	err = t.policies.ForEach(func(k, v []byte) error {
+		if len(v) >= blobHeadLen && v[8] == blobPlain {
+			blobs = append(blobs, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, kb := range blobs {
+		k := policyKey(kb)
+		v := t.policies.Get(kb)
+		p, err := lax.decodeBlob(k, v)
+		if err != nil {
+			return fmt.Errorf("sealing policy %x: %w", kb[:6], err)
+		}
+		sealed, err := db.codec.encodeBlob(k, blobRefs(v), p)
 		if err != nil {
 			return err
 		}
-		if err := records.Put(k, v); err != nil {
-			return fmt.Errorf("sealing record %s: %w", short(string(k)), err)
+		if err := t.policies.Put(kb, sealed); err != nil {
+			return fmt.Errorf("sealing policy %x: %w", kb[:6], err)
 		}
 	}
 	if len(plain) > 0 {
 		db.logger.Info("sealed the records written before the encryption key was set", "records", len(plain))
 	}
-	return nil
+	return t.flushRefs()
 }
 
 // skipUnsealed reports an unsealed record of an encrypted database, which
@@ -448,10 +513,62 @@ func (db *DB) notify(changes []Change) {
 
 // txn is one write transaction's view of the buckets and the revision.
 type txn struct {
-	db                              *DB
-	meta, records, tombs, changeIdx *bbolt.Bucket
-	rev                             uint64
-	changes                         []Change // to notify after commit
+	db                                        *DB
+	meta, records, tombs, changeIdx, policies *bbolt.Bucket
+	rev                                       uint64
+	changes                                   []Change // to notify after commit
+	// refs are the reference count changes flushRefs writes; shared is
+	// the one copy of each policy written, which changes share.
+	refs   map[policyKey]int
+	shared map[policyKey]json.RawMessage
+}
+
+func newTxn(db *DB, tx *bbolt.Tx) *txn {
+	t := &txn{
+		db:        db,
+		meta:      tx.Bucket(bucketMeta),
+		records:   tx.Bucket(bucketRecords),
+		tombs:     tx.Bucket(bucketTombstones),
+		changeIdx: tx.Bucket(bucketChanges),
+		policies:  tx.Bucket(bucketPolicies),
+		refs:      map[policyKey]int{},
+		shared:    map[policyKey]json.RawMessage{},
+	}
+	t.pack()
+	return t
+}
+
+// pack fills pages to packFill rather than bbolt's half: a bulk write
+// (CreateMany, a full sync) spills its nodes into pages at that fill, and
+// at half the file and the pages a start reads would double. The changes
+// index is appended to in key order, where full pages cost nothing.
+func (t *txn) pack() {
+	for _, b := range []*bbolt.Bucket{t.records, t.tombs, t.changeIdx, t.policies} {
+		if b != nil {
+			b.FillPercent = packFill
+		}
+	}
+}
+
+const packFill = 0.9
+
+// view reads the transaction's buckets.
+func (t *txn) view() *view {
+	return &view{db: t.db, records: t.records, tombs: t.tombs, changeIdx: t.changeIdx, meta: t.meta, policies: t.policies}
+}
+
+// initTxn is a txn for the conversions init makes, creating the policies
+// bucket of a schema 1 file.
+func (db *DB) initTxn(tx *bbolt.Tx) (*txn, error) {
+	t := newTxn(db, tx)
+	if t.policies == nil {
+		var err error
+		if t.policies, err = tx.CreateBucket(bucketPolicies); err != nil {
+			return nil, fmt.Errorf("creating bucket %s: %w", bucketPolicies, err)
+		}
+		t.pack()
+	}
+	return t, nil
 }
 
 // write runs fn in a write transaction, then caches the revision and
@@ -462,18 +579,15 @@ func (db *DB) write(fn func(t *txn) error) error {
 	var t *txn
 	err := guard(db.path, func() error {
 		return db.bolt.Update(func(tx *bbolt.Tx) error {
-			t = &txn{
-				db:        db,
-				meta:      tx.Bucket(bucketMeta),
-				records:   tx.Bucket(bucketRecords),
-				tombs:     tx.Bucket(bucketTombstones),
-				changeIdx: tx.Bucket(bucketChanges),
-			}
-			if t.meta == nil || t.records == nil || t.tombs == nil || t.changeIdx == nil {
+			t = newTxn(db, tx)
+			if t.meta == nil || t.records == nil || t.tombs == nil || t.changeIdx == nil || t.policies == nil {
 				return fmt.Errorf("%w: database %q lacks its buckets", ErrCorrupt, db.path)
 			}
 			t.rev = getUint64(t.meta, keyRevision)
 			if err := fn(t); err != nil {
+				return err
+			}
+			if err := t.flushRefs(); err != nil {
 				return err
 			}
 			if hook := db.txHook.Load(); hook != nil && len(t.changes) > 0 {
@@ -492,14 +606,62 @@ func (db *DB) write(fn func(t *txn) error) error {
 	return nil
 }
 
-// read runs fn in a read transaction. Buckets are nil only in a read-only
-// database no writer has initialised.
-func (db *DB) read(fn func(records, tombs, changeIdx, meta *bbolt.Bucket) error) error {
+// view is one read transaction's buckets. Buckets are nil only in a
+// read-only database no writer has initialised (policies: nor converted).
+type view struct {
+	db                                        *DB
+	records, tombs, changeIdx, meta, policies *bbolt.Bucket
+	// cache, when set, holds each policy decoded so far, so the records
+	// of one policy share its bytes (listings).
+	cache map[policyKey]json.RawMessage
+}
+
+// read runs fn in a read transaction.
+func (db *DB) read(fn func(v *view) error) error {
 	return guard(db.path, func() error {
 		return db.bolt.View(func(tx *bbolt.Tx) error {
-			return fn(tx.Bucket(bucketRecords), tx.Bucket(bucketTombstones), tx.Bucket(bucketChanges), tx.Bucket(bucketMeta))
+			return fn(&view{db: db, records: tx.Bucket(bucketRecords), tombs: tx.Bucket(bucketTombstones),
+				changeIdx: tx.Bucket(bucketChanges), meta: tx.Bucket(bucketMeta), policies: tx.Bucket(bucketPolicies)})
 		})
 	})
+}
+
+// record decodes the stored value val of hash, in either schema.
+func (v *view) record(hash string, val []byte) (Record, error) {
+	k, ok := refKey(val)
+	if !ok {
+		return v.db.codec.decode(hash, val)
+	}
+	rec, _, err := v.db.codec.decodeRef(hash, val)
+	if err != nil {
+		return Record{}, err
+	}
+	if rec.Policy, err = v.policy(k); err != nil {
+		return Record{}, fmt.Errorf("record %s: %w", short(hash), err)
+	}
+	return rec, nil
+}
+
+// policy returns the policy stored under k.
+func (v *view) policy(k policyKey) (json.RawMessage, error) {
+	if p, ok := v.cache[k]; ok {
+		return p, nil
+	}
+	var b []byte
+	if v.policies != nil {
+		b = v.policies.Get(k[:])
+	}
+	if b == nil {
+		return nil, fmt.Errorf("%w: policy %s is missing", ErrCorrupt, k.short())
+	}
+	p, err := v.db.codec.decodeBlob(k, b)
+	if err != nil {
+		return nil, err
+	}
+	if v.cache != nil {
+		v.cache[k] = p
+	}
+	return p, nil
 }
 
 // unindex removes the changes entry of hash's live record or tombstone.
@@ -526,12 +688,9 @@ func (t *txn) putRecord(rec Record) error {
 	if err := t.unindex(key); err != nil {
 		return err
 	}
-	v, err := t.db.codec.encode(rec)
+	policy, err := t.storeRecord(rec)
 	if err != nil {
 		return err
-	}
-	if err := t.records.Put(key, v); err != nil {
-		return fmt.Errorf("writing record %s: %w", short(rec.Hash), err)
 	}
 	if err := t.tombs.Delete(key); err != nil {
 		return err
@@ -540,9 +699,33 @@ func (t *txn) putRecord(rec Record) error {
 	if err := t.changeIdx.Put(k[:], key); err != nil {
 		return fmt.Errorf("indexing record %s: %w", short(rec.Hash), err)
 	}
-	rc := rec.clone()
+	rc := rec
+	rc.Policy = policy
+	rc.ExpiresAt = copyTime(rec.ExpiresAt)
 	t.changes = append(t.changes, Change{Revision: rec.Revision, Hash: rec.Hash, Record: &rc})
 	return nil
+}
+
+// storeRecord writes rec's value, its policy stored once, and returns the
+// transaction's copy of the policy. It moves the reference the record's
+// previous value held.
+func (t *txn) storeRecord(rec Record) (json.RawMessage, error) {
+	key := []byte(rec.Hash)
+	if old := t.records.Get(key); old != nil {
+		t.unref(old)
+	}
+	k, policy, err := t.ref(rec.Policy)
+	if err != nil {
+		return nil, err
+	}
+	v, err := t.db.codec.encodeRef(rec, k)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.records.Put(key, v); err != nil {
+		return nil, fmt.Errorf("writing record %s: %w", short(rec.Hash), err)
+	}
+	return policy, nil
 }
 
 // putTombstone deletes hash's record (if any) and leaves a tombstone at rev.
@@ -550,6 +733,9 @@ func (t *txn) putTombstone(hash string, rev uint64, deletedAt time.Time) error {
 	key := []byte(hash)
 	if err := t.unindex(key); err != nil {
 		return err
+	}
+	if old := t.records.Get(key); old != nil {
+		t.unref(old)
 	}
 	if err := t.records.Delete(key); err != nil {
 		return err
@@ -593,13 +779,13 @@ func putUint64(b *bbolt.Bucket, key []byte, n uint64) error {
 // Check reads the meta bucket and the first record, cheaply, so a
 // readiness probe notices a file that became unreadable.
 func (db *DB) Check() error {
-	return db.read(func(records, _, _, meta *bbolt.Bucket) error {
-		if meta == nil || records == nil {
+	return db.read(func(v *view) error {
+		if v.meta == nil || v.records == nil {
 			return fmt.Errorf("%w: database %q lacks its buckets", ErrCorrupt, db.path)
 		}
-		_ = getUint64(meta, keyRevision)
-		k, v := records.Cursor().First()
-		if k != nil && len(v) == 0 {
+		_ = getUint64(v.meta, keyRevision)
+		k, val := v.records.Cursor().First()
+		if k != nil && len(val) == 0 {
 			return fmt.Errorf("%w: database %q holds an empty record", ErrCorrupt, db.path)
 		}
 		return nil

@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(lockHelperEnv); path != "" {
 		os.Exit(holdLock(path))
 	}
+	if path := os.Getenv(migrateHelperEnv); path != "" {
+		os.Exit(convertAndHang(path))
+	}
 	os.Exit(m.Run())
 }
 
@@ -233,9 +236,13 @@ func TestEncryptedPolicyAbsentFromFile(t *testing.T) {
 			require.NoError(t, db.Close())
 
 			raw := rawValues(t, path)
-			v, ok := raw[rec.Hash]
+			_, ok := raw[rec.Hash]
 			require.True(t, ok, "record stored under its hash")
-			assert.Equal(t, tc.wantFound, bytes.Contains(v, []byte(secret)))
+			pols := rawPolicies(t, path)
+			require.Len(t, pols, 1, "the policy is stored once, beside the record")
+			for _, v := range pols {
+				assert.Equal(t, tc.wantFound, bytes.Contains(v, []byte(secret)))
+			}
 			for k := range raw {
 				assert.NotContains(t, k, token)
 			}
@@ -303,6 +310,22 @@ func rawValues(t *testing.T, path string) map[string][]byte {
 	out := map[string][]byte{}
 	require.NoError(t, bdb.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
+			out[string(k)] = bytes.Clone(v)
+			return nil
+		})
+	}))
+	return out
+}
+
+// rawPolicies reads the policies bucket of the file at path, by key.
+func rawPolicies(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	defer bdb.Close()
+	out := map[string][]byte{}
+	require.NoError(t, bdb.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketPolicies).ForEach(func(k, v []byte) error {
 			out[string(k)] = bytes.Clone(v)
 			return nil
 		})

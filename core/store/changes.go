@@ -2,11 +2,10 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
-
-	"go.etcd.io/bbolt"
 )
 
 // Changes returns what changed after revision since, in revision order,
@@ -16,7 +15,9 @@ import (
 func (db *DB) Changes(since uint64) ([]Change, uint64, error) {
 	out := []Change{}
 	var current uint64
-	err := db.read(func(records, tombs, changeIdx, meta *bbolt.Bucket) error {
+	err := db.read(func(v *view) error {
+		records, tombs, changeIdx, meta := v.records, v.tombs, v.changeIdx, v.meta
+		v.cache = map[policyKey]json.RawMessage{}
 		current = getUint64(meta, keyRevision)
 		if since > current || (since > 0 && since < getUint64(meta, keyPruned)) {
 			return ErrResyncRequired
@@ -28,8 +29,8 @@ func (db *DB) Changes(since uint64) ([]Change, uint64, error) {
 		from := revKey(since + 1)
 		for k, hash := c.Seek(from[:]); k != nil; k, hash = c.Next() {
 			rev := binary.BigEndian.Uint64(k)
-			if v := records.Get(hash); v != nil {
-				rec, err := db.codec.decode(string(hash), v)
+			if val := records.Get(hash); val != nil {
+				rec, err := v.record(string(hash), val)
 				if errors.Is(err, ErrUnsealed) {
 					db.skipUnsealed(hash)
 					continue
@@ -111,7 +112,9 @@ func (db *DB) Replace(changes []Change, revision uint64) error {
 			return err
 		}
 		tx := t.records.Tx()
-		for _, name := range [][]byte{bucketRecords, bucketTombstones, bucketChanges} {
+		// Every record goes, and with them every reference: the policies
+		// go too, and the given records store theirs afresh.
+		for _, name := range [][]byte{bucketRecords, bucketTombstones, bucketChanges, bucketPolicies} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return fmt.Errorf("clearing bucket %s: %w", name, err)
 			}
@@ -120,6 +123,10 @@ func (db *DB) Replace(changes []Change, revision uint64) error {
 			}
 		}
 		t.records, t.tombs, t.changeIdx = tx.Bucket(bucketRecords), tx.Bucket(bucketTombstones), tx.Bucket(bucketChanges)
+		t.policies = tx.Bucket(bucketPolicies)
+		t.pack()
+		clear(t.refs)
+		clear(t.shared)
 		t.changes = dropped
 		for _, c := range changes {
 			if err := t.putRecord(mirrored(c)); err != nil {

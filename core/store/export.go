@@ -2,11 +2,10 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
-
-	"go.etcd.io/bbolt"
 )
 
 // Export is a store's whole change feed, tombstones included, for moving
@@ -21,15 +20,17 @@ type Export struct {
 // Export reads the whole feed in one read transaction.
 func (db *DB) Export() (Export, error) {
 	var ex Export
-	err := db.read(func(records, tombs, changeIdx, meta *bbolt.Bucket) error {
+	err := db.read(func(v *view) error {
+		records, tombs, changeIdx, meta := v.records, v.tombs, v.changeIdx, v.meta
+		v.cache = map[policyKey]json.RawMessage{}
 		ex.Revision, ex.Pruned = getUint64(meta, keyRevision), getUint64(meta, keyPruned)
 		if changeIdx == nil {
 			return nil
 		}
 		return changeIdx.ForEach(func(k, hash []byte) error {
 			rev := binary.BigEndian.Uint64(k)
-			if v := records.Get(hash); v != nil {
-				rec, err := db.codec.decode(string(hash), v)
+			if val := records.Get(hash); val != nil {
+				rec, err := v.record(string(hash), val)
 				if errors.Is(err, ErrUnsealed) {
 					db.skipUnsealed(hash)
 					return nil

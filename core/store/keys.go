@@ -182,7 +182,15 @@ func (db *DB) Rekey(raw, passphrase []byte) (int, error) {
 			return err
 		}
 		for _, hk := range keys {
-			rec, err := db.codec.decode(string(hk), t.records.Get(hk))
+			v := t.records.Get(hk)
+			pk, isRef := refKey(v)
+			var rec Record
+			var err error
+			if isRef {
+				rec, _, err = db.codec.decodeRef(string(hk), v)
+			} else {
+				rec, err = db.codec.decode(string(hk), v)
+			}
 			if errors.Is(err, ErrUnsealed) {
 				db.skipUnsealed(hk)
 				continue
@@ -190,7 +198,11 @@ func (db *DB) Rekey(raw, passphrase []byte) (int, error) {
 			if err != nil {
 				return fmt.Errorf("rekeying: %w", err)
 			}
-			v, err := next.encode(rec)
+			if isRef {
+				v, err = next.encodeRef(rec, pk)
+			} else {
+				v, err = next.encode(rec)
+			}
 			if err != nil {
 				return err
 			}
@@ -198,6 +210,9 @@ func (db *DB) Rekey(raw, passphrase []byte) (int, error) {
 				return fmt.Errorf("rekeying record %s: %w", short(rec.Hash), err)
 			}
 			n++
+		}
+		if err := rekeyPolicies(t.policies, db.codec, next); err != nil {
+			return err
 		}
 		check, err := next.seal(encCheckLabel, keyEncCheck)
 		if err != nil {
@@ -214,4 +229,35 @@ func (db *DB) Rekey(raw, passphrase []byte) (int, error) {
 	db.codec = next
 	db.legacyKDF = false
 	return n, nil
+}
+
+// rekeyPolicies re-seals every policy from the codec cur to next, keeping
+// its reference count. A policy stored in the clear (refused) is left.
+func rekeyPolicies(pols *bbolt.Bucket, cur, next codec) error {
+	var keys [][]byte
+	if err := pols.ForEach(func(k, _ []byte) error {
+		keys = append(keys, bytes.Clone(k))
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, kb := range keys {
+		k := policyKey(kb)
+		v := pols.Get(kb)
+		p, err := cur.decodeBlob(k, v)
+		if errors.Is(err, ErrUnsealed) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("rekeying: %w", err)
+		}
+		sealed, err := next.encodeBlob(k, blobRefs(v), p)
+		if err != nil {
+			return err
+		}
+		if err := pols.Put(kb, sealed); err != nil {
+			return fmt.Errorf("rekeying policy %x: %w", kb[:6], err)
+		}
+	}
+	return nil
 }

@@ -68,8 +68,14 @@ func TestPlainRecordsSealedWhenKeyAdopted(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, string(policyJSON("gpt-4o")), string(rec.Policy))
 	require.NoError(t, db.Bolt().View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketRecords).ForEach(func(_, v []byte) error {
-			assert.Equal(t, valueSealed, v[0], "every record is sealed now")
+		if err := tx.Bucket(bucketRecords).ForEach(func(_, v []byte) error {
+			assert.Equal(t, valueRefSealed, v[0], "every record is sealed now")
+			return nil
+		}); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketPolicies).ForEach(func(_, v []byte) error {
+			assert.Equal(t, byte(blobSealed), v[8], "every policy is sealed now")
 			return nil
 		})
 	}))

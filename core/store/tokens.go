@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"go.etcd.io/bbolt"
 )
 
 // Create stores a new record for policy (a JSON object) and returns the
@@ -87,23 +85,23 @@ func (db *DB) CreateMany(policies []json.RawMessage, expiresAt *time.Time) ([]st
 // Get returns the live record stored under hash.
 func (db *DB) Get(hash string) (Record, error) {
 	var rec Record
-	err := db.read(func(records, _, _, _ *bbolt.Bucket) error {
+	err := db.read(func(v *view) error {
 		var err error
-		rec, err = db.get(records, hash)
+		rec, err = v.get(hash)
 		return err
 	})
 	return rec, err
 }
 
-func (db *DB) get(records *bbolt.Bucket, hash string) (Record, error) {
-	if records == nil {
+func (v *view) get(hash string) (Record, error) {
+	if v.records == nil {
 		return Record{}, ErrNotFound
 	}
-	v := records.Get([]byte(hash))
-	if v == nil {
+	val := v.records.Get([]byte(hash))
+	if val == nil {
 		return Record{}, ErrNotFound
 	}
-	return db.codec.decode(hash, v)
+	return v.record(hash, val)
 }
 
 // Lookup returns the record of token. An expired record is returned as
@@ -116,16 +114,16 @@ func (db *DB) Lookup(token string) (Record, error) {
 	var buf [HashLen]byte
 	hash := db.hasher.AppendHash(buf[:0], []byte(token))
 	var rec Record
-	err := db.read(func(records, _, _, _ *bbolt.Bucket) error {
-		if records == nil {
+	err := db.read(func(v *view) error {
+		if v.records == nil {
 			return ErrNotFound
 		}
-		v := records.Get(hash)
-		if v == nil {
+		val := v.records.Get(hash)
+		if val == nil {
 			return ErrNotFound
 		}
 		var err error
-		rec, err = db.codec.decode(string(hash), v)
+		rec, err = v.record(string(hash), val)
 		return err
 	})
 	return rec, err
@@ -141,12 +139,12 @@ func (db *DB) Resolve(prefix string) (Record, error) {
 		return Record{}, ErrInvalidPrefix
 	}
 	var rec Record
-	err := db.read(func(records, _, _, _ *bbolt.Bucket) error {
-		if records == nil {
+	err := db.read(func(v *view) error {
+		if v.records == nil {
 			return ErrNotFound
 		}
 		var matches []string
-		c := records.Cursor()
+		c := v.records.Cursor()
 		for k, _ := c.Seek([]byte(p)); k != nil && bytes.HasPrefix(k, []byte(p)); k, _ = c.Next() {
 			matches = append(matches, string(k))
 		}
@@ -155,7 +153,7 @@ func (db *DB) Resolve(prefix string) (Record, error) {
 			return ErrNotFound
 		case 1:
 			var err error
-			rec, err = db.get(records, matches[0])
+			rec, err = v.get(matches[0])
 			return err
 		}
 		return &AmbiguousError{Prefix: p, Matches: matches}
@@ -163,25 +161,68 @@ func (db *DB) Resolve(prefix string) (Record, error) {
 	return rec, err
 }
 
-// List returns every live record, oldest first.
-func (db *DB) List() ([]Record, error) {
-	var out []Record
-	err := db.read(func(records, _, _, _ *bbolt.Bucket) error {
-		if records == nil {
+// Each calls fn with every live record, in hash order, from one read
+// transaction, without holding them all: a proxy loads ten thousand tokens
+// with one record in hand at a time. Records of one policy share their
+// Policy bytes, which fn must not modify (they stay valid after Each
+// returns). fn must not write to the database: a write that has to grow
+// the file waits for this read to end. An error from fn stops the walk and
+// is returned, wrapped. The file pages the walk mapped are released after
+// it (releasePages).
+func (db *DB) Each(fn func(Record) error) error {
+	var fnPanic any
+	err := db.read(func(v *view) error {
+		if v.records == nil {
 			return nil
 		}
-		return records.ForEach(func(k, v []byte) error {
-			rec, err := db.codec.decode(string(k), v)
+		v.cache = map[policyKey]json.RawMessage{}
+		c := v.records.Cursor()
+		for k, val := c.First(); k != nil; k, val = c.Next() {
+			rec, err := v.record(string(k), val)
 			if errors.Is(err, ErrUnsealed) {
 				db.skipUnsealed(k)
-				return nil
+				continue
 			}
 			if err != nil {
 				return err
 			}
-			out = append(out, rec)
-			return nil
-		})
+			if err := callEach(fn, rec, &fnPanic); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db.releasePages()
+	if fnPanic != nil {
+		// fn's own panic, not a damaged page: guard must not turn it
+		// into a *CorruptError.
+		panic(fnPanic)
+	}
+	if err != nil {
+		return fmt.Errorf("reading tokens: %w", err)
+	}
+	return nil
+}
+
+// errEachPanicked stops Each's walk after fn panicked.
+var errEachPanicked = errors.New("store: Each callback panicked")
+
+func callEach(fn func(Record) error, rec Record, p *any) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			*p, err = v, errEachPanicked
+		}
+	}()
+	return fn(rec)
+}
+
+// List returns every live record, oldest first. Records of one policy
+// share their Policy bytes, which callers must not modify.
+func (db *DB) List() ([]Record, error) {
+	var out []Record
+	err := db.Each(func(r Record) error {
+		out = append(out, r)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("listing tokens: %w", err)
@@ -202,7 +243,7 @@ func (db *DB) List() ([]Record, error) {
 func (db *DB) Update(hash string, fn func(*Record) error) (Record, error) {
 	var out Record
 	err := db.write(func(t *txn) error {
-		old, err := db.get(t.records, hash)
+		old, err := t.view().get(hash)
 		if err != nil {
 			return err
 		}
@@ -236,7 +277,7 @@ func (db *DB) Delete(hash string) (Record, error) {
 	var old Record
 	err := db.write(func(t *txn) error {
 		var err error
-		if old, err = db.get(t.records, hash); err != nil {
+		if old, err = t.view().get(hash); err != nil {
 			return err
 		}
 		t.rev++

@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokenomics-dev/tokenomics/core/fleet"
+	"github.com/tokenomics-dev/tokenomics/core/store"
 )
 
 // Fleet report defaults.
@@ -191,19 +193,25 @@ func (s *Syncer) tokenCounts() map[string]int {
 	if r.count != nil && r.key == key {
 		return r.count
 	}
-	recs, err := s.o.Store.List()
+	// Tokens are counted per distinct policy, then each policy's plugins
+	// resolved once: a fleet has a few policies and many tokens.
+	perPolicy := map[string]int{}
+	err := s.o.Store.Each(func(rec store.Record) error {
+		perPolicy[string(rec.Policy)]++
+		return nil
+	})
 	if err != nil {
 		s.log.Warn("counting tokens per plugin for the fleet report", "error", err)
 		return r.count
 	}
 	counts := map[string]int{}
-	for i := range recs {
+	for policy, n := range perPolicy {
 		seen := map[string]bool{}
-		for _, ref := range pluginRefs(recs[i].Policy) {
+		for _, ref := range pluginRefs(json.RawMessage(policy)) {
 			ap := s.plugins.pick(ref.Plugin, ref.SHA256)
 			if ap != nil && !seen[ap.m.SHA256] {
 				seen[ap.m.SHA256] = true
-				counts[ap.m.SHA256]++
+				counts[ap.m.SHA256] += n
 			}
 		}
 	}

@@ -32,15 +32,23 @@ func (s *Syncer) refreshTokens(plugins []string) error {
 	for _, p := range plugins {
 		names[p] = true
 	}
-	recs, err := s.o.Store.List()
+	// Only the matching records are kept, and each distinct policy is
+	// decoded once: a fleet has a few policies and many tokens.
+	var changes []store.Change
+	uses := map[string]bool{}
+	err := s.o.Store.Each(func(r store.Record) error {
+		u, seen := uses[string(r.Policy)]
+		if !seen {
+			u = usesPlugin(r.Policy, names)
+			uses[string(r.Policy)] = u
+		}
+		if u {
+			changes = append(changes, store.Change{Revision: r.Revision, Hash: r.Hash, Record: &r})
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("listing tokens to refresh: %w", err)
-	}
-	var changes []store.Change
-	for i := range recs {
-		if usesPlugin(recs[i].Policy, names) {
-			changes = append(changes, store.Change{Revision: recs[i].Revision, Hash: recs[i].Hash, Record: &recs[i]})
-		}
 	}
 	if len(changes) == 0 {
 		return nil

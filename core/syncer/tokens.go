@@ -109,16 +109,16 @@ func (s *Syncer) dropped(full []store.Change) []store.Change {
 	for _, c := range full {
 		keep[c.Hash] = true
 	}
-	recs, err := s.o.Store.List()
-	if err != nil {
-		s.log.Error("listing local tokens to revoke in memory", "error", err)
-		return nil
-	}
 	var out []store.Change
-	for _, r := range recs {
+	err := s.o.Store.Each(func(r store.Record) error {
 		if !keep[r.Hash] {
 			out = append(out, store.Change{Revision: r.Revision, Hash: r.Hash, Deleted: true})
 		}
+		return nil
+	})
+	if err != nil {
+		s.log.Error("listing local tokens to revoke in memory", "error", err)
+		return nil
 	}
 	return out
 }

@@ -138,6 +138,7 @@ type walker struct {
 	messages int
 	ntexts   int
 	gen      string // kind of generated text: TextCompletion or TextDelta
+	hosted   int    // texts of the output item that no delta builds, so far
 }
 
 func (w *walker) text(v providers.Value, role, kind string, index, part int) {
