@@ -327,7 +327,16 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusForbidden, "The sign-in form expired. Try again.")
 		return
 	}
+	key := r.PostFormValue("key")
+	c.signinMu.Lock()
 	ok, err := c.sessions.allowSignin(src)
+	right := ok && err == nil && subtle.ConstantTimeCompare([]byte(key), []byte(c.o.Key)) == 1
+	if ok && err == nil && !right {
+		if ferr := c.sessions.failSignin(src); ferr != nil {
+			c.log.Error("recording a failed console sign-in", "error", ferr)
+		}
+	}
+	c.signinMu.Unlock()
 	if err != nil {
 		c.log.Error("reading the console sign-in allowance", "error", err)
 		again(http.StatusServiceUnavailable, "The console could not check sign-in attempts. Try again shortly.")
@@ -337,11 +346,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusTooManyRequests, "Too many failed sign-ins from this address. Wait a minute and try again.")
 		return
 	}
-	key := r.PostFormValue("key")
-	if subtle.ConstantTimeCompare([]byte(key), []byte(c.o.Key)) != 1 {
-		if err := c.sessions.failSignin(src); err != nil {
-			c.log.Error("recording a failed console sign-in", "error", err)
-		}
+	if !right {
 		c.log.Warn("console sign-in failed", "source", src)
 		again(http.StatusUnauthorized, "That key is not right.")
 		return
