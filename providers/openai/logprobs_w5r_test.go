@@ -19,22 +19,28 @@ func TestW5RRequestLogprobs(t *testing.T) {
 		body string
 		want bool
 		err  error
+		// audio is the expected AudioOut.
+		audio bool
 	}{
-		{"chat true", Chat, `{"model":"m","messages":[],"logprobs":true}`, true, nil},
-		{"chat false", Chat, `{"model":"m","messages":[],"logprobs":false}`, false, nil},
-		{"chat null", Chat, `{"model":"m","messages":[],"logprobs":null}`, false, nil},
-		{"chat top 2", Chat, `{"model":"m","messages":[],"top_logprobs":2}`, true, nil},
-		{"chat top 0", Chat, `{"model":"m","messages":[],"top_logprobs":0}`, false, nil},
-		{"chat odd kind", Chat, `{"model":"m","messages":[],"logprobs":"yes"}`, true, nil},
-		{"completions 0", Completions, `{"model":"m","prompt":"p","logprobs":0}`, true, nil},
-		{"completions null", Completions, `{"model":"m","prompt":"p","logprobs":null}`, false, nil},
-		{"responses include", Responses, `{"model":"m","input":"x","include":["reasoning.encrypted_content","message.output_text.logprobs"]}`, true, nil},
-		{"responses include escaped", Responses, `{"model":"m","input":"x","include":["message.output_text.log\u0070robs"]}`, true, nil},
-		{"responses include other", Responses, `{"model":"m","input":"x","include":["reasoning.encrypted_content"]}`, false, nil},
-		{"responses top", Responses, `{"model":"m","input":"x","top_logprobs":5}`, true, nil},
-		{"variant", Chat, `{"model":"m","messages":[],"LogProbs":true}`, false, providers.ErrVariantKey},
-		{"repeat", Chat, `{"model":"m","messages":[],"logprobs":false,"logprobs":true}`, false, providers.ErrDupField},
-		{"include not list", Responses, `{"model":"m","input":"x","include":"message.output_text.logprobs"}`, false, providers.ErrType},
+		{"chat audio", Chat, `{"model":"m","messages":[],"modalities":["text","audio"],"audio":{"voice":"alloy"}}`, false, nil, true},
+		{"chat audio object", Chat, `{"model":"m","messages":[],"audio":{"voice":"alloy"}}`, false, nil, true},
+		{"chat modalities text", Chat, `{"model":"m","messages":[],"modalities":["text"],"audio":null}`, false, nil, false},
+		{"chat modalities odd", Chat, `{"model":"m","messages":[],"modalities":"audio"}`, false, nil, true},
+		{"chat true", Chat, `{"model":"m","messages":[],"logprobs":true}`, true, nil, false},
+		{"chat false", Chat, `{"model":"m","messages":[],"logprobs":false}`, false, nil, false},
+		{"chat null", Chat, `{"model":"m","messages":[],"logprobs":null}`, false, nil, false},
+		{"chat top 2", Chat, `{"model":"m","messages":[],"top_logprobs":2}`, true, nil, false},
+		{"chat top 0", Chat, `{"model":"m","messages":[],"top_logprobs":0}`, false, nil, false},
+		{"chat odd kind", Chat, `{"model":"m","messages":[],"logprobs":"yes"}`, true, nil, false},
+		{"completions 0", Completions, `{"model":"m","prompt":"p","logprobs":0}`, true, nil, false},
+		{"completions null", Completions, `{"model":"m","prompt":"p","logprobs":null}`, false, nil, false},
+		{"responses include", Responses, `{"model":"m","input":"x","include":["reasoning.encrypted_content","message.output_text.logprobs"]}`, true, nil, false},
+		{"responses include escaped", Responses, `{"model":"m","input":"x","include":["message.output_text.log\u0070robs"]}`, true, nil, false},
+		{"responses include other", Responses, `{"model":"m","input":"x","include":["reasoning.encrypted_content"]}`, false, nil, false},
+		{"responses top", Responses, `{"model":"m","input":"x","top_logprobs":5}`, true, nil, false},
+		{"variant", Chat, `{"model":"m","messages":[],"LogProbs":true}`, false, providers.ErrVariantKey, false},
+		{"repeat", Chat, `{"model":"m","messages":[],"logprobs":false,"logprobs":true}`, false, providers.ErrDupField, false},
+		{"include not list", Responses, `{"model":"m","input":"x","include":"message.output_text.logprobs"}`, false, providers.ErrType, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,6 +52,7 @@ func TestW5RRequestLogprobs(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, r.Logprobs)
+			assert.Equal(t, tc.audio, r.AudioOut)
 		})
 	}
 }

@@ -45,6 +45,10 @@ type Request struct {
 	// text output rules do not read, so the proxy refuses it to a token
 	// that has them.
 	Logprobs bool
+	// AudioOut is true when a chat answer may be spoken (modalities
+	// naming audio, or an audio object): speech, and its transcript,
+	// are nothing output rules read.
+	AudioOut bool
 }
 
 // OutputCap returns the most output tokens the request can produce
@@ -245,6 +249,7 @@ const (
 	fieldLogprobs
 	fieldLogprobsCount
 	fieldInclude
+	fieldAudioOut
 )
 
 // read reads one top-level field's value.
@@ -292,6 +297,8 @@ func (w *walker) read(f field, req *Request, maxTokens, maxCompletion *int64) er
 		return readLogprobs(w, req, f == fieldLogprobsCount)
 	case fieldInclude:
 		return readInclude(w, req)
+	case fieldAudioOut:
+		return readAudioOut(w, req)
 	}
 	return nil
 }
@@ -336,6 +343,8 @@ func fieldOf(ep Endpoint, name []byte) field {
 			return fieldToolChoice
 		case "stop":
 			return fieldStop
+		case "audio", "modalities":
+			return fieldAudioOut
 		}
 	case Completions:
 		switch string(name) {
@@ -502,6 +511,38 @@ func readLogprobs(w *walker, req *Request, zeroAsks bool) error {
 		req.Logprobs = true
 	}
 	return nil
+}
+
+// readAudioOut reads a chat request's audio (any value but null asks for
+// speech) or modalities (a list naming audio).
+func readAudioOut(w *walker, req *Request) error {
+	s := &w.s
+	if s.Peek() != providers.KindArray {
+		v := s.Value()
+		if err := s.Err(); err != nil {
+			return err
+		}
+		if !v.IsNull() && v.Kind != providers.KindArray && req != nil {
+			req.AudioOut = true
+		}
+		return nil
+	}
+	arr := s.Array()
+	for arr.Next() {
+		v := s.Value()
+		if v.Kind != providers.KindString {
+			return orType(w)
+		}
+		var buf [64]byte
+		name, err := v.Text(buf[:0], w.body)
+		if err != nil {
+			return orType(w)
+		}
+		if req != nil && !bytes.Equal(name, []byte("text")) {
+			req.AudioOut = true
+		}
+	}
+	return s.Err()
 }
 
 // readInclude reads a responses include list: an entry naming logprobs
