@@ -175,7 +175,10 @@ func percentDecode(dst []byte, start int) []byte {
 // (see Form). Edits are put in body order in place (request refs list
 // fields after texts, see OrderRequestRefs); they must not overlap, and
 // must each point at a string literal. dst must not alias body.
+//
+// Masked member names are kept unique within their object (uniqueNames).
 func Splice(dst, body []byte, edits []Edit) ([]byte, error) {
+	uniqueNames(body, edits)
 	byStart := func(a, b Edit) int { return a.Ref.Start - b.Ref.Start }
 	if !slices.IsSortedFunc(edits, byStart) {
 		slices.SortFunc(edits, byStart)

@@ -102,7 +102,7 @@ func TestCentralPushAndRevoke(t *testing.T) {
 
 	t.Run("webhook", func(t *testing.T) {
 		hook := c.proxies[0].URL + "/v1/webhook"
-		good := events.Credentials{Secret: centralSecret, SigningKey: centralSigning}
+		good := events.Credentials{Secret: centralSecret, SigningKey: centralSigning, Direction: events.DirPush}
 		post := func(d webhookDelivery) int {
 			req, err := http.NewRequest("POST", hook, strings.NewReader(string(d.body)))
 			require.NoError(t, err)
@@ -123,8 +123,8 @@ func TestCentralPushAndRevoke(t *testing.T) {
 		}{
 			{name: "valid", d: valid, want: 202},
 			{name: "replayed", d: valid, want: 409},
-			{name: "forged signature", d: newWebhookDelivery(t, events.Credentials{Secret: centralSecret, SigningKey: "forged"}, time.Now()), want: 401},
-			{name: "wrong secret", d: newWebhookDelivery(t, events.Credentials{Secret: "guess", SigningKey: centralSigning}, time.Now()), want: 401},
+			{name: "forged signature", d: newWebhookDelivery(t, events.Credentials{Secret: centralSecret, SigningKey: "forged", Direction: events.DirPush}, time.Now()), want: 401},
+			{name: "wrong secret", d: newWebhookDelivery(t, events.Credentials{Secret: "guess", SigningKey: centralSigning, Direction: events.DirPush}, time.Now()), want: 401},
 			{name: "stale", d: newWebhookDelivery(t, good, time.Now().Add(-10*time.Minute)), want: 401},
 			{name: "unsigned", d: webhookDelivery{body: []byte(`{"id":"abc","type":"token.deleted"}`), headers: map[string]string{}}, want: 401},
 			{name: "timestamp moved", d: func() webhookDelivery {

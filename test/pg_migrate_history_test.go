@@ -24,7 +24,7 @@ func postSignedEvent(t *testing.T, base, id string) {
 	body := fmt.Appendf(nil, `{"id":%q,"type":"rule.violation","time":"2026-12-07T00:00:00Z","source":"proxy:migrate-test"}`, id)
 	req, err := http.NewRequest(http.MethodPost, base+"/webhook", bytes.NewReader(body))
 	require.NoError(t, err)
-	events.SignHeaders(req.Header.Set, events.Credentials{Secret: centralSecret, SigningKey: centralSigning}, id, time.Now(), body)
+	events.SignHeaders(req.Header.Set, events.Credentials{Secret: centralSecret, SigningKey: centralSigning, Direction: events.DirReport}, id, time.Now(), body)
 	resp, err := centralClient.Do(req)
 	require.NoError(t, err)
 	_ = resp.Body.Close()

@@ -181,7 +181,7 @@ func TestPGEventsAndAuditAcrossReplicas(t *testing.T) {
 	for _, base := range []string{a, b} {
 		req, err := http.NewRequest(http.MethodPost, base+"/webhook", bytes.NewReader(body))
 		require.NoError(t, err)
-		events.SignHeaders(req.Header.Set, events.Credentials{Secret: centralSecret, SigningKey: centralSigning}, id, time.Now(), body)
+		events.SignHeaders(req.Header.Set, events.Credentials{Secret: centralSecret, SigningKey: centralSigning, Direction: events.DirReport}, id, time.Now(), body)
 		resp, err := centralClient.Do(req)
 		require.NoError(t, err)
 		_ = resp.Body.Close()

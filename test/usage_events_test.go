@@ -140,10 +140,10 @@ func TestUsageEventsAtCentral(t *testing.T) {
 		_ = resp.Body.Close()
 		return resp.StatusCode
 	}
-	good := events.Credentials{Secret: "change-me-webhook-secret", SigningKey: "change-me-signing-key"}
+	good := events.Credentials{Secret: "change-me-webhook-secret", SigningKey: "change-me-signing-key", Direction: events.DirReport}
 	id := events.NewID()
 	body := fmt.Appendf(nil, `{"id":%q,"type":"rule.violation","time":"2026-12-07T00:00:00Z","source":"proxy:test"}`, id)
-	require.Equal(t, http.StatusUnauthorized, post(events.Credentials{Secret: "change-me-webhook-secret", SigningKey: "forged"}, id, time.Now(), body))
+	require.Equal(t, http.StatusUnauthorized, post(events.Credentials{Secret: "change-me-webhook-secret", SigningKey: "forged", Direction: events.DirReport}, id, time.Now(), body))
 	require.Equal(t, http.StatusUnauthorized, post(good, id, time.Now().Add(-time.Hour), body), "stale")
 	require.Equal(t, http.StatusAccepted, post(good, id, time.Now(), body))
 	require.Equal(t, http.StatusConflict, post(good, id, time.Now(), body), "replayed")

@@ -323,10 +323,13 @@ func TestUsageFleetRollups(t *testing.T) {
 	local := totalsOf(rep.Rows)
 	require.Positive(t, local["openai"].Requests, res.stdout)
 	require.Less(t, local["openai"].Requests, want["gpt-4o"].Requests+want["gpt-4o-mini"].Requests)
-	// A running proxy's file is locked: the error names the online way.
-	res = run(t, f.proxyDirs[1], cliEnv, "usage", "--local")
-	require.NotEqual(t, 0, res.code)
-	require.Contains(t, res.stderr, "--remote")
+	// A running proxy's file is read through its local admin endpoint:
+	// the two proxies' shares make the whole.
+	res = run(t, f.proxyDirs[1], cliEnv, "usage", "--local", "--by", "provider", "--since", "1h", "--format", "json")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &rep))
+	running := totalsOf(rep.Rows)
+	require.Equal(t, want["gpt-4o"].Requests+want["gpt-4o-mini"].Requests, local["openai"].Requests+running["openai"].Requests, res.stdout)
 }
 
 // TestUsageSurvivesRestart: rollups a proxy could not send while central

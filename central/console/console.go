@@ -12,6 +12,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -67,6 +68,13 @@ type Options struct {
 	// by every replica); else DB does (bucket console_sessions), else
 	// memory (a restart signs everybody out).
 	Sessions SessionStore
+	// Signins, when set, keeps the failed sign-in allowances per source
+	// (PostgreSQL, shared by every replica); else DB does (bucket
+	// console_signins), else memory.
+	Signins SigninStore
+	// SigninAttempts is how many failed sign-ins a source may make before
+	// it is locked out (then one try comes back every 10 s). Default 5.
+	SigninAttempts int
 	// Emit sends console.audit events; nil stores them only.
 	Emit func(events.Event)
 	// Rollups is central's store of the usage rollups proxies send
@@ -91,6 +99,10 @@ type Console struct {
 	api         *http.Client
 	tmpl        []policyTemplate
 	now         func() time.Time
+	// signinMu makes a sign-in's allowance check, key comparison and
+	// failure count one step: otherwise tries sent at once all pass the
+	// check before any failure is counted.
+	signinMu sync.Mutex
 }
 
 // policyTemplate is a role policy offered on the create page.
@@ -139,6 +151,15 @@ func New(o Options) (*Console, error) {
 		store = bs
 	}
 	c.sessions = newSessions(o.IdleTimeout, o.MaxSession, func() time.Time { return c.now() }, store, c.log)
+	c.sessions.signins = o.Signins
+	if o.SigninAttempts > 0 {
+		c.sessions.burst = float64(o.SigninAttempts)
+	}
+	if c.sessions.signins == nil && o.DB != nil {
+		if c.sessions.signins, err = openBoltSignins(o.DB); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 

@@ -20,7 +20,8 @@
 //
 // Sign-in takes the console key (console.key_env) or else the central API
 // key, compared in constant time; failed sign-ins are throttled per
-// source address. A session is a random id in a cookie (HttpOnly,
+// source address, counted in the central database (SigninStore) so every
+// replica sees every failure. A session is a random id in a cookie (HttpOnly,
 // SameSite=Strict, Secure when the request came over TLS, Path=/ui/),
 // held in memory and ended after console.idle_timeout without use or
 // console.max_session after sign-in. Status messages after a change are

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -21,7 +22,8 @@ const (
 	signinCookie = "tokenomics_console_signin"
 	// maxSessions bounds memory; the oldest session goes first.
 	maxSessions = 1000
-	// Failed sign-ins per source: signinBurst, then one per signinRefill.
+	// Failed sign-ins per source: signinBurst (Options.SigninAttempts),
+	// then one per signinRefill.
 	signinBurst  = 5
 	signinRefill = 10 * time.Second
 )
@@ -50,6 +52,12 @@ type sessions struct {
 	// store, when set, keeps the sessions (SessionStore); byID is then
 	// unused, so every replica and a restarted server see the same ones.
 	store SessionStore
+	// signins, when set, keeps the failed sign-in allowances
+	// (SigninStore); failures is then unused.
+	signins SigninStore
+	// burst is the failed sign-ins a source may make before it is locked
+	// out (signinBurst unless Options.SigninAttempts says).
+	burst float64
 	log   hclog.Logger
 
 	mu       sync.Mutex
@@ -63,7 +71,7 @@ type bucket struct {
 }
 
 func newSessions(idle, max time.Duration, now func() time.Time, store SessionStore, log hclog.Logger) *sessions {
-	return &sessions{idle: idle, max: max, now: now, store: store, log: log,
+	return &sessions{idle: idle, max: max, now: now, store: store, log: log, burst: signinBurst,
 		byID: map[string]*session{}, failures: map[string]*bucket{}}
 }
 
@@ -182,19 +190,34 @@ func (ss *sessions) end(id string) {
 	ss.mu.Unlock()
 }
 
-// allowSignin reports whether src may try a key now.
-func (ss *sessions) allowSignin(src string) bool {
+// allowSignin reports whether src may try a key now. A SigninStore that
+// cannot answer lets nobody try (err set): the console fails closed.
+func (ss *sessions) allowSignin(src string) (bool, error) {
+	if ss.signins != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		left, err := ss.signins.Signin(ctx, signinKey(src), ss.now(), ss.burst, signinRefill, false)
+		return err == nil && left >= 1, err
+	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	b := ss.refill(src)
-	return b.tokens >= 1
+	return b.tokens >= 1, nil
 }
 
-func (ss *sessions) failSignin(src string) {
+// failSignin takes one try from src's allowance.
+func (ss *sessions) failSignin(src string) error {
+	if ss.signins != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		_, err := ss.signins.Signin(ctx, signinKey(src), ss.now(), ss.burst, signinRefill, true)
+		return err
+	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	b := ss.refill(src)
 	b.tokens = max(0, b.tokens-1)
+	return nil
 }
 
 func (ss *sessions) refill(src string) *bucket {
@@ -204,10 +227,10 @@ func (ss *sessions) refill(src string) *bucket {
 		if len(ss.failures) > 10000 {
 			clear(ss.failures)
 		}
-		b = &bucket{tokens: signinBurst, updated: now}
+		b = &bucket{tokens: ss.burst, updated: now}
 		ss.failures[src] = b
 	}
-	b.tokens = min(signinBurst, b.tokens+now.Sub(b.updated).Seconds()/signinRefill.Seconds())
+	b.tokens = min(ss.burst, b.tokens+now.Sub(b.updated).Seconds()/signinRefill.Seconds())
 	b.updated = now
 	return b
 }
@@ -304,13 +327,26 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusForbidden, "The sign-in form expired. Try again.")
 		return
 	}
-	if !c.sessions.allowSignin(src) {
+	key := r.PostFormValue("key")
+	c.signinMu.Lock()
+	ok, err := c.sessions.allowSignin(src)
+	right := ok && err == nil && subtle.ConstantTimeCompare([]byte(key), []byte(c.o.Key)) == 1
+	if ok && err == nil && !right {
+		if ferr := c.sessions.failSignin(src); ferr != nil {
+			c.log.Error("recording a failed console sign-in", "error", ferr)
+		}
+	}
+	c.signinMu.Unlock()
+	if err != nil {
+		c.log.Error("reading the console sign-in allowance", "error", err)
+		again(http.StatusServiceUnavailable, "The console could not check sign-in attempts. Try again shortly.")
+		return
+	}
+	if !ok {
 		again(http.StatusTooManyRequests, "Too many failed sign-ins from this address. Wait a minute and try again.")
 		return
 	}
-	key := r.PostFormValue("key")
-	if subtle.ConstantTimeCompare([]byte(key), []byte(c.o.Key)) != 1 {
-		c.sessions.failSignin(src)
+	if !right {
 		c.log.Warn("console sign-in failed", "source", src)
 		again(http.StatusUnauthorized, "That key is not right.")
 		return

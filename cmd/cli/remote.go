@@ -135,7 +135,7 @@ func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOption
 	c.add(func(context.Context) error { return cs.Close() })
 	db := cs.backend
 
-	disp, err := newDispatcher(cfg, cs.bolt, log)
+	disp, err := newDispatcher(cfg, cs.bolt, events.DirPush, log)
 	if err != nil {
 		return err
 	}
@@ -281,17 +281,19 @@ func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.S
 	var audit *bbolt.DB
 	var auditStore console.AuditStore
 	var sessions console.SessionStore
+	var signins console.SigninStore
 	if cs.bolt != nil {
-		audit = cs.bolt.Bolt() // the audit log and the sessions
+		audit = cs.bolt.Bolt() // the audit log, the sessions and failed sign-ins
 	} else {
-		auditStore, sessions = cs.pg.AuditLog(), cs.pg.ConsoleSessions() // shared by every replica
+		// shared by every replica
+		auditStore, sessions, signins = cs.pg.AuditLog(), cs.pg.ConsoleSessions(), cs.pg.ConsoleSignins()
 	}
 	var emit func(events.Event)
 	if disp != nil {
 		emit = disp.Emit
 	}
 	con, err := console.New(console.Options{Tokens: svc, Validate: policyValidator(cfg), Patch: policy.MergePatch,
-		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), MaxSession: cc.MaxSession.D(), SecureCookies: cc.SecureCookies, DB: audit, Audit: auditStore, Sessions: sessions,
+		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), MaxSession: cc.MaxSession.D(), SecureCookies: cc.SecureCookies, SigninAttempts: cc.SigninAttempts, DB: audit, Audit: auditStore, Sessions: sessions, Signins: signins,
 		Emit: emit, Rollups: o.Usage,
 		Revision: o.DB.Revision, Logger: log})
 	if err != nil {
@@ -308,7 +310,7 @@ func newNotifier(cfg *config.Config, db *store.DB, log hclog.Logger) (*events.No
 	if len(cfg.Events.Webhooks) == 0 {
 		return nil, nil
 	}
-	n, err := events.NewNotifier(log, events.NotifierConfig{DB: db.Bolt(), Targets: webhookTargets(cfg)})
+	n, err := events.NewNotifier(log, events.NotifierConfig{DB: db.Bolt(), Targets: webhookTargets(cfg, events.DirPush)})
 	if err != nil {
 		return nil, fmt.Errorf("events.webhooks: %w", err)
 	}
@@ -327,12 +329,13 @@ func newNotifier(cfg *config.Config, db *store.DB, log hclog.Logger) (*events.No
 	return n, nil
 }
 
-// webhookTargets turns events.webhooks into delivery targets.
-func webhookTargets(cfg *config.Config) []events.Target {
+// webhookTargets turns events.webhooks into delivery targets signed for
+// dir as well (events.DirPush on central, events.DirReport on a proxy).
+func webhookTargets(cfg *config.Config, dir events.Direction) []events.Target {
 	var ts []events.Target
 	for _, w := range cfg.Events.Webhooks {
 		t := events.Target{URL: w.URL, Secret: w.Secret, SigningKey: w.SigningKey, Events: w.Events,
-			Timeout: time.Duration(w.Timeout) * time.Second, Insecure: w.Insecure}
+			Timeout: time.Duration(w.Timeout) * time.Second, Insecure: w.Insecure, Direction: dir}
 		if w.CAFile != "" {
 			t.CAFile = cfg.Abs(w.CAFile)
 		}
@@ -345,7 +348,7 @@ func webhookTargets(cfg *config.Config) []events.Target {
 // lease it holds (storage.backend: postgres), fed by every replica's
 // changes through the store's notices.
 func newLeasePusher(cfg *config.Config, cs *centralStore, log hclog.Logger) (*central.LeasePusher, error) {
-	p, err := central.NewLeasePusher(central.LeasePusherOptions{Targets: webhookTargets(cfg), Spool: cs.spool,
+	p, err := central.NewLeasePusher(central.LeasePusherOptions{Targets: webhookTargets(cfg, events.DirPush), Spool: cs.spool,
 		Leases: cs.pg.Leases(), Revision: cs.pg.Revision, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("events.webhooks: %w", err)

@@ -70,7 +70,7 @@ func inboxVerifiers(cfg *config.Config) ([]*events.Verifier, error) {
 	}
 	var out []*events.Verifier
 	for _, p := range pairs {
-		v, err := events.NewVerifier(events.VerifierConfig{Secret: p.secret, SigningKey: p.key, MaxSkew: r.MaxSkew.D()})
+		v, err := events.NewVerifier(events.VerifierConfig{Secret: p.secret, SigningKey: p.key, MaxSkew: r.MaxSkew.D(), Direction: events.DirReport})
 		if err != nil {
 			return nil, fmt.Errorf("events.receiver: %w", err)
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/metrics"
 	"github.com/tokenomics-dev/tokenomics/core/policy"
 	"github.com/tokenomics-dev/tokenomics/core/proxy"
+	"github.com/tokenomics-dev/tokenomics/core/rollup"
 	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/core/store"
 	"github.com/tokenomics-dev/tokenomics/core/syncer"
@@ -128,7 +129,7 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 	mem := memory.New(memory.Options{AllowedDirs: cfg.Memory.AllowedDirs, BaseDir: mustWD(), Logger: log})
 	c.add(mem.Close)
 
-	disp, err := newDispatcher(cfg, nil, log)
+	disp, err := newDispatcher(cfg, nil, events.DirReport, log)
 	if err != nil {
 		return err
 	}
@@ -176,15 +177,19 @@ func runServe(ctx context.Context, cfg *config.Config, log hclog.Logger, readyPa
 
 	rf := readyFile{}
 	// A synced copy is written only by the syncer: local token commands go
-	// to remote.url instead (see manager in token.go).
+	// to remote.url instead (see manager in token.go), so its admin
+	// endpoint serves only the usage report (`usage --local`).
+	var tm tokenapi.Manager
 	if cfg.Remote.URL == "" {
-		admin := tokenapi.NewLocalAdmin(tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log), log)
-		if err := admin.Start(cfg.Storage.DBPath, cfg.Server.AdminAddr); err != nil {
-			return fmt.Errorf("starting the local admin endpoint: %w", err)
-		}
-		c.add(func(context.Context) error { return admin.Close() })
-		rf["ADMIN_ADDR"] = admin.Addr()
+		tm = tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log)
 	}
+	admin := tokenapi.NewLocalAdmin(tm, log)
+	admin.Handle("GET "+rollup.Path, usageAdmin(usage))
+	if err := admin.Start(cfg.Storage.DBPath, cfg.Server.AdminAddr); err != nil {
+		return fmt.Errorf("starting the local admin endpoint: %w", err)
+	}
+	c.add(func(context.Context) error { return admin.Close() })
+	rf["ADMIN_ADDR"] = admin.Addr()
 
 	listeners, err := listen(cfg, srv)
 	if err != nil {
@@ -364,8 +369,9 @@ func newLimiter(cfg *config.Config, db *store.DB, log hclog.Logger) (limits.Limi
 
 // newDispatcher sends events to events.webhooks; nil when none are set.
 // Proxies keep alert deliveries in memory; central passes its database
-// for a durable outbox.
-func newDispatcher(cfg *config.Config, db *store.DB, log hclog.Logger) (*events.Dispatcher, error) {
+// for a durable outbox. dir is the way its deliveries go between
+// Tokenomics servers (events.DirPush from central, DirReport from a proxy).
+func newDispatcher(cfg *config.Config, db *store.DB, dir events.Direction, log hclog.Logger) (*events.Dispatcher, error) {
 	if len(cfg.Events.Webhooks) == 0 {
 		return nil, nil
 	}
@@ -375,7 +381,7 @@ func newDispatcher(cfg *config.Config, db *store.DB, log hclog.Logger) (*events.
 		// unreachable hears of the next change at once, not after backoff.
 		dc.DB, dc.WakeOnEmit = db.Bolt(), true
 	}
-	dc.Targets = webhookTargets(cfg)
+	dc.Targets = webhookTargets(cfg, dir)
 	d, err := events.NewDispatcher(log, dc)
 	if err != nil {
 		return nil, fmt.Errorf("events.webhooks: %w", err)

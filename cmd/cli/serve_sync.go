@@ -102,7 +102,7 @@ func startSyncer(cfg *config.Config, db *store.DB, host *rules.Host, reg *metric
 	}
 	var verifier *events.Verifier
 	if w := cfg.Remote.Webhook; w.Enabled {
-		verifier, err = events.NewVerifier(events.VerifierConfig{Secret: w.Secret, SigningKey: w.SigningKey, MaxSkew: w.MaxSkew.D()})
+		verifier, err = events.NewVerifier(events.VerifierConfig{Secret: w.Secret, SigningKey: w.SigningKey, MaxSkew: w.MaxSkew.D(), Direction: events.DirPush})
 		if err != nil {
 			return nil, fmt.Errorf("remote.webhook: %w", err)
 		}

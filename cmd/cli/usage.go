@@ -20,6 +20,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/central"
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/rollup"
+	"github.com/tokenomics-dev/tokenomics/core/tokenapi"
 )
 
 func init() { register(usageCmd) }
@@ -50,8 +51,10 @@ among them), cost in USD when prices are known, and refusals.
 Online (--remote URL, or remote.url in config.yaml) it asks the central
 server, which holds the rollups of every proxy (proxies send them every
 usage.interval). With --local it reads this machine's proxy file instead
-(storage.db_path, or its .proxy copy when remote.url is set); a running proxy
-holds that file, so stop it first or ask central.
+(storage.db_path, or its .proxy copy when remote.url is set); while a proxy
+runs on that file the report comes through its loopback admin endpoint (the
+discovery file beside the database), with the requests it has not written
+yet.
 
 Tokens are shown by their hash prefix, days in UTC.`,
 		Example: `  tokenomics usage --by model --since 7d
@@ -78,7 +81,7 @@ Tokens are shown by their hash prefix, days in UTC.`,
 				key := firstNonEmpty(uo.apiKey, a.getenv(remoteKeyEnv), cfg.RemoteAPIKey())
 				rep, err = remoteUsage(cmd, u, key, uo.by, since)
 			} else {
-				rep, err = localUsage(withProxyStore(cfg).Storage.DBPath, uo.by, since)
+				rep, err = localUsage(cmd, withProxyStore(cfg).Storage.DBPath, uo.by, since)
 			}
 			if err != nil {
 				return err
@@ -148,11 +151,54 @@ func getCentral(cmd *cobra.Command, base, key, path string, v any) error {
 	return nil
 }
 
-func localUsage(path, by string, since time.Time) (usageReport, error) {
+// localUsage reads the proxy file at path: through the running proxy's
+// local admin endpoint when it announces one (it holds the file), else
+// the file itself.
+// getLocalAdmin GETs path from a running server's local admin endpoint
+// into v.
+func getLocalAdmin(cmd *cobra.Command, d tokenapi.Discovery, path string, v any) error {
+	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, "http://"+d.Addr+path, nil)
+	if err != nil {
+		return fmt.Errorf("local admin endpoint: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+d.Secret)
+	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("asking the running proxy's local admin endpoint %s: %w", d.Addr, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct {
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		if resp.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("the running server at %s serves no usage report (an older version, or a central server): stop it, or ask the central server (--remote URL)", d.Addr)
+		}
+		return fmt.Errorf("the running proxy answered %d: %s", resp.StatusCode, e.Error.Message)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("reading the running proxy's answer: %w", err)
+	}
+	return nil
+}
+
+func localUsage(cmd *cobra.Command, path, by string, since time.Time) (usageReport, error) {
 	rep := usageReport{By: by, Since: since.UTC(), Source: path}
+	if d, err := tokenapi.ReadDiscovery(path); err == nil {
+		q := url.Values{"by": {by}, "since": {since.UTC().Format(time.RFC3339)}}
+		if err := getLocalAdmin(cmd, d, rollup.Path+"?"+q.Encode(), &rep); err != nil {
+			return rep, err
+		}
+		rep.Source = path + " (running proxy)"
+		return rep, nil
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return rep, fmt.Errorf("%s is held by a running proxy: stop it, or ask the central server (--remote URL)", path)
+		return rep, fmt.Errorf("%s is held by a running process that announces no local admin endpoint (%s): stop it, or ask the central server (--remote URL)",
+			path, tokenapi.DiscoveryPath(path))
 	}
 	if err != nil {
 		return rep, fmt.Errorf("opening %s: %w", path, err)

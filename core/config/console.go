@@ -21,7 +21,15 @@ type ConsoleConfig struct {
 	// plain HTTP); without it they are Secure when the request came over
 	// TLS to the server itself.
 	SecureCookies bool `yaml:"secure_cookies"`
+	// SigninAttempts is how many failed sign-ins a source address may
+	// make, counted by every replica together, before it is locked out;
+	// then one more try comes back every 10 s. Default 5.
+	SigninAttempts int `yaml:"signin_attempts"`
 }
+
+// DefaultConsoleSigninAttempts is the failed sign-ins a source may make
+// before it is locked out.
+const DefaultConsoleSigninAttempts = 5
 
 // DefaultConsoleIdleTimeout ends idle console sessions.
 const DefaultConsoleIdleTimeout = Duration(30 * time.Minute)
@@ -32,10 +40,14 @@ const DefaultConsoleMaxSession = Duration(12 * time.Hour)
 func (c *ConsoleConfig) setDefaults() {
 	setInt(&c.IdleTimeout, DefaultConsoleIdleTimeout)
 	setInt(&c.MaxSession, DefaultConsoleMaxSession)
+	setInt(&c.SigninAttempts, DefaultConsoleSigninAttempts)
 }
 
 func (c *ConsoleConfig) validate(p *problems) {
 	envName(p, "console.key_env", c.KeyEnv)
+	if c.SigninAttempts < 1 || c.SigninAttempts > 1000 {
+		p.add("console.signin_attempts", "must be between 1 and 1000; got %d", c.SigninAttempts)
+	}
 	if c.IdleTimeout < Duration(time.Minute) {
 		p.add("console.idle_timeout", "must be at least 1m; got %s", c.IdleTimeout)
 	}

@@ -35,6 +35,9 @@ type Target struct {
 	// (see TLSOptions); the seed's per-webhook insecure keeps its meaning.
 	CAFile   string
 	Insecure bool
+	// Direction adds the direction's signature entry (see Credentials):
+	// DirPush on central's targets, DirReport on a proxy's.
+	Direction Direction
 }
 
 func (t Target) tlsOptions(insecure bool) TLSOptions {
@@ -42,7 +45,7 @@ func (t Target) tlsOptions(insecure bool) TLSOptions {
 }
 
 func (t Target) credentials() Credentials {
-	return Credentials{Secret: t.Secret, SigningKey: t.SigningKey}
+	return Credentials{Secret: t.Secret, SigningKey: t.SigningKey, Direction: t.Direction}
 }
 
 // DispatcherConfig configures a Dispatcher. Zero fields take the defaults

@@ -32,6 +32,14 @@
 // several comma-separated entries ("v1=…,v1=…") so a sender can sign with an
 // old and a new key during a rotation; unknown schemes are ignored.
 //
+// Between Tokenomics's own servers the two directions are kept apart
+// ([Direction]): central's deliveries add a second v1 entry signed with
+// DirectionKey(signing_key, DirPush), a proxy's one with DirReport, and a
+// proxy's push receiver and central's event inbox accept only the entry of
+// their direction, so one key shared by the whole fleet cannot make a
+// captured push pass as a proxy's event or the reverse. Other receivers
+// check the plain entry, which every delivery keeps.
+//
 // The Signature header is sent when the target has a signing_key, the Secret
 // header when it has a secret: the seed's two fields keep their meaning. A
 // receiver ([Verifier]) with a signing key requires a valid signature; with a

@@ -37,6 +37,11 @@ type VerifierConfig struct {
 	// ReplayCacheSize bounds the number of remembered event ids. Default
 	// DefaultReplayCacheSize.
 	ReplayCacheSize int
+	// Direction, with a SigningKey, makes the verifier accept only
+	// signatures made with DirectionKey(SigningKey, Direction): a proxy's
+	// push receiver takes DirPush, central's event inbox DirReport, so a
+	// delivery signed for one direction is refused in the other.
+	Direction Direction
 }
 
 // Verifier checks incoming deliveries. It is safe for concurrent use.
@@ -62,8 +67,15 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if cfg.ReplayCacheSize == 0 {
 		cfg.ReplayCacheSize = DefaultReplayCacheSize
 	}
+	key := cfg.SigningKey
+	if key != "" && cfg.Direction != "" {
+		var err error
+		if key, err = DirectionKey(key, cfg.Direction); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
+		}
+	}
 	v := &Verifier{
-		key:     cfg.SigningKey,
+		key:     key,
 		maxSkew: cfg.MaxSkew,
 		seen:    newReplayCache(cfg.ReplayCacheSize),
 	}

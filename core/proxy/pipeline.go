@@ -38,6 +38,8 @@ type exchange struct {
 	model       string // as requested
 	stream      bool
 	clientUsage bool  // the client asked for stream usage itself
+	logprobs    bool  // the answer would repeat its text as tokens (openai.Request.Logprobs)
+	audioOut    bool  // the answer may be speech (openai.Request.AudioOut)
 	estimate    int64 // prompt estimate, in the provider's tokenizer
 	bound       int64 // guaranteed upper bound of the prompt (providers.Bound)
 	capPer      int64 // output cap per choice: the request's, or the default the proxy sets
@@ -206,6 +208,7 @@ func (x *exchange) parse(body []byte) error {
 		x.model, x.stream, x.capPer, x.estimate, x.bound = r.Model, r.Stream, r.MaxTokens, r.PromptEstimate, r.PromptBound
 		x.choices = max(r.N, 1)
 		x.clientUsage = r.IncludeUsage
+		x.logprobs, x.audioOut = r.Logprobs, r.AudioOut
 	}
 	if err != nil {
 		return parseError(err)
@@ -231,6 +234,16 @@ func (x *exchange) route() error {
 	x.tok = x.tok.forRoute(res) // the provider entry's own prompts and rules
 	if err := checkCompat(x.ep, prov); err != nil {
 		return err
+	}
+	if (x.logprobs || x.audioOut) && x.tok.rules != nil && x.tok.rules.output {
+		// Token logprobs spell the answer out again, one token at a
+		// time, and speech says it aloud: output rules read neither.
+		if x.audioOut {
+			return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "audio_with_output_rules", Param: "modalities",
+				Message: "This token's policy checks answers, so they cannot be spoken (audio output); send the request without audio."}
+		}
+		return &core.Error{Status: 400, Type: core.TypeInvalidRequest, Code: "logprobs_with_output_rules", Param: "logprobs",
+			Message: "This token's policy checks answers, so logprobs (and top_logprobs) cannot be returned; send the request without them."}
 	}
 	// The reservation covers what the provider will count: the client's
 	// texts and the policy prompts the proxy prepends, in its tokenizer.

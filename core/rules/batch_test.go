@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,7 +19,11 @@ import (
 func batchHost(t *testing.T) *Host {
 	t.Helper()
 	wasm := guestWasm(t, "batch")
-	return newTestHost(t, Config{Builtins: fstest.MapFS{builtinModuleName + ".wasm": {Data: wasm}}})
+	// Failing rules break instances; under -race on a loaded machine their
+	// replacements take long to build: generous bounds, so a slow refill
+	// never turns into a rule failure on one side of a comparison.
+	return newTestHost(t, Config{Builtins: fstest.MapFS{builtinModuleName + ".wasm": {Data: wasm}},
+		PoolSize: 4, PoolWait: 2 * time.Minute, CallTimeout: time.Minute})
 }
 
 // verdictView is what a check decided, without the errors' causes.

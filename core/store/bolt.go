@@ -132,6 +132,11 @@ type DB struct {
 	// writeMu spans a write transaction and its notifications, so
 	// subscribers see changes in revision order.
 	writeMu sync.Mutex
+	// codecMu guards codec against Rekey, which holds it across its
+	// transaction and the swap: read transactions hold it shared;
+	// writers read codec under writeMu, which the swap holds too, so no
+	// write after Rekey's commit seals with the old key.
+	codecMu sync.RWMutex
 	subsMu  sync.Mutex
 	subs    map[uint64]func([]Change)
 	nextSub uint64
@@ -521,6 +526,8 @@ type txn struct {
 	// the one copy of each policy written, which changes share.
 	refs   map[policyKey]int
 	shared map[policyKey]json.RawMessage
+	// committed, when set, runs after the commit, still under writeMu.
+	committed func()
 }
 
 func newTxn(db *DB, tx *bbolt.Tx) *txn {
@@ -601,6 +608,9 @@ func (db *DB) write(fn func(t *txn) error) error {
 	if err != nil {
 		return err
 	}
+	if t.committed != nil {
+		t.committed()
+	}
 	db.revision.Store(t.rev)
 	db.notify(t.changes)
 	return nil
@@ -618,6 +628,8 @@ type view struct {
 
 // read runs fn in a read transaction.
 func (db *DB) read(fn func(v *view) error) error {
+	db.codecMu.RLock()
+	defer db.codecMu.RUnlock()
 	return guard(db.path, func() error {
 		return db.bolt.View(func(tx *bbolt.Tx) error {
 			return fn(&view{db: db, records: tx.Bucket(bucketRecords), tombs: tx.Bucket(bucketTombstones),

@@ -172,6 +172,10 @@ func (db *DB) Rekey(raw, passphrase []byte) (int, error) {
 		return 0, err
 	}
 	next.strict = true
+	// No read runs meanwhile: one that began after the commit would
+	// find the new key's values and open them with the old key.
+	db.codecMu.Lock()
+	defer db.codecMu.Unlock()
 	n := 0
 	err = db.write(func(t *txn) error {
 		var keys [][]byte
@@ -221,13 +225,17 @@ func (db *DB) Rekey(raw, passphrase []byte) (int, error) {
 		if err := t.meta.Put(keyEncCheck, check); err != nil {
 			return err
 		}
+		// The new key takes over before writeMu is released: a write
+		// queued behind this one must not seal with the old key.
+		t.committed = func() {
+			db.codec = next
+			db.legacyKDF = false
+		}
 		return k.write(t.meta)
 	})
 	if err != nil {
 		return 0, err
 	}
-	db.codec = next
-	db.legacyKDF = false
 	return n, nil
 }
 

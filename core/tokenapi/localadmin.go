@@ -26,18 +26,67 @@ type LocalAdmin struct {
 	logger hclog.Logger
 
 	mu     sync.Mutex
+	extra  []route
 	srv    *http.Server
 	addr   string
 	dbPath string
 	done   chan struct{} // closed when Serve returns
 }
 
-// NewLocalAdmin returns an unstarted LocalAdmin for m.
+// route is an endpoint served next to the token API (Handle).
+type route struct {
+	pattern string
+	h       http.Handler
+}
+
+// NewLocalAdmin returns an unstarted LocalAdmin for m. A nil m serves no
+// token API (a synced proxy's tokens are central's), only what Handle
+// adds.
 func NewLocalAdmin(m Manager, logger hclog.Logger) *LocalAdmin {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
 	return &LocalAdmin{m: m, logger: logger.Named("tokenapi")}
+}
+
+// Handle serves h at pattern (an http.ServeMux pattern outside
+// /api/v1/tokens, e.g. "GET /api/v1/usage") behind the same secret as the
+// token API, so local commands can read what only the running process
+// can (its database is locked). Call it before Start.
+func (a *LocalAdmin) Handle(pattern string, h http.Handler) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.extra = append(a.extra, route{pattern, h})
+}
+
+// handler is the token API (when there is a Manager) and the added routes,
+// all behind auth.
+func (a *LocalAdmin) handler(auth Authenticator) http.Handler {
+	authed := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if !auth(req) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="tokenomics"`)
+				writeError(w, http.StatusUnauthorized, CodeUnauthorized, "missing or wrong API key", nil)
+				return
+			}
+			h.ServeHTTP(w, req)
+		})
+	}
+	tokens := authed(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, CodeNotFound, "no such endpoint", nil)
+	}))
+	if a.m != nil {
+		tokens = NewHandler(a.m, auth, a.logger)
+	}
+	if len(a.extra) == 0 {
+		return tokens
+	}
+	mux := http.NewServeMux()
+	for _, r := range a.extra {
+		mux.Handle(r.pattern, authed(r.h))
+	}
+	mux.Handle("/", tokens)
+	return mux
 }
 
 // Start listens on addr (a loopback host:port; port 0 picks one), serves the
@@ -61,7 +110,7 @@ func (a *LocalAdmin) Start(dbPath, addr string) error {
 		return fmt.Errorf("starting local admin on %s: %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           NewHandler(a.m, BearerAuth(secret), a.logger),
+		Handler:           a.handler(BearerAuth(secret)),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -1,6 +1,9 @@
 package openai
 
 import (
+	"bytes"
+	"math"
+
 	"github.com/tokenomics-dev/tokenomics/providers"
 )
 
@@ -19,9 +22,19 @@ import (
 //   - response.output_item.done: every text of item (see ResponseTexts);
 //   - response.completed, response.incomplete and response.failed: every
 //     text of response.output;
+//   - response.output_item.added: as .done (a hosted tool's item may
+//     carry texts when it is added);
 //   - the .done events of hosted tools and audio transcripts (hostedKind):
-//     code, arguments or input (TextToolArgs, Part -1), transcript
-//     (TextDelta, Part content_index).
+//     code, arguments, input or command (TextToolArgs, Part -1 or the
+//     command_index), any other string member of a kind not known here,
+//     a shell output's stdout and stderr (shellPart), transcript
+//     (TextDelta, Part content_index); response.shell_call_command.added's
+//     command;
+//   - response.output_text.annotation.added: the annotation's strings
+//     (TextToolArgs, Part apart from any item's);
+//   - any other "response.*" event that is not audio: its string members
+//     but identifiers and "delta" (TextToolArgs, Part by sequence_number),
+//     so a later kind of event carries no text unread.
 //
 // Other events append nothing. Role is "assistant".
 func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error) {
@@ -32,8 +45,8 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 		s.Skip()
 		return dst, orType(&w)
 	}
-	var typ, text, refusal, args, input, code, transcript, part, item, response providers.Value
-	output, content, summary := -1, -1, -1
+	var typ, text, refusal, args, input, code, transcript, command, part, item, response, annotation, out providers.Value
+	output, content, summary, cmd, annIdx, seq := -1, -1, -1, -1, -1, -1
 	obj := s.Object()
 	for {
 		k, ok := obj.Next()
@@ -55,6 +68,16 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 			code = s.Value()
 		case "transcript":
 			transcript = s.Value()
+		case "command":
+			command = s.Value()
+		case "annotation":
+			annotation = s.Value()
+		case "output":
+			out = s.Value()
+		case "command_index":
+			cmd = intOr(s.Value(), data, -1)
+		case "annotation_index":
+			annIdx = intOr(s.Value(), data, -1)
 		case "part":
 			part = s.Value()
 		case "item":
@@ -67,6 +90,8 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 			content = intOr(s.Value(), data, -1)
 		case "summary_index":
 			summary = intOr(s.Value(), data, -1)
+		case "sequence_number":
+			seq = intOr(s.Value(), data, -1)
 		}
 	}
 	if err := s.Finish(); err != nil {
@@ -77,6 +102,10 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 		inPart
 		inItem
 		inResponse
+		inAnnotation
+		inHostedDone
+		inShellOutput
+		inOther
 	)
 	var one providers.Value // a text of its own
 	kind, p := "", -1
@@ -101,8 +130,16 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 		}
 	case typ.Equal(data, "response.reasoning_summary_part.done"):
 		nested, in, kind, p = part, inPart, providers.TextReasoning, summary
-	case typ.Equal(data, "response.output_item.done"):
+	case typ.Equal(data, "response.output_item.done"), typ.Equal(data, "response.output_item.added"):
+		// An added item is mostly empty, but a hosted tool's may carry
+		// its texts already (a web search's action, a tool list).
 		nested, in = item, inItem
+	case typ.Equal(data, "response.shell_call_command.added"):
+		one, kind, p = command, providers.TextToolArgs, cmd
+	case annotation.Kind == providers.KindObject:
+		// response.output_text.annotation.added: a citation's title and
+		// URL, keyed apart from every item walk's texts.
+		nested, in, kind = annotation, inAnnotation, providers.TextToolArgs
 	case typ.Equal(data, "response.completed"), typ.Equal(data, "response.incomplete"),
 		typ.Equal(data, "response.failed"):
 		nested, in = response, inResponse
@@ -113,13 +150,30 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 		case providers.TextDelta:
 			one, p = transcript, content
 		case providers.TextToolArgs:
-			one = firstString(code, args, input, text)
+			one, p = firstString(code, args, input, text, command), cmd
+			if one.Kind != providers.KindString {
+				// A kind of .done event not known here: every string
+				// member that is not an identifier is its text.
+				nested, in = providers.Value{Start: 0, Kind: providers.KindObject}, inHostedDone
+			}
+			if out.Kind == providers.KindArray {
+				// response.shell_call_output_content.done
+				nested, in = out, inShellOutput
+			}
+		case "":
+			if otherEvent(typ.Raw(data)) {
+				// An event kind not known here (a hosted tool's later
+				// progress event): its string members are read too, so
+				// no text reaches the client unread.
+				kind, p = providers.TextToolArgs, otherPart(seq, 0)
+				nested, in = providers.Value{Start: 0, Kind: providers.KindObject}, inOther
+			}
 		}
 	}
 	if one.Kind == providers.KindString {
 		w.text(one, RoleAssistant, kind, output, p)
 	}
-	if in != none && nested.Kind == providers.KindObject {
+	if in != none && (nested.Kind == providers.KindObject || in == inShellOutput) {
 		w.s = providers.NewScanner(data)
 		w.s.Seek(nested.Start)
 		switch in {
@@ -129,6 +183,15 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 			w.outputItem(output)
 		case inResponse:
 			w.responseOutput()
+		case inAnnotation:
+			w.hosted = hostedAnnotationBase + (max(content, 0) << 12) + (max(annIdx, 0) << 4)
+			w.hostedTree(output)
+		case inHostedDone:
+			w.hostedDone(output, p, hostedExtraPart)
+		case inOther:
+			w.hostedDone(output, p, func(n int) int { return otherPart(seq, n) })
+		case inShellOutput:
+			w.shellOutput(output, cmd)
 		}
 	}
 	if err := w.s.Err(); err != nil {
@@ -139,6 +202,52 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 	}
 	return w.refs, nil
 }
+
+// hostedDone reads the .done event of a hosted tool whose text member is
+// not one of those named in DoneTexts: each string member that hostedSkip
+// does not skip, Part p (as its deltas).
+func (w *walker) hostedDone(idx, p int, extra func(n int) int) {
+	s := &w.s
+	n := 0
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		v := s.Value()
+		if v.Kind != providers.KindString || hostedSkip(s.Key(k)) || string(s.Key(k)) == "delta" {
+			continue
+		}
+		part := p
+		if n > 0 {
+			// No deltas built a second string: its own filter.
+			part = extra(n)
+		}
+		n++
+		w.text(v, RoleAssistant, providers.TextToolArgs, idx, part)
+	}
+}
+
+// otherEvent reports whether a Responses event of a type DoneTexts does
+// not know may carry text: a "response.*" event that is not audio bytes
+// (a delta of text is Feed's, so "delta" members are never read here).
+func otherEvent(typ []byte) bool {
+	if len(typ) < 2 || typ[0] != '"' || typ[len(typ)-1] != '"' {
+		return false
+	}
+	t := typ[1 : len(typ)-1]
+	switch string(t) {
+	case "response.created", "response.in_progress", "response.queued":
+		return false // the response object only, no text yet: not scanned again
+	}
+	return bytes.HasPrefix(t, []byte("response.")) &&
+		(!bytes.Contains(t, []byte("audio")) || bytes.Contains(t, []byte("transcript")))
+}
+
+// otherPart keys the n-th text of an event of a kind not known here by
+// the event's sequence number: each such text has a filter of its own.
+func otherPart(seq, n int) int { return math.MinInt64/4 + seq*64 + n }
 
 // responseOutput reads the output items of the response object at the
 // scanner.

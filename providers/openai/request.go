@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/tokenomics-dev/tokenomics/providers"
@@ -38,6 +39,16 @@ type Request struct {
 	// state (previous_response_id, conversation) whose tokens the estimate
 	// cannot see.
 	Stateful bool
+	// Logprobs is true when the answer will repeat its text token by
+	// token (chat logprobs or top_logprobs, completions logprobs,
+	// responses top_logprobs or an include entry naming logprobs): a
+	// text output rules do not read, so the proxy refuses it to a token
+	// that has them.
+	Logprobs bool
+	// AudioOut is true when a chat answer may be spoken (modalities
+	// naming audio, or an audio object): speech, and its transcript,
+	// are nothing output rules read.
+	AudioOut bool
 }
 
 // OutputCap returns the most output tokens the request can produce
@@ -53,7 +64,7 @@ var topKeys = providers.NewKeys(
 	"tool_choice", "function_call", "response_format", "prediction", "text", "previous_response_id",
 	"conversation", "system", "reasoning", "include", "store", "background", "prompt_cache_key",
 	"web_search_options", "audio", "modalities", "metadata", "user", "parallel_tool_calls", "stop",
-	"safety_identifier",
+	"safety_identifier", "logprobs", "top_logprobs",
 )
 
 // itemKeys are the names read inside messages, content parts, tool calls,
@@ -138,6 +149,7 @@ type walker struct {
 	messages int
 	ntexts   int
 	gen      string // kind of generated text: TextCompletion or TextDelta
+	hosted   int    // texts of the output item that no delta builds, so far
 }
 
 func (w *walker) text(v providers.Value, role, kind string, index, part int) {
@@ -234,6 +246,10 @@ const (
 	fieldToolChoice
 	fieldStop
 	fieldMeta
+	fieldLogprobs
+	fieldLogprobsCount
+	fieldInclude
+	fieldAudioOut
 )
 
 // read reads one top-level field's value.
@@ -277,12 +293,21 @@ func (w *walker) read(f field, req *Request, maxTokens, maxCompletion *int64) er
 		return readToolChoice(w)
 	case fieldStop, fieldMeta:
 		return readMeta(w)
+	case fieldLogprobs, fieldLogprobsCount:
+		return readLogprobs(w, req, f == fieldLogprobsCount)
+	case fieldInclude:
+		return readInclude(w, req)
+	case fieldAudioOut:
+		return readAudioOut(w, req)
 	}
 	return nil
 }
 
 // fieldOf returns the reader of a top-level field, or fieldSkip.
 func fieldOf(ep Endpoint, name []byte) field {
+	if ep == Completions && string(name) == "logprobs" {
+		return fieldLogprobsCount
+	}
 	switch string(name) {
 	case "model":
 		return fieldModel
@@ -296,6 +321,8 @@ func fieldOf(ep Endpoint, name []byte) field {
 		return fieldTools
 	case "user", "safety_identifier", "metadata", "prompt_cache_key", "web_search_options":
 		return fieldMeta
+	case "logprobs", "top_logprobs":
+		return fieldLogprobs
 	}
 	switch ep {
 	case Chat:
@@ -316,6 +343,8 @@ func fieldOf(ep Endpoint, name []byte) field {
 			return fieldToolChoice
 		case "stop":
 			return fieldStop
+		case "audio", "modalities":
+			return fieldAudioOut
 		}
 	case Completions:
 		switch string(name) {
@@ -350,6 +379,8 @@ func fieldOf(ep Endpoint, name []byte) field {
 			return fieldPromptTemplate
 		case "tool_choice":
 			return fieldToolChoice
+		case "include":
+			return fieldInclude
 		}
 	}
 	return fieldSkip
@@ -457,6 +488,92 @@ func readN(w *walker, req *Request) error {
 		req.N = n
 	}
 	return err
+}
+
+// readLogprobs reads logprobs or top_logprobs: null, false and 0 ask for
+// nothing; anything else (true, a count, a value of another kind) may
+// make the answer carry its tokens. Completions' logprobs: 0 already
+// returns the chosen tokens (zero), so there any count asks.
+func readLogprobs(w *walker, req *Request, zeroAsks bool) error {
+	v := w.s.Value()
+	if err := w.s.Err(); err != nil {
+		return err
+	}
+	switch v.Kind {
+	case providers.KindNull, providers.KindFalse:
+		return nil
+	case providers.KindNumber:
+		if n, err := v.Int(w.body); err == nil && n == 0 && !zeroAsks {
+			return nil
+		}
+	}
+	if req != nil {
+		req.Logprobs = true
+	}
+	return nil
+}
+
+// readAudioOut reads a chat request's audio (any value but null asks for
+// speech) or modalities (a list naming audio).
+func readAudioOut(w *walker, req *Request) error {
+	s := &w.s
+	if s.Peek() != providers.KindArray {
+		v := s.Value()
+		if err := s.Err(); err != nil {
+			return err
+		}
+		if !v.IsNull() && v.Kind != providers.KindArray && req != nil {
+			req.AudioOut = true
+		}
+		return nil
+	}
+	arr := s.Array()
+	for arr.Next() {
+		v := s.Value()
+		if v.Kind != providers.KindString {
+			return orType(w)
+		}
+		var buf [64]byte
+		name, err := v.Text(buf[:0], w.body)
+		if err != nil {
+			return orType(w)
+		}
+		if req != nil && !bytes.Equal(name, []byte("text")) {
+			req.AudioOut = true
+		}
+	}
+	return s.Err()
+}
+
+// readInclude reads a responses include list: an entry naming logprobs
+// (message.output_text.logprobs) makes the answer carry its tokens.
+func readInclude(w *walker, req *Request) error {
+	s := &w.s
+	switch s.Peek() {
+	case providers.KindNull:
+		s.Skip()
+		return nil
+	case providers.KindArray:
+	default:
+		s.Skip()
+		return orType(w)
+	}
+	arr := s.Array()
+	for arr.Next() {
+		v := s.Value()
+		if v.Kind != providers.KindString {
+			return orType(w)
+		}
+		var buf [64]byte
+		name, err := v.Text(buf[:0], w.body)
+		if err != nil {
+			return orType(w)
+		}
+		if req != nil && bytes.Contains(bytes.ToLower(name), []byte("logprobs")) {
+			req.Logprobs = true
+		}
+	}
+	return s.Err()
 }
 
 func readStateful(w *walker, req *Request) error {

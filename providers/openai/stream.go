@@ -186,7 +186,7 @@ func responsesEvent(w *walker, u *providers.Usage) (bool, error) {
 			if n, err := s.Value().Int(w.body); err == nil {
 				output = int(n)
 			}
-		case "content_index", "summary_index":
+		case "content_index", "summary_index", "command_index":
 			if n, err := s.Value().Int(w.body); err == nil {
 				part = int(n)
 			}
@@ -212,6 +212,15 @@ func responsesEvent(w *walker, u *providers.Usage) (bool, error) {
 	}
 	if kind != "" && delta.Kind == providers.KindString {
 		w.text(delta, RoleAssistant, kind, output, part)
+	}
+	if kind == providers.TextToolArgs && delta.Kind == providers.KindObject {
+		// response.shell_call_output_content.delta: {"stdout", "stderr"}
+		w.s = providers.NewScanner(w.body)
+		w.s.Seek(delta.Start)
+		w.shellStreams(output, part)
+		if err := w.s.Err(); err != nil {
+			return false, err
+		}
 	}
 	terminal := typ.Equal(w.body, "response.completed") || typ.Equal(w.body, "response.incomplete") ||
 		typ.Equal(w.body, "response.failed")

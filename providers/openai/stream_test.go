@@ -1,6 +1,7 @@
 package openai_test
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -265,6 +266,12 @@ func TestDeltaTextsHosted(t *testing.T) {
 		{`{"type":"response.output_audio.delta","output_index":0,"content_index":0,"delta":"UklGRg=="}`, "", 0},
 		{`{"type":"response.mcp_call.in_progress","output_index":0}`, "", 0},
 		{`{"type":"other.thing.delta","delta":"x"}`, "", 0},
+		{`{"type":"response.shell_call_command.delta","output_index":0,"command_index":1,"delta":"ls","obfuscation":"zz"}`, providers.TextToolArgs, 1},
+		{`{"type":"response.shell_call_output_content.delta","output_index":1,"item_id":"so","command_index":0,"delta":{"stdout":"42"}}`, providers.TextToolArgs, math.MinInt32},
+		{`{"type":"response.shell_call_output_content.delta","output_index":1,"item_id":"so","command_index":1,"delta":{"stderr":"w"}}`, providers.TextToolArgs, math.MinInt32 + 3},
+		{`{"type":"response.apply_patch_call_operation_diff.delta","output_index":0,"item_id":"ap","delta":"+x"}`, providers.TextToolArgs, -1},
+		{`{"type":"response.image_generation_call.partial_image","output_index":0,"item_id":"ig","partial_image_index":0,"partial_image_b64":"iVBORw0KGgo="}`, "", 0},
+		{`{"type":"response.web_search_call.searching","output_index":0,"item_id":"ws"}`, "", 0},
 	}
 	for _, tc := range cases {
 		refs, err := openai.DeltaTexts(nil, []byte(tc.data), openai.Responses)

@@ -174,6 +174,17 @@ func (w *walker) part(idx, partIdx int, kind string) {
 			w.url(s.Value(), idx, partIdx, kind, true)
 		case "file_url":
 			w.url(s.Value(), idx, partIdx, kind, false)
+		case "annotations":
+			// An answer's citations (a web search's page titles and
+			// URLs, a file search's file names) reach the client too.
+			if w.request {
+				s.Skip()
+				continue
+			}
+			saved := w.hosted
+			w.hosted = (partIdx + 1) << 12
+			w.hostedTree(idx)
+			w.hosted = saved
 		}
 	}
 	if image {

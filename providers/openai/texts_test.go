@@ -258,6 +258,34 @@ func TestResponseTexts(t *testing.T) {
 			},
 		},
 		{
+			name:     "chat annotations",
+			endpoint: openai.Chat,
+			body: `{"choices":[{"index":0,"message":{"role":"assistant","content":"See [1].","annotations":[
+				{"type":"url_citation","url_citation":{"url":"https://a.example/x","title":"About x","start_index":4,"end_index":7}}]}}]}`,
+			want: []text{
+				{"See [1].", "assistant", providers.TextCompletion, 0, -1},
+				{"https://a.example/x", "assistant", providers.TextToolArgs, 0, -2},
+				{"About x", "assistant", providers.TextToolArgs, 0, -3},
+			},
+		},
+		{
+			name:     "responses hosted tools",
+			endpoint: openai.Responses,
+			body: `{"output":[
+				{"id":"ws","type":"web_search_call","status":"completed","action":{"type":"search","query":"q","sources":[{"type":"url","url":"https://s"}]}},
+				{"id":"ig","type":"image_generation_call","status":"completed","result":"iVBORw0KGgo=","revised_prompt":"rp"},
+				{"id":"m","type":"message","role":"assistant","content":[{"type":"output_text","text":"T","annotations":[{"type":"url_citation","url":"https://c","title":"Ct"}]}]}
+			]}`,
+			want: []text{
+				{"q", "assistant", providers.TextToolArgs, 0, -2},
+				{"https://s", "assistant", providers.TextToolArgs, 0, -3},
+				{"rp", "assistant", providers.TextToolArgs, 1, -2},
+				{"https://c", "assistant", providers.TextToolArgs, 2, -2 - 1<<12},
+				{"Ct", "assistant", providers.TextToolArgs, 2, -3 - 1<<12},
+				{"T", "assistant", providers.TextCompletion, 2, 0},
+			},
+		},
+		{
 			name:     "completions",
 			endpoint: openai.Completions,
 			body:     `{"choices":[{"text":" world","index":0},{"text":"!","index":1}]}`,

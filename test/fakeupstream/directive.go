@@ -37,6 +37,7 @@ type directives struct {
 	malformed  bool
 	hang       bool
 	nocap      bool // ignore output caps, as a misbehaving provider would
+	hosted     bool // Responses: hosted tool items carry the reply too
 }
 
 func noDirectives() directives { return directives{long: -1} }
@@ -107,6 +108,8 @@ func (d *directives) applyItem(item string) error {
 		return flag(&d.hang)
 	case "nocap":
 		return flag(&d.nocap)
+	case "hosted":
+		return flag(&d.hosted)
 	case "tool":
 		d.toolSet, d.tool = true, val
 		return nil

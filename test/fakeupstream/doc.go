@@ -66,6 +66,12 @@
 // output_tokens), message_stop. Responses streams send response.created,
 // response.in_progress, output item and content part events,
 // response.output_text.delta events, and response.completed with usage.
+// [[fake:hosted]] puts the reply in OpenAI's hosted tool items too, before
+// the message (a web search, a file search, an image generation with its
+// revised prompt and base64 image, a shell call and its output, streamed in
+// their own events and deltas, and a URL citation on the text), so a test
+// can see what the proxy does with each; a chat answer gets the citation on
+// its message (not streamed).
 //
 // # Faults
 //

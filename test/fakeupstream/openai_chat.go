@@ -60,7 +60,18 @@ func (x *exchange) appendChatChoice(b []byte, i int) []byte {
 	} else {
 		b = appendStr(b, x.p.Text)
 	}
-	b = append(b, `,"refusal":null,"annotations":[]},"logprobs":null,"finish_reason":`...)
+	b = append(b, `,"refusal":null,"annotations":[`...)
+	if x.p.dir.hosted {
+		// Chat's web search citations: {"type":"url_citation","url_citation":{...}}.
+		b = append(b, `{"type":"url_citation","url_citation":{"start_index":0,"end_index":`...)
+		b = appendInt(b, len(x.p.Text))
+		b = append(b, `,"url":`...)
+		b = appendStr(b, hostedSourceURL(x.p.Text))
+		b = append(b, `,"title":`...)
+		b = appendStr(b, x.p.Text)
+		b = append(b, `}}`...)
+	}
+	b = append(b, `]},"logprobs":null,"finish_reason":`...)
 	b = append(b, x.finishReason()...)
 	return append(b, '}')
 }

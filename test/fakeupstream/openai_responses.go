@@ -46,6 +46,9 @@ func (x *exchange) appendResponse(b []byte, status string) []byte {
 	b = appendStr(b, x.c.model)
 	b = append(b, `,"output":[`...)
 	if final {
+		if x.p.dir.hosted {
+			b = x.appendHostedItems(b)
+		}
 		b = x.appendOutputItem(b, true)
 	}
 	b = append(b, `],"parallel_tool_calls":true,"previous_response_id":null,"reasoning":{"effort":null,"summary":null},"store":true,"temperature":1.0,"text":{"format":{"type":"text"}},"tool_choice":"auto","tools":`...)
@@ -92,7 +95,9 @@ func (x *exchange) appendOutputItem(b []byte, done bool) []byte {
 	b = append(b, `,"type":"message","status":"`...)
 	b = append(b, status...)
 	b = append(b, `","role":"assistant","content":[`...)
-	if done {
+	if done && x.p.dir.hosted {
+		b = appendCitedText(b, x.p.Text)
+	} else if done {
 		b = appendOutputText(b, x.p.Text)
 	}
 	return append(b, `]}`...)
@@ -141,7 +146,8 @@ func (x *exchange) responsesStream() {
 		} else {
 			b = x.appendID(b, "msg_")
 		}
-		return append(b, `,"output_index":0`...)
+		b = append(b, `,"output_index":`...)
+		return appendInt(b, x.messageIndex())
 	}
 	object := func(status string) func([]byte) []byte {
 		return func(b []byte) []byte {
@@ -151,13 +157,20 @@ func (x *exchange) responsesStream() {
 	}
 	item := func(done bool) func([]byte) []byte {
 		return func(b []byte) []byte {
-			b = append(b, `,"output_index":0,"item":`...)
+			b = append(b, `,"output_index":`...)
+			b = appendInt(b, x.messageIndex())
+			b = append(b, `,"item":`...)
 			return x.appendOutputItem(b, done)
 		}
 	}
 	if send("response.created", object(stInProgress)) != nil ||
-		send("response.in_progress", object(stInProgress)) != nil ||
-		send("response.output_item.added", item(false)) != nil {
+		send("response.in_progress", object(stInProgress)) != nil {
+		return
+	}
+	if x.p.dir.hosted && x.hostedEvents(send) != nil {
+		return
+	}
+	if send("response.output_item.added", item(false)) != nil {
 		return
 	}
 	tool := x.p.ToolName != ""
@@ -208,6 +221,15 @@ func (x *exchange) responsesStream() {
 			return
 		}
 	} else {
+		if x.p.dir.hosted {
+			err := send("response.output_text.annotation.added", func(b []byte) []byte {
+				b = append(itemRef(b), `,"content_index":0,"annotation_index":0,"annotation":`...)
+				return appendCitation(b, x.p.Text)
+			})
+			if err != nil {
+				return
+			}
+		}
 		err := send("response.output_text.done", func(b []byte) []byte {
 			b = append(itemRef(b), `,"content_index":0,"text":`...)
 			b = appendStr(b, x.p.Text)
@@ -218,6 +240,9 @@ func (x *exchange) responsesStream() {
 		}
 		err = send("response.content_part.done", func(b []byte) []byte {
 			b = append(itemRef(b), `,"content_index":0,"part":`...)
+			if x.p.dir.hosted {
+				return appendCitedText(b, x.p.Text)
+			}
 			return appendOutputText(b, x.p.Text)
 		})
 		if err != nil {

@@ -96,6 +96,14 @@ var migrations = []string{
 		value   bytea NOT NULL
 	);
 	CREATE INDEX tokenomics_console_sessions_expires ON tokenomics_console_sessions (expires);`,
+	// 5: failed console sign-ins per source (by hash), so every replica
+	// throttles a source by all its failures.
+	`CREATE TABLE tokenomics_console_signins (
+		key     text COLLATE "C" PRIMARY KEY,
+		tokens  double precision NOT NULL,
+		updated timestamptz NOT NULL
+	);
+	CREATE INDEX tokenomics_console_signins_updated ON tokenomics_console_signins (updated);`,
 }
 
 // migrationLock is the advisory lock key replicas take while migrating
