@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -40,7 +41,7 @@ func TestW5HostedToolTextsChecked(t *testing.T) {
 		r = pxPost(t, px.url+"/v1/responses", masker, req("ssn 123-45-6789", stream))
 		require.Equal(t, 200, r.status, "%s", r.body)
 		body := string(r.body)
-		assert.NotContains(t, body, "6789", "stream=%t: a part of the number reached the client", stream)
+		assert.NotContains(t, withoutNumbers(body), "6789", "stream=%t: a part of the number reached the client", stream)
 		for _, want := range []string{`"revised_prompt":"Echo: ssn [REDACTED`, `"queries":["Echo: ssn [REDACTED`,
 			`"title":"Echo: ssn [REDACTED`, `"filename":"Echo: ssn [REDACTED`} {
 			assert.Contains(t, body, want, "stream=%t", stream)
@@ -81,7 +82,7 @@ func TestW5HostedToolTextsChecked(t *testing.T) {
 			// Chat's web search citation on a whole answer.
 			r = pxPost(t, px.url+"/v1/chat/completions", masker, `{"model":"gpt-4o","messages":[{"role":"user","content":"[[fake:hosted]] ssn 123-45-6789"}]}`)
 			require.Equal(t, 200, r.status, "%s", r.body)
-			assert.NotContains(t, string(r.body), "6789", "chat citation")
+			assert.NotContains(t, withoutNumbers(string(r.body)), "6789", "chat citation")
 			assert.Contains(t, string(r.body), `"title":"Echo: ssn [REDACTED:ssn]"`)
 			r = pxPost(t, px.url+"/v1/chat/completions", plain, `{"model":"gpt-4o","messages":[{"role":"user","content":"[[fake:hosted]] ssn 123-45-6789"}]}`)
 			assert.Contains(t, string(r.body), `"title":"Echo: ssn 123-45-6789"`, "control")
@@ -98,3 +99,12 @@ func TestW5HostedToolTextsChecked(t *testing.T) {
 		}
 	}
 }
+
+// numbersAndIDs are the JSON numbers and the fake upstream's counter ids of
+// an answer: a timestamp (created_at 1796678973) or a counter may hold the
+// secret's last four digits by chance, which is no leak.
+var numbersAndIDs = regexp.MustCompile(`":\s*-?\d+(\.\d+)?([eE][+-]?\d+)?|fake\d+`)
+
+// withoutNumbers is an answer with its numbers and ids blanked, for
+// asserting that no text carries a part of a secret.
+func withoutNumbers(body string) string { return numbersAndIDs.ReplaceAllString(body, `"#`) }
