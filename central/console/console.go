@@ -12,7 +12,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -99,10 +98,6 @@ type Console struct {
 	api         *http.Client
 	tmpl        []policyTemplate
 	now         func() time.Time
-	// signinMu makes a sign-in's allowance check, key comparison and
-	// failure count one step: otherwise tries sent at once all pass the
-	// check before any failure is counted.
-	signinMu sync.Mutex
 }
 
 // policyTemplate is a role policy offered on the create page.

@@ -19,9 +19,10 @@
 // # Security
 //
 // Sign-in takes the console key (console.key_env) or else the central API
-// key, compared in constant time; failed sign-ins are throttled per
-// source address, counted in the central database (SigninStore) so every
-// replica sees every failure. A session is a random id in a cookie (HttpOnly,
+// key, compared in constant time; sign-ins are throttled per source
+// address (an IPv6 one by its /64), counted in the central database
+// (SigninStore): a try is taken atomically before the key is compared and
+// given back when it was right, so every replica sees every failure. A session is a random id in a cookie (HttpOnly,
 // SameSite=Strict, Secure when the request came over TLS, Path=/ui/),
 // held in memory and ended after console.idle_timeout without use or
 // console.max_session after sign-in. Status messages after a change are

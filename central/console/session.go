@@ -190,33 +190,37 @@ func (ss *sessions) end(id string) {
 	ss.mu.Unlock()
 }
 
-// allowSignin reports whether src may try a key now. A SigninStore that
-// cannot answer lets nobody try (err set): the console fails closed.
-func (ss *sessions) allowSignin(src string) (bool, error) {
+// takeSignin takes one try from src's allowance (by signinSource) before
+// its key is compared, atomically across replicas; ok is false when none
+// is left. A SigninStore that cannot answer lets nobody try (err set): the
+// console fails closed.
+func (ss *sessions) takeSignin(src string) (bool, error) {
 	if ss.signins != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		defer cancel()
-		left, err := ss.signins.Signin(ctx, signinKey(src), ss.now(), ss.burst, signinRefill, false)
-		return err == nil && left >= 1, err
+		return ss.signins.Take(ctx, signinKey(src), ss.now(), ss.burst, signinRefill)
 	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	b := ss.refill(src)
-	return b.tokens >= 1, nil
+	b := ss.refill(signinSource(src))
+	if b.tokens < 1 {
+		return false, nil
+	}
+	b.tokens--
+	return true, nil
 }
 
-// failSignin takes one try from src's allowance.
-func (ss *sessions) failSignin(src string) error {
+// giveSignin returns the try takeSignin took: src's key was right.
+func (ss *sessions) giveSignin(src string) error {
 	if ss.signins != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		defer cancel()
-		_, err := ss.signins.Signin(ctx, signinKey(src), ss.now(), ss.burst, signinRefill, true)
-		return err
+		return ss.signins.Give(ctx, signinKey(src), ss.now(), ss.burst, signinRefill)
 	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	b := ss.refill(src)
-	b.tokens = max(0, b.tokens-1)
+	b := ss.refill(signinSource(src))
+	b.tokens = min(ss.burst, b.tokens+1)
 	return nil
 }
 
@@ -328,23 +332,23 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.PostFormValue("key")
-	c.signinMu.Lock()
-	ok, err := c.sessions.allowSignin(src)
-	right := ok && err == nil && subtle.ConstantTimeCompare([]byte(key), []byte(c.o.Key)) == 1
-	if ok && err == nil && !right {
-		if ferr := c.sessions.failSignin(src); ferr != nil {
-			c.log.Error("recording a failed console sign-in", "error", ferr)
-		}
-	}
-	c.signinMu.Unlock()
+	// The try is taken before the key is compared, so guesses sent at
+	// once (to any replica) cannot all pass before a failure is counted.
+	ok, err := c.sessions.takeSignin(src)
 	if err != nil {
-		c.log.Error("reading the console sign-in allowance", "error", err)
+		c.log.Error("taking a console sign-in try", "error", err)
 		again(http.StatusServiceUnavailable, "The console could not check sign-in attempts. Try again shortly.")
 		return
 	}
 	if !ok {
 		again(http.StatusTooManyRequests, "Too many failed sign-ins from this address. Wait a minute and try again.")
 		return
+	}
+	right := subtle.ConstantTimeCompare([]byte(key), []byte(c.o.Key)) == 1
+	if right {
+		if err := c.sessions.giveSignin(src); err != nil {
+			c.log.Error("giving back a console sign-in try", "error", err)
+		}
 	}
 	if !right {
 		c.log.Warn("console sign-in failed", "source", src)

@@ -6,7 +6,7 @@ package console
 //	└── hex SHA-256 of the source address → signinRecord JSON
 //
 // A record refilled to the full allowance carries nothing: such records
-// are dropped when a new source fails.
+// are dropped when a new source takes a try.
 
 import (
 	"context"
@@ -14,28 +14,52 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"go.etcd.io/bbolt"
 )
 
-// SigninStore keeps the failed sign-in allowance of each source address
-// outside the process, so every replica of a PostgreSQL central (and a
-// restarted server) throttles a source by all its failures, wherever the
-// load balancer sent them: otherwise N replicas would grant N times the
-// tries. The allowance is a bucket of burst tries that refills by one per
-// refill; keys are the hex SHA-256 of the source.
+// SigninStore keeps the failed sign-in allowance of each source outside
+// the process, so every replica of a PostgreSQL central (and a restarted
+// server) throttles a source by all its tries, wherever the load balancer
+// sent them: otherwise N replicas would grant N times the tries. The
+// allowance is a bucket of burst tries that refills by one per refill;
+// keys are the hex SHA-256 of the source (signinSource).
+//
+// A try is taken before the key is compared and given back when the key
+// was right, so tries sent at once to several replicas cannot all pass a
+// check before any failure is counted.
 type SigninStore interface {
-	// Signin returns key's allowance at now (burst for a source never
-	// seen, refilled since its last failure, at most burst). With fail
-	// set it first takes one try, atomically across replicas, and returns
-	// what is left.
-	Signin(ctx context.Context, key string, now time.Time, burst float64, refill time.Duration, fail bool) (float64, error)
+	// Take takes one try from key's allowance at now (burst for a source
+	// never seen, refilled since its last change, at most burst) in one
+	// atomic step across replicas. ok is false, and nothing is taken,
+	// when less than one try is left.
+	Take(ctx context.Context, key string, now time.Time, burst float64, refill time.Duration) (ok bool, err error)
+	// Give returns one try to key's allowance (the key was right), at
+	// most burst.
+	Give(ctx context.Context, key string, now time.Time, burst float64, refill time.Duration) error
 }
 
 func signinKey(src string) string {
-	h := sha256.Sum256([]byte("console-signin\x00" + src))
+	h := sha256.Sum256([]byte("console-signin\x00" + signinSource(src)))
 	return hex.EncodeToString(h[:])
+}
+
+// signinSource is what sign-in tries are counted by: an IPv4 address (an
+// IPv4-mapped IPv6 one too) as itself, an IPv6 address by its /64, since
+// every IPv6 customer holds a whole /64 and could otherwise try from 2^64
+// addresses. Anything that is not an address is counted as it is.
+func signinSource(src string) string {
+	a, err := netip.ParseAddr(src)
+	if err != nil {
+		return src
+	}
+	a = a.WithZone("").Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
 }
 
 // Refill returns the allowance of a bucket that had tokens at updated, at
@@ -68,47 +92,55 @@ func openBoltSignins(db *bbolt.DB) (*boltSignins, error) {
 	return &boltSignins{db: db}, nil
 }
 
-func (b *boltSignins) Signin(_ context.Context, key string, now time.Time, burst float64, refill time.Duration, fail bool) (float64, error) {
-	left := burst
-	read := func(bk *bbolt.Bucket) (bool, error) {
+// update runs change on key's refilled allowance in one bbolt Update
+// transaction (so a Take is atomic across handles on the file) and stores
+// what it returns; keep false stores nothing.
+func (b *boltSignins) update(key string, now time.Time, burst float64, refill time.Duration, change func(left float64) (float64, bool)) error {
+	err := b.db.Update(func(tx *bbolt.Tx) error {
+		bk := tx.Bucket(bucketSignins)
+		left := burst
 		v := bk.Get([]byte(key))
+		if v != nil {
+			var r signinRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decoding a console sign-in record: %w", err)
+			}
+			left = refillSignin(r.Tokens, r.Updated, now, burst, refill)
+		}
+		left, keep := change(left)
+		if !keep {
+			return nil
+		}
 		if v == nil {
-			return false, nil
-		}
-		var r signinRecord
-		if err := json.Unmarshal(v, &r); err != nil {
-			return true, fmt.Errorf("decoding a console sign-in record: %w", err)
-		}
-		left = refillSignin(r.Tokens, r.Updated, now, burst, refill)
-		return true, nil
-	}
-	var err error
-	if !fail {
-		err = b.db.View(func(tx *bbolt.Tx) error { _, err := read(tx.Bucket(bucketSignins)); return err })
-	} else {
-		err = b.db.Update(func(tx *bbolt.Tx) error {
-			bk := tx.Bucket(bucketSignins)
-			found, err := read(bk)
-			if err != nil {
+			if err := pruneSignins(bk, now, burst, refill); err != nil {
 				return err
 			}
-			if !found {
-				if err := pruneSignins(bk, now, burst, refill); err != nil {
-					return err
-				}
-			}
-			left = max(0, left-1)
-			v, err := json.Marshal(signinRecord{Tokens: left, Updated: now})
-			if err != nil {
-				return err
-			}
-			return bk.Put([]byte(key), v)
-		})
-	}
+		}
+		v, err := json.Marshal(signinRecord{Tokens: left, Updated: now})
+		if err != nil {
+			return err
+		}
+		return bk.Put([]byte(key), v)
+	})
 	if err != nil {
-		return 0, fmt.Errorf("reading the console sign-in allowance: %w", err)
+		return fmt.Errorf("updating the console sign-in allowance: %w", err)
 	}
-	return left, nil
+	return nil
+}
+
+func (b *boltSignins) Take(_ context.Context, key string, now time.Time, burst float64, refill time.Duration) (bool, error) {
+	var ok bool
+	err := b.update(key, now, burst, refill, func(left float64) (float64, bool) {
+		ok = left >= 1
+		return left - 1, ok
+	})
+	return ok && err == nil, err
+}
+
+func (b *boltSignins) Give(_ context.Context, key string, now time.Time, burst float64, refill time.Duration) error {
+	return b.update(key, now, burst, refill, func(left float64) (float64, bool) {
+		return min(burst, left+1), left < burst
+	})
 }
 
 // pruneSignins drops the records refilled to the full allowance.

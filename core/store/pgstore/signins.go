@@ -18,39 +18,35 @@ type ConsoleSignins struct{ s *Store }
 // ConsoleSignins returns the sign-in allowance table on s's database.
 func (s *Store) ConsoleSignins() *ConsoleSignins { return &ConsoleSignins{s: s} }
 
-// Signin returns key's allowance at now, refilled since its last failure
-// (burst when none is recorded). With fail set it takes one try first, in
-// one statement: concurrent failures on several replicas each count.
-func (c *ConsoleSignins) Signin(ctx context.Context, key string, now time.Time, burst float64, refill time.Duration, fail bool) (float64, error) {
+// refilled is the SQL for row t's allowance at $3, refilled by one per $4
+// seconds since it last changed, at most $2 (burst).
+const refilled = `least($2::double precision, t.tokens +
+	greatest(0, extract(epoch FROM ($3::timestamptz - t.updated)))::double precision / $4::double precision)`
+
+// Take takes one try from key's allowance at now (burst when none is
+// recorded) in one statement, guarded by the allowance: the row lock makes
+// tries on several replicas at once queue, and each sees the ones before
+// it, so no more than the allowance pass. ok is false, and nothing is
+// taken, when less than one try is left.
+func (c *ConsoleSignins) Take(ctx context.Context, key string, now time.Time, burst float64, refill time.Duration) (bool, error) {
 	ctx, cancel := c.s.bound(ctx)
 	defer cancel()
-	per := refill.Seconds()
-	if !fail {
-		var tokens float64
-		var updated time.Time
-		err := c.s.pool.QueryRow(ctx, `SELECT tokens, updated FROM tokenomics_console_signins WHERE key = $1`, key).Scan(&tokens, &updated)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return burst, nil
-		}
-		if err != nil {
-			return 0, fmt.Errorf("reading a console sign-in allowance: %w", err)
-		}
-		if d := now.Sub(updated); d > 0 {
-			tokens += d.Seconds() / per
-		}
-		return min(burst, tokens), nil
-	}
-	var left float64
+	var ok bool
 	err := pgx.BeginFunc(ctx, c.s.pool, func(tx pgx.Tx) error {
 		var inserted bool
 		err := tx.QueryRow(ctx, `INSERT INTO tokenomics_console_signins AS t (key, tokens, updated) VALUES ($1, $2::double precision - 1, $3::timestamptz)
-			ON CONFLICT (key) DO UPDATE SET
-				tokens = greatest(0, least($2::double precision,
-					t.tokens + greatest(0, extract(epoch FROM ($3::timestamptz - t.updated)))::double precision / $4::double precision) - 1),
-				updated = greatest(t.updated, $3::timestamptz)
-			RETURNING tokens, (xmax = 0)`, key, burst, now.UTC(), per).Scan(&left, &inserted)
-		if err != nil || !inserted {
+			ON CONFLICT (key) DO UPDATE SET tokens = `+refilled+` - 1, updated = greatest(t.updated, $3::timestamptz)
+			WHERE `+refilled+` >= 1
+			RETURNING (xmax = 0)`, key, burst, now.UTC(), refill.Seconds()).Scan(&inserted)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // locked out: the guard kept the row as it was
+		}
+		if err != nil {
 			return err
+		}
+		ok = true
+		if !inserted {
+			return nil
 		}
 		// A new source: drop the ones refilled to the full allowance.
 		_, err = tx.Exec(ctx, `DELETE FROM tokenomics_console_signins WHERE updated < $1`,
@@ -58,7 +54,21 @@ func (c *ConsoleSignins) Signin(ctx context.Context, key string, now time.Time, 
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("recording a failed console sign-in: %w", err)
+		return false, fmt.Errorf("taking a console sign-in try: %w", err)
 	}
-	return max(0, left), nil
+	return ok, nil
+}
+
+// Give returns one try to key's allowance (its key was right), at most
+// burst.
+func (c *ConsoleSignins) Give(ctx context.Context, key string, now time.Time, burst float64, refill time.Duration) error {
+	ctx, cancel := c.s.bound(ctx)
+	defer cancel()
+	_, err := c.s.pool.Exec(ctx, `UPDATE tokenomics_console_signins AS t
+		SET tokens = least($2::double precision, `+refilled+` + 1), updated = greatest(t.updated, $3::timestamptz)
+		WHERE key = $1`, key, burst, now.UTC(), refill.Seconds())
+	if err != nil {
+		return fmt.Errorf("giving back a console sign-in try: %w", err)
+	}
+	return nil
 }
