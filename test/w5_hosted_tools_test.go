@@ -25,6 +25,7 @@ func TestW5HostedToolTextsChecked(t *testing.T) {
 	masker, _ := px.token(t, `{"max_tokens":1000000,"rules":[{"name":"pii-out","type":"pii","detect":["ssn"],"action":"mask","scope":"output"}]}`)
 	blocker, _ := px.token(t, `{"max_tokens":1000000,"rules":[{"name":"kw","type":"keyword","keywords":["zanzibar"],"action":"fail","scope":"output"}]}`)
 	plain, _ := px.token(t, `{"max_tokens":1000000}`)
+	urlBlocker, _ := px.token(t, `{"max_tokens":1000000,"rules":[{"name":"site","type":"keyword","keywords":["search.example"],"action":"fail","scope":"output"}]}`)
 
 	req := func(prompt string, stream bool) string {
 		return `{"model":"gpt-4o","input":"[[fake:hosted]] ` + prompt + `","stream":` + map[bool]string{true: "true", false: "false"}[stream] + `}`
@@ -78,14 +79,33 @@ func TestW5HostedToolTextsChecked(t *testing.T) {
 
 		// Each event in its own read (slow), so the hosted items would
 		// reach the client before the message's text trips the rule.
-		if !stream {
-			// Chat's web search citation on a whole answer.
-			r = pxPost(t, px.url+"/v1/chat/completions", masker, `{"model":"gpt-4o","messages":[{"role":"user","content":"[[fake:hosted]] ssn 123-45-6789"}]}`)
+		// Chat's web search citation: on a whole answer's message, or in
+		// a stream's delta of its own after the text (masked in place,
+		// whole: the title is not split over two events).
+		chat := func(prompt string) string {
+			return `{"model":"gpt-4o","messages":[{"role":"user","content":"[[fake:hosted]] ` + prompt + `"}],"stream":` +
+				map[bool]string{true: "true", false: "false"}[stream] + `}`
+		}
+		r = pxPost(t, px.url+"/v1/chat/completions", masker, chat("ssn 123-45-6789"))
+		require.Equal(t, 200, r.status, "%s", r.body)
+		assert.NotContains(t, withoutNumbers(string(r.body)), "6789", "chat citation, stream=%t", stream)
+		assert.Contains(t, string(r.body), `"title":"Echo: ssn [REDACTED:ssn]"`, "stream=%t", stream)
+		assert.Equal(t, 1, strings.Count(string(r.body), `"type":"url_citation"`), "stream=%t", stream)
+		r = pxPost(t, px.url+"/v1/chat/completions", plain, chat("ssn 123-45-6789"))
+		assert.Contains(t, string(r.body), `"title":"Echo: ssn 123-45-6789"`, "control, stream=%t", stream)
+		if stream {
+			assert.Contains(t, string(r.body), `"delta":{"annotations":[{"type":"url_citation"`, "control")
+		}
+		// A rule only the citation's URL trips stops the answer before it.
+		r = pxPost(t, px.url+"/v1/chat/completions", urlBlocker, chat("hi"))
+		assert.NotContains(t, string(r.body), "search.example", "stream=%t", stream)
+		if stream {
 			require.Equal(t, 200, r.status, "%s", r.body)
-			assert.NotContains(t, withoutNumbers(string(r.body)), "6789", "chat citation")
-			assert.Contains(t, string(r.body), `"title":"Echo: ssn [REDACTED:ssn]"`)
-			r = pxPost(t, px.url+"/v1/chat/completions", plain, `{"model":"gpt-4o","messages":[{"role":"user","content":"[[fake:hosted]] ssn 123-45-6789"}]}`)
-			assert.Contains(t, string(r.body), `"title":"Echo: ssn 123-45-6789"`, "control")
+			assert.Contains(t, string(r.body), `"role":"assistant"`, "the stream began before the citation")
+			assert.Contains(t, string(r.body), "content_policy_violation")
+			assert.NotContains(t, string(r.body), "[DONE]")
+		} else {
+			assert.Equal(t, 403, r.status, "%s", r.body)
 		}
 
 		r = pxPost(t, px.url+"/v1/responses", blocker, `{"model":"gpt-4o","input":"[[fake:hosted,slow=20ms]] go to zanzibar","stream":`+

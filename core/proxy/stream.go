@@ -502,7 +502,15 @@ func (r *relay) settle(out []byte) []byte {
 		if !f.held {
 			continue
 		}
-		emit, err := f.stream.Write(nil, &r.verdict)
+		var emit []byte
+		var err error
+		if f.kind == providers.TextToolArgs && openai.CitationPart(f.part) {
+			// A chat stream's citation (url, title) is whole in its
+			// event: checked all at once, nothing held for a later delta.
+			emit, err = f.stream.Flush(&r.verdict)
+		} else {
+			emit, err = f.stream.Write(nil, &r.verdict)
+		}
 		r.findings.add(&r.verdict)
 		if err != nil || r.verdict.Action == rules.Block {
 			r.blocked = true

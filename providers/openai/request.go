@@ -150,6 +150,7 @@ type walker struct {
 	ntexts   int
 	gen      string // kind of generated text: TextCompletion or TextDelta
 	hosted   int    // texts of the output item that no delta builds, so far
+	cites    int    // citation texts of the stream so far (CitationPart)
 }
 
 func (w *walker) text(v providers.Value, role, kind string, index, part int) {

@@ -127,15 +127,20 @@ func (w *walker) generated(idx int) {
 		case "function_call":
 			w.functionCall(idx, -1)
 		case "annotations":
-			// A whole answer's citations (web search: url_citation's url
-			// and title). Stream deltas are left to the text rules: a
-			// citation is no running text a stream filter could hold.
-			if w.gen != providers.TextCompletion {
-				s.Skip()
-				continue
-			}
-			w.hosted = 0
+			// An answer's citations (web search: url_citation's url and
+			// title). A stream's are whole texts, no running text: each
+			// gets a Part of its own for the stream (CitationPart), so no
+			// two share a filter and none waits for a later delta.
+			from, estimate := len(w.refs), w.estimate
+			w.hosted, w.estimate = 0, false // no generated tokens
 			w.hostedTree(idx)
+			w.estimate = estimate
+			if w.gen == providers.TextDelta {
+				for i := from; i < len(w.refs); i++ {
+					w.refs[i].Part = citationPartBase + w.cites
+					w.cites++
+				}
+			}
 		}
 	}
 }

@@ -2,6 +2,8 @@ package openai
 
 import (
 	"bytes"
+	"math"
+
 	"github.com/tokenomics-dev/tokenomics/providers"
 )
 
@@ -20,6 +22,7 @@ type StreamState struct {
 	prompt   int64
 	usage    providers.Usage
 	counted  int64
+	cites    int
 	done     bool
 }
 
@@ -45,13 +48,14 @@ func (st *StreamState) Feed(dst []providers.TextRef, data []byte) ([]providers.T
 		st.done = true
 		return dst, nil
 	}
-	w := walker{body: data, refs: dst, collect: true, estimate: true, gen: providers.TextDelta}
+	w := walker{body: data, refs: dst, collect: true, estimate: true, gen: providers.TextDelta, cites: st.cites}
 	var u providers.Usage
 	terminal, err := scanEvent(&w, st.endpoint, &u)
 	if err != nil {
 		return dst, err
 	}
 	st.counted += w.tokens
+	st.cites = w.cites
 	if u.Reported {
 		st.usage = u
 	}
@@ -81,7 +85,10 @@ func (st *StreamState) Done() bool { return st.done }
 // one event's data, relative to data:
 //   - chat chunks: choices[].delta content, refusal (TextDelta), reasoning
 //     or reasoning_content (TextReasoning), tool_calls[].function.arguments
-//     (TextToolArgs, Part = the tool call index); Index is the choice index;
+//     (TextToolArgs, Part = the tool call index), and the strings of
+//     annotations (a web search's url_citation url and title: TextToolArgs,
+//     Part a CitationPart, numbered through the stream by Feed, from 0 by
+//     DeltaTexts); Index is the choice index;
 //   - completions chunks: choices[].text (TextDelta);
 //   - responses events: the delta of response.output_text.delta and
 //     response.refusal.delta (TextDelta), of
@@ -249,4 +256,16 @@ func hostedKind(typ []byte, suffix string) string {
 		return providers.TextDelta
 	}
 	return providers.TextToolArgs
+}
+
+// citationPartBase numbers the Parts of a chat stream's citation texts,
+// far from every other Part (tool calls, hosted items, otherPart).
+const citationPartBase = math.MinInt64 / 2
+
+// CitationPart reports whether part is a chat stream citation's: a whole
+// text (a url_citation's url or title) that is checked and sent in the
+// event that carries it, never joined with another or held for a later
+// delta.
+func CitationPart(part int) bool {
+	return part >= citationPartBase && part < citationPartBase+1<<40
 }

@@ -285,3 +285,52 @@ func TestDeltaTextsHosted(t *testing.T) {
 		assert.Equal(t, tc.part, refs[0].Part, tc.data)
 	}
 }
+
+func TestStreamChatCitations(t *testing.T) {
+	t.Parallel()
+	// A web search chat model's citations come in a delta of their own
+	// near the end of the stream: every url and title is a text with a
+	// Part of its own through the stream, and adds no generated tokens.
+	events := []struct {
+		data  string
+		texts []string
+	}{
+		{`{"choices":[{"index":0,"delta":{"content":"See"}}]}`, []string{"See"}},
+		{`{"choices":[{"index":1,"delta":{"annotations":[{"type":"url_citation","url_citation":{"end_index":3,"start_index":0,"title":"T1","url":"https://a.example/1"}}]}}]}`,
+			[]string{"T1", "https://a.example/1"}},
+		{`{"choices":[{"index":0,"delta":{"content":"","annotations":[{"type":"url_citation","url_citation":{"url":"https://b.example/2","title":"T\"2"}},{"type":"url_citation","url_citation":{"url":"u3","title":"T3"}}]}}]}`,
+			[]string{"", "https://b.example/2", "T\"2", "u3", "T3"}},
+	}
+	st := openai.NewStreamState(openai.Chat, 0)
+	parts := map[int]bool{}
+	for i, ev := range events {
+		refs, err := st.Feed(nil, []byte(ev.data))
+		require.NoError(t, err)
+		var got []string
+		for _, ref := range refs {
+			txt, err := providers.DecodeText(nil, []byte(ev.data), ref)
+			require.NoError(t, err)
+			got = append(got, string(txt))
+			if ref.Kind == providers.TextDelta {
+				assert.False(t, openai.CitationPart(ref.Part))
+				continue
+			}
+			assert.Equal(t, providers.TextToolArgs, ref.Kind)
+			assert.True(t, openai.CitationPart(ref.Part), "part %d", ref.Part)
+			assert.False(t, parts[ref.Part], "part %d shared", ref.Part)
+			parts[ref.Part] = true
+			assert.Equal(t, map[int]int{1: 1, 2: 0}[i], ref.Index)
+		}
+		assert.Equal(t, ev.texts, got, ev.data)
+	}
+	assert.Len(t, parts, 6)
+	assert.Equal(t, providers.EstimateLiteral([]byte(`"See"`))+providers.EstimateLiteral([]byte(`""`)), st.Counted(), "citations are no generated tokens")
+	for _, p := range []int{-1, -2, 0, 3, math.MinInt32, math.MinInt64 / 4} {
+		assert.False(t, openai.CitationPart(p), "%d", p)
+	}
+	// DeltaTexts numbers one event's citations from the start.
+	refs, err := openai.DeltaTexts(nil, []byte(events[2].data), openai.Chat)
+	require.NoError(t, err)
+	require.Len(t, refs, 5)
+	assert.NotEqual(t, refs[1].Part, refs[2].Part)
+}

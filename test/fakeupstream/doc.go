@@ -71,7 +71,7 @@
 // revised prompt and base64 image, a shell call and its output, streamed in
 // their own events and deltas, and a URL citation on the text), so a test
 // can see what the proxy does with each; a chat answer gets the citation on
-// its message (not streamed).
+// its message, or streamed in a delta of its own after the text.
 //
 // # Faults
 //

@@ -62,18 +62,23 @@ func (x *exchange) appendChatChoice(b []byte, i int) []byte {
 	}
 	b = append(b, `,"refusal":null,"annotations":[`...)
 	if x.p.dir.hosted {
-		// Chat's web search citations: {"type":"url_citation","url_citation":{...}}.
-		b = append(b, `{"type":"url_citation","url_citation":{"start_index":0,"end_index":`...)
-		b = appendInt(b, len(x.p.Text))
-		b = append(b, `,"url":`...)
-		b = appendStr(b, hostedSourceURL(x.p.Text))
-		b = append(b, `,"title":`...)
-		b = appendStr(b, x.p.Text)
-		b = append(b, `}}`...)
+		b = x.appendChatCitation(b)
 	}
 	b = append(b, `]},"logprobs":null,"finish_reason":`...)
 	b = append(b, x.finishReason()...)
 	return append(b, '}')
+}
+
+// appendChatCitation appends chat's web search citation of the answer:
+// {"type":"url_citation","url_citation":{...}}.
+func (x *exchange) appendChatCitation(b []byte) []byte {
+	b = append(b, `{"type":"url_citation","url_citation":{"start_index":0,"end_index":`...)
+	b = appendInt(b, len(x.p.Text))
+	b = append(b, `,"url":`...)
+	b = appendStr(b, hostedSourceURL(x.p.Text))
+	b = append(b, `,"title":`...)
+	b = appendStr(b, x.p.Text)
+	return append(b, `}}`...)
 }
 
 // chatStream sends chat.completion.chunk frames: the role, one delta per
@@ -148,6 +153,20 @@ func (x *exchange) chatStream() {
 		}
 		if sent == limit {
 			st.abort()
+		}
+		if x.p.dir.hosted && !tool {
+			// A web search model streams its citations in a delta of
+			// their own after the text, the same url_citation objects
+			// a whole answer's message carries.
+			err = send(func(b []byte) []byte {
+				b = open(b)
+				b = append(b, `{"annotations":[`...)
+				b = x.appendChatCitation(b)
+				return append(b, `]}`+closeDelta...)
+			})
+			if err != nil {
+				return
+			}
 		}
 		err = send(func(b []byte) []byte {
 			b = open(b)
