@@ -3,21 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-)
 
-// userText is a plausible contractor question of about 800 bytes. It avoids
-// the contractor policy's refusal patterns (see contractorPolicy) but holds
-// one e-mail address and one phone number, so the PII rule really rewrites
-// the body rather than only scanning it.
-const userText = `I am reviewing a Go service that batches writes to a bbolt database. ` +
-	`Each HTTP handler appends a record to a channel, and a single goroutine drains the channel ` +
-	`every 50 milliseconds and writes the batch in one Update transaction. Under load the p99 ` +
-	`latency of the handlers grows from 2 ms to 40 ms, and the channel (capacity 1024) is often ` +
-	`full. The records are small JSON documents of about 300 bytes with a monotonically increasing ` +
-	`key. Should I switch to db.Batch, increase the channel capacity, or split the database into ` +
-	`several files by key range? Please explain the trade-offs, how fsync cost grows with batch ` +
-	`size, and show a short example of the drain loop with a bounded flush interval. The owner of ` +
-	`the service is maria.keller@example.com, (415) 555-0132, if you need the original design notes.`
+	"github.com/tokenomics-dev/tokenomics/internal/benchdata"
+)
 
 // chatBody is the request every client sends: about 1 KB of JSON.
 func chatBody(maxTokens int, stream bool) []byte {
@@ -39,7 +27,7 @@ func chatBody(maxTokens int, stream bool) []byte {
 		Model: "gpt-4o",
 		Messages: []message{
 			{Role: "system", Content: "You are a senior Go reviewer. Answer concisely, with code where it helps."},
-			{Role: "user", Content: userText},
+			{Role: "user", Content: benchdata.Question},
 		},
 		MaxTokens:   maxTokens,
 		Temperature: 0.2,
@@ -74,27 +62,7 @@ const contractorPolicy = `{
   "prompts": [
     { "role": "system", "content": "You are a helpful coding assistant. Only answer programming-related questions." }
   ],
-  "rules": [
-    {
-      "name": "pii-mask",
-      "type": "pii",
-      "detect": ["ssn", "credit_card", "email", "phone", "aws_key", "api_key"],
-      "action": "mask",
-      "scope": "both"
-    },
-    {
-      "name": "prompt-injection",
-      "type": "regex",
-      "pattern": "(?i)(ignore.*instructions|system.*prompt|you are now)",
-      "action": "fail"
-    },
-    {
-      "name": "dangerous-keywords",
-      "type": "keyword",
-      "keywords": ["jailbreak", "bypass", "override", "hack"],
-      "action": "fail"
-    }
-  ],
+  "rules": ` + benchdata.ContractorRules + `,
   "rate_limit": {
     "rules": [
       { "requests": 100000000, "window": "1m" },

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/tokenomics-dev/tokenomics/internal/benchdata"
 	"regexp"
 	"testing"
 
@@ -21,7 +22,7 @@ func TestChatBody(t *testing.T) {
 		require.True(t, ok, name)
 		found := false
 		for _, p := range d.Patterns {
-			for _, m := range regexp.MustCompile(p).FindAll([]byte(userText), -1) {
+			for _, m := range regexp.MustCompile(p).FindAll([]byte(benchdata.Question), -1) {
 				if d.Validate == nil || d.Validate(m) > 0 {
 					found = true
 				}

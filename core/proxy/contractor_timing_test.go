@@ -22,6 +22,7 @@ import (
 	"github.com/tokenomics-dev/tokenomics/core/memory"
 	"github.com/tokenomics-dev/tokenomics/core/rules"
 	"github.com/tokenomics-dev/tokenomics/core/store"
+	"github.com/tokenomics-dev/tokenomics/internal/benchdata"
 )
 
 // The contractor path: the seed's contractor policy (a system prompt, PII
@@ -32,15 +33,7 @@ import (
 
 // contractorUserText is cmd/loadgen's question: about 800 bytes holding an
 // e-mail address and a phone number, so the PII rule rewrites the body.
-const contractorUserText = `I am reviewing a Go service that batches writes to a bbolt database. ` +
-	`Each HTTP handler appends a record to a channel, and a single goroutine drains the channel ` +
-	`every 50 milliseconds and writes the batch in one Update transaction. Under load the p99 ` +
-	`latency of the handlers grows from 2 ms to 40 ms, and the channel (capacity 1024) is often ` +
-	`full. The records are small JSON documents of about 300 bytes with a monotonically increasing ` +
-	`key. Should I switch to db.Batch, increase the channel capacity, or split the database into ` +
-	`several files by key range? Please explain the trade-offs, how fsync cost grows with batch ` +
-	`size, and show a short example of the drain loop with a bounded flush interval. The owner of ` +
-	`the service is maria.keller@example.com, (415) 555-0132, if you need the original design notes.`
+const contractorUserText = benchdata.Question
 
 // contractorAnswerText is what the fake upstream answers it: the masked
 // question echoed, so the output rules scan ~800 bytes and find nothing.
@@ -71,10 +64,7 @@ func contractorRequest(stream bool) []byte {
 func contractorPolicyJSON(dir string) string {
 	return `{"model_regex":"^gpt-4o","max_tokens":1000000000000,"timeout":30,
   "prompts":[{"role":"system","content":"You are a helpful coding assistant. Only answer programming-related questions."}],
-  "rules":[
-    {"name":"pii-mask","type":"pii","detect":["ssn","credit_card","email","phone","aws_key","api_key"],"action":"mask","scope":"both"},
-    {"name":"prompt-injection","type":"regex","pattern":"(?i)(ignore.*instructions|system.*prompt|you are now)","action":"fail"},
-    {"name":"dangerous-keywords","type":"keyword","keywords":["jailbreak","bypass","override","hack"],"action":"fail"}],
+  "rules":` + benchdata.ContractorRules + `,
   "rate_limit":{"rules":[{"requests":100000000,"window":"1m"},{"tokens":1000000000000,"window":"1h"}],"max_parallel":4096},
   "metadata":{"role":"contractor","team":"external"},
   "memory":{"enabled":true,"file_path":` + strconv.Quote(filepath.Join(dir, "contractor-sessions.md")) + `}}`
