@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"time"
@@ -33,7 +34,7 @@ import (
 func init() { register(serveCmd) }
 
 func serveCmd(a *app) *cobra.Command {
-	var cpuProfile, readyPath string
+	var cpuProfile, memProfile, readyPath string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the proxy (data plane)",
@@ -60,12 +61,36 @@ served on it instead of being bound again.`,
 				}
 				defer stop()
 			}
+			paceCollector()
+			if memProfile != "" {
+				// Sampled finer than the default 512 KB so that per-connection
+				// state shows; costs a little CPU, only with the flag.
+				runtime.MemProfileRate = 4096
+				defer writeHeapProfile(memProfile, a.logger(cfg))
+			}
 			return runServe(cmd.Context(), cfg, a.logger(cfg), readyPath)
 		},
 	}
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for load tests)")
+	cmd.Flags().StringVar(&memProfile, "memprofile", "", "at shutdown, write a heap profile (live memory as of the last collection, allocations since start) to this file (for load tests)")
 	cmd.Flags().StringVar(&readyPath, "ready-file", "", "once listening, write the bound addresses here as KEY=value lines (HTTP_ADDR, HTTPS_ADDR, ADMIN_ADDR, PID)")
 	return cmd
+}
+
+// writeHeapProfile writes the heap profile without collecting first: the
+// live figures are those of the last collection under load, not of the
+// idle process after it.
+func writeHeapProfile(path string, log hclog.Logger) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		log.Warn("writing the heap profile failed", "path", path, "error", err)
+	}
 }
 
 func startCPUProfile(path string) (func(), error) {

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,6 +64,9 @@ type options struct {
 	single    bool
 	tokens    int
 	rounds    int
+	only      *regexp.Regexp // cells to run, by name; nil runs all
+	smaps     bool           // sample serve's memory map and keep the breakdown at its peak
+	heap      bool           // serve writes a heap profile at shutdown
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -81,8 +86,18 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.single, "c1", true, "also run direct and contractor with one client (latency without queueing)")
 	fs.IntVar(&o.tokens, "tokens", 10_000, "tokens in serve's database (the two the runs use, the rest nine in ten contractor, one in ten without rules)")
 	fs.IntVar(&o.rounds, "rounds", 1, "run the whole matrix this many times, one round after another; ratios and added latencies are the median over rounds of each round's proxy-against-direct figure (the VM's throughput drifts between minutes)")
+	only := fs.String("only", "", "run only the cells whose name matches this regular expression (e.g. 'contractor-stream-c128'); targets are judged on what ran")
+	fs.BoolVar(&o.smaps, "smaps", false, "sample serve's /proc/PID/smaps every 50 ms and print where its memory was at the highest sample")
+	fs.BoolVar(&o.heap, "heap", false, "serve writes a heap profile per run (heap-<run>.pprof in -out; sampled every 4 KB)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if *only != "" {
+		re, err := regexp.Compile(*only)
+		if err != nil {
+			return o, fmt.Errorf("-only: %w", err)
+		}
+		o.only = re
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -215,12 +230,18 @@ func benchmark(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			runs = append(runs, spec{runName(targets[tg].name, false, 1), targets[tg].name, t, 1, false})
 		}
 	}
+	if o.only != nil {
+		runs = slices.DeleteFunc(runs, func(r spec) bool { return !o.only.MatchString(r.name) })
+		if len(runs) == 0 {
+			return fmt.Errorf("-only %q matches no cell", o.only)
+		}
+	}
 
 	// The first serve compiles the rule plugins into the cache (its start
 	// is the cold one); later ones load them from it, so the compilation
 	// stays out of the profiles.
 	fmt.Fprintln(stderr, "priming the plugin cache")
-	srv, cold, err := b.serve("")
+	srv, cold, err := b.serve("", "")
 	if err != nil {
 		return err
 	}
@@ -287,7 +308,11 @@ func measure(ctx context.Context, b *bench, o options, name string, t target, cl
 	if t.proxied {
 		profile = filepath.Join(o.out, "cpu-"+name+".pprof")
 		var err error
-		if srv, st, err = b.serve(profile); err != nil {
+		heap := ""
+		if o.heap {
+			heap = filepath.Join(o.out, "heap-"+name+".pprof")
+		}
+		if srv, st, err = b.serve(profile, heap); err != nil {
 			return Run{}, "", st, err
 		}
 		defer srv.kill()
@@ -301,7 +326,14 @@ func measure(ctx context.Context, b *bench, o options, name string, t target, cl
 			return Run{}, "", st, err
 		}
 	}
+	var sampler *peakSampler
+	if srv != nil && o.smaps {
+		sampler = samplePeak(srv.cmd.Process.Pid, o.bin, 50*time.Millisecond)
+	}
 	res, err := runLoad(ctx, t, clients, o.duration)
+	if sampler != nil {
+		sampler.stop().print(stderr, name)
+	}
 	if err != nil {
 		return Run{}, "", st, err
 	}
@@ -311,6 +343,8 @@ func measure(ctx context.Context, b *bench, o options, name string, t target, cl
 		if err := srv.stop(30 * time.Second); err != nil {
 			return Run{}, "", st, err
 		}
+		// The tail of serve's log, for GODEBUG traces and warnings.
+		_ = os.WriteFile(filepath.Join(o.out, "serve-"+name+".log"), []byte(srv.Logs()), 0o644)
 	}
 	run := Run{Name: name, Clients: clients, Stream: t.stream, Total: summarize(res.lat, res.errors, res.elapsed),
 		Error: res.firstErr, PeakRSS: rss}

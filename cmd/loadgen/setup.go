@@ -51,6 +51,13 @@ func newBench(dir, bin, fakeURL string, cpu int) (*bench, error) {
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"TOKENOMICS_HASH_KEY=" + hashKey, "OPENAI_API_KEY=" + fakeOpenAIKey, "ANTHROPIC_API_KEY=" + fakeAnthropicKey,
 	}}
+	// The Go runtime's knobs reach serve when loadgen has them, for
+	// measuring the collector's pacing (GODEBUG=gctrace=1, GOGC, GOMEMLIMIT).
+	for _, k := range []string{"GODEBUG", "GOGC", "GOMEMLIMIT"} {
+		if v, ok := os.LookupEnv(k); ok {
+			b.env = append(b.env, k+"="+v)
+		}
+	}
 	// logging.level warn: request logs would cost the proxy CPU the
 	// benchmark should not charge it.
 	cfg := fmt.Sprintf(`server:
@@ -158,11 +165,14 @@ func (b *bench) fillTokens(n int) error {
 // serve starts `tokenomics serve [--cpuprofile profile]` and waits until
 // /ready answers 200 and counts no rule set still loading; it returns how
 // long each took from the start.
-func (b *bench) serve(profile string) (*process, startTimes, error) {
+func (b *bench) serve(profile, heapProfile string) (*process, startTimes, error) {
 	var st startTimes
 	args := []string{"serve"}
 	if profile != "" {
 		args = append(args, "--cpuprofile", profile)
+	}
+	if heapProfile != "" {
+		args = append(args, "--memprofile", heapProfile)
 	}
 	// serve gets the socket loadgen holds, so no other program can have
 	// taken the port since newBench chose it (TOKENOMICS_LISTEN_FDS).

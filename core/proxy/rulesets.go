@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime/debug"
+	"github.com/tokenomics-dev/tokenomics/internal/startmem"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,16 +61,24 @@ type ruleSets struct {
 	began   time.Time
 
 	// startDone runs once the start's work is over (tokens loaded, their
-	// rules compiled): see freeStartGarbage.
+	// rules compiled): see releaseStart.
 	startDone sync.Once
 }
 
-// freeStartGarbage collects what loading the tokens and compiling their
-// rules left behind and returns it to the OS. Without it the heap goal of
-// the first cycles under load is twice the start's transient peak (decoded
-// records, module bytes, compiler buffers) rather than twice what the
-// proxy keeps: several MB more resident memory for the process's life.
-func freeStartGarbage() { debug.FreeOSMemory() }
+// releaseStart gives back what only the start needed, once its work is
+// over (tokens loaded, their rules compiled): the garbage of loading and
+// compiling, whose size would otherwise set the heap goal of the first
+// cycles under load (twice the start's transient peak rather than twice
+// what the proxy keeps), and the pages of the binary that only starting
+// touched (about half of them; see internal/startmem).
+func (c *ruleSets) releaseStart() {
+	n, err := startmem.Release()
+	if err != nil {
+		c.log.Debug("start pages not released", "error", err)
+		return
+	}
+	c.log.Debug("start memory released", "binary_bytes_unmapped", n)
+}
 
 func newRuleSets(host *rules.Host, plugins func(name, sha256 string) ([]byte, error), wait time.Duration,
 	reg *metrics.Registry, log hclog.Logger) *ruleSets {
@@ -159,7 +167,7 @@ func (c *ruleSets) start() {
 	c.held, c.started = nil, true
 	c.mu.Unlock()
 	if len(held) == 0 {
-		go c.startDone.Do(freeStartGarbage)
+		go c.startDone.Do(c.releaseStart)
 		return
 	}
 	go func() {
@@ -210,7 +218,7 @@ func (c *ruleSets) settle(tr *tokenRules) {
 	c.gauge.Set(float64(left))
 	if left == 0 {
 		c.log.Info("content rules loaded", "since_start", time.Since(c.began).Round(time.Millisecond).String())
-		c.startDone.Do(freeStartGarbage)
+		c.startDone.Do(c.releaseStart)
 	}
 }
 
