@@ -77,7 +77,7 @@ func (g *authGuard) middleware(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		if rec.status == http.StatusUnauthorized {
-			g.fail(src, r.Method+" "+r.URL.Path)
+			g.fail(src, clientaddr.Peer(r), r.Method+" "+r.URL.Path)
 		}
 	})
 }
@@ -130,8 +130,9 @@ func (g *authGuard) blocked(src string) time.Duration {
 	return time.Duration((1 - s.tokens) * float64(authRefill))
 }
 
-// fail records one failed authentication from src and logs it, rate-limited.
-func (g *authGuard) fail(src, what string) {
+// fail records one failed authentication from src (through peer, the TCP
+// peer: a trusted proxy or src itself) and logs it, rate-limited.
+func (g *authGuard) fail(src, peer, what string) {
 	g.mu.Lock()
 	now := g.now()
 	s := g.bucket(src, now)
@@ -157,7 +158,7 @@ func (g *authGuard) fail(src, what string) {
 	}
 	g.mu.Unlock()
 	if logIt {
-		g.log.Warn("failed API authentication", "source", src, "request", what,
+		g.log.Warn("failed API authentication", "source", src, "peer", peer, "request", what,
 			"failures_since_last_report", failures, "throttled", throttled)
 	}
 }

@@ -130,6 +130,7 @@ func TestW6ConsoleSigninBehindTrustedProxy(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusTooManyRequests, api(alice, centralKey), "alice is throttled on the API")
 	assert.Equal(t, http.StatusOK, api(bob, centralKey), "bob is not")
+	assert.Contains(t, p.Logs(), "failed API authentication: source=127.0.0.2 peer=127.0.0.1", "the API's log line names the client and the proxy")
 
 	// Straight to central, 127.0.0.4 is not a trusted proxy: whatever it
 	// writes, its tries count against 127.0.0.4.
