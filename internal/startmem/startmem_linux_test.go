@@ -8,19 +8,30 @@ import (
 	"testing"
 )
 
+// entry is one /proc/PID/smaps entry with the lines readOnlyRanges reads.
+func entry(head string, anon, swap int) string {
+	return head + "\nSize: 4 kB\nRss: 4 kB\nAnonymous: " + strconv.Itoa(anon) + " kB\nLazyFree: 0 kB\nSwap: " + strconv.Itoa(swap) + " kB\nVmFlags: rd mr mw me\n"
+}
+
 func TestReadOnlyRanges(t *testing.T) {
 	const exe = "/opt/tokenomics/bin/tokenomics"
-	maps := `00400000-015a4000 r-xp 00000000 fe:01 123 /opt/tokenomics/bin/tokenomics
-015a4000-029e9000 r--p 011a4000 fe:01 123 /opt/tokenomics/bin/tokenomics
-029e9000-02af7000 rw-p 025e9000 fe:01 123 /opt/tokenomics/bin/tokenomics
-02af7000-02b9e000 rw-p 00000000 00:00 0
-c000000000-c004000000 rw-p 00000000 00:00 0
-7f0000000000-7f0000100000 r--p 00000000 fe:01 99 /opt/tokenomics/bin/tokenomics.db
-7f0000200000-7f0000300000 r--p 00000000 fe:01 124 /opt/tokenomics/bin/tokenomics (deleted)
-7f0000400000-7f0000500000 ---p 00000000 fe:01 123 /opt/tokenomics/bin/tokenomics
-7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]
-`
-	got, err := readOnlyRanges([]byte(maps), exe)
+	smaps := entry("00400000-015a4000 r-xp 00000000 fe:01 123                      "+exe, 0, 0) +
+		entry("015a4000-029e9000 r--p 011a4000 fe:01 123 "+exe, 0, 0) +
+		entry("029e9000-02af7000 rw-p 025e9000 fe:01 123 "+exe, 0, 0) +
+		entry("02af7000-02b9e000 rw-p 00000000 00:00 0", 0, 0) +
+		entry("c000000000-c004000000 rw-p 00000000 00:00 0", 100, 0) +
+		entry("7f0000000000-7f0000100000 r--p 00000000 fe:01 99 "+exe+".db", 0, 0) +
+		entry("7f0000200000-7f0000300000 r--p 00000000 fe:01 124 "+exe+" (deleted)", 0, 0) +
+		entry("7f0000400000-7f0000500000 ---p 00000000 fe:01 123 "+exe, 0, 0) +
+		// Written before it became read-only (a PIE's RELRO): its file
+		// bytes are not its contents.
+		entry("7f0000600000-7f0000700000 r--p 00000000 fe:01 123 "+exe, 8, 0) +
+		// The same, its written pages swapped out.
+		entry("7f0000800000-7f0000900000 r--p 00000000 fe:01 123 "+exe, 0, 4) +
+		// An entry that does not say what it holds.
+		"7f0000a00000-7f0000b00000 r--p 00000000 fe:01 123 " + exe + "\nSize: 4 kB\n" +
+		entry("7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]", 12, 0)
+	got, err := readOnlyRanges([]byte(smaps), exe)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,6 +43,13 @@ c000000000-c004000000 rw-p 00000000 00:00 0
 		if got[i] != want[i] {
 			t.Fatalf("range %d: got %x, want %x", i, got[i], want[i])
 		}
+	}
+
+	// A path with spaces of its own, two in a row included.
+	const spaced = "/opt/my  tools/token omics"
+	got, err = readOnlyRanges([]byte(entry("00400000-00500000 r-xp 00000000 fe:01 7    "+spaced, 0, 0)+entry("00500000-00600000 r-xp 00000000 fe:01 8 /opt/my tools/token omics", 0, 0)), spaced)
+	if err != nil || len(got) != 1 || got[0] != [2]uintptr{0x400000, 0x500000} {
+		t.Fatalf("spaced path: got %x, %v", got, err)
 	}
 
 	for _, bad := range []string{
