@@ -1,6 +1,8 @@
 package startmem
 
 import (
+	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,6 +42,79 @@ func TestW6rReleasePositionIndependent(t *testing.T) {
 			}
 			if strings.HasPrefix(got, "released=0 ") {
 				t.Fatalf("nothing of the %s binary was released: %q", mode, got)
+			}
+		})
+	}
+}
+
+// TestW6rReleaseBinaryReplaced replaces the running binary on disk before
+// Release, the way an upgrade does (a new file renamed over it, or the old
+// one removed): the process keeps its own inode, shown as "(deleted)", and
+// still releases and refaults its pages from it.
+func TestW6rReleaseBinaryReplaced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goBin); err != nil {
+		goBin = "go"
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "helper")
+	if out, err := exec.Command(goBin, "build", "-buildmode=pie", "-o", bin, "./testdata/piehelper").CombinedOutput(); err != nil {
+		t.Fatalf("building: %v\n%s", err, out)
+	}
+	for _, how := range []string{"rename", "remove"} {
+		t.Run(how, func(t *testing.T) {
+			run := filepath.Join(dir, "run-"+how)
+			b, err := os.ReadFile(bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(run, b, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(run, "wait")
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd.Stderr = cmd.Stdout
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+			// Wait until it runs, then swap the file under it.
+			rd := bufio.NewReader(stdout)
+			if first, err := rd.ReadString('\n'); err != nil || first != "waiting\n" {
+				t.Fatalf("the helper did not start: %q %v", first, err)
+			}
+			switch how {
+			case "rename":
+				other := run + ".new"
+				if err := os.WriteFile(other, []byte("#!/bin/sh\nexit 7\n"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Rename(other, run); err != nil {
+					t.Fatal(err)
+				}
+			case "remove":
+				if err := os.Remove(run); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, _ = stdin.Write([]byte("go\n"))
+			rest, _ := io.ReadAll(rd)
+			got := string(rest)
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("helper failed after its binary was replaced: %v\n%s", err, got)
+			}
+			if !strings.Contains(got, "[0 1 2 3];[1 1 2 3];[1 2 2 3];") || strings.Contains(got, "released=0 ") {
+				t.Fatalf("output %q", got)
 			}
 		})
 	}

@@ -21,6 +21,12 @@ type answer struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "wait" {
+		// The test replaces the binary on disk meanwhile.
+		fmt.Println("waiting")
+		var line string
+		_, _ = fmt.Scanln(&line)
+	}
 	n, err := startmem.Release()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "release:", err)
