@@ -26,7 +26,9 @@ import (
 // The source is the TCP peer, or, when the peer is one of the operator's
 // trusted proxies (console.trusted_proxies), the client that proxy
 // forwards for (central/clientaddr): X-Forwarded-For from anyone else is
-// not trusted, since any client can write it.
+// not trusted, since any client can write it. Buckets count an IPv6 source
+// by its /64 (clientaddr.Counted), as the console's sign-in allowance
+// does; log lines name the address itself.
 const (
 	authBurst    = 10
 	authRefill   = 6 * time.Second
@@ -68,7 +70,7 @@ func (g *authGuard) middleware(next http.Handler) http.Handler {
 			return
 		}
 		src := g.addr.Client(r)
-		if wait := g.blocked(src); wait > 0 {
+		if wait := g.blocked(clientaddr.Counted(src)); wait > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			writeError(w, http.StatusTooManyRequests, "too_many_failed_authentications",
 				"too many failed authentications from this address; retry later")
@@ -77,7 +79,7 @@ func (g *authGuard) middleware(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		if rec.status == http.StatusUnauthorized {
-			g.fail(src, clientaddr.Peer(r), r.Method+" "+r.URL.Path)
+			g.fail(clientaddr.Counted(src), src, clientaddr.Peer(r), r.Method+" "+r.URL.Path)
 		}
 	})
 }
@@ -130,12 +132,13 @@ func (g *authGuard) blocked(src string) time.Duration {
 	return time.Duration((1 - s.tokens) * float64(authRefill))
 }
 
-// fail records one failed authentication from src (through peer, the TCP
-// peer: a trusted proxy or src itself) and logs it, rate-limited.
-func (g *authGuard) fail(src, peer, what string) {
+// fail records one failed authentication in bucket key from src (through
+// peer, the TCP peer: a trusted proxy or src itself) and logs it,
+// rate-limited.
+func (g *authGuard) fail(key, src, peer, what string) {
 	g.mu.Lock()
 	now := g.now()
-	s := g.bucket(src, now)
+	s := g.bucket(key, now)
 	s.tokens = max(0, s.tokens-1)
 	s.failures++
 	logIt := s.lastLog.IsZero() || now.Sub(s.lastLog) >= authLogEvery

@@ -360,3 +360,19 @@ func parsePeer(remote string) (netip.Addr, bool) {
 func norm(a netip.Addr) netip.Addr {
 	return a.WithZone("").Unmap()
 }
+
+// Counted returns what allowances and throttles count a client by: an IPv4
+// address as itself, an IPv6 address by its /64, since every IPv6 customer
+// holds a whole /64 and could otherwise try from 2^64 addresses. Anything
+// that is not an address (Peer's fallbacks) is returned as it is.
+func Counted(client string) string {
+	a, err := netip.ParseAddr(client)
+	if err != nil {
+		return client
+	}
+	a = norm(a)
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
+}

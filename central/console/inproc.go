@@ -15,9 +15,15 @@ type inProcess struct{ h http.Handler }
 func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	rec := &recorder{header: http.Header{}}
 	r := req.Clone(req.Context())
-	r.RemoteAddr = "127.0.0.1:0" // the console itself, for the API's throttle
-	// The console's own calls forward for nobody, even if 127.0.0.1 is a
-	// trusted proxy.
+	// The API's failed-authentication throttle counts the console's own
+	// calls under a name no network client can be counted by (a peer or a
+	// forwarded client is always an IP address): were it 127.0.0.1, a
+	// client behind a reverse proxy on the same host, or one a trusted
+	// proxy's disagreeing headers leave counted as the proxy, could empty
+	// that bucket with wrong keys and lock every operator's console out of
+	// the API.
+	r.RemoteAddr = "console:0"
+	// The console's own calls forward for nobody.
 	r.Header.Del("X-Forwarded-For")
 	r.Header.Del("Forwarded")
 	r.RequestURI = req.URL.RequestURI()

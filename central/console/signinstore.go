@@ -14,10 +14,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/tokenomics-dev/tokenomics/central/clientaddr"
 )
 
 // SigninStore keeps the failed sign-in allowance of each source outside
@@ -46,21 +47,9 @@ func signinKey(src string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// signinSource is what sign-in tries are counted by: an IPv4 address (an
-// IPv4-mapped IPv6 one too) as itself, an IPv6 address by its /64, since
-// every IPv6 customer holds a whole /64 and could otherwise try from 2^64
-// addresses. Anything that is not an address is counted as it is.
-func signinSource(src string) string {
-	a, err := netip.ParseAddr(src)
-	if err != nil {
-		return src
-	}
-	a = a.WithZone("").Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	return netip.PrefixFrom(a, 64).Masked().String()
-}
+// signinSource is what sign-in tries are counted by (clientaddr.Counted):
+// an IPv4 address as itself, an IPv6 address by its /64.
+func signinSource(src string) string { return clientaddr.Counted(src) }
 
 // Refill returns the allowance of a bucket that had tokens at updated, at
 // now. A clock that went back refills nothing.

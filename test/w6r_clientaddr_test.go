@@ -1,0 +1,109 @@
+package test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenomics-dev/tokenomics/test/fakeupstream"
+)
+
+// w6rRemoteBehindProxy starts the real central binary with extra console
+// settings and a reverse proxy in front of it on 127.0.0.1 (which appends
+// the client's address to X-Forwarded-For); it returns the proxy's URL,
+// central's own URL and the process.
+func w6rRemoteBehindProxy(t *testing.T, console string) (lbURL, direct string, p *proc) {
+	t.Helper()
+	fake := startFake(t, fakeupstream.Options{})
+	port := freePort(t)
+	dir := newCentralDir(t, centralSetup{fakeURL: fake.URL()})
+	f, err := os.OpenFile(filepath.Join(dir, "config.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("console:\n" + console)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	p = startRemote(t, dir, port, proxyEnv())
+	direct = fmt.Sprintf("http://127.0.0.1:%d", port)
+	target, err := url.Parse(direct)
+	require.NoError(t, err)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.Transport = &http.Transport{DisableKeepAlives: true}
+	lb := httptest.NewServer(rp)
+	t.Cleanup(lb.Close)
+	return lb.URL, direct, p
+}
+
+// w6rAPI sends GET /api/v1/tokens with key through c, with extra headers
+// (name, value pairs), and returns the status.
+func w6rAPI(t *testing.T, c *http.Client, base, key string, hdr ...string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, base+"/api/v1/tokens", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Add(hdr[i], hdr[i+1])
+	}
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestW6rConsoleNotLockedOutByAPIThrottle: the console calls the REST API
+// in-process, and those calls pass the API's failed-authentication
+// throttle. They must not share a bucket any network client can empty.
+// Mallory, behind the trusted reverse proxy on 127.0.0.1, sends a
+// Forwarded header that disagrees with the proxy's X-Forwarded-For, so she
+// is counted as the proxy, 127.0.0.1, the address the console's own calls
+// were keyed by; ten wrong keys then broke the plugins and fleet pages for
+// every operator.
+func TestW6rConsoleNotLockedOutByAPIThrottle(t *testing.T) {
+	t.Parallel()
+	lb, _, _ := w6rRemoteBehindProxy(t, "  trusted_proxies: [\"127.0.0.1/32\"]\n")
+	mallory := loopbackClient(t, "127.0.0.2")
+	for i := range 10 {
+		require.Equal(t, http.StatusUnauthorized, w6rAPI(t, mallory, lb, "wrong-key", "Forwarded", "for=198.51.100.77"), "mallory try %d", i+1)
+	}
+	require.Equal(t, http.StatusTooManyRequests, w6rAPI(t, mallory, lb, "wrong-key", "Forwarded", "for=198.51.100.77"), "the bucket mallory was counted by is empty")
+
+	bob := loopbackClient(t, "127.0.0.3")
+	require.Equal(t, http.StatusOK, signinVia(t, bob, lb, centralKey, ""))
+	for _, page := range []string{"/ui/plugins", "/ui/fleet"} {
+		resp, err := bob.Get(lb + page)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", page, body)
+		assert.NotContains(t, string(body), "too many failed", page)
+		assert.NotContains(t, string(body), "429", page)
+	}
+}
+
+// TestW6rAPIThrottleCountsIPv6By64: the console's sign-in allowance counts
+// an IPv6 client by its /64 (every IPv6 customer holds a whole /64); the
+// API's failed-authentication throttle must too, or one customer gets ten
+// guesses per address, 2^64 times. The test is the trusted proxy itself,
+// forwarding for IPv6 clients of one /64.
+func TestW6rAPIThrottleCountsIPv6By64(t *testing.T) {
+	t.Parallel()
+	_, direct, p := w6rRemoteBehindProxy(t, "  trusted_proxies: [\"127.0.0.1/32\"]\n")
+	lb := loopbackClient(t, "127.0.0.1")
+	for i := range 10 {
+		require.Equal(t, http.StatusUnauthorized, w6rAPI(t, lb, direct, "wrong-key", "X-Forwarded-For", fmt.Sprintf("2001:db8:1:2::%x", i+1)), "try %d", i+1)
+	}
+	assert.Equal(t, http.StatusTooManyRequests, w6rAPI(t, lb, direct, "wrong-key", "X-Forwarded-For", "2001:db8:1:2:ffff::99"), "another address of the same /64")
+	assert.Equal(t, http.StatusTooManyRequests, w6rAPI(t, lb, direct, centralKey, "X-Forwarded-For", "2001:db8:1:2::1"), "the first address")
+	assert.Equal(t, http.StatusOK, w6rAPI(t, lb, direct, centralKey, "X-Forwarded-For", "2001:db8:1:3::1"), "the next /64 is someone else")
+	assert.Equal(t, http.StatusOK, w6rAPI(t, lb, direct, centralKey, "X-Forwarded-For", "198.51.100.1"), "IPv4 clients are counted alone")
+	assert.Contains(t, p.Logs(), "source=2001:db8:1:2::1 ", "the log names the address, not the /64")
+}
