@@ -42,6 +42,9 @@ type authGuard struct {
 	now func() time.Time
 	// addr finds the source; nil counts the TCP peer.
 	addr *clientaddr.Resolver
+	// inbox is the event inbox's path, which counts its own refusals
+	// (inbox.ServeHTTP): a stale delivery is no guess at the API key.
+	inbox string
 
 	mu   sync.Mutex
 	srcs map[string]*authSource
@@ -65,7 +68,7 @@ func newAuthGuard(log hclog.Logger, addr *clientaddr.Resolver) *authGuard {
 // middleware throttles and logs failed authentications on /api/.
 func (g *authGuard) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/api/") {
+		if !strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == g.inbox {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -136,10 +139,20 @@ func (g *authGuard) blocked(src string) time.Duration {
 // peer, the TCP peer: a trusted proxy or src itself) and logs it,
 // rate-limited.
 func (g *authGuard) fail(key, src, peer, what string) {
+	g.refused(key, true, "failed API authentication", "source", src, "peer", peer, "request", what)
+}
+
+// refused records one refused request in bucket key, taking a try from it
+// when guess is true (a credential was checked and was wrong), and logs
+// msg with kv at most once per key per authLogEvery and authLogCap lines a
+// minute overall: refusals anyone can provoke must not flood the log.
+func (g *authGuard) refused(key string, guess bool, msg string, kv ...any) {
 	g.mu.Lock()
 	now := g.now()
 	s := g.bucket(key, now)
-	s.tokens = max(0, s.tokens-1)
+	if guess {
+		s.tokens = max(0, s.tokens-1)
+	}
 	s.failures++
 	logIt := s.lastLog.IsZero() || now.Sub(s.lastLog) >= authLogEvery
 	if logIt {
@@ -161,8 +174,7 @@ func (g *authGuard) fail(key, src, peer, what string) {
 	}
 	g.mu.Unlock()
 	if logIt {
-		g.log.Warn("failed API authentication", "source", src, "peer", peer, "request", what,
-			"failures_since_last_report", failures, "throttled", throttled)
+		g.log.Warn(msg, append(kv, "failures_since_last_report", failures, "throttled", throttled)...)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,9 +43,22 @@ func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use POST")
 		return
 	}
+	// A wrong secret or signing key is a guess at a credential, as a
+	// wrong API key is: guesses are throttled per client (clientaddr)
+	// in a bucket of the inbox's own, so a proxy with a wrong webhook
+	// secret still reaches the API to sync its tokens.
+	src := in.s.o.ClientAddr.Client(r)
+	key := "inbox " + clientaddr.Counted(src)
+	if wait := in.s.guard.blocked(key); wait > 0 {
+		in.s.obs.eventRejected(http.StatusTooManyRequests)
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		writeError(w, http.StatusTooManyRequests, "too_many_failed_authentications",
+			"too many failed authentications from this address; retry later")
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, events.MaxBodySize))
 	if err != nil {
-		in.reject(w, r, http.StatusRequestEntityTooLarge, err)
+		in.reject(w, r, key, src, http.StatusRequestEntityTooLarge, err)
 		return
 	}
 	now := time.Now()
@@ -63,12 +77,12 @@ func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !ok {
-		in.reject(w, r, events.StatusFor(verr), verr)
+		in.reject(w, r, key, src, events.StatusFor(verr), verr)
 		return
 	}
 	var ev events.Event
 	if err := json.Unmarshal(body, &ev); err != nil || ev.Type == "" {
-		in.reject(w, r, http.StatusBadRequest, errors.New("the event has no type"))
+		in.reject(w, r, key, src, http.StatusBadRequest, errors.New("the event has no type"))
 		return
 	}
 	if _, err := in.s.o.Events.Append(r.Context(), ev, now); err != nil {
@@ -80,10 +94,14 @@ func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-func (in *inbox) reject(w http.ResponseWriter, r *http.Request, status int, err error) {
+// reject refuses a delivery from src, counted in the guard's bucket key:
+// a wrong credential takes a try; the log line is rate-limited per client,
+// since anyone can send refusable deliveries.
+func (in *inbox) reject(w http.ResponseWriter, r *http.Request, key, src string, status int, err error) {
 	in.s.obs.eventRejected(status)
+	guess := errors.Is(err, events.ErrBadSecret) || errors.Is(err, events.ErrBadSignature)
 	// Verify's errors never hold a header value: safe to log.
-	in.s.log.Warn("event delivery refused", "source", in.s.o.ClientAddr.Client(r), "peer", clientaddr.Peer(r), "status", status, "error", err)
+	in.s.guard.refused(key, guess, "event delivery refused", "source", src, "peer", clientaddr.Peer(r), "status", status, "error", err)
 	writeError(w, status, "event_refused", http.StatusText(status))
 }
 

@@ -68,6 +68,8 @@ type Server struct {
 	met     *centralMetrics
 	obs     *observability
 	handler http.Handler
+	// guard throttles and logs failed authentications (authguard.go).
+	guard *authGuard
 }
 
 // New builds a Server and hooks the push fan-out into the token service.
@@ -104,12 +106,12 @@ func New(o Options) (*Server, error) {
 	mux.Handle("/api/v1/plugins", requireAuth(auth, plugins))
 	mux.Handle("/api/v1/plugins/", requireAuth(auth, plugins))
 	mux.Handle("/api/v1/fleet", requireAuth(auth, s.fleetRoutes()))
+	s.guard = newAuthGuard(s.log, o.ClientAddr)
 	s.mountObservability(mux, auth)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
-	guard := newAuthGuard(s.log, o.ClientAddr)
-	api := recoverPanics(guard.middleware(mux), s.log)
+	api := recoverPanics(s.guard.middleware(mux), s.log)
 	s.handler = api
 	if o.Console != nil {
 		ui := o.Console(api)

@@ -64,6 +64,7 @@ func (s *Server) mountObservability(mux *http.ServeMux, auth tokenapi.Authentica
 			if path == "" {
 				path = "/webhook"
 			}
+			s.guard.inbox = path
 			mux.Handle(path, &inbox{s: s, verifiers: s.o.EventVerifiers})
 		}
 	}

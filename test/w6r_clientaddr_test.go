@@ -1,6 +1,7 @@
 package test
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,11 +10,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/test/fakeupstream"
 )
 
@@ -106,4 +110,73 @@ func TestW6rAPIThrottleCountsIPv6By64(t *testing.T) {
 	assert.Equal(t, http.StatusOK, w6rAPI(t, lb, direct, centralKey, "X-Forwarded-For", "2001:db8:1:3::1"), "the next /64 is someone else")
 	assert.Equal(t, http.StatusOK, w6rAPI(t, lb, direct, centralKey, "X-Forwarded-For", "198.51.100.1"), "IPv4 clients are counted alone")
 	assert.Contains(t, p.Logs(), "source=2001:db8:1:2::1 ", "the log names the address, not the /64")
+}
+
+// TestW6rInboxGuessesThrottled: central's event inbox (/webhook) checks a
+// shared secret and an HMAC key on every delivery, with no API key in
+// front. Wrong secrets must be throttled per client like wrong API keys
+// (else the secret can be guessed online at full speed) and logged at
+// most once per client per interval (else any client writes unbounded
+// WARN lines), without throttling the client's API calls (a proxy whose
+// webhook secret is wrong must still sync its tokens) and without
+// counting stale deliveries (a proxy with a skewed clock guesses nothing).
+func TestW6rInboxGuessesThrottled(t *testing.T) {
+	t.Parallel()
+	dir := seedDir(t)
+	fake := startFake(t, fakeupstream.Options{})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "providers.yaml"), []byte(providersYAML(fake.URL())), 0o600))
+	const key = "change-me-to-match-remote-server"
+	env := append(proxyEnv(), "TOKENOMICS_REMOTE_KEY="+key)
+	cport := freePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", cport)
+	central := startProc(t, dir, env, base, "/health", "remote", "--addr", fmt.Sprintf("127.0.0.1:%d", cport), "--api-key", key)
+
+	good := events.Credentials{Secret: "change-me-webhook-secret", SigningKey: "change-me-signing-key", Direction: events.DirReport}
+	post := func(c *http.Client, creds events.Credentials, at time.Time) int {
+		t.Helper()
+		id := events.NewID()
+		body := fmt.Appendf(nil, `{"id":%q,"type":"rule.violation","time":"2026-12-07T00:00:00Z","source":"proxy:w6r"}`, id)
+		req, err := http.NewRequest(http.MethodPost, base+"/webhook", bytes.NewReader(body))
+		require.NoError(t, err)
+		events.SignHeaders(req.Header.Set, creds, id, at, body)
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	mallory := loopbackClient(t, "127.0.0.2")
+	throttled := false
+	for i := range 20 {
+		guess := good
+		guess.Secret = fmt.Sprintf("guess-%d", i)
+		st := post(mallory, guess, time.Now())
+		if st == http.StatusTooManyRequests {
+			throttled = true
+			break
+		}
+		require.Equal(t, http.StatusUnauthorized, st, "guess %d", i+1)
+	}
+	assert.True(t, throttled, "20 wrong secrets in a row and never throttled")
+	assert.Equal(t, http.StatusTooManyRequests, post(mallory, good, time.Now()), "a throttled client learns nothing, right secret or wrong")
+	assert.Equal(t, http.StatusOK, w6rAPI(t, mallory, base, key), "wrong webhook secrets do not throttle the client's API calls")
+
+	bob := loopbackClient(t, "127.0.0.3")
+	assert.Equal(t, http.StatusAccepted, post(bob, good, time.Now()), "another client delivers")
+
+	skewed := loopbackClient(t, "127.0.0.4")
+	for i := range 15 {
+		require.Equal(t, http.StatusUnauthorized, post(skewed, good, time.Now().Add(-time.Hour)), "stale delivery %d", i+1)
+	}
+	assert.Equal(t, http.StatusAccepted, post(skewed, good, time.Now()), "stale deliveries are not guesses")
+
+	n := 0
+	for _, line := range strings.Split(central.Logs(), "\n") {
+		if strings.Contains(line, "source=127.0.0.2 ") || strings.Contains(line, `"source":"127.0.0.2"`) {
+			n++
+		}
+	}
+	assert.LessOrEqual(t, n, 2, "mallory's refused deliveries are logged rate-limited:\n%s", central.Logs())
+	assert.NotContains(t, central.Logs(), "guess-", "no guessed secret in the log")
 }
