@@ -289,7 +289,6 @@ type Lease struct {
 	subject  string
 	id       string // Redis lease id
 	reserved int64
-	clamped  bool         // reserved is what was left, not Request.Reserve
 	report   atomic.Int64 // what expiry bills: the last Report (memory; Redis keeps it in the record)
 	charged  int64        // memory: what expiry charged
 	windows  []Window     // the request's windows, for token-window settlement
@@ -297,6 +296,11 @@ type Lease struct {
 	markBuf  [3]windowMark
 	rate     rateMarks // Rate, over windows
 	state    atomic.Uint32
+	clamped  bool // reserved is what was left, not Request.Reserve
+	// expired: reclaimed, its reservation charged as usage (memory backend,
+	// guarded by the subject's shard lock). Next to state and clamped: the
+	// three share one word.
+	expired bool
 
 	// Memory backend; guarded by the subject's shard lock.
 	st      *subjectState
@@ -304,7 +308,6 @@ type Lease struct {
 	slotBuf [4]int32
 	heapIdx int
 	expiry  int64 // unix ms
-	expired bool  // reclaimed: its reservation was charged as usage
 }
 
 // windowMark records which bucket a token window's reservation went into.
