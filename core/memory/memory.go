@@ -123,7 +123,8 @@ func newWriter(o Options, beforeWrite func(Entry)) *Writer {
 // Append enqueues e; it never blocks. It reports false when the entry was
 // dropped because the queue is full or the writer is closed. Either way
 // e.Texts is the writer's from now on: it goes back to the pool once the
-// entry is written or, when dropped, at once.
+// entry is written or, when dropped, at once. A Texts the caller no longer
+// owns (appended or released before) panics.
 func (w *Writer) Append(e Entry) bool {
 	if !e.Texts.IsZero() {
 		e.Texts.queue()

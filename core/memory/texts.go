@@ -100,9 +100,6 @@ func (t Texts) AddRequestString(role, text string) {
 	b.msgs = append(b.msgs, textMsg{role: role, end: len(b.req)})
 }
 
-// Requests is the number of request texts added.
-func (t Texts) Requests() int { return len(t.own().msgs) }
-
 // AppendAnswer appends p, copied, to the answer.
 func (t Texts) AppendAnswer(p []byte) {
 	b := t.own()
