@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -63,7 +64,18 @@ func refillSignin(tokens float64, updated, now time.Time, burst float64, refill 
 var bucketSignins = []byte("console_signins")
 
 // boltSignins is a SigninStore in the central bbolt file.
-type boltSignins struct{ db *bbolt.DB }
+type boltSignins struct {
+	db *bbolt.DB
+
+	// The prune of refilled records runs at most once per refill
+	// interval: it visits every record inside the write transaction that
+	// token changes wait for too, so pruning on every new source made a
+	// flood of sources (an IPv6 /48 holds 65,536 /64s) cost O(n²). Only
+	// one process opens the bbolt file, so this state is the file's.
+	mu        sync.Mutex
+	lastPrune time.Time
+	visited   int64 // records the prunes visited, for tests
+}
 
 type signinRecord struct {
 	Tokens  float64   `json:"tokens"`
@@ -100,8 +112,12 @@ func (b *boltSignins) update(key string, now time.Time, burst float64, refill ti
 		if !keep {
 			return nil
 		}
-		if v == nil {
-			if err := pruneSignins(bk, now, burst, refill); err != nil {
+		if v == nil && b.pruneDue(now, refill) {
+			n, err := pruneSignins(bk, now, burst, refill)
+			b.mu.Lock()
+			b.visited += int64(n)
+			b.mu.Unlock()
+			if err != nil {
 				return err
 			}
 		}
@@ -132,10 +148,26 @@ func (b *boltSignins) Give(_ context.Context, key string, now time.Time, burst f
 	})
 }
 
-// pruneSignins drops the records refilled to the full allowance.
-func pruneSignins(bk *bbolt.Bucket, now time.Time, burst float64, refill time.Duration) error {
+// pruneDue reports whether a prune should run at now (and, if so, notes
+// it): the first, one refill interval after the last, or when the clock
+// went back.
+func (b *boltSignins) pruneDue(now time.Time, refill time.Duration) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.lastPrune.IsZero() && now.Sub(b.lastPrune) < refill && !now.Before(b.lastPrune) {
+		return false
+	}
+	b.lastPrune = now
+	return true
+}
+
+// pruneSignins drops the records refilled to the full allowance and
+// returns how many records it visited.
+func pruneSignins(bk *bbolt.Bucket, now time.Time, burst float64, refill time.Duration) (int, error) {
 	var dead [][]byte
+	visited := 0
 	err := bk.ForEach(func(k, v []byte) error {
+		visited++
 		var r signinRecord
 		if json.Unmarshal(v, &r) != nil || refillSignin(r.Tokens, r.Updated, now, burst, refill) >= burst {
 			dead = append(dead, k)
@@ -143,12 +175,12 @@ func pruneSignins(bk *bbolt.Bucket, now time.Time, burst float64, refill time.Du
 		return nil
 	})
 	if err != nil {
-		return err
+		return visited, err
 	}
 	for _, k := range dead {
 		if err := bk.Delete(k); err != nil {
-			return err
+			return visited, err
 		}
 	}
-	return nil
+	return visited, nil
 }
