@@ -63,8 +63,12 @@ type Writer struct {
 	dropped atomic.Int64
 	written atomic.Int64
 	log     hclog.Logger
-	closed  atomic.Bool
-	once    sync.Once
+	// mu orders Append's send against Close's close(ch): a send on a
+	// closed channel panics, so Close waits for sends in flight (read
+	// locks, held for a non-blocking send only) and later ones see closed.
+	mu     sync.RWMutex
+	closed bool
+	once   sync.Once
 
 	files   map[string]*openFile // owned by the writer goroutine
 	targets map[targetKey]target // resolved paths, owned by the writer goroutine
@@ -129,17 +133,20 @@ func (w *Writer) Append(e Entry) bool {
 	if !e.Texts.IsZero() {
 		e.Texts.queue()
 	}
-	if w.closed.Load() {
-		w.drop(e)
-		return false
+	w.mu.RLock()
+	sent := false
+	if !w.closed {
+		select {
+		case w.ch <- e:
+			sent = true
+		default:
+		}
 	}
-	select {
-	case w.ch <- e:
-		return true
-	default:
+	w.mu.RUnlock()
+	if !sent {
 		w.drop(e)
-		return false
 	}
+	return sent
 }
 
 func (w *Writer) drop(e Entry) {
@@ -156,8 +163,10 @@ func (w *Writer) Written() int64 { return w.written.Load() }
 // Close drains the queue and closes every file, bounded by ctx.
 func (w *Writer) Close(ctx context.Context) error {
 	w.once.Do(func() {
-		w.closed.Store(true)
+		w.mu.Lock()
+		w.closed = true
 		close(w.ch)
+		w.mu.Unlock()
 	})
 	select {
 	case <-w.done:
