@@ -10,4 +10,8 @@
 // returns it to the OS and unmaps the binary's read-only pages; the pages
 // serving needs fault back in from the page cache (a minor fault, no disk
 // read) and the rest stay unmapped, left for the kernel to keep or reclaim.
+// Only mappings holding nothing but file pages are released: a read-only
+// mapping with anonymous pages was written before it was protected (a
+// position-independent build's relocated data, a debugger's breakpoints),
+// and releasing it would put the file's bytes back in their place.
 package startmem
