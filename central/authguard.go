@@ -29,6 +29,16 @@ import (
 // not trusted, since any client can write it. Buckets count an IPv6 source
 // by its /64 (clientaddr.Counted), as the console's sign-in allowance
 // does; log lines name the address itself.
+//
+// A strong API key (strongKey) changes one thing: a throttled source's
+// request carrying the right key is served. Proxies learn revocations only
+// by pulling the token feed with that key, and they may share an address
+// with an attacker (one egress NAT, a balancer not in trusted_proxies):
+// refusing the right key let one wrong guess every authRefill stop every
+// proxy behind it from learning of a revocation. Telling the right key
+// from a wrong one while throttled lets a throttled source compare keys at
+// full speed, which only a key too long to guess can afford; with a weaker
+// key every request of a throttled source is refused, right key or wrong.
 const (
 	authBurst    = 10
 	authRefill   = 6 * time.Second
@@ -42,6 +52,9 @@ type authGuard struct {
 	now func() time.Time
 	// addr finds the source; nil counts the TCP peer.
 	addr *clientaddr.Resolver
+	// pass, when set, lets a throttled source's request through when it
+	// holds the right key (a strong key only: see above).
+	pass func(*http.Request) bool
 	// inbox is the event inbox's path, which counts its own refusals
 	// (inbox.ServeHTTP): a stale delivery is no guess at the API key.
 	inbox string
@@ -73,7 +86,7 @@ func (g *authGuard) middleware(next http.Handler) http.Handler {
 			return
 		}
 		src := g.addr.Client(r)
-		if wait := g.blocked(clientaddr.Counted(src)); wait > 0 {
+		if wait := g.blocked(clientaddr.Counted(src)); wait > 0 && (g.pass == nil || !g.pass(r)) {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			writeError(w, http.StatusTooManyRequests, "too_many_failed_authentications",
 				"too many failed authentications from this address; retry later")
@@ -176,6 +189,24 @@ func (g *authGuard) refused(key string, guess bool, msg string, kv ...any) {
 	if logIt {
 		g.log.Warn(msg, append(kv, "failures_since_last_report", failures, "throttled", throttled)...)
 	}
+}
+
+// strongKey reports whether key is too long and varied to guess online:
+// at least 32 characters, at least 16 of them distinct (a random key of
+// 32 base64 characters has about 25).
+func strongKey(key string) bool {
+	if len(key) < 32 {
+		return false
+	}
+	var seen [256]bool
+	distinct := 0
+	for i := 0; i < len(key); i++ {
+		if !seen[key[i]] {
+			seen[key[i]] = true
+			distinct++
+		}
+	}
+	return distinct >= 16
 }
 
 // statusRecorder remembers the status an inner handler wrote.

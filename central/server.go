@@ -107,6 +107,9 @@ func New(o Options) (*Server, error) {
 	mux.Handle("/api/v1/plugins/", requireAuth(auth, plugins))
 	mux.Handle("/api/v1/fleet", requireAuth(auth, s.fleetRoutes()))
 	s.guard = newAuthGuard(s.log, o.ClientAddr)
+	if !o.NoAuth && strongKey(o.APIKey) {
+		s.guard.pass = auth
+	}
 	s.mountObservability(mux, auth)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")

@@ -180,3 +180,49 @@ func TestW6rInboxGuessesThrottled(t *testing.T) {
 	assert.LessOrEqual(t, n, 2, "mallory's refused deliveries are logged rate-limited:\n%s", central.Logs())
 	assert.NotContains(t, central.Logs(), "guess-", "no guessed secret in the log")
 }
+
+// TestW6rThrottleKeepsStrongKeySync: proxies learn revocations only by
+// pulling the token feed (GET /api/v1/tokens?since=N) with the API key.
+// When they share a source address with an attacker (one egress NAT, or a
+// balancer not listed in console.trusted_proxies), one wrong key every
+// 6 s kept that address throttled, and the throttle refused the right key
+// too: no proxy behind it learned of a revocation for as long as the
+// attacker went on. With a strong API key (32+ characters, not
+// predictable) online guessing is hopeless, so a throttled source's
+// request carrying the right key is served; wrong keys from it still get
+// 429 and are not compared any faster than before.
+func TestW6rThrottleKeepsStrongKeySync(t *testing.T) {
+	t.Parallel()
+	const strong = "Xq7-vR2pLm9sT4wZk8YbN3cHf6JdG1aE5uQ0iOeW"
+	dir := newCentralDir(t, centralSetup{fakeURL: "http://127.0.0.1:9"})
+	port := freePort(t)
+	startRemote(t, dir, port, proxyEnv(), "--api-key", strong)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	shared := loopbackClient(t, "127.0.0.9") // the attacker and the fleet's NAT
+
+	for i := range 10 {
+		require.Equal(t, http.StatusUnauthorized, w6rAPI(t, shared, base, fmt.Sprintf("guess-%d", i)), "guess %d", i+1)
+	}
+	assert.Equal(t, http.StatusTooManyRequests, w6rAPI(t, shared, base, "guess-x"), "the address is throttled")
+	for i := range 5 {
+		assert.Equal(t, http.StatusOK, w6rAPI(t, shared, base, strong), "a proxy's pull %d behind the throttled address", i+1)
+		assert.Equal(t, http.StatusTooManyRequests, w6rAPI(t, shared, base, fmt.Sprintf("guess-y%d", i)), "the attacker's next guess")
+	}
+}
+
+// TestW6rThrottleWeakKeyRefusedWhenThrottled: with a key short enough to
+// guess online, a throttled source is still refused whatever key it sends
+// (TestSecurityCentralThrottlesGuessing runs this with the harness key).
+func TestW6rThrottleWeakKeyRefusedWhenThrottled(t *testing.T) {
+	t.Parallel()
+	const weak = "tokenomics-central"
+	dir := newCentralDir(t, centralSetup{fakeURL: "http://127.0.0.1:9"})
+	port := freePort(t)
+	startRemote(t, dir, port, proxyEnv(), "--api-key", weak)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	shared := loopbackClient(t, "127.0.0.10")
+	for i := range 10 {
+		require.Equal(t, http.StatusUnauthorized, w6rAPI(t, shared, base, fmt.Sprintf("guess-%d", i)), "guess %d", i+1)
+	}
+	assert.Equal(t, http.StatusTooManyRequests, w6rAPI(t, shared, base, weak))
+}
