@@ -193,10 +193,18 @@ func (g *authGuard) refused(key string, guess bool, msg string, kv ...any) {
 
 // strongKey reports whether key is too long and varied to guess online:
 // at least 32 characters, at least 16 of them distinct (a random key of
-// 32 base64 characters has about 25).
+// 32 base64 characters has about 25), and no example placeholder left in
+// it (SEED's "change-me-to-match-remote-server" is the first guess of
+// anyone).
 func strongKey(key string) bool {
 	if len(key) < 32 {
 		return false
+	}
+	lower := strings.ToLower(key)
+	for _, p := range []string{"change-me", "changeme", "change_me", "replace-me", "replaceme", "replace_me", "placeholder", "example", "your-key", "your_key", "secret"} {
+		if strings.Contains(lower, p) {
+			return false
+		}
 	}
 	var seen [256]bool
 	distinct := 0

@@ -18,6 +18,8 @@ func TestW6rStrongKey(t *testing.T) {
 		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
 		{"abababababababababababababababababababab", false},
 		{"", false},
+		{"change-me-to-match-remote-server", false}, // SEED's placeholder
+		{"my-example-central-key-0123456789", false},
 	} {
 		assert.Equal(t, tc.want, strongKey(tc.key), tc.key)
 	}
