@@ -117,7 +117,9 @@ func (g *authGuard) bucket(src string, now time.Time) *authSource {
 }
 
 // prune drops sources whose bucket has refilled; when every source is
-// still throttled (a spread-out attack), the oldest half goes.
+// still throttled (a spread-out attack), about half go, in map order (not
+// the oldest): an attacker with that many addresses has fresh allowances
+// anyway.
 func (g *authGuard) prune(now time.Time) {
 	for k, s := range g.srcs {
 		if s.tokens+now.Sub(s.updated).Seconds()/authRefill.Seconds() >= authBurst {
