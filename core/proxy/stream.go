@@ -504,9 +504,10 @@ func (r *relay) settle(out []byte) []byte {
 		}
 		var emit []byte
 		var err error
-		if f.kind == providers.TextToolArgs && openai.CitationPart(f.part) {
-			// A chat stream's citation (url, title) is whole in its
-			// event: checked all at once, nothing held for a later delta.
+		if wholeText(providers.TextRef{Kind: f.kind, Part: f.part}) {
+			// A citation (url, title, cited text) or Anthropic's server
+			// tool result is whole in its event: checked all at once,
+			// nothing held for a later delta.
 			emit, err = f.stream.Flush(&r.verdict)
 		} else {
 			emit, err = f.stream.Write(nil, &r.verdict)

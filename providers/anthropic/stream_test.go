@@ -226,7 +226,7 @@ func TestResponseTexts(t *testing.T) {
 // FuzzStreamState checks that stream events never panic the state and
 // that refs decode (translation: hub.FuzzStream).
 func FuzzStreamState(f *testing.F) {
-	for _, file := range []string{"text.sse", "tool_use.sse", "thinking.sse", "error.sse"} {
+	for _, file := range []string{"text.sse", "tool_use.sse", "thinking.sse", "error.sse", "web_search.sse"} {
 		raw := readTestdataF(f, filepath.Join("streams", file))
 		var p sse.Parser
 		p.Feed(raw)
@@ -249,5 +249,13 @@ func FuzzStreamState(f *testing.F) {
 		}
 		var ev anthropic.Event
 		_ = st.Next(data, &ev)
+		n := 0
+		refs, err = anthropic.StreamTexts(nil, data, &n)
+		if err == nil {
+			for _, r := range refs {
+				_, err := providers.DecodeText(nil, data, r)
+				require.NoError(t, err)
+			}
+		}
 	})
 }
