@@ -116,3 +116,32 @@ func FuzzResponseTexts(f *testing.F) {
 		}
 	})
 }
+
+// TestStreamWholeOpenings: a block or message that opens with texts in it
+// (a tool input, a message_start's content) has them read whole; the
+// empty openings the API sends have none.
+func TestStreamWholeOpenings(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		data string
+		want []string
+	}{
+		{`{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"f","input":{"q":"secret","n":[1,"two"]}}}`, []string{"secret", "two"}},
+		{`{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"f","input":{}}}`, nil},
+		{`{"type":"message_start","message":{"id":"m","content":[{"type":"text","text":"early"}],"usage":{"input_tokens":1}}}`, []string{"early"}},
+		{`{"type":"message_start","message":{"id":"m","content":[],"usage":{"input_tokens":1}}}`, nil},
+		{`{"type":"content_block_start","index":2,"content_block":{"type":"text","text":"","citations":null}}`, nil},
+		{`{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"input\":{\"a\":\"b\"}"}}`, []string{`{"input":{"a":"b"}`}},
+	}
+	for _, c := range cases {
+		refs, err := anthropic.DeltaTexts(nil, []byte(c.data))
+		require.NoError(t, err)
+		var got []string
+		for _, r := range refs {
+			b, err := providers.DecodeText(nil, []byte(c.data), r)
+			require.NoError(t, err)
+			got = append(got, string(b))
+		}
+		assert.Equal(t, c.want, got, c.data)
+	}
+}

@@ -44,8 +44,10 @@ type event struct {
 	errMessage providers.Value
 	// Texts whole in the event (cite.go): a citations_delta's citation, a
 	// content block's citations or content (a server tool result), a
-	// message_start's content.
-	cite, content providers.Value
+	// message_start's content, and a tool block's input when it opens with
+	// one (the API streams it in input_json_delta fragments and opens with
+	// {}, but what a provider sends there reaches the client too).
+	cite, content, input providers.Value
 }
 
 // parseEvent reads one event's data. Members may come in any order.
@@ -158,6 +160,10 @@ func eventInner(s *providers.Scanner, ev *event, block bool) error {
 			ev.cite = s.Value()
 		case "content":
 			ev.content = s.Value()
+		case "input":
+			if block {
+				ev.input = s.Value()
+			}
 		}
 	}
 	return s.Err()
@@ -284,7 +290,8 @@ func (st *StreamState) apply(dst []providers.TextRef, data []byte, ev *event, co
 // from *next (WholePart).
 func (ev *event) wholeRefs(dst []providers.TextRef, data []byte, next *int) []providers.TextRef {
 	dst = wholeLeaves(dst, data, ev.cite, 0, next)
-	return wholeLeaves(dst, data, ev.content, 0, next)
+	dst = wholeLeaves(dst, data, ev.content, 0, next)
+	return wholeLeaves(dst, data, ev.input, 0, next)
 }
 
 // Usage returns the usage so far. Reported is true once message_delta has
@@ -335,8 +342,9 @@ func (st *StreamState) Done() bool { return st.done }
 // the tool input), thinking of thinking_delta (and of a content_block_start
 // that opens a thinking block with text) as TextReasoning; Index is 0 and
 // Part the content block index. The strings of a citations_delta's
-// citation, of a content_block_start's citations and content (a server
-// tool result) and of a message_start's content are TextToolArgs whose
+// citation, of a content_block_start's citations, content (a server tool
+// result) and input (when not empty) and of a message_start's content are
+// TextToolArgs whose
 // Part is a WholePart, numbered from 0 (see StreamTexts).
 func DeltaTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error) {
 	var n int
