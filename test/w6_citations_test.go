@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -80,7 +81,28 @@ func TestW6CitationsChecked(t *testing.T) {
 							assert.Contains(t, got, want)
 						}
 						if stream {
-							assert.Contains(t, got, `"type":"citations_delta"`)
+							// Each citation whole in its own event, masked.
+							data, _ := pxSSE(r.body)
+							var cites []map[string]any
+							for _, d := range data {
+								var ev struct {
+									Delta struct {
+										Type     string         `json:"type"`
+										Citation map[string]any `json:"citation"`
+									} `json:"delta"`
+								}
+								require.NoError(t, json.Unmarshal([]byte(d), &ev), d)
+								if ev.Delta.Type == "citations_delta" {
+									cites = append(cites, ev.Delta.Citation)
+								}
+							}
+							require.Len(t, cites, 2)
+							assert.Equal(t, "Echo: ssn [REDACTED:ssn]", cites[0]["cited_text"])
+							assert.Equal(t, "Echo: ssn [REDACTED:ssn]", cites[0]["title"])
+							assert.Equal(t, "web_search_result_location", cites[0]["type"])
+							assert.NotEmpty(t, cites[0]["encrypted_index"])
+							assert.Equal(t, "Echo: ssn [REDACTED:ssn]", cites[1]["cited_text"])
+							assert.Equal(t, "Echo: ssn [REDACTED:ssn]", cites[1]["document_title"])
 						}
 					}
 
