@@ -291,7 +291,15 @@ func (st *StreamState) apply(dst []providers.TextRef, data []byte, ev *event, co
 func (ev *event) wholeRefs(dst []providers.TextRef, data []byte, next *int) []providers.TextRef {
 	dst = wholeLeaves(dst, data, ev.cite, 0, next)
 	dst = wholeLeaves(dst, data, ev.content, 0, next)
-	return wholeLeaves(dst, data, ev.input, 0, next)
+	dst = wholeLeaves(dst, data, ev.input, 0, next)
+	if ev.typ == evError && ev.errMessage.Kind == providers.KindString {
+		// An error mid-stream: the client reads its message (a
+		// translated stream's error event repeats it), and a provider
+		// may quote the request back in it.
+		dst = append(dst, ev.errMessage.Ref(RoleAssistant, providers.TextToolArgs, 0, wholePartBase+*next))
+		*next++
+	}
+	return dst
 }
 
 // Usage returns the usage so far. Reported is true once message_delta has
@@ -343,8 +351,8 @@ func (st *StreamState) Done() bool { return st.done }
 // that opens a thinking block with text) as TextReasoning; Index is 0 and
 // Part the content block index. The strings of a citations_delta's
 // citation, of a content_block_start's citations, content (a server tool
-// result) and input (when not empty) and of a message_start's content are
-// TextToolArgs whose
+// result) and input (when not empty), of a message_start's content and
+// an error event's message are TextToolArgs whose
 // Part is a WholePart, numbered from 0 (see StreamTexts).
 func DeltaTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error) {
 	var n int

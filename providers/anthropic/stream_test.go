@@ -1,6 +1,7 @@
 package anthropic_test
 
 import (
+	"math"
 	"path/filepath"
 	"testing"
 
@@ -80,7 +81,8 @@ func TestStreamState(t *testing.T) {
 			name:      "error mid-stream",
 			file:      "error.sse",
 			wantUsage: providers.Usage{PromptTokens: 9, CompletionTokens: providers.EstimateTokens([]byte("Partial"))},
-			wantTexts: map[streamKey]string{{providers.TextDelta, 0}: "Partial"},
+			// The error's message is read whole (a WholePart).
+			wantTexts: map[streamKey]string{{providers.TextDelta, 0}: "Partial", {providers.TextToolArgs, math.MinInt64 / 2}: "Overloaded"},
 		},
 	}
 	for _, tc := range cases {

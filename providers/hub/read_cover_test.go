@@ -21,7 +21,7 @@ import (
 var metaKeys = map[string]bool{
 	"id": true, "type": true, "role": true, "model": true, "object": true, "name": true, "call_id": true,
 	"item_id": true, "status": true, "finish_reason": true, "stop_reason": true, "tool_choice": true,
-	"truncation": true, "service_tier": true, "system_fingerprint": true, "reason": true,
+	"truncation": true, "service_tier": true, "system_fingerprint": true, "reason": true, "code": true,
 }
 
 // clientStrings appends the strings of v that are not under a metaKeys
@@ -65,8 +65,8 @@ func TestTranslatedTextsWereRead(t *testing.T) {
 		hub.Chat:     {"response_text.openai.json", "response_tool_use.openai.json", "response_max_tokens.openai.json", "response_citations.openai.json"},
 	}
 	streams := map[hub.Wire][]string{
-		hub.Messages: {"text.sse", "tool_use.sse", "thinking.sse", "web_search.sse"},
-		hub.Chat:     {"chat_tools.sse", "chat_usage.sse", "chat_citations.sse", "text.chat.sse", "tool_use.chat.sse", "thinking.chat.sse"},
+		hub.Messages: {"text.sse", "tool_use.sse", "thinking.sse", "web_search.sse", "error.sse"},
+		hub.Chat:     {"chat_tools.sse", "chat_usage.sse", "chat_citations.sse", "text.chat.sse", "tool_use.chat.sse", "thinking.chat.sse", "error.chat.sse"},
 	}
 	clients := func(from hub.Wire) []hub.Wire {
 		if from == hub.Messages {

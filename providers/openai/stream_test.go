@@ -334,3 +334,33 @@ func TestStreamChatCitations(t *testing.T) {
 	require.Len(t, refs, 5)
 	assert.NotEqual(t, refs[1].Part, refs[2].Part)
 }
+
+// TestStreamErrorMessageRead: an error a chat stream carries mid-stream
+// has its message read, whole (a CitationPart), counting no generated
+// token; its type and code are not text.
+func TestStreamErrorMessageRead(t *testing.T) {
+	t.Parallel()
+	data := []byte(`{"error":{"message":"Bad value 'x'","type":"server_error","param":null,"code":"overloaded"}}`)
+	st := openai.NewStreamState(openai.Chat, 0)
+	for _, feed := range []func() ([]providers.TextRef, error){
+		func() ([]providers.TextRef, error) { return st.Feed(nil, data) },
+		func() ([]providers.TextRef, error) { return openai.DeltaTexts(nil, data, openai.Chat) },
+	} {
+		refs, err := feed()
+		require.NoError(t, err)
+		require.Len(t, refs, 1)
+		txt, err := providers.DecodeText(nil, data, refs[0])
+		require.NoError(t, err)
+		assert.Equal(t, "Bad value 'x'", string(txt))
+		assert.Equal(t, providers.TextToolArgs, refs[0].Kind)
+		assert.True(t, openai.CitationPart(refs[0].Part))
+	}
+	assert.Zero(t, st.Counted())
+	refs, err := openai.DeltaTexts(nil, []byte(`{"error":"plain"}`), openai.Chat)
+	require.NoError(t, err)
+	require.Len(t, refs, 1, "an error as a string is read too")
+	assert.True(t, openai.CitationPart(refs[0].Part))
+	refs, err = openai.DeltaTexts(nil, []byte(`{"error":null}`), openai.Chat)
+	require.NoError(t, err)
+	assert.Empty(t, refs)
+}
