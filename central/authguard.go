@@ -2,7 +2,6 @@ package central
 
 import (
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/tokenomics-dev/tokenomics/central/clientaddr"
 )
 
 // The API key is the whole of the central server's authentication, so
@@ -22,9 +23,10 @@ import (
 // authLogEvery and authLogCap lines a minute overall, so a flood cannot
 // flood the log too.
 //
-// The source is the TCP peer: X-Forwarded-For is not trusted, since any
-// client can write it. Behind a reverse proxy every caller shares the
-// proxy's bucket; put the throttle there too.
+// The source is the TCP peer, or, when the peer is one of the operator's
+// trusted proxies (console.trusted_proxies), the client that proxy
+// forwards for (central/clientaddr): X-Forwarded-For from anyone else is
+// not trusted, since any client can write it.
 const (
 	authBurst    = 10
 	authRefill   = 6 * time.Second
@@ -36,6 +38,8 @@ const (
 type authGuard struct {
 	log hclog.Logger
 	now func() time.Time
+	// addr finds the source; nil counts the TCP peer.
+	addr *clientaddr.Resolver
 
 	mu   sync.Mutex
 	srcs map[string]*authSource
@@ -52,8 +56,8 @@ type authSource struct {
 	lastLog  time.Time
 }
 
-func newAuthGuard(log hclog.Logger) *authGuard {
-	return &authGuard{log: log, now: time.Now, srcs: map[string]*authSource{}}
+func newAuthGuard(log hclog.Logger, addr *clientaddr.Resolver) *authGuard {
+	return &authGuard{log: log, now: time.Now, addr: addr, srcs: map[string]*authSource{}}
 }
 
 // middleware throttles and logs failed authentications on /api/.
@@ -63,7 +67,7 @@ func (g *authGuard) middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		src := sourceAddr(r)
+		src := g.addr.Client(r)
 		if wait := g.blocked(src); wait > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			writeError(w, http.StatusTooManyRequests, "too_many_failed_authentications",
@@ -73,7 +77,7 @@ func (g *authGuard) middleware(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		if rec.status == http.StatusUnauthorized {
-			g.fail(src, r.Method+" "+r.URL.Path)
+			g.fail(src, clientaddr.Peer(r), r.Method+" "+r.URL.Path)
 		}
 	})
 }
@@ -126,8 +130,9 @@ func (g *authGuard) blocked(src string) time.Duration {
 	return time.Duration((1 - s.tokens) * float64(authRefill))
 }
 
-// fail records one failed authentication from src and logs it, rate-limited.
-func (g *authGuard) fail(src, what string) {
+// fail records one failed authentication from src (through peer, the TCP
+// peer: a trusted proxy or src itself) and logs it, rate-limited.
+func (g *authGuard) fail(src, peer, what string) {
 	g.mu.Lock()
 	now := g.now()
 	s := g.bucket(src, now)
@@ -153,18 +158,9 @@ func (g *authGuard) fail(src, what string) {
 	}
 	g.mu.Unlock()
 	if logIt {
-		g.log.Warn("failed API authentication", "source", src, "request", what,
+		g.log.Warn("failed API authentication", "source", src, "peer", peer, "request", what,
 			"failures_since_last_report", failures, "throttled", throttled)
 	}
-}
-
-// sourceAddr is the TCP peer's address without the port.
-func sourceAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // statusRecorder remembers the status an inner handler wrote.

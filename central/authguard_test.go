@@ -14,7 +14,7 @@ import (
 func TestAuthGuardRefillsAndBoundsSources(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1_000_000, 0)
-	g := newAuthGuard(hclog.NewNullLogger())
+	g := newAuthGuard(hclog.NewNullLogger(), nil)
 	g.now = func() time.Time { return now }
 	h := g.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer good" {

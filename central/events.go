@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokenomics-dev/tokenomics/central/clientaddr"
 	"github.com/tokenomics-dev/tokenomics/core/events"
 )
 
@@ -82,7 +83,7 @@ func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (in *inbox) reject(w http.ResponseWriter, r *http.Request, status int, err error) {
 	in.s.obs.eventRejected(status)
 	// Verify's errors never hold a header value: safe to log.
-	in.s.log.Warn("event delivery refused", "remote", r.RemoteAddr, "status", status, "error", err)
+	in.s.log.Warn("event delivery refused", "source", in.s.o.ClientAddr.Client(r), "peer", clientaddr.Peer(r), "status", status, "error", err)
 	writeError(w, status, "event_refused", http.StatusText(status))
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/tokenomics-dev/tokenomics/central/clientaddr"
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/metrics"
 	"github.com/tokenomics-dev/tokenomics/core/rollup"
@@ -53,7 +54,11 @@ type Options struct {
 	// Console builds the operators' console (central/console), mounted
 	// under /ui/; api is the REST API it calls in-process. nil serves none.
 	Console func(api http.Handler) http.Handler
-	Logger  hclog.Logger
+	// ClientAddr finds the client behind a request (trusted proxies,
+	// X-Forwarded-For, Forwarded) for the failed-authentication throttle
+	// and log lines; nil counts the TCP peer.
+	ClientAddr *clientaddr.Resolver
+	Logger     hclog.Logger
 }
 
 // Server is the central server's HTTP side.
@@ -103,7 +108,7 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
-	guard := newAuthGuard(s.log)
+	guard := newAuthGuard(s.log, o.ClientAddr)
 	api := recoverPanics(guard.middleware(mux), s.log)
 	s.handler = api
 	if o.Console != nil {

@@ -2,13 +2,10 @@ package test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 	"time"
 
@@ -25,18 +22,7 @@ func w5SigninAttempt(t *testing.T, base, key string) int {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
-	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	resp, err := c.Get(base + "/ui/signin")
-	require.NoError(t, err)
-	page, _ := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	m := regexp.MustCompile(`name="signin_token" value="([^"]+)"`).FindSubmatch(page)
-	require.NotNil(t, m, "no sign-in token on %s", base)
-	resp, err = c.PostForm(base+"/ui/signin", url.Values{"signin_token": {string(m[1])}, "key": {key}, "name": {"w5"}})
-	require.NoError(t, err)
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return resp.StatusCode
+	return signinVia(t, &http.Client{Jar: jar, Timeout: 10 * time.Second}, base, key, "")
 }
 
 // TestW5ConsoleSigninLockoutAcrossReplicas attacks two central replicas on

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"go.etcd.io/bbolt"
 
+	"github.com/tokenomics-dev/tokenomics/central/clientaddr"
 	"github.com/tokenomics-dev/tokenomics/core/events"
 	"github.com/tokenomics-dev/tokenomics/core/fleet"
 	"github.com/tokenomics-dev/tokenomics/core/manifest"
@@ -74,6 +75,10 @@ type Options struct {
 	// SigninAttempts is how many failed sign-ins a source may make before
 	// it is locked out (then one try comes back every 10 s). Default 5.
 	SigninAttempts int
+	// ClientAddr finds the client behind a request (trusted proxies,
+	// X-Forwarded-For, Forwarded) for the sign-in allowance, the audit log
+	// and log lines; nil counts the TCP peer.
+	ClientAddr *clientaddr.Resolver
 	// Emit sends console.audit events; nil stores them only.
 	Emit func(events.Event)
 	// Rollups is central's store of the usage rollups proxies send

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/tokenomics-dev/tokenomics/central/clientaddr"
 )
 
 const (
@@ -262,7 +263,7 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *session)) h
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			if !sameOrigin(r) || !c.csrfOK(r, s) {
-				c.log.Warn("console request refused: missing or wrong CSRF token", "source", sourceAddr(r), "path", r.URL.Path)
+				c.log.Warn("console request refused: missing or wrong CSRF token", "source", c.sourceAddr(r), "path", r.URL.Path)
 				c.renderError(w, r, s, http.StatusForbidden, "This form has expired or did not come from the console. Reload the page and try again.")
 				return
 			}
@@ -317,7 +318,7 @@ func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	src := sourceAddr(r)
+	src := c.sourceAddr(r)
 	next := safeNext(r.PostFormValue("next"))
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	again := func(status int, msg string) {
@@ -351,7 +352,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !right {
-		c.log.Warn("console sign-in failed", "source", src)
+		c.log.Warn("console sign-in failed", "source", src, "peer", clientaddr.Peer(r))
 		again(http.StatusUnauthorized, "That key is not right.")
 		return
 	}
@@ -388,12 +389,9 @@ func safeNext(next string) string {
 	return next
 }
 
-// sourceAddr is the TCP peer without the port; X-Forwarded-For is not
-// trusted.
-func sourceAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+// sourceAddr is the client the sign-in allowance and the audit log count:
+// the TCP peer, or, behind a trusted proxy (Options.ClientAddr), the client
+// it forwards for. Never "".
+func (c *Console) sourceAddr(r *http.Request) string {
+	return c.o.ClientAddr.Client(r)
 }

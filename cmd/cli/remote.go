@@ -14,6 +14,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/tokenomics-dev/tokenomics/central"
+	"github.com/tokenomics-dev/tokenomics/central/clientaddr"
 	"github.com/tokenomics-dev/tokenomics/central/console"
 	"github.com/tokenomics-dev/tokenomics/core/config"
 	"github.com/tokenomics-dev/tokenomics/core/events"
@@ -176,7 +177,11 @@ func runRemote(ctx context.Context, a *app, cfg *config.Config, ro *remoteOption
 	}
 	svc := tokenapi.NewService(db, policyValidator(cfg), policy.MergePatch, log)
 	copts := central.Options{DB: db, Tokens: svc, Registry: reg, APIKey: key, NoAuth: ro.noAuth,
-		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: stats}
+		Notices: notices, Logger: log, Metrics: metrics.NewRegistry(), PushStats: stats,
+		ClientAddr: clientaddr.New(cfg.Console.TrustedProxyPrefixes())}
+	if len(cfg.Console.TrustedProxies) > 0 {
+		log.Info("client addresses are read from X-Forwarded-For and Forwarded on requests from console.trusted_proxies", "trusted_proxies", cfg.Console.TrustedProxies)
+	}
 	if err := withFleet(&copts, cfg, cs, log); err != nil {
 		return err
 	}
@@ -293,7 +298,7 @@ func wireConsole(a *app, cfg *config.Config, o *central.Options, svc *tokenapi.S
 		emit = disp.Emit
 	}
 	con, err := console.New(console.Options{Tokens: svc, Validate: policyValidator(cfg), Patch: policy.MergePatch,
-		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), MaxSession: cc.MaxSession.D(), SecureCookies: cc.SecureCookies, SigninAttempts: cc.SigninAttempts, DB: audit, Audit: auditStore, Sessions: sessions, Signins: signins,
+		APIKey: o.APIKey, Key: key, IdleTimeout: cc.IdleTimeout.D(), MaxSession: cc.MaxSession.D(), SecureCookies: cc.SecureCookies, SigninAttempts: cc.SigninAttempts, ClientAddr: o.ClientAddr, DB: audit, Audit: auditStore, Sessions: sessions, Signins: signins,
 		Emit: emit, Rollups: o.Usage,
 		Revision: o.DB.Revision, Logger: log})
 	if err != nil {
