@@ -3,6 +3,7 @@ package hub_test
 import (
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -24,9 +25,13 @@ var metaKeys = map[string]bool{
 	"truncation": true, "service_tier": true, "system_fingerprint": true, "reason": true, "code": true,
 }
 
+// hubOwn matches the texts the hub writes itself: the message of a
+// provider error that gave none.
+var hubOwn = regexp.MustCompile(`^upstream error \(status \d+\)$`)
+
 // clientStrings appends the strings of v that are not under a metaKeys
-// member; an "arguments" string that is a JSON object adds its leaves
-// instead (a re-encoded tool input).
+// member and not the hub's own; an "arguments" string that is a JSON
+// object adds its leaves instead (a re-encoded tool input).
 func clientStrings(dst []string, key string, v any) []string {
 	switch v := v.(type) {
 	case string:
@@ -36,7 +41,7 @@ func clientStrings(dst []string, key string, v any) []string {
 				return clientStrings(dst, "", obj)
 			}
 		}
-		if v != "" {
+		if v != "" && !hubOwn.MatchString(v) {
 			dst = append(dst, v)
 		}
 	case map[string]any:
@@ -148,7 +153,7 @@ func TestTranslatedTextsWereRead(t *testing.T) {
 
 // readTexts is the decoded texts of refs, run together (a stream's
 // repeated full texts are runs of its fragments).
-func readTexts(t *testing.T, data []byte, refs []providers.TextRef) string {
+func readTexts(t testing.TB, data []byte, refs []providers.TextRef) string {
 	t.Helper()
 	var b []byte
 	for _, r := range refs {
@@ -157,4 +162,78 @@ func readTexts(t *testing.T, data []byte, refs []providers.TextRef) string {
 		require.NoError(t, err)
 	}
 	return string(b)
+}
+
+// FuzzTranslatedTextsWereRead: for any provider event or answer, every
+// text the translation gives the client is one the provider walker read.
+func FuzzTranslatedTextsWereRead(f *testing.F) {
+	for _, file := range []string{"web_search.sse", "chat_citations.sse", "error.sse", "error.chat.sse", "tool_use.sse", "chat_tools.sse"} {
+		var p sse.Parser
+		p.Feed(readTestdataF(f, filepath.Join("streams", file)))
+		for {
+			ev, ok, err := p.Next()
+			if err != nil || !ok {
+				break
+			}
+			f.Add(append([]byte(nil), ev.Data...))
+		}
+	}
+	for _, file := range []string{"response_web_search.json", "response_citations.openai.json", "response_tool_use.json"} {
+		f.Add(readTestdataF(f, filepath.Join("translate", file)))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, from := range []hub.Wire{hub.Chat, hub.Messages} {
+			to := []hub.Wire{hub.Messages}
+			if from == hub.Messages {
+				to = []hub.Wire{hub.Chat, hub.Responses}
+			}
+			for _, w := range to {
+				// A stream event.
+				tr := hub.NewStream(from, w, "", 1, true, 5)
+				refs, err := tr.DeltaTexts(nil, data)
+				if err == nil {
+					read := readTexts(t, data, refs)
+					out, err := tr.Translate(nil, data)
+					if err == nil {
+						var p sse.Parser
+						p.Feed(out)
+						for {
+							ev, ok, err := p.Next()
+							require.NoError(t, err)
+							if !ok {
+								break
+							}
+							var v any
+							if ev.IsDone() || json.Unmarshal(ev.Data, &v) != nil {
+								continue
+							}
+							for _, s := range clientStrings(nil, "", v) {
+								require.Contains(t, read, s, "%q → %q", data, ev.Data)
+							}
+						}
+					}
+				}
+				// A whole answer.
+				var rs []providers.TextRef
+				if from == hub.Messages {
+					rs, err = anthropic.ResponseTexts(nil, data)
+				} else {
+					rs, err = openai.ResponseTexts(nil, data, openai.Chat)
+				}
+				if err != nil {
+					continue
+				}
+				var r hub.Response
+				out, err := hub.TranslateResponse(nil, &r, from, w, data, "", 1)
+				var v any
+				if err != nil || json.Unmarshal(out, &v) != nil {
+					continue
+				}
+				read := readTexts(t, data, rs)
+				for _, s := range clientStrings(nil, "", v) {
+					require.Contains(t, read, s, "%q → %q", data, out)
+				}
+			}
+		}
+	})
 }

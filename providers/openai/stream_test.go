@@ -233,6 +233,8 @@ func FuzzStreamFeed(f *testing.F) {
 	f.Add([]byte(`{"choices":[{"index":0,"delta":{"content":"a\nb","tool_calls":[{"index":1,"function":{"arguments":"{"}}]}}],"usage":null}`), uint8(0))
 	f.Add([]byte(`{"type":"response.output_text.delta","delta":"x","output_index":0,"content_index":0}`), uint8(3))
 	f.Add([]byte(`{"type":"response.completed","response":{"usage":{"input_tokens":1,"output_tokens":2}}}`), uint8(3))
+	f.Add([]byte(`{"error":{"message":"Bad 'x'","type":"server_error","code":null}}`), uint8(0))
+	f.Add([]byte(`{"error":"plain"}`), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, ep uint8) {
 		st := openai.NewStreamState(openai.Endpoint(ep%4+1), 5)
 		refs, err := st.Feed(nil, data)
