@@ -75,26 +75,41 @@ func TestTranslateDropsCitations(t *testing.T) {
 	}
 }
 
-// TestStreamDeltaTextsNumbersCitations: an Anthropic stream's whole texts
-// get a Part of their own through the stream, so two citations held in
-// one read are never joined; Reset starts over.
+// TestStreamDeltaTextsNumbersCitations: a stream's whole texts
+// (citations, an error's message) get a Part of their own through the
+// stream, so two held in one read are never joined; Reset starts over.
 func TestStreamDeltaTextsNumbersCitations(t *testing.T) {
 	t.Parallel()
-	data := []byte(`{"type":"content_block_delta","index":2,"delta":{"type":"citations_delta","citation":{"type":"char_location","cited_text":"a","document_title":"b"}}}`)
-	tr := hub.NewStream(hub.Messages, hub.Chat, "m", 1, false, 0)
-	var parts []int
-	for range 2 {
-		refs, err := tr.DeltaTexts(nil, data)
-		require.NoError(t, err)
-		require.Len(t, refs, 2)
-		for _, r := range refs {
-			require.True(t, anthropic.WholePart(r.Part))
-			parts = append(parts, r.Part)
-		}
+	cases := []struct {
+		from   hub.Wire
+		events []string
+		whole  func(int) bool
+	}{
+		{hub.Messages, []string{
+			`{"type":"content_block_delta","index":2,"delta":{"type":"citations_delta","citation":{"type":"char_location","cited_text":"a","document_title":"b"}}}`,
+			`{"type":"error","error":{"type":"overloaded_error","message":"c"}}`,
+		}, anthropic.WholePart},
+		{hub.Chat, []string{
+			`{"choices":[{"index":0,"delta":{"annotations":[{"type":"url_citation","url_citation":{"url":"a","title":"b"}}]}}]}`,
+			`{"error":{"message":"c","type":"server_error"}}`,
+		}, openai.CitationPart},
 	}
-	assert.Equal(t, []int{parts[0], parts[0] + 1, parts[0] + 2, parts[0] + 3}, parts)
-	tr.Reset(hub.Messages, hub.Chat, "m", 1, false, 0)
-	refs, err := tr.DeltaTexts(nil, data)
-	require.NoError(t, err)
-	assert.Equal(t, parts[0], refs[0].Part)
+	for _, c := range cases {
+		tr := hub.NewStream(c.from, hub.Responses, "m", 1, false, 0)
+		var parts []int
+		for _, ev := range c.events {
+			refs, err := tr.DeltaTexts(nil, []byte(ev))
+			require.NoError(t, err)
+			for _, r := range refs {
+				require.True(t, c.whole(r.Part))
+				parts = append(parts, r.Part)
+			}
+		}
+		require.Len(t, parts, 3)
+		assert.Equal(t, []int{parts[0], parts[0] + 1, parts[0] + 2}, parts, "from %d", c.from)
+		tr.Reset(c.from, hub.Responses, "m", 1, false, 0)
+		refs, err := tr.DeltaTexts(nil, []byte(c.events[0]))
+		require.NoError(t, err)
+		assert.Equal(t, parts[0], refs[0].Part)
+	}
 }

@@ -59,7 +59,7 @@ type Stream struct {
 	aev          anthropic.Event
 	toolIndex    []int // Anthropic content block → tool call index
 	tools        int
-	whole        int // whole texts DeltaTexts referenced (anthropic.StreamTexts)
+	whole        int // whole texts DeltaTexts referenced (anthropic/openai.StreamTexts)
 	chatStarted  bool
 	evs          []Event
 	refs         []providers.TextRef
@@ -112,12 +112,13 @@ func (t *Stream) Done() bool { return t.done }
 // data (for output rules and memory), without accounting. Citations and
 // server tool results are among them although the translation drops them
 // (see Translate): the rules read the provider's answer as it was sent.
-// Anthropic's are numbered through the stream (anthropic.StreamTexts).
+// Texts whole in their event (citations, error messages) are numbered
+// through the stream, so no two share a rules filter.
 func (t *Stream) DeltaTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error) {
 	if t.from == Messages {
 		return anthropic.StreamTexts(dst, data, &t.whole)
 	}
-	return openai.DeltaTexts(dst, data, openai.Chat)
+	return openai.StreamTexts(dst, data, openai.Chat, &t.whole)
 }
 
 func (t *Stream) encoder() encoder {

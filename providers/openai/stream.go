@@ -99,14 +99,23 @@ func (st *StreamState) Done() bool { return st.done }
 //     response.reasoning_text.delta (TextReasoning); Index is
 //     output_index and Part content_index (or summary_index).
 func DeltaTexts(dst []providers.TextRef, data []byte, endpoint Endpoint) ([]providers.TextRef, error) {
+	var n int
+	return StreamTexts(dst, data, endpoint, &n)
+}
+
+// StreamTexts is DeltaTexts numbering the CitationParts from *next, so a
+// caller that feeds it every event of a stream gets a Part of its own for
+// each citation and error text (as Feed does).
+func StreamTexts(dst []providers.TextRef, data []byte, endpoint Endpoint, next *int) ([]providers.TextRef, error) {
 	if string(data) == "[DONE]" {
 		return dst, nil
 	}
-	w := walker{body: data, refs: dst, collect: true, gen: providers.TextDelta}
+	w := walker{body: data, refs: dst, collect: true, gen: providers.TextDelta, cites: *next}
 	var u providers.Usage
 	if _, err := scanEvent(&w, endpoint, &u); err != nil {
 		return dst, err
 	}
+	*next = w.cites
 	return w.refs, nil
 }
 
