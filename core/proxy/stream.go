@@ -550,7 +550,26 @@ func (r *relay) settle(out []byte) []byte {
 		r.spliced = spliced
 		out = r.emit(out, r.heldBytes[e.name[0]:e.name[1]], spliced)
 	}
+	r.retireWhole()
 	return out
+}
+
+// retireWhole lets go of the filters of whole texts (citations, server
+// tool results, error messages) once their events are out: each was
+// checked once, in full, and a stream that cites a lot would otherwise
+// keep one filter per text to its end.
+func (r *relay) retireWhole() {
+	keep := r.filters[:0]
+	for _, f := range r.filters {
+		switch {
+		case !wholeText(providers.TextRef{Kind: f.kind, Part: f.part}):
+			keep = append(keep, f)
+		case len(r.spare) < maxSpareFilters:
+			r.spare = append(r.spare, f)
+		}
+	}
+	clear(r.filters[len(keep):])
+	r.filters = keep
 }
 
 func (r *relay) clearHeld() {

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -52,4 +53,21 @@ func TestWholeTextNotCounted(t *testing.T) {
 		})
 	}
 	assert.False(t, wholeText(providers.TextRef{Kind: providers.TextDelta, Part: 0}))
+}
+
+// TestRetireWhole: once settled, the filters of whole texts leave the
+// relay (kept as spares, up to the bound); the others stay.
+func TestRetireWhole(t *testing.T) {
+	t.Parallel()
+	r := &relay{}
+	text := &textFilter{kind: providers.TextDelta, part: 0}
+	args := &textFilter{kind: providers.TextToolArgs, part: 1}
+	r.filters = []*textFilter{text}
+	for i := range maxSpareFilters + 2 {
+		r.filters = append(r.filters, &textFilter{kind: providers.TextToolArgs, part: math.MinInt64/2 + i})
+	}
+	r.filters = append(r.filters, args)
+	r.retireWhole()
+	assert.Equal(t, []*textFilter{text, args}, r.filters)
+	assert.Len(t, r.spare, maxSpareFilters)
 }
