@@ -243,33 +243,64 @@ type RateInfo struct {
 	Tokens   RateStatus
 }
 
-// note keeps the status if it is the tightest of its kind so far.
-func (ri *RateInfo) note(w Window, remaining, resetMs int64) {
-	s := &ri.Tokens
-	if w.Requests {
-		s = &ri.Requests
+// rateMarks is a lease's RateInfo kept small (the lease is allocated per
+// request): each kind's tightest window by index into Lease.windows, which
+// Lease.Rate expands.
+type rateMarks struct {
+	requests, tokens rateMark
+}
+
+type rateMark struct {
+	win       int32 // 1 + index into Lease.windows; 0: no rule of this kind
+	remaining int64
+	resetMs   int64
+}
+
+// note keeps window j's status if it is the tightest of its kind so far.
+func (m *rateMarks) note(windows []Window, j int, remaining, resetMs int64) {
+	s := &m.tokens
+	if windows[j].Requests {
+		s = &m.requests
 	}
-	if s.Window.Limit != 0 && s.Remaining <= remaining {
+	if s.win != 0 && windows[s.win-1].Limit != 0 && s.remaining <= remaining {
 		return
 	}
-	*s = RateStatus{Window: w, Remaining: remaining, Reset: time.UnixMilli(resetMs)}
+	*s = rateMark{win: int32(j + 1), remaining: remaining, resetMs: resetMs}
+}
+
+func (m rateMark) status(windows []Window) RateStatus {
+	if m.win == 0 {
+		return RateStatus{}
+	}
+	return RateStatus{Window: windows[m.win-1], Remaining: m.remaining, Reset: time.UnixMilli(m.resetMs)}
 }
 
 // Lease is a granted request: its reservation and parallel slot, held until
 // Settle or expiry. A lease returns to the backend that granted it.
+//
+// Leases are allocated, not pooled: a lease outlives its Settle by design
+// (a second Settle is a no-op, KeepAlive answers ErrLeaseExpired, the
+// proxy's renewer may call KeepAlive on a lease its request settled a
+// moment ago, reclaim and Failover's pending queue hold it past its
+// holder), so no single point returns it, and a recycled one would take
+// such a late call for another request's. It is kept small instead.
 type Lease struct {
 	owner    leaseOwner
 	subject  string
 	id       string // Redis lease id
 	reserved int64
-	clamped  bool         // reserved is what was left, not Request.Reserve
 	report   atomic.Int64 // what expiry bills: the last Report (memory; Redis keeps it in the record)
 	charged  int64        // memory: what expiry charged
 	windows  []Window     // the request's windows, for token-window settlement
 	marks    []windowMark
 	markBuf  [3]windowMark
-	rate     RateInfo
+	rate     rateMarks // Rate, over windows
 	state    atomic.Uint32
+	clamped  bool // reserved is what was left, not Request.Reserve
+	// expired: reclaimed, its reservation charged as usage (memory backend,
+	// guarded by the subject's shard lock). Next to state and clamped: the
+	// three share one word.
+	expired bool
 
 	// Memory backend; guarded by the subject's shard lock.
 	st      *subjectState
@@ -277,7 +308,6 @@ type Lease struct {
 	slotBuf [4]int32
 	heapIdx int
 	expiry  int64 // unix ms
-	expired bool  // reclaimed: its reservation was charged as usage
 }
 
 // windowMark records which bucket a token window's reservation went into.
@@ -308,7 +338,9 @@ func (l *Lease) Clamped() bool { return l.clamped }
 
 // Rate returns the tightest request and token rule after this request was
 // granted. After a Redis call retried by the client library, it may be empty.
-func (l *Lease) Rate() RateInfo { return l.rate }
+func (l *Lease) Rate() RateInfo {
+	return RateInfo{Requests: l.rate.requests.status(l.windows), Tokens: l.rate.tokens.status(l.windows)}
+}
 
 // ID identifies the lease in logs (Redis leases only; "" otherwise).
 func (l *Lease) ID() string { return l.id }

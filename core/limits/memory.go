@@ -201,7 +201,7 @@ func (m *Memory) admit(st *subjectState, req *Request, now int64) (*Lease, error
 			slot = st.addWindow(w.flags(), wms)
 		}
 		st.windows[slot].s = s
-		l.rate.note(*w, s.remaining(wms, now, w.Limit, w.Fixed), s.drainMs(wms, now, w.Fixed))
+		l.rate.note(req.Windows, j, s.remaining(wms, now, w.Limit, w.Fixed), s.drainMs(wms, now, w.Fixed))
 		if !w.Requests {
 			l.marks = append(l.marks, windowMark{win: int32(j), slot: slot, idx: s.i})
 		}

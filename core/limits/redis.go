@@ -220,7 +220,7 @@ func (r *Redis) acquireID(ctx context.Context, req *Request, id string) (*Lease,
 	for j := range req.Windows {
 		w := &req.Windows[j]
 		o := 4 + nb + 3*j
-		l.rate.note(*w, v[o+1], v[o+2])
+		l.rate.note(req.Windows, j, v[o+1], v[o+2])
 		if !w.Requests {
 			l.marks = append(l.marks, windowMark{win: int32(j), idx: v[o]})
 		}

@@ -25,4 +25,10 @@
 // writer makes about one write call per buffer, not one per record. Records
 // of one file appear in the order Append accepted them (one goroutine
 // drains one FIFO queue, taking what queued meanwhile in one go).
+//
+// Texts: an entry may carry its texts in a pooled Texts instead of
+// strings, so the proxy records an exchange without allocating. Append
+// takes a Texts over (accepted or dropped); the writer gives it back to the
+// pool once the entry is formatted, and any handle kept past Append panics
+// on use instead of reaching a buffer another entry now holds.
 package memory

@@ -48,20 +48,33 @@ func format(b *bufio.Writer, e Entry) {
 		}
 		b.WriteByte('\n')
 	}
-	for _, m := range e.Request {
-		b.WriteString("**")
-		b.WriteString(inline(m.Role))
-		b.WriteString(":**\n\n")
-		writeQuote(b, m.Content)
-		b.WriteString("\n\n")
+	answer := e.Response
+	if t := e.Texts.b; t != nil {
+		// The writer's until done: read in place (textBuf.text).
+		for i := range t.msgs {
+			writeMessage(b, t.msgs[i].role, t.text(i))
+		}
+		answer = bytesString(t.ans)
+	} else {
+		for _, m := range e.Request {
+			writeMessage(b, m.Role, m.Content)
+		}
 	}
 	b.WriteString("**assistant:**\n\n")
-	writeQuote(b, e.Response)
+	writeQuote(b, answer)
 	b.WriteString("\n\n_tokens: ")
 	b.Write(strconv.AppendInt(b.AvailableBuffer(), e.Prompt, 10))
 	b.WriteString(" prompt, ")
 	b.Write(strconv.AppendInt(b.AvailableBuffer(), e.Output, 10))
 	b.WriteString(" completion_\n\n---\n\n")
+}
+
+func writeMessage(b *bufio.Writer, role, text string) {
+	b.WriteString("**")
+	b.WriteString(inline(role))
+	b.WriteString(":**\n\n")
+	writeQuote(b, text)
+	b.WriteString("\n\n")
 }
 
 // inline makes s safe inside one line: control characters, line and

@@ -36,8 +36,12 @@ type Entry struct {
 	Provider  string
 	Request   []Message // as sent upstream (masked)
 	Response  string    // as returned to the client (masked)
-	Prompt    int64     // usage
-	Output    int64
+	// Texts, when set, holds the request texts and the answer instead of
+	// Request and Response (which are then not read): Append takes it over
+	// (see Texts).
+	Texts  Texts
+	Prompt int64 // usage
+	Output int64
 }
 
 // Options configure a Writer.
@@ -59,12 +63,18 @@ type Writer struct {
 	dropped atomic.Int64
 	written atomic.Int64
 	log     hclog.Logger
-	closed  atomic.Bool
-	once    sync.Once
+	// mu orders Append's send against Close's close(ch): a send on a
+	// closed channel panics, so Close waits for sends in flight (read
+	// locks, held for a non-blocking send only) and later ones see closed.
+	mu     sync.RWMutex
+	closed bool
+	once   sync.Once
 
 	files   map[string]*openFile // owned by the writer goroutine
 	targets map[targetKey]target // resolved paths, owned by the writer goroutine
 	tick    uint64
+
+	beforeWrite func(Entry) // tests: runs on the writer goroutine before each entry
 }
 
 type openFile struct {
@@ -89,7 +99,10 @@ func (c countingWriter) Write(p []byte) (int, error) {
 }
 
 // New starts the writer goroutine.
-func New(o Options) *Writer {
+func New(o Options) *Writer { return newWriter(o, nil) }
+
+// newWriter is New with a hook run before each entry is written (tests).
+func newWriter(o Options, beforeWrite func(Entry)) *Writer {
 	if o.QueueSize <= 0 {
 		o.QueueSize = 1024
 	}
@@ -103,7 +116,7 @@ func New(o Options) *Writer {
 		o.Logger = hclog.NewNullLogger()
 	}
 	w := &Writer{opts: o, ch: make(chan Entry, o.QueueSize), done: make(chan struct{}),
-		log: o.Logger.Named("memory"), files: map[string]*openFile{}, targets: map[targetKey]target{}}
+		log: o.Logger.Named("memory"), files: map[string]*openFile{}, targets: map[targetKey]target{}, beforeWrite: beforeWrite}
 	for _, d := range o.AllowedDirs {
 		w.allowed = append(w.allowed, absUnder(o.BaseDir, d))
 	}
@@ -112,19 +125,33 @@ func New(o Options) *Writer {
 }
 
 // Append enqueues e; it never blocks. It reports false when the entry was
-// dropped because the queue is full or the writer is closed.
+// dropped because the queue is full or the writer is closed. Either way
+// e.Texts is the writer's from now on: it goes back to the pool once the
+// entry is written or, when dropped, at once. A Texts the caller no longer
+// owns (appended or released before) panics.
 func (w *Writer) Append(e Entry) bool {
-	if w.closed.Load() {
-		w.dropped.Add(1)
-		return false
+	if !e.Texts.IsZero() {
+		e.Texts.queue()
 	}
-	select {
-	case w.ch <- e:
-		return true
-	default:
-		w.dropped.Add(1)
-		return false
+	w.mu.RLock()
+	sent := false
+	if !w.closed {
+		select {
+		case w.ch <- e:
+			sent = true
+		default:
+		}
 	}
+	w.mu.RUnlock()
+	if !sent {
+		w.drop(e)
+	}
+	return sent
+}
+
+func (w *Writer) drop(e Entry) {
+	w.dropped.Add(1)
+	e.Texts.done()
 }
 
 // Dropped counts entries lost to a full queue.
@@ -136,8 +163,10 @@ func (w *Writer) Written() int64 { return w.written.Load() }
 // Close drains the queue and closes every file, bounded by ctx.
 func (w *Writer) Close(ctx context.Context) error {
 	w.once.Do(func() {
-		w.closed.Store(true)
+		w.mu.Lock()
+		w.closed = true
 		close(w.ch)
+		w.mu.Unlock()
 	})
 	select {
 	case <-w.done:
@@ -174,9 +203,13 @@ func (w *Writer) loop() {
 }
 
 func (w *Writer) writeLogged(e Entry) {
+	if w.beforeWrite != nil {
+		w.beforeWrite(e)
+	}
 	if err := w.write(e); err != nil {
 		w.log.Warn("cannot record exchange", "token", prefix(e.TokenHash), "error", err)
 	}
+	e.Texts.done() // formatted (or failed): the texts are not read again
 }
 
 func (w *Writer) write(e Entry) error {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,4 +159,38 @@ func TestCachedTargetsFollowPlaceholders(t *testing.T) {
 	}
 	_, err := os.Stat(filepath.Join(filepath.Dir(base), "x.md"))
 	assert.True(t, os.IsNotExist(err), "refused target written")
+}
+
+// TestAppendWhileClosing appends from many goroutines while Close runs: no
+// send may reach the closed queue (it panicked before), and every entry is
+// either written or counted as dropped.
+func TestAppendWhileClosing(t *testing.T) {
+	for round := range 20 {
+		w := New(Options{AllowedDirs: []string{"logs"}, BaseDir: t.TempDir(), QueueSize: 8})
+		var wg sync.WaitGroup
+		var accepted atomic.Int64
+		start := make(chan struct{})
+		for g := range 8 {
+			wg.Go(func() {
+				<-start
+				for i := range 50 {
+					e := entry(strings.Repeat("c", 64), "logs", "m.md", strconv.Itoa(round*1000+g*50+i))
+					if w.Append(e) {
+						accepted.Add(1)
+					}
+				}
+			})
+		}
+		close(start)
+		if err := w.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if got := w.Written() + w.Dropped(); got != 8*50 {
+			t.Fatalf("round %d: %d written + %d dropped, want %d in all", round, w.Written(), w.Dropped(), 8*50)
+		}
+		if w.Written() != accepted.Load() {
+			t.Fatalf("round %d: %d accepted, %d written", round, accepted.Load(), w.Written())
+		}
+	}
 }

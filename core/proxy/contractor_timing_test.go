@@ -139,6 +139,7 @@ func newContractorServerWith(tb testing.TB, upstream string, policies ...string)
 	tb.Cleanup(func() { _ = db.Close() })
 	var toks []string
 	for _, p := range append([]string{contractorPolicyJSON(memDir)}, policies...) {
+		p = strings.ReplaceAll(p, "{memdir}", memDir) // a memory file of the extra policies
 		tok, _, err := db.Create([]byte(p), nil)
 		require.NoError(tb, err)
 		toks = append(toks, tok)
@@ -303,16 +304,20 @@ func TestContractorPathAnswers(t *testing.T) {
 
 // TestContractorPathAllocs keeps the contractor path's allocations where
 // this work left them: beyond what a token without rules or memory
-// allocates on the same calls, a non-streamed call allocates only its
-// memory record (request texts, their entry, the answer) and what the rule
-// host's matchers allocate; a stream adds its memory record, the rules'
-// (relays, their text filters and buffers are reused). The figures before
+// allocates on the same calls, a call allocates only what the rule host's
+// matchers allocate (one slice per regexp match: the e-mail address and
+// the phone number). Conversation memory allocates nothing, streamed or
+// not: its texts go to the writer in pooled buffers (memory.Texts), which
+// a token with memory and no rules shows on its own. The figures before
 // and after are in docs/BENCHMARKS.md.
 func TestContractorPathAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts under -race are the detector's")
 	}
-	s, toks, _, _ := newContractorServerWith(t, contractorUpstream(t), `{"model_regex":"^gpt-4o","max_tokens":1000000000000}`)
+	s, toks, mem, _ := newContractorServerWith(t, contractorUpstream(t), `{"model_regex":"^gpt-4o","max_tokens":1000000000000}`,
+		`{"model_regex":"^gpt-4o","max_tokens":1000000000000,
+		  "prompts":[{"role":"system","content":"You are a helpful coding assistant."}],
+		  "memory":{"enabled":true,"file_path":"{memdir}/memory-only.md"}}`)
 	measure := func(f func() []byte) float64 {
 		f() // warm pools and buffers
 		best := -1.0
@@ -326,11 +331,15 @@ func TestContractorPathAllocs(t *testing.T) {
 	for _, tc := range []struct {
 		stream bool
 		extra  float64
-	}{{false, 8}, {true, 8}} {
+	}{{false, 2}, {true, 2}} {
+		written := mem.Written()
 		contractor := measure(contractorLoop(t, s, toks[0], tc.stream))
 		plain := measure(contractorLoop(t, s, toks[1], tc.stream))
-		t.Logf("stream %v: contractor %.1f allocs, plain %.1f", tc.stream, contractor, plain)
+		memOnly := measure(contractorLoop(t, s, toks[2], tc.stream))
+		t.Logf("stream %v: contractor %.1f allocs, memory only %.1f, plain %.1f", tc.stream, contractor, memOnly, plain)
 		assert.LessOrEqual(t, contractor-plain, tc.extra, "stream %v: contractor %.1f allocs, plain %.1f", tc.stream, contractor, plain)
+		assert.LessOrEqual(t, memOnly-plain, 0.0, "stream %v: memory only %.1f allocs, plain %.1f", tc.stream, memOnly, plain)
+		assert.Greater(t, mem.Written()+mem.Dropped(), written+1000, "the calls measured were recorded")
 	}
 }
 

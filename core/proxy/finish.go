@@ -22,22 +22,41 @@ import (
 // memText is one request text for conversation memory.
 type memText = memory.Message
 
+// memTexts is an exchange's texts for conversation memory, in a pooled
+// buffer (memory.Texts). Its owner is the exchange until finish hands it to
+// the memory writer, or startStream to the relay (whose finishStream hands
+// it on); releaseExchange and releaseRelay give back one never handed on.
+// Whoever hands it on clears its own field in the same statement, so no
+// stale copy is left to write into a buffer the writer has recycled (a
+// stale one would panic, see memory.Texts).
+type memTexts = memory.Texts
+
 // finish records a completed (non-streamed) exchange: usage metrics, the
-// log line, request.completed and conversation memory.
-func (s *Server) finish(x *exchange, a attempt, status int, u providers.Usage, answer string) {
+// log line, request.completed and conversation memory (the answer's texts
+// were kept by captureMemoryAnswer or memoryAnswer).
+func (s *Server) finish(x *exchange, a attempt, status int, u providers.Usage) {
 	s.record(x.tok, x.reqID, a, x.start, status, u, false)
 	x.traceFinish(a, status, u)
 	if status == 200 && x.tok.memory != nil {
-		s.remember(x.tok, a, x.start, x.memoryRequest(), answer, u)
+		x.memoryRequest()
+		s.remember(x.tok, a, x.start, x.takeMemory(), u)
 	}
 }
 
 // finishStream is finish for a relay, which owns its own copies.
 func (s *Server) finishStream(r *relay, status int, u providers.Usage) {
 	s.record(r.tok, r.reqID, r.a, r.start, status, u, true)
-	if r.memReq != nil && status == 200 {
-		s.remember(r.tok, r.a, r.start, r.memReq, string(r.answer), u)
+	if r.memReq.IsZero() {
+		return
 	}
+	t := r.memReq
+	r.memReq = memTexts{}
+	if status != 200 {
+		t.Release()
+		return
+	}
+	t.AppendAnswer(r.answer)
+	s.remember(r.tok, r.a, r.start, t, u)
 }
 
 func (s *Server) record(tok *tokenEntry, reqID string, a attempt, start time.Time, status int, u providers.Usage, stream bool) {
@@ -63,42 +82,69 @@ func (s *Server) record(tok *tokenEntry, reqID string, a attempt, start time.Tim
 		FallbackFrom: a.fallbackFrom, FallbackReason: a.why})
 }
 
-func (s *Server) remember(tok *tokenEntry, a attempt, start time.Time, req []memText, answer string, u providers.Usage) {
+// remember hands texts to the memory writer, which owns them from here on
+// (written or dropped, it gives them back to the pool).
+func (s *Server) remember(tok *tokenEntry, a attempt, start time.Time, texts memTexts, u providers.Usage) {
 	s.memory.Append(memory.Entry{FilePath: tok.memory.FilePath, FileName: tok.memory.FileName, TokenHash: tok.hash,
 		MaxSizeMB: tok.memory.MaxSizeMB, Compress: tok.memory.CompressOld, Metadata: tok.policy.Metadata,
-		Time: start, Model: a.model, Provider: a.prov.name, Request: req, Response: answer,
+		Time: start, Model: a.model, Provider: a.prov.name, Texts: texts,
 		Prompt: u.PromptTokens, Output: u.CompletionTokens})
 }
 
-// memoryRequest copies the request texts as sent upstream (masked), with
-// the policy's prompts first: the copy inputRules took while it had them
-// decoded, or else a walk of the body.
-func (x *exchange) memoryRequest() []memText {
-	if x.memReq != nil {
-		return x.memReq
+// memTexts returns the exchange's memory texts, taking a buffer from the
+// pool on first use.
+func (x *exchange) memTexts() memTexts {
+	if x.mem.IsZero() {
+		x.mem = memory.NewTexts()
 	}
-	out := make([]memText, 0, 4)
+	return x.mem
+}
+
+// takeMemory hands the exchange's memory texts on: the caller owns them.
+func (x *exchange) takeMemory() memTexts {
+	t := x.memTexts()
+	x.mem, x.memReqDone, x.memAnswered = memTexts{}, false, false
+	return t
+}
+
+// releaseMemory gives back memory texts no one took (a refused or failed
+// exchange); run by releaseExchange.
+func (x *exchange) releaseMemory() {
+	x.mem.Release()
+	x.mem = memTexts{}
+}
+
+// memoryRequest makes sure the memory texts hold the request texts as sent
+// upstream (masked), with the policy's prompts first: the copy inputRules
+// took while it had them decoded (captureMemoryRequest), or else a walk of
+// the body. The walk reuses x.refs: it runs when the exchange has no other
+// use for them (finish, startStream).
+func (x *exchange) memoryRequest() {
+	if x.memReqDone {
+		return
+	}
+	x.memReqDone = true
+	t := x.memTexts()
 	for _, p := range x.tok.prompts {
-		out = append(out, memText{Role: p.Role, Content: p.Content})
+		t.AddRequestString(p.Role, p.Content)
 	}
-	var refs []providers.TextRef
 	if x.ep == epMessages {
-		refs, _ = anthropic.RequestTexts(nil, x.body)
+		x.refs, _ = anthropic.RequestTexts(x.refs[:0], x.body)
 	} else {
-		refs, _ = openai.RequestTexts(nil, x.body, x.ep.openai())
+		x.refs, _ = openai.RequestTexts(x.refs[:0], x.body, x.ep.openai())
 	}
-	for _, r := range refs {
-		t, err := providers.DecodeText(nil, x.body, r)
+	for _, r := range x.refs {
+		text, err := providers.DecodeText(x.memBuf[:0], x.body, r)
 		if err != nil {
 			continue
 		}
+		x.memBuf = text
 		role := r.Role
 		if role == "" {
 			role = "user"
 		}
-		out = append(out, memText{Role: role, Content: string(t)})
+		t.AddRequest(role, text)
 	}
-	return out
 }
 
 // observeRefusal counts a refusal the proxy made itself.
@@ -217,37 +263,28 @@ func (x *exchange) provName() string {
 // captureMemoryRequest keeps, for conversation memory, the request texts
 // inputRules decoded, as sent upstream: a text the rules masked as
 // applyMasks rewrote it (its edits, in text order), the others as read.
-// The body is not walked again, and all texts share one string.
+// The body is not walked again; the texts are copied into the memory
+// buffer, which the writer recycles.
 func (x *exchange) captureMemoryRequest() {
-	masked := x.verdict.Action == rules.Mask
-	buf := x.memBuf[:0]
-	edits := x.edits
-	for i := range x.refs {
-		t := x.texts[i].Data
-		if masked && hasEdits(&x.verdict, i) && len(edits) > 0 {
-			t, edits = edits[0].Text, edits[1:]
-		}
-		buf = append(buf, t...)
+	if x.memReqDone {
+		return
 	}
-	x.memBuf = buf
-	all := string(buf)
-	out := make([]memText, 0, len(x.tok.prompts)+len(x.refs))
+	x.memReqDone = true
+	t := x.memTexts()
 	for _, p := range x.tok.prompts {
-		out = append(out, memText{Role: p.Role, Content: p.Content})
+		t.AddRequestString(p.Role, p.Content)
 	}
-	edits = x.edits
-	off := 0
+	masked := x.verdict.Action == rules.Mask
+	edits := x.edits
 	for i, r := range x.refs {
-		n := len(x.texts[i].Data)
+		text := x.texts[i].Data
 		if masked && hasEdits(&x.verdict, i) && len(edits) > 0 {
-			n, edits = len(edits[0].Text), edits[1:]
+			text, edits = edits[0].Text, edits[1:]
 		}
 		role := r.Role
 		if role == "" {
 			role = "user"
 		}
-		out = append(out, memText{Role: role, Content: all[off : off+n]})
-		off += n
+		t.AddRequest(role, text)
 	}
-	x.memReq = out
 }

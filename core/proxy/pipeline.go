@@ -74,10 +74,10 @@ type exchange struct {
 	masked      []byte
 	outMasked   []byte
 	arena       []byte      // applyMasks' masked texts
-	memBuf      []byte      // memory texts, before their one string copy
-	memReq      []memText   // the request texts as sent, for memory; handed on, never reused
-	memAnswer   string      // the answer's texts as the client gets them, for memory
-	memAnswered bool        // memAnswer is set (it may be empty)
+	memBuf      []byte      // a memory text decoded from a body walk
+	mem         memTexts    // conversation memory's texts (finish.go): handed on, or released with the exchange
+	memReqDone  bool        // mem holds the request texts
+	memAnswered bool        // mem holds the answer (it may be empty)
 	groups      []joinGroup // joined message parts (join.go)
 	joined      []byte
 	out         []byte
@@ -93,6 +93,7 @@ func acquireExchange(s *Server, ep endpoint) *exchange {
 }
 
 func releaseExchange(x *exchange) {
+	x.releaseMemory()
 	*x = exchange{
 		verdict: x.verdict, findings: x.findings, texts: x.texts[:0], refs: x.refs[:0], edits: x.edits[:0],
 		scratch: x.scratch[:0], bounds: x.bounds[:0], masked: x.masked[:0], outMasked: x.outMasked[:0], out: x.out[:0],

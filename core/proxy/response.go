@@ -46,7 +46,7 @@ func (x *exchange) respond(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.R
 	x.settle(usage.Total(), true)
 	out, err := x.outputRules(a, body)
 	if err != nil {
-		x.s.finish(x, a, 403, usage, "")
+		x.s.finish(x, a, 403, usage)
 		return err
 	}
 	if translated(x.ep, a.prov.format) {
@@ -58,7 +58,8 @@ func (x *exchange) respond(ctx *fasthttp.RequestCtx, a attempt, resp *fasthttp.R
 	ctx.SetContentType("application/json")
 	x.setCapHeader(&ctx.Response.Header)
 	ctx.Response.SetBody(out)
-	x.s.finish(x, a, 200, usage, x.memoryText(a, out))
+	x.memoryAnswer(a, out)
+	x.s.finish(x, a, 200, usage)
 	return nil
 }
 
@@ -153,24 +154,23 @@ func (x *exchange) outputRules(a attempt, body []byte) ([]byte, error) {
 
 // captureMemoryAnswer keeps the answer's texts for conversation memory
 // from the output rules' decoding, masked as the client gets them, so
-// memoryText need not walk the answer again. A translated answer is walked
-// in the client's format instead.
+// memoryAnswer need not walk the answer again. A translated answer is
+// walked in the client's format instead.
 func (x *exchange) captureMemoryAnswer(a attempt) {
-	if x.tok.memory == nil || translated(x.ep, a.prov.format) {
+	if x.tok.memory == nil || translated(x.ep, a.prov.format) || x.memAnswered {
 		return
 	}
+	x.memAnswered = true
+	t := x.memTexts()
 	masked := x.verdict.Action == rules.Mask
-	buf := x.memBuf[:0]
 	edits := x.edits
 	for i := range x.refs {
-		t := x.texts[i].Data
+		text := x.texts[i].Data
 		if masked && hasEdits(&x.verdict, i) && len(edits) > 0 {
-			t, edits = edits[0].Text, edits[1:]
+			text, edits = edits[0].Text, edits[1:]
 		}
-		buf = append(buf, t...)
+		t.AppendAnswer(text)
 	}
-	x.memBuf = buf
-	x.memAnswer, x.memAnswered = string(buf), true
 }
 
 // passError gives the client the provider's refusal in the client's format.
@@ -193,26 +193,28 @@ func (x *exchange) passError(ctx *fasthttp.RequestCtx, a attempt, status int, h 
 	default:
 		ctx.Response.SetBody(x.checkErrorBody(status, body))
 	}
-	x.s.finish(x, a, status, providers.Usage{}, "")
+	x.s.finish(x, a, status, providers.Usage{})
 }
 
-// memoryText is the answer as the client gets it, for conversation memory.
-func (x *exchange) memoryText(a attempt, clientBody []byte) string {
-	if x.tok.memory == nil {
-		return ""
+// memoryAnswer makes sure the memory texts hold the answer as the client
+// gets it: kept by captureMemoryAnswer, or else a walk of the client's
+// body (reusing x.refs, which nothing reads after the answer is out).
+func (x *exchange) memoryAnswer(a attempt, clientBody []byte) {
+	if x.tok.memory == nil || x.memAnswered {
+		return
 	}
-	if x.memAnswered {
-		return x.memAnswer
-	}
-	var refs []providers.TextRef
+	x.memAnswered = true
+	t := x.memTexts()
 	if x.ep == epMessages {
-		refs, _ = anthropic.ResponseTexts(nil, clientBody)
+		x.refs, _ = anthropic.ResponseTexts(x.refs[:0], clientBody)
 	} else {
-		refs, _ = openai.ResponseTexts(nil, clientBody, x.ep.openai())
+		x.refs, _ = openai.ResponseTexts(x.refs[:0], clientBody, x.ep.openai())
 	}
-	var b []byte
-	for _, r := range refs {
-		b, _ = providers.DecodeText(b, clientBody, r)
+	for _, r := range x.refs {
+		text, err := providers.DecodeText(x.memBuf[:0], clientBody, r)
+		x.memBuf = text
+		if err == nil {
+			t.AppendAnswer(text)
+		}
 	}
-	return string(b)
 }

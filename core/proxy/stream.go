@@ -55,7 +55,7 @@ type relay struct {
 	lease        *limits.Lease
 	cost         costHold // the dollar lease and price, settled with the tokens
 	owed         int64    // usage of earlier attempts that reached a provider
-	memReq       []memText
+	memReq       memTexts // conversation memory's texts, from the exchange (finishStream hands them on)
 
 	parser    sse.Parser
 	oa        openai.StreamState
@@ -141,6 +141,8 @@ const maxSpareFilters = 8
 // releaseRelay empties r for the next stream, keeping its buffers. It runs
 // last in run, once close has settled, reported and unregistered r.
 func releaseRelay(r *relay) {
+	// Memory texts of a relay that never finished go back.
+	r.memReq.Release()
 	spare := r.spare // reset when reused (filterFor); a few are enough
 	for _, f := range r.filters {
 		if len(spare) < maxSpareFilters {
@@ -178,7 +180,8 @@ func (x *exchange) startStream(ctx *fasthttp.RequestCtx, a attempt, resp *fastht
 		r.dropUsage = !x.clientUsage && x.ep != epResponses
 	}
 	if x.tok.memory != nil {
-		r.memReq = x.memoryRequest()
+		x.memoryRequest()
+		r.memReq = x.takeMemory()
 	}
 	if r.rules != nil && r.rules.output {
 		// Every check runs on the relay's goroutine, before close: there is
@@ -358,7 +361,7 @@ func (r *relay) event(out []byte, ev sse.Event) []byte {
 		r.refs, err = r.an.Feed(r.refs[:0], data)
 	case modeTranslate: // the translator accounts; refs only when someone reads them
 		r.refs = r.refs[:0]
-		if r.rctx != nil || r.memReq != nil {
+		if r.rctx != nil || !r.memReq.IsZero() {
 			r.refs, err = r.tr.DeltaTexts(r.refs, data)
 		}
 	}
@@ -390,7 +393,7 @@ func (r *relay) event(out []byte, ev sse.Event) []byte {
 			r.hold(ev.Name, data)
 			return out
 		}
-	} else if r.memReq != nil {
+	} else if !r.memReq.IsZero() {
 		r.rememberRefs(data)
 	}
 	return r.emit(out, ev.Name, data)
@@ -721,7 +724,7 @@ func (r *relay) rememberRefs(data []byte) {
 }
 
 func (r *relay) rememberText(t []byte) {
-	if r.memReq != nil && len(r.answer) < memoryCap {
+	if !r.memReq.IsZero() && len(r.answer) < memoryCap {
 		r.answer = append(r.answer, t...)
 	}
 }

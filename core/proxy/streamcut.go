@@ -44,7 +44,7 @@ func (r *relay) countFragments(data []byte) bool {
 	if r.outAllow <= 0 {
 		return false
 	}
-	if r.mode == modeTranslate && r.rctx == nil && r.memReq == nil {
+	if r.mode == modeTranslate && r.rctx == nil && r.memReq.IsZero() {
 		r.refs, _ = r.tr.DeltaTexts(r.refs[:0], data) // event() skipped them
 	}
 	for _, ref := range r.refs {

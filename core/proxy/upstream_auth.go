@@ -32,7 +32,7 @@ func (x *exchange) upstreamAuthError(ctx *fasthttp.RequestCtx, a attempt, status
 	} else {
 		ctx.Response.SetBody(e.AppendJSON(nil))
 	}
-	x.s.finish(x, a, e.Status, providers.Usage{}, "")
+	x.s.finish(x, a, e.Status, providers.Usage{})
 }
 
 // upstreamAuthErr builds the client's 502; it names the key's variable,

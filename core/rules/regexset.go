@@ -270,27 +270,65 @@ func (rs *regexSet) expand(text []byte, i int, bit uint64) (lo, hi int) {
 // text). It allocates only when there is a match. A window is run once:
 // the Find functions allocate nothing when nothing matches, so a Match
 // before them would only run the regex twice on every hit.
+//
+// Go's regexp has no Find that fills a caller's slice: FindAll* allocate
+// their result list (room for ten matches) besides each match, FindIndex
+// only the match. So the first match comes from FindIndex, which is
+// FindAll's first match (both search from the start of w); that is all a
+// first-only search needs. For all matches, a run pattern (every match
+// holds a byte of its required set) whose window has no required byte
+// after the first match has no other match, and the common window, one
+// match, costs one small allocation. Otherwise FindAll runs from the start:
+// a search resumed at the end of the match would see a text edge there,
+// and \b there would answer differently.
 func (rs *regexSet) matchWindow(rp *rePat, p int, w []byte, off int, first bool, s *sink) bool {
-	n := -1
-	if first {
-		n = 1
+	var loc []int
+	if rp.group == 0 {
+		loc = rp.re.FindIndex(w)
+	} else {
+		loc = rp.re.FindSubmatchIndex(w)
+	}
+	if loc == nil {
+		return false
+	}
+	if first || rs.runPats&(1<<uint(p)) != 0 && !rs.requiredAfter(w[loc[1]:], p) {
+		return rs.report(rp, p, loc, off, s)
 	}
 	found := false
 	if rp.group == 0 {
-		for _, loc := range rp.re.FindAllIndex(w, n) {
-			if loc[1] > loc[0] || rp.facts.minLen == 0 {
-				s.add(off+loc[0], off+loc[1], p)
-				found = true
-			}
+		for _, loc := range rp.re.FindAllIndex(w, -1) {
+			found = rs.report(rp, p, loc, off, s) || found
 		}
 		return found
 	}
-	g := 2 * rp.group
-	for _, loc := range rp.re.FindAllSubmatchIndex(w, n) {
-		if loc[g] >= 0 {
-			s.add(off+loc[g], off+loc[g+1], p)
-			found = true
-		}
+	for _, loc := range rp.re.FindAllSubmatchIndex(w, -1) {
+		found = rs.report(rp, p, loc, off, s) || found
 	}
 	return found
+}
+
+// report adds the span of one match of pattern p (its "match" group when
+// it has one) unless it is empty for a pattern that cannot match empty.
+func (rs *regexSet) report(rp *rePat, p int, loc []int, off int, s *sink) bool {
+	g := 2 * rp.group
+	if loc[g] < 0 {
+		return false
+	}
+	if rp.group == 0 && loc[1] == loc[0] && rp.facts.minLen > 0 {
+		return false
+	}
+	s.add(off+loc[g], off+loc[g+1], p)
+	return true
+}
+
+// requiredAfter reports whether rest holds a byte of run pattern p's
+// required set, without which no match of p can lie in rest.
+func (rs *regexSet) requiredAfter(rest []byte, p int) bool {
+	bit := uint64(1) << uint(p)
+	for _, c := range rest {
+		if rs.reqMask[c]&bit != 0 {
+			return true
+		}
+	}
+	return false
 }
