@@ -507,9 +507,10 @@ func (r *relay) settle(out []byte) []byte {
 		}
 		var emit []byte
 		var err error
-		if f.kind == providers.TextToolArgs && openai.CitationPart(f.part) {
-			// A chat stream's citation (url, title) is whole in its
-			// event: checked all at once, nothing held for a later delta.
+		if wholeText(providers.TextRef{Kind: f.kind, Part: f.part}) {
+			// A citation (url, title, cited text) or Anthropic's server
+			// tool result is whole in its event: checked all at once,
+			// nothing held for a later delta.
 			emit, err = f.stream.Flush(&r.verdict)
 		} else {
 			emit, err = f.stream.Write(nil, &r.verdict)
@@ -552,7 +553,26 @@ func (r *relay) settle(out []byte) []byte {
 		r.spliced = spliced
 		out = r.emit(out, r.heldBytes[e.name[0]:e.name[1]], spliced)
 	}
+	r.retireWhole()
 	return out
+}
+
+// retireWhole lets go of the filters of whole texts (citations, server
+// tool results, error messages) once their events are out: each was
+// checked once, in full, and a stream that cites a lot would otherwise
+// keep one filter per text to its end.
+func (r *relay) retireWhole() {
+	keep := r.filters[:0]
+	for _, f := range r.filters {
+		switch {
+		case !wholeText(providers.TextRef{Kind: f.kind, Part: f.part}):
+			keep = append(keep, f)
+		case len(r.spare) < maxSpareFilters:
+			r.spare = append(r.spare, f)
+		}
+	}
+	clear(r.filters[len(keep):])
+	r.filters = keep
 }
 
 func (r *relay) clearHeld() {

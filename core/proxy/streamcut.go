@@ -6,6 +6,8 @@ import (
 
 	"github.com/tokenomics-dev/tokenomics/core"
 	"github.com/tokenomics-dev/tokenomics/providers"
+	"github.com/tokenomics-dev/tokenomics/providers/anthropic"
+	"github.com/tokenomics-dev/tokenomics/providers/openai"
 	"github.com/tokenomics-dev/tokenomics/providers/sse"
 )
 
@@ -46,7 +48,9 @@ func (r *relay) countFragments(data []byte) bool {
 		r.refs, _ = r.tr.DeltaTexts(r.refs[:0], data) // event() skipped them
 	}
 	for _, ref := range r.refs {
-		if ref.End-ref.Start > 2 { // more than the quotes of ""
+		// More than the quotes of "", and generated: a citation or a
+		// server tool's result carries no output token.
+		if ref.End-ref.Start > 2 && !wholeText(ref) {
 			r.fragments++
 		}
 	}
@@ -166,4 +170,10 @@ func (r *relay) cutUsage(u providers.Usage) providers.Usage {
 		u.CompletionTokens = max(0, c-u.PromptTokens)
 	}
 	return u
+}
+
+// wholeText reports a citation's or a server tool result's text, which a
+// stream carries whole in one event and the model did not generate.
+func wholeText(ref providers.TextRef) bool {
+	return ref.Kind == providers.TextToolArgs && (openai.CitationPart(ref.Part) || anthropic.WholePart(ref.Part))
 }

@@ -18,6 +18,8 @@ func TestHotPathAllocs(t *testing.T) {
 	out := make([]byte, 0, 2*len(body))
 	opt := anthropic.Rewrite{Model: "claude-x", Prepend: []providers.Message{{Role: "system", Content: "policy"}}, DefaultMaxTokens: 100}
 	delta := []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}`)
+	cite := []byte(`{"type":"content_block_delta","index":2,"delta":{"type":"citations_delta","citation":{"type":"web_search_result_location","cited_text":"c","url":"u","title":"t","encrypted_index":"x"}}}`)
+	answer := readTestdata(t, "responses/response_web_search.json")
 	var st anthropic.StreamState
 	var ev anthropic.Event
 	cases := []struct {
@@ -28,6 +30,8 @@ func TestHotPathAllocs(t *testing.T) {
 		{"rewrite", func() { out, _ = anthropic.RewriteRequest(out[:0], body, opt) }},
 		{"stream feed", func() { st.Reset(1); refs, _ = st.Feed(refs[:0], delta) }},
 		{"stream next", func() { _ = st.Next(delta, &ev) }},
+		{"stream citation", func() { st.Reset(1); refs, _ = st.Feed(refs[:0], cite) }},
+		{"web search answer texts", func() { refs, _ = anthropic.ResponseTexts(refs[:0], answer) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,6 +17,12 @@
 // rules see every text and masks keep the object valid. Streamed tool input
 // arrives as raw JSON fragments (input_json_delta) and is referenced as is.
 //
+// Citations (a text block's citations, citations_delta) and server tool
+// results (web_search_tool_result and the like) are texts the client reads
+// too: both walkers reference their strings, identifiers and encrypted
+// payloads aside; in a stream each is whole in its event, under a
+// WholePart of its own (cite.go).
+//
 // Usage: Anthropic reports input_tokens without the cached part; the
 // gateway's PromptTokens is input + cache_read_input_tokens +
 // cache_creation_input_tokens, and CachedTokens the cache reads.

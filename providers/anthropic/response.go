@@ -62,6 +62,10 @@ func responseBlock(refs []providers.TextRef, s *providers.Scanner, part int) []p
 			if v := s.Value(); v.Kind == providers.KindObject {
 				refs = appendTree(refs, body, v, providers.TextToolArgs, 0, part, noKeys, providers.FormText)
 			}
+		case "citations", "content":
+			// A text block's citations, a server tool result's content
+			// (see cite.go).
+			refs = wholeLeaves(refs, body, s.Value(), part, nil)
 		}
 	}
 	return refs

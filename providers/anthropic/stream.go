@@ -42,6 +42,12 @@ type event struct {
 	usage      rawUsage
 	errType    providers.Value
 	errMessage providers.Value
+	// Texts whole in the event (cite.go): a citations_delta's citation, a
+	// content block's citations or content (a server tool result), a
+	// message_start's content, and a tool block's input when it opens with
+	// one (the API streams it in input_json_delta fragments and opens with
+	// {}, but what a provider sends there reaches the client too).
+	cite, content, input providers.Value
 }
 
 // parseEvent reads one event's data. Members may come in any order.
@@ -110,6 +116,8 @@ func eventMessage(s *providers.Scanner, ev *event) error {
 			ev.id = s.Value()
 		case "model":
 			ev.model = s.Value()
+		case "content":
+			ev.content = s.Value()
 		case "usage":
 			if err := readUsage(s, &ev.usage); err != nil {
 				return err
@@ -148,6 +156,14 @@ func eventInner(s *providers.Scanner, ev *event, block bool) error {
 			ev.name = s.Value()
 		case "stop_reason":
 			ev.stopReason = s.Value()
+		case "citation", "citations":
+			ev.cite = s.Value()
+		case "content":
+			ev.content = s.Value()
+		case "input":
+			if block {
+				ev.input = s.Value()
+			}
 		}
 	}
 	return s.Err()
@@ -218,6 +234,7 @@ type StreamState struct {
 	start   rawUsage
 	final   rawUsage
 	counted int64
+	whole   int // whole texts referenced so far (WholePart)
 	done    bool
 }
 
@@ -261,6 +278,26 @@ func (st *StreamState) apply(dst []providers.TextRef, data []byte, ev *event, co
 		if collect {
 			dst = append(dst, ev.text.Ref(RoleAssistant, kind, 0, ev.index))
 		}
+	}
+	if collect {
+		dst = ev.wholeRefs(dst, data, &st.whole)
+	}
+	return dst
+}
+
+// wholeRefs appends the refs of the event's citation and server tool
+// result texts (no generated tokens: not counted), numbering their Parts
+// from *next (WholePart).
+func (ev *event) wholeRefs(dst []providers.TextRef, data []byte, next *int) []providers.TextRef {
+	dst = wholeLeaves(dst, data, ev.cite, 0, next)
+	dst = wholeLeaves(dst, data, ev.content, 0, next)
+	dst = wholeLeaves(dst, data, ev.input, 0, next)
+	if ev.typ == evError && ev.errMessage.Kind == providers.KindString {
+		// An error mid-stream: the client reads its message (a
+		// translated stream's error event repeats it), and a provider
+		// may quote the request back in it.
+		dst = append(dst, ev.errMessage.Ref(RoleAssistant, providers.TextToolArgs, 0, wholePartBase+*next))
+		*next++
 	}
 	return dst
 }
@@ -311,9 +348,21 @@ func (st *StreamState) Done() bool { return st.done }
 // content_block_start that opens a text block with text) as TextDelta,
 // partial_json of input_json_delta as TextToolArgs (raw JSON fragments of
 // the tool input), thinking of thinking_delta (and of a content_block_start
-// that opens a thinking block with text) as TextReasoning. Index is 0 and
-// Part the content block index.
+// that opens a thinking block with text) as TextReasoning; Index is 0 and
+// Part the content block index. The strings of a citations_delta's
+// citation, of a content_block_start's citations, content (a server tool
+// result) and input (when not empty), of a message_start's content and
+// an error event's message are TextToolArgs whose
+// Part is a WholePart, numbered from 0 (see StreamTexts).
 func DeltaTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error) {
+	var n int
+	return StreamTexts(dst, data, &n)
+}
+
+// StreamTexts is DeltaTexts numbering the WholeParts from *next, so a
+// caller that feeds it every event of a stream gets a Part of its own for
+// each whole text (as Feed does).
+func StreamTexts(dst []providers.TextRef, data []byte, next *int) ([]providers.TextRef, error) {
 	var ev event
 	if err := parseEvent(data, &ev); err != nil {
 		return dst, err
@@ -321,7 +370,7 @@ func DeltaTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, erro
 	if kind := ev.textKind(data); kind != "" {
 		dst = append(dst, ev.text.Ref(RoleAssistant, kind, 0, ev.index))
 	}
-	return dst, nil
+	return ev.wholeRefs(dst, data, next), nil
 }
 
 // EventType is the type of a stream event.

@@ -1,6 +1,7 @@
 package anthropic_test
 
 import (
+	"math"
 	"path/filepath"
 	"testing"
 
@@ -80,7 +81,8 @@ func TestStreamState(t *testing.T) {
 			name:      "error mid-stream",
 			file:      "error.sse",
 			wantUsage: providers.Usage{PromptTokens: 9, CompletionTokens: providers.EstimateTokens([]byte("Partial"))},
-			wantTexts: map[streamKey]string{{providers.TextDelta, 0}: "Partial"},
+			// The error's message is read whole (a WholePart).
+			wantTexts: map[streamKey]string{{providers.TextDelta, 0}: "Partial", {providers.TextToolArgs, math.MinInt64 / 2}: "Overloaded"},
 		},
 	}
 	for _, tc := range cases {
@@ -226,7 +228,7 @@ func TestResponseTexts(t *testing.T) {
 // FuzzStreamState checks that stream events never panic the state and
 // that refs decode (translation: hub.FuzzStream).
 func FuzzStreamState(f *testing.F) {
-	for _, file := range []string{"text.sse", "tool_use.sse", "thinking.sse", "error.sse"} {
+	for _, file := range []string{"text.sse", "tool_use.sse", "thinking.sse", "error.sse", "web_search.sse"} {
 		raw := readTestdataF(f, filepath.Join("streams", file))
 		var p sse.Parser
 		p.Feed(raw)
@@ -249,5 +251,13 @@ func FuzzStreamState(f *testing.F) {
 		}
 		var ev anthropic.Event
 		_ = st.Next(data, &ev)
+		n := 0
+		refs, err = anthropic.StreamTexts(nil, data, &n)
+		if err == nil {
+			for _, r := range refs {
+				_, err := providers.DecodeText(nil, data, r)
+				require.NoError(t, err)
+			}
+		}
 	})
 }

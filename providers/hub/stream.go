@@ -59,6 +59,7 @@ type Stream struct {
 	aev          anthropic.Event
 	toolIndex    []int // Anthropic content block → tool call index
 	tools        int
+	whole        int // whole texts DeltaTexts referenced (anthropic/openai.StreamTexts)
 	chatStarted  bool
 	evs          []Event
 	refs         []providers.TextRef
@@ -84,7 +85,7 @@ func (t *Stream) Reset(from, to Wire, model string, created int64, includeUsage 
 	t.from, t.to, t.model, t.created, t.includeUsage = from, to, model, created, includeUsage
 	t.an.Reset(promptEstimate)
 	t.oa.Reset(openai.Chat, promptEstimate)
-	t.toolIndex, t.tools, t.chatStarted, t.done = t.toolIndex[:0], 0, false, false
+	t.toolIndex, t.tools, t.whole, t.chatStarted, t.done = t.toolIndex[:0], 0, 0, false, false
 	t.evs = t.evs[:0]
 	switch to {
 	case Chat:
@@ -107,13 +108,17 @@ func (t *Stream) Usage() providers.Usage {
 // Done reports whether the client's stream has been closed.
 func (t *Stream) Done() bool { return t.done }
 
-// DeltaTexts appends the references to the generated text in one upstream
-// event's data (for output rules and memory), without accounting.
+// DeltaTexts appends the references to the texts of one upstream event's
+// data (for output rules and memory), without accounting. Citations and
+// server tool results are among them although the translation drops them
+// (see Translate): the rules read the provider's answer as it was sent.
+// Texts whole in their event (citations, error messages) are numbered
+// through the stream, so no two share a rules filter.
 func (t *Stream) DeltaTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error) {
 	if t.from == Messages {
-		return anthropic.DeltaTexts(dst, data)
+		return anthropic.StreamTexts(dst, data, &t.whole)
 	}
-	return openai.DeltaTexts(dst, data, openai.Chat)
+	return openai.StreamTexts(dst, data, openai.Chat, &t.whole)
 }
 
 func (t *Stream) encoder() encoder {
@@ -128,7 +133,10 @@ func (t *Stream) encoder() encoder {
 
 // Translate reads one upstream event's data and appends the client frames
 // it becomes to dst. A malformed event returns an error and writes
-// nothing.
+// nothing. Only the hub's events cross: citations (Anthropic's
+// citations_delta, OpenAI's delta.annotations), server tool blocks and
+// their results are dropped, so no text reaches the client that the
+// client's format would need the proxy to build.
 func (t *Stream) Translate(dst, data []byte) ([]byte, error) {
 	var err error
 	t.evs = t.evs[:0]

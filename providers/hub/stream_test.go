@@ -221,7 +221,7 @@ func TestStreamErrors(t *testing.T) {
 // FuzzStream checks that no upstream event panics a translator and that
 // every frame written is valid JSON.
 func FuzzStream(f *testing.F) {
-	for _, file := range []string{"text.sse", "tool_use.sse", "error.sse", "chat_tools.sse"} {
+	for _, file := range []string{"text.sse", "tool_use.sse", "error.sse", "chat_tools.sse", "web_search.sse", "chat_citations.sse"} {
 		raw := readTestdataF(f, filepath.Join("streams", file))
 		var p sse.Parser
 		p.Feed(raw)

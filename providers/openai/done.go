@@ -21,7 +21,9 @@ import (
 //     the text and refusal of part;
 //   - response.output_item.done: every text of item (see ResponseTexts);
 //   - response.completed, response.incomplete and response.failed: every
-//     text of response.output;
+//     text of response.output, and response.error's message;
+//   - error (an error mid-stream): its string members but identifiers
+//     (TextToolArgs, Part by sequence_number);
 //   - response.output_item.added: as .done (a hosted tool's item may
 //     carry texts when it is added);
 //   - the .done events of hosted tools and audio transcripts (hostedKind):
@@ -143,6 +145,12 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 	case typ.Equal(data, "response.completed"), typ.Equal(data, "response.incomplete"),
 		typ.Equal(data, "response.failed"):
 		nested, in = response, inResponse
+	case typ.Equal(data, "error"):
+		// An error mid-stream: its message (and any other string but
+		// identifiers) reaches the client, and a provider may quote the
+		// request back in it.
+		kind, p = providers.TextToolArgs, otherPart(seq, 0)
+		nested, in = providers.Value{Start: 0, Kind: providers.KindObject}, inOther
 	default:
 		// Hosted tools and audio (hostedKind): the complete text is under
 		// the member their kind of event names.
@@ -183,6 +191,9 @@ func DoneTexts(dst []providers.TextRef, data []byte) ([]providers.TextRef, error
 			w.outputItem(output)
 		case inResponse:
 			w.responseOutput()
+			if w.s.Err() == nil {
+				w.responseError(data, response, otherPart(seq, 63))
+			}
 		case inAnnotation:
 			w.hosted = hostedAnnotationBase + (max(content, 0) << 12) + (max(annIdx, 0) << 4)
 			w.hostedTree(output)
@@ -226,6 +237,38 @@ func (w *walker) hostedDone(idx, p int, extra func(n int) int) {
 		}
 		n++
 		w.text(v, RoleAssistant, providers.TextToolArgs, idx, part)
+	}
+}
+
+// responseError references the message of the response object's error
+// (response.failed's), Part p: it reaches the client like any text.
+func (w *walker) responseError(data []byte, response providers.Value, p int) {
+	s := providers.NewScanner(data[:response.End])
+	s.Seek(response.Start)
+	if s.Peek() != providers.KindObject {
+		return
+	}
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		if string(s.Key(k)) != "error" || s.Peek() != providers.KindObject {
+			s.Skip()
+			continue
+		}
+		eobj := s.Object()
+		for {
+			ek, ok := eobj.Next()
+			if !ok {
+				break
+			}
+			isMessage := string(s.Key(ek)) == "message"
+			if v := s.Value(); isMessage && v.Kind == providers.KindString {
+				w.text(v, RoleAssistant, providers.TextToolArgs, -1, p)
+			}
+		}
 	}
 }
 

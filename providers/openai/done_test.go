@@ -75,7 +75,8 @@ func TestDoneTexts(t *testing.T) {
 		{"an event of another kind: its strings", `{"type":"response.some_tool.progress","sequence_number":3,"output_index":1,"item_id":"x","note":"n1","detail":"n2","delta":"d"}`,
 			[]doneText{{providers.TextToolArgs, 1, math.MinInt64/4 + 3*64, "n1"}, {providers.TextToolArgs, 1, math.MinInt64/4 + 3*64 + 1, "n2"}}},
 		{"audio bytes are not read", `{"type":"response.audio.delta","sequence_number":3,"output_index":1,"delta":"UklGRg=="}`, nil},
-		{"an error event is not a response event", `{"type":"error","sequence_number":3,"code":"c","message":"m"}`, nil},
+		{"an error event: its strings (a provider may quote the request)", `{"type":"error","sequence_number":3,"code":"c","message":"m"}`,
+			[]doneText{{providers.TextToolArgs, -1, math.MinInt64/4 + 3*64, "c"}, {providers.TextToolArgs, -1, math.MinInt64/4 + 3*64 + 1, "m"}}},
 		{"partial image is not text", `{"type":"response.image_generation_call.partial_image","output_index":0,"item_id":"ig_1","partial_image_index":0,"partial_image_b64":"iVBORw0KGgo="}`, nil},
 		{"mcp list tools item", `{"type":"response.output_item.done","output_index":0,"item":{"id":"ml_1","type":"mcp_list_tools","server_label":"crm","tools":[{"name":"lookup","description":"d","input_schema":{"type":"object","properties":{"q":{"type":"string","description":"qd"}}}}]}}`,
 			[]doneText{{providers.TextToolArgs, 0, -2, "d"}, {providers.TextToolArgs, 0, -3, "qd"}}},
@@ -161,4 +162,34 @@ func FuzzDoneTexts(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDoneTextsErrors: an error event's message (and its other strings
+// but identifiers) and response.failed's error message are texts the
+// client reads, each keyed apart.
+func TestDoneTextsErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		data string
+		want []string
+	}{
+		{`{"type":"error","code":"bad_value","message":"Bad 'x'","param":null,"sequence_number":3}`, []string{"bad_value", "Bad 'x'"}},
+		{`{"type":"response.failed","sequence_number":9,"response":{"id":"r","status":"failed","error":{"code":"server_error","message":"Failed on 'y'"},"output":[{"type":"message","id":"m","content":[{"type":"output_text","text":"Par"}]}]}}`, []string{"Par", "Failed on 'y'"}},
+		{`{"type":"response.failed","response":{"id":"r","status":"failed","error":null,"output":[]}}`, nil},
+	}
+	for _, c := range cases {
+		refs, err := openai.DoneTexts(nil, []byte(c.data))
+		require.NoError(t, err, c.data)
+		var got []string
+		parts := map[[2]int]bool{}
+		for _, r := range refs {
+			b, err := providers.DecodeText(nil, []byte(c.data), r)
+			require.NoError(t, err)
+			got = append(got, string(b))
+			key := [2]int{r.Index, r.Part}
+			assert.False(t, parts[key], "key shared: %v", key)
+			parts[key] = true
+		}
+		assert.Equal(t, c.want, got, c.data)
+	}
 }

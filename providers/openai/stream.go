@@ -88,7 +88,8 @@ func (st *StreamState) Done() bool { return st.done }
 //     (TextToolArgs, Part = the tool call index), and the strings of
 //     annotations (a web search's url_citation url and title: TextToolArgs,
 //     Part a CitationPart, numbered through the stream by Feed, from 0 by
-//     DeltaTexts); Index is the choice index;
+//     DeltaTexts); Index is the choice index; the message of an error
+//     chunk is a CitationPart text too;
 //   - completions chunks: choices[].text (TextDelta);
 //   - responses events: the delta of response.output_text.delta and
 //     response.refusal.delta (TextDelta), of
@@ -98,14 +99,23 @@ func (st *StreamState) Done() bool { return st.done }
 //     response.reasoning_text.delta (TextReasoning); Index is
 //     output_index and Part content_index (or summary_index).
 func DeltaTexts(dst []providers.TextRef, data []byte, endpoint Endpoint) ([]providers.TextRef, error) {
+	var n int
+	return StreamTexts(dst, data, endpoint, &n)
+}
+
+// StreamTexts is DeltaTexts numbering the CitationParts from *next, so a
+// caller that feeds it every event of a stream gets a Part of its own for
+// each citation and error text (as Feed does).
+func StreamTexts(dst []providers.TextRef, data []byte, endpoint Endpoint, next *int) ([]providers.TextRef, error) {
 	if string(data) == "[DONE]" {
 		return dst, nil
 	}
-	w := walker{body: data, refs: dst, collect: true, gen: providers.TextDelta}
+	w := walker{body: data, refs: dst, collect: true, gen: providers.TextDelta, cites: *next}
 	var u providers.Usage
 	if _, err := scanEvent(&w, endpoint, &u); err != nil {
 		return dst, err
 	}
+	*next = w.cites
 	return w.refs, nil
 }
 
@@ -139,6 +149,8 @@ func scanEvent(w *walker, ep Endpoint, u *providers.Usage) (terminal bool, err e
 			if err := usageWithin(s, u); err != nil {
 				return false, err
 			}
+		case "error":
+			w.streamError()
 		}
 	}
 	if err := s.Finish(); err != nil {
@@ -149,6 +161,47 @@ func scanEvent(w *walker, ep Endpoint, u *providers.Usage) (terminal bool, err e
 		w.refs[i].Role = RoleAssistant
 	}
 	return false, nil
+}
+
+// streamError references the message of an error a chat stream carries
+// mid-stream ({"error":{"message",...}}, or {"error":"..."}): the client
+// reads it (a translated stream's error event repeats it), and a provider
+// may quote the request back in it. It is whole in its chunk, like a
+// citation (CitationPart), and no generated token.
+func (w *walker) streamError() {
+	s := &w.s
+	switch s.Peek() {
+	case providers.KindString: // {"error":"..."}, as some hosts send it
+		w.streamErrorText(s.Value())
+		return
+	case providers.KindObject:
+	default:
+		s.Skip()
+		return
+	}
+	obj := s.Object()
+	for {
+		k, ok := obj.Next()
+		if !ok {
+			break
+		}
+		if string(s.Key(k)) != "message" {
+			s.Skip()
+			continue
+		}
+		w.streamErrorText(s.Value())
+	}
+}
+
+func (w *walker) streamErrorText(v providers.Value) {
+	if v.Kind != providers.KindString || w.gen != providers.TextDelta {
+		return
+	}
+	estimate := w.estimate
+	w.estimate = false
+	w.text(v, RoleAssistant, providers.TextToolArgs, 0, citationPartBase+w.cites)
+	w.estimate = estimate
+	w.cites++
 }
 
 // usageWithin reads the "usage" member of the object at the scanner.

@@ -233,6 +233,8 @@ func FuzzStreamFeed(f *testing.F) {
 	f.Add([]byte(`{"choices":[{"index":0,"delta":{"content":"a\nb","tool_calls":[{"index":1,"function":{"arguments":"{"}}]}}],"usage":null}`), uint8(0))
 	f.Add([]byte(`{"type":"response.output_text.delta","delta":"x","output_index":0,"content_index":0}`), uint8(3))
 	f.Add([]byte(`{"type":"response.completed","response":{"usage":{"input_tokens":1,"output_tokens":2}}}`), uint8(3))
+	f.Add([]byte(`{"error":{"message":"Bad 'x'","type":"server_error","code":null}}`), uint8(0))
+	f.Add([]byte(`{"error":"plain"}`), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, ep uint8) {
 		st := openai.NewStreamState(openai.Endpoint(ep%4+1), 5)
 		refs, err := st.Feed(nil, data)
@@ -333,4 +335,34 @@ func TestStreamChatCitations(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, refs, 5)
 	assert.NotEqual(t, refs[1].Part, refs[2].Part)
+}
+
+// TestStreamErrorMessageRead: an error a chat stream carries mid-stream
+// has its message read, whole (a CitationPart), counting no generated
+// token; its type and code are not text.
+func TestStreamErrorMessageRead(t *testing.T) {
+	t.Parallel()
+	data := []byte(`{"error":{"message":"Bad value 'x'","type":"server_error","param":null,"code":"overloaded"}}`)
+	st := openai.NewStreamState(openai.Chat, 0)
+	for _, feed := range []func() ([]providers.TextRef, error){
+		func() ([]providers.TextRef, error) { return st.Feed(nil, data) },
+		func() ([]providers.TextRef, error) { return openai.DeltaTexts(nil, data, openai.Chat) },
+	} {
+		refs, err := feed()
+		require.NoError(t, err)
+		require.Len(t, refs, 1)
+		txt, err := providers.DecodeText(nil, data, refs[0])
+		require.NoError(t, err)
+		assert.Equal(t, "Bad value 'x'", string(txt))
+		assert.Equal(t, providers.TextToolArgs, refs[0].Kind)
+		assert.True(t, openai.CitationPart(refs[0].Part))
+	}
+	assert.Zero(t, st.Counted())
+	refs, err := openai.DeltaTexts(nil, []byte(`{"error":"plain"}`), openai.Chat)
+	require.NoError(t, err)
+	require.Len(t, refs, 1, "an error as a string is read too")
+	assert.True(t, openai.CitationPart(refs[0].Part))
+	refs, err = openai.DeltaTexts(nil, []byte(`{"error":null}`), openai.Chat)
+	require.NoError(t, err)
+	assert.Empty(t, refs)
 }

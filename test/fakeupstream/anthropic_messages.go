@@ -32,8 +32,19 @@ func (x *exchange) messages() {
 		b = append(b, x.p.Text...) // already a JSON object
 		b = append(b, '}')
 	} else {
+		hosted := x.p.dir.hosted
+		if hosted {
+			b = x.appendServerToolUse(b, true)
+			b = append(b, ',')
+			b = x.appendWebSearchResult(b)
+			b = append(b, ',')
+		}
 		b = append(b, `{"type":"text","text":`...)
 		b = appendStr(b, x.p.Text)
+		if hosted {
+			b = append(b, ',')
+			b = x.appendCitations(b)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, `],"stop_reason":`...)
@@ -82,8 +93,15 @@ func (x *exchange) messagesStream() {
 		return
 	}
 	tool := x.p.ToolName != ""
+	hosted := x.p.dir.hosted && !tool
+	if hosted && x.hostedMessagesEvents(send) != nil {
+		return
+	}
+	idx := x.textBlockIndex()
 	err = send("content_block_start", func(b []byte) []byte {
-		b = append(b, `,"index":0,"content_block":`...)
+		b = append(b, `,"index":`...)
+		b = appendInt(b, idx)
+		b = append(b, `,"content_block":`...)
 		if !tool {
 			return append(b, `{"type":"text","text":""}`...)
 		}
@@ -96,16 +114,21 @@ func (x *exchange) messagesStream() {
 	if err != nil || send("ping", nil) != nil {
 		return
 	}
+	if hosted && x.citationDeltas(send) != nil {
+		return
+	}
 	limit, sent := x.cutLimit(CountTokens(x.p.Text)), 0
 	for piece := range pieces(x.p.Text) {
 		if sent == limit {
 			st.abort()
 		}
 		err := send("content_block_delta", func(b []byte) []byte {
+			b = append(b, `,"index":`...)
+			b = appendInt(b, idx)
 			if tool {
-				b = append(b, `,"index":0,"delta":{"type":"input_json_delta","partial_json":`...)
+				b = append(b, `,"delta":{"type":"input_json_delta","partial_json":`...)
 			} else {
-				b = append(b, `,"index":0,"delta":{"type":"text_delta","text":`...)
+				b = append(b, `,"delta":{"type":"text_delta","text":`...)
 			}
 			b = appendStr(b, piece)
 			return append(b, '}')
@@ -118,7 +141,7 @@ func (x *exchange) messagesStream() {
 	if sent == limit {
 		st.abort()
 	}
-	if send("content_block_stop", func(b []byte) []byte { return append(b, `,"index":0`...) }) != nil {
+	if send("content_block_stop", func(b []byte) []byte { b = append(b, `,"index":`...); return appendInt(b, idx) }) != nil {
 		return
 	}
 	err = send("message_delta", func(b []byte) []byte {

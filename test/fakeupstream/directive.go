@@ -37,7 +37,7 @@ type directives struct {
 	malformed  bool
 	hang       bool
 	nocap      bool // ignore output caps, as a misbehaving provider would
-	hosted     bool // Responses: hosted tool items carry the reply too
+	hosted     bool // hosted (server) tool items and citations carry the reply too
 }
 
 func noDirectives() directives { return directives{long: -1} }

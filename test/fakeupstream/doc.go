@@ -71,7 +71,14 @@
 // revised prompt and base64 image, a shell call and its output, streamed in
 // their own events and deltas, and a URL citation on the text), so a test
 // can see what the proxy does with each; a chat answer gets the citation on
-// its message, or streamed in a delta of its own after the text.
+// its message, or streamed in a delta of its own after the text. On
+// /v1/messages it makes the answer a web search's (Anthropic's server
+// tool): a server_tool_use block with the reply as query, a
+// web_search_tool_result block with the reply as a result's title, and
+// the text block citing it twice (web_search_result_location and
+// char_location: cited_text, title, document_title), streamed as
+// input_json_delta fragments, a whole result block and citations_delta
+// events before the text deltas.
 //
 // # Faults
 //
