@@ -70,8 +70,10 @@ func syncedProxy(centralURL string, syncSeconds int, webhook bool, trustedKeys .
 	return b.String()
 }
 
-// centralClient is for probing proxies; short timeout, loopback only.
-var centralClient = &http.Client{Timeout: 10 * time.Second}
+// centralClient is for probing proxies on loopback; its timeout is as
+// generous as pxClient's so a loaded machine does not fail a probe (the
+// waits that assert a latency measure it themselves).
+var centralClient = &http.Client{Timeout: 30 * time.Second}
 
 // chatStatus sends one chat completion with tok and returns the status.
 func chatStatus(t *testing.T, proxyURL, tok, text string) int {
@@ -86,6 +88,13 @@ func chatStatus(t *testing.T, proxyURL, tok, text string) int {
 	_ = resp.Body.Close()
 	return resp.StatusCode
 }
+
+// loadedDeadline bounds a wait whose length the test does not assert (a
+// plugin compiled, a change pushed before the test goes on): generous,
+// because on a loaded 2-core machine (the whole suite under -race) such a
+// step has taken tens of seconds. Waits that measure a number the product
+// promises (a revocation within a second) assert it separately.
+const loadedDeadline = 2 * time.Minute
 
 // waitAll polls every proxy until the chat status is want on all of them
 // and returns how long that took; it fails after limit.

@@ -75,7 +75,7 @@ func TestCentralPlugins(t *testing.T) {
 	// A token that names the plugin before any proxy has it: refused
 	// (fail closed), not served without its rule.
 	tok, _ := createToken(t, c.centralDir, c.env, wasmPolicy("orion-guard", sha))
-	waitAll(t, c.urls(), tok, "hello", 500, 5*time.Second)
+	waitAll(t, c.urls(), tok, "hello", 500, loadedDeadline)
 
 	// A plugin signed by a key the proxies do not trust: the central server
 	// (which has no trusted keys of its own) stores it; proxies refuse it.
@@ -97,24 +97,32 @@ func TestCentralPlugins(t *testing.T) {
 	res = run(t, op, nil, append([]string{"plugin", "push", "tampered.wasm", "--manifest", "orion.wasm.manifest.json"}, remote...)...)
 	assert.NotEqual(t, 0, res.code, "push checks the binary against the manifest before uploading")
 	client := manifest.NewClient(c.centralURL, centralKey, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_, err = client.Upload(ctx, env, tampered)
+	// Each upload gets its own deadline: one context shared by the whole
+	// test ran out on a loaded machine before the last upload (the steps
+	// between them take tens of seconds there), and no step here asserts a
+	// duration.
+	upload := func(env, wasm []byte) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		_, err := client.Upload(ctx, env, wasm)
+		return err
+	}
+	err = upload(env, tampered)
 	assert.ErrorIs(t, err, manifest.ErrDigestMismatch, "the central server refuses a binary that does not match its manifest")
 	var e manifest.Envelope
 	require.NoError(t, json.Unmarshal(env, &e))
 	e.Signatures = nil
 	unsigned, err := json.Marshal(e)
 	require.NoError(t, err)
-	_, err = client.Upload(ctx, unsigned, wasm)
+	err = upload(unsigned, wasm)
 	assert.ErrorIs(t, err, manifest.ErrUnsigned, "the central server refuses an unsigned manifest")
 
 	// The signed plugin: pushed once, loaded by both proxies, no restart.
 	res = run(t, op, nil, append([]string{"plugin", "push", "orion.wasm"}, remote...)...)
 	require.Equal(t, 0, res.code, res.stderr)
-	took := waitAll(t, c.urls(), tok, "Summarize the PROJECT-ORION plan", 403, 10*time.Second)
+	took := waitAll(t, c.urls(), tok, "Summarize the PROJECT-ORION plan", 403, loadedDeadline)
 	t.Logf("plugin push → enforced on both proxies: %s (includes compiling the module)", took)
-	waitAll(t, c.urls(), tok, "hello there", 200, 5*time.Second)
+	waitAll(t, c.urls(), tok, "hello there", 200, loadedDeadline)
 
 	res = run(t, op, nil, append([]string{"plugin", "list"}, remote...)...)
 	require.Equal(t, 0, res.code, res.stderr)
@@ -137,7 +145,7 @@ func TestCentralPlugins(t *testing.T) {
 	require.Equal(t, 0, res.code, res.stderr)
 	old, err := os.ReadFile(filepath.Join(op, "old.json"))
 	require.NoError(t, err)
-	_, err = client.Upload(ctx, old, wasm)
+	err = upload(old, wasm)
 	var api *manifest.APIError
 	require.True(t, errors.As(err, &api), "%v", err)
 	assert.Equal(t, 409, api.Status)
