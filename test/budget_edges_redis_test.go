@@ -30,16 +30,23 @@ func TestBudgetEdgesEmptiedRedisDetected(t *testing.T) {
 	before := limSettled(t, c, p.URL, tok, "").Used
 	require.Positive(t, before)
 	rc := limRedisClient(t, rp.addr())
-	// Wait until the proxy has seen the epoch (its probe loop runs every second).
-	time.Sleep(1500 * time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), loadedDeadline)
 	defer cancel()
+	// Wait until the proxy has seen the epoch: its probe loop (every
+	// second) writes the key on this private Redis and remembers the value
+	// in the same step. Waited on, not slept on: a loaded machine can delay
+	// the loop past any fixed pause, and a flush before the proxy knew an
+	// epoch is a fresh store, not a lost one.
+	require.Eventually(t, func() bool {
+		keys, err := rc.Keys(ctx, "*:epoch").Result()
+		return err == nil && len(keys) > 0
+	}, loadedDeadline, 20*time.Millisecond, "the proxy never wrote its epoch")
 	require.NoError(t, rc.FlushAll(ctx).Err())
 
 	require.Eventually(t, func() bool {
 		used, ok := redisBudgetUsed(t, rc, hash)
 		return ok && used >= before
-	}, 15*time.Second, 50*time.Millisecond, "the emptied store was never restored")
+	}, loadedDeadline, 50*time.Millisecond, "the emptied store was never restored")
 	assert.Contains(t, p.Logs(), "REDIS LOST ITS DATA", "no loud log line")
 	after := limSettled(t, c, p.URL, tok, "").Used
 	t.Logf("used %d before the flush, %d after the restore", before, after)
