@@ -54,7 +54,10 @@ func TestHostileModules(t *testing.T) {
 				var v Verdict
 				// Until the load's outcome is known the rule fails closed too;
 				// check after it so the cause is the module's own.
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				// A generous bound on the load (compiling the module): under
+				// -race on a loaded 2-core machine one cold compile has taken
+				// over a minute, and the load's length is not under test.
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 				defer cancel()
 				werr := rs.Wait(ctx)
 				if c.LoadFails {
@@ -169,7 +172,10 @@ func TestHostileInitDeadline(t *testing.T) {
 		}
 		rs, err := h.CompileAsync([]policy.Rule{wasmRule(t, c.Name, "fail", c.Wasm)}, func(string, string) ([]byte, error) { return c.Wasm, nil })
 		require.NoError(t, err)
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		// Generous: the compile before the start function runs is slow
+		// under -race on a loaded machine; the watchdog's own deadline is
+		// what the error must name.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		err = rs.Wait(ctx)
 		require.Error(t, err)
