@@ -33,8 +33,13 @@ func bigPolicies(n, roles int) []json.RawMessage {
 // wrote them) and returns the tokens and the file's size.
 func writeOldLayout(t *testing.T, path string, n int, key []byte) ([]string, int64) {
 	t.Helper()
+	return writeOldLayoutOf(t, path, bigPolicies(n, 40), key)
+}
+
+func writeOldLayoutOf(t *testing.T, path string, policies []json.RawMessage, key []byte) ([]string, int64) {
+	t.Helper()
 	src := openTest(t, func(o *Options) { o.EncryptionKey = key })
-	tokens, err := src.CreateMany(bigPolicies(n, 40), nil)
+	tokens, err := src.CreateMany(policies, nil)
 	require.NoError(t, err)
 	recs, err := src.List()
 	require.NoError(t, err)
