@@ -91,6 +91,11 @@ type Options struct {
 	// by default, which turns a damaged page into a *CorruptError at open
 	// rather than a failed request later.
 	SkipVerify bool
+	// CompactAlways rewrites the file compactly at a writable open even
+	// when little of it is free (`tokenomics compact`), and makes a failed
+	// compaction fail the open; by default a writable open compacts only a
+	// mostly free file and logs a failure (compact.go).
+	CompactAlways bool
 	// Logger receives debug lines; nil discards them.
 	Logger hclog.Logger
 	// Now replaces time.Now in tests.
@@ -224,7 +229,10 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	if !opts.ReadOnly {
 		db.removeLeftoverCopy()
-		db.compactIfWorth(opts)
+		if err := db.compactIfWorth(opts); err != nil {
+			_ = guard(path, db.bolt.Close)
+			return nil, err
+		}
 	}
 	db.passphrase = nil
 	if !opts.SkipVerify {

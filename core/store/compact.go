@@ -81,28 +81,38 @@ func (db *DB) liveBytes() (int64, error) {
 }
 
 // compactIfWorth compacts the file when at least half of it, and at least
-// compactMinReclaim, is free. It runs inside Open, before the handle is
-// shared, so swapping db.bolt races nothing. A failure is logged and
-// leaves the database as it was: a large file is not worth refusing to
-// start.
-func (db *DB) compactIfWorth(opts Options) {
-	if !compactSupported {
-		return
-	}
+// compactMinReclaim, is free, or always with opts.CompactAlways. It runs
+// inside Open, before the handle is shared, so swapping db.bolt races
+// nothing. Unless asked for, a failure is logged and leaves the database
+// as it was: a large file is not worth refusing to start.
+func (db *DB) compactIfWorth(opts Options) error {
 	real, _ := compactPath(db.path)
+	err := db.compactWhenFree(real, opts)
+	if err == nil || opts.CompactAlways {
+		return err
+	}
+	db.logger.Warn("could not compact the database file; keeping it as it is", "path", real, "error", err)
+	return nil
+}
+
+func (db *DB) compactWhenFree(real string, opts Options) error {
+	if !compactSupported {
+		if opts.CompactAlways {
+			return errors.New("store: compacting is not supported on this system")
+		}
+		return nil
+	}
 	fi, err := os.Stat(real)
 	if err != nil {
-		db.logger.Warn("not compacting the database file", "path", real, "error", err)
-		return
+		return err
 	}
 	live, err := db.liveBytes()
 	if err != nil {
-		db.logger.Warn("not compacting the database file", "path", real, "error", err)
-		return
+		return err
 	}
 	size := fi.Size()
-	if size-live < compactMinReclaim || live*2 > size {
-		return
+	if !opts.CompactAlways && (size-live < compactMinReclaim || live*2 > size) {
+		return nil
 	}
 	// The copy reads the live pages, a fraction of those the open and a
 	// conversion made resident, and allocates its own: let both go first,
@@ -111,11 +121,10 @@ func (db *DB) compactIfWorth(opts Options) {
 	runtime.GC()
 	after, err := db.compactFile(opts)
 	if err != nil {
-		db.logger.Warn("could not compact the database file; keeping it as it is", "path", real,
-			"size", size, "error", err)
-		return
+		return fmt.Errorf("compacting database %q: %w", real, err)
 	}
 	db.logger.Info("compacted the database file", "path", real, "size_before", size, "size_after", after)
+	return nil
 }
 
 // compactFile copies the live data into a new file, syncs it, renames it

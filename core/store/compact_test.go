@@ -431,3 +431,34 @@ func TestCompactKilled(t *testing.T) {
 		})
 	}
 }
+
+// TestCompactAlways: asked for, a compaction runs on a file with little
+// free, and one that cannot run fails the open, leaving the file as it was.
+func TestCompactAlways(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tokens.db")
+	db := openAt(t, path, nil)
+	tokens, err := db.CreateMany(bigPolicies(300, 300), nil)
+	require.NoError(t, err)
+	deleteAll(t, db, tokens[10:])
+	require.NoError(t, db.Close())
+	ino, size := inode(t, path), fileSize(t, path)
+
+	db = openAt(t, path, nil)
+	require.Equal(t, ino, inode(t, path), "too little free to compact by itself")
+	require.NoError(t, db.Close())
+
+	require.NoError(t, os.Link(path, path+".link"))
+	_, err = Open(path, Options{HashKey: testHashKey, CompactAlways: true})
+	require.ErrorContains(t, err, "hard links")
+	assert.Equal(t, ino, inode(t, path))
+	requireNoCopy(t, path)
+	require.NoError(t, os.Remove(path+".link"))
+
+	db = openAt(t, path, func(o *Options) { o.CompactAlways = true })
+	assert.NotEqual(t, ino, inode(t, path))
+	t.Logf("%d bytes compacted to %d", size, fileSize(t, path))
+	assert.Less(t, fileSize(t, path), size)
+	requireTokens(t, db, tokens[:10])
+	requireRefs(t, db)
+}
