@@ -91,6 +91,11 @@ func (a *app) localManager(cfg *config.Config) (tokenapi.Manager, func(), error)
 // hash key set. A database that was written encrypted still refuses to open
 // without its key (store.ErrDecrypt), so nothing is ever read in the clear.
 func openStore(cfg *config.Config, log hclog.Logger) (*store.DB, error) {
+	return openStoreWith(cfg, log, nil)
+}
+
+// openStoreWith is openStore with options tweaked by mutate.
+func openStoreWith(cfg *config.Config, log hclog.Logger, mutate func(*store.Options)) (*store.DB, error) {
 	hashKey, enc, err := storeKeys(cfg, log)
 	if err != nil {
 		return nil, err
@@ -98,6 +103,9 @@ func openStore(cfg *config.Config, log hclog.Logger) (*store.DB, error) {
 	opts := store.Options{HashKey: hashKey, Logger: log}
 	if enc != nil {
 		opts.EncryptionKey, opts.EncryptionPassphrase = enc.Raw, enc.Passphrase
+	}
+	if mutate != nil {
+		mutate(&opts)
 	}
 	return store.Open(cfg.Storage.DBPath, opts)
 }

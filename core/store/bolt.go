@@ -91,6 +91,11 @@ type Options struct {
 	// by default, which turns a damaged page into a *CorruptError at open
 	// rather than a failed request later.
 	SkipVerify bool
+	// CompactAlways rewrites the file compactly at a writable open even
+	// when little of it is free (`tokenomics compact`), and makes a failed
+	// compaction fail the open; by default a writable open compacts only a
+	// mostly free file and logs a failure (compact.go).
+	CompactAlways bool
 	// Logger receives debug lines; nil discards them.
 	Logger hclog.Logger
 	// Now replaces time.Now in tests.
@@ -175,7 +180,7 @@ func Open(path string, opts Options) (*DB, error) {
 	var bdb *bbolt.DB
 	err = guard(path, func() error {
 		var oerr error
-		bdb, oerr = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+		bdb, oerr = openLocked(path, opts)
 		return oerr
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
@@ -222,6 +227,13 @@ func Open(path string, opts Options) (*DB, error) {
 		_ = guard(path, bdb.Close)
 		return nil, err
 	}
+	if !opts.ReadOnly {
+		db.removeLeftoverCopy()
+		if err := db.compactIfWorth(opts); err != nil {
+			_ = guard(path, db.bolt.Close)
+			return nil, err
+		}
+	}
 	db.passphrase = nil
 	if !opts.SkipVerify {
 		db.releasePages() // verify read every page; requests read few
@@ -232,6 +244,44 @@ func Open(path string, opts Options) (*DB, error) {
 	db.logger.Debug("opened database", "path", path, "encrypted", db.codec.encrypted(),
 		"read_only", opts.ReadOnly, "revision", db.revision.Load())
 	return db, nil
+}
+
+// openLocked opens path with bbolt and its file lock. A compaction by
+// another process renames a new file over the one this open may have been
+// waiting to lock; the lock then holds a file no longer at path, so it
+// lets go and opens again.
+func openLocked(path string, opts Options) (*bbolt.DB, error) {
+	var f *os.File
+	bopts := &bbolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			var err error
+			f, err = os.OpenFile(name, flag, perm)
+			return f, err
+		}}
+	for attempt := 0; ; attempt++ {
+		bdb, err := bbolt.Open(path, 0o600, bopts)
+		if err != nil || attempt >= 3 || stillAt(f, path) {
+			return bdb, err
+		}
+		_ = bdb.Close()
+	}
+}
+
+// stillAt reports whether f is the file at path; when either cannot be
+// read it says yes, and the open goes on as before.
+func stillAt(f *os.File, path string) bool {
+	if f == nil {
+		return true
+	}
+	held, err := f.Stat()
+	if err != nil {
+		return true
+	}
+	now, err := os.Stat(path)
+	if err != nil {
+		return true
+	}
+	return os.SameFile(held, now)
 }
 
 // ensureDir creates a missing parent directory, private to the user.

@@ -28,6 +28,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(migrateHelperEnv); path != "" {
 		os.Exit(convertAndHang(path))
 	}
+	if path := os.Getenv(compactHelperEnv); path != "" {
+		os.Exit(compactAndHang(path, os.Getenv(compactStepEnv)))
+	}
 	os.Exit(m.Run())
 }
 

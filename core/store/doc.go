@@ -17,6 +17,10 @@
 // proxies, which persist what they fetched with Apply (or Replace after a
 // full resync) into their own file.
 //
+// bbolt never shrinks its file: a writable Open that finds most of it free
+// (after a schema 1 conversion, or mass deletes) rewrites it compactly
+// beside itself and renames the copy over it (compact.go).
+//
 // bbolt holds an exclusive file lock while a database is open, so a second
 // process gets a *LockedError instead of waiting forever.
 package store

@@ -15,7 +15,9 @@ var migrateHook func(converted int) error
 // migrate converts a schema 1 file, whose records each hold their policy,
 // to schema 2 (policies stored once, see policies.go) inside init's write
 // transaction: a crash or an error part-way commits nothing, and the file
-// opens next time as the schema 1 file it still is. A record that does not
+// opens next time as the schema 1 file it still is. Once it commits, Open
+// copies the file compactly (compact.go): the old records' pages are free
+// and bbolt would keep them. A record that does not
 // decode (one planted in the clear in an encrypted database, or one a
 // wrong key cannot open) stays as it is: reads refuse it exactly as they
 // did, and converting it would launder it.
