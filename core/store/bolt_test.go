@@ -306,29 +306,23 @@ func TestReadOnly(t *testing.T) {
 
 // rawValues reads the records bucket with bbolt directly.
 func rawValues(t *testing.T, path string) map[string][]byte {
-	t.Helper()
-	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
-	require.NoError(t, err)
-	defer bdb.Close()
-	out := map[string][]byte{}
-	require.NoError(t, bdb.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
-			out[string(k)] = bytes.Clone(v)
-			return nil
-		})
-	}))
-	return out
+	return rawBucket(t, path, bucketRecords)
 }
 
 // rawPolicies reads the policies bucket of the file at path, by key.
 func rawPolicies(t *testing.T, path string) map[string][]byte {
+	return rawBucket(t, path, bucketPolicies)
+}
+
+// rawBucket reads one bucket of the file at path with bbolt directly.
+func rawBucket(t *testing.T, path string, name []byte) map[string][]byte {
 	t.Helper()
 	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
 	require.NoError(t, err)
 	defer bdb.Close()
 	out := map[string][]byte{}
 	require.NoError(t, bdb.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketPolicies).ForEach(func(k, v []byte) error {
+		return tx.Bucket(name).ForEach(func(k, v []byte) error {
 			out[string(k)] = bytes.Clone(v)
 			return nil
 		})

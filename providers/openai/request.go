@@ -528,6 +528,18 @@ func readAudioOut(w *walker, req *Request) error {
 		}
 		return nil
 	}
+	return eachName(w, func(name []byte) {
+		if req != nil && !bytes.Equal(name, []byte("text")) {
+			req.AudioOut = true
+		}
+	})
+}
+
+// eachName reads the array at the scanner, a list of short strings
+// (modalities, include entries), and hands each to f decoded; an entry that
+// is not a string is a type error.
+func eachName(w *walker, f func(name []byte)) error {
+	s := &w.s
 	arr := s.Array()
 	for arr.Next() {
 		v := s.Value()
@@ -539,9 +551,7 @@ func readAudioOut(w *walker, req *Request) error {
 		if err != nil {
 			return orType(w)
 		}
-		if req != nil && !bytes.Equal(name, []byte("text")) {
-			req.AudioOut = true
-		}
+		f(name)
 	}
 	return s.Err()
 }
@@ -559,22 +569,11 @@ func readInclude(w *walker, req *Request) error {
 		s.Skip()
 		return orType(w)
 	}
-	arr := s.Array()
-	for arr.Next() {
-		v := s.Value()
-		if v.Kind != providers.KindString {
-			return orType(w)
-		}
-		var buf [64]byte
-		name, err := v.Text(buf[:0], w.body)
-		if err != nil {
-			return orType(w)
-		}
+	return eachName(w, func(name []byte) {
 		if req != nil && bytes.Contains(bytes.ToLower(name), []byte("logprobs")) {
 			req.Logprobs = true
 		}
-	}
-	return s.Err()
+	})
 }
 
 func readStateful(w *walker, req *Request) error {
