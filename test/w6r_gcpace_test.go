@@ -12,19 +12,35 @@ import (
 	"github.com/tokenomics-dev/tokenomics/test/fakeupstream"
 )
 
-// gcLine is one line of GODEBUG=gctrace=1: "gc 4 @1.2s 0%: ... (forced)"
-// for a collection the program asked for.
-var gcLine = regexp.MustCompile(`(?m)^gc \d+ @[^\n]*$`)
+// gcStart opens one collection's GODEBUG=gctrace=1 report: "gc 4 @1.2s
+// 0%: ... (forced)" for a collection the program asked for. The runtime
+// writes a report in several pieces, so serve's log lines can land inside
+// one: a report runs from its "gc N @" to the next one.
+var gcStart = regexp.MustCompile(`gc \d+ @\d`)
 
 // automaticGCs counts the collections the pacer started (not forced).
 func automaticGCs(logs string) int {
+	starts := gcStart.FindAllStringIndex(logs, -1)
 	n := 0
-	for _, l := range gcLine.FindAllString(logs, -1) {
-		if !strings.HasSuffix(strings.TrimSpace(l), "(forced)") {
+	for i, st := range starts {
+		end := len(logs)
+		if i+1 < len(starts) {
+			end = starts[i+1][0]
+		}
+		if !strings.Contains(logs[st[0]:end], "(forced)") {
 			n++
 		}
 	}
 	return n
+}
+
+func TestAutomaticGCsInterleaved(t *testing.T) {
+	logs := "gc 1 @0.048s 1%: 0.15+5.1+0.028 ms clock, 0.31+0" +
+		"2026-12-08T00:55:11.598Z [INFO]  tokenomics.tokenapi: local admin listening\n" +
+		"/2.0/4.5+0.056 ms cpu, 2->3->1 MB, 8532210231535 MB goal, 0 MB stacks, 0 MB globals, 2 P (forced)\n" +
+		"2026-12-08T00:55:11.598Z [INFO]  tokenomics: listening\n" +
+		"gc 2 @1.5s 0%: 0.1+2+0.01 ms clock, 0.1+1/2/0+0.01 ms cpu, 25->25->14 MB, 28 MB goal, 0 MB stacks, 0 MB globals, 1 P\n"
+	assert.Equal(t, 1, automaticGCs(logs))
 }
 
 // TestW6rServeGCKnobsWin: serve paces the collector at GOGC=50 unless the
